@@ -1,0 +1,2 @@
+import { PROTOCOL_VERSION } from '@rtcmesh/protocol';
+export const serverProtocol = PROTOCOL_VERSION;
