@@ -1,0 +1,263 @@
+// Real TAP/TUN devices inside a network namespace this test creates (and always deletes).
+// Needs root; outside CI it skips without root, in CI (CI=true) it fails instead.
+import { stat } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetDevBusyError, NetDevCommandError, NetDevInvalidArgumentError } from './errors.js';
+import type { NetDevice } from './net-device.js';
+import { openTap, openTun } from './open-device.js';
+import {
+  arpReply,
+  ethernetFrame,
+  ethernetSource,
+  parseArpRequest,
+  parseUdp4,
+  udp4Packet,
+} from './testing/frames.js';
+import { missingDevicePrerequisite, TestNetns } from './testing/netns.js';
+
+const missing = missingDevicePrerequisite();
+
+if (missing && process.env.CI) {
+  it('device tests can run in CI', () => {
+    throw new Error(`netdev integration tests need root and /dev/net/tun in CI: ${missing}`);
+  });
+}
+
+/** A UDP client in the namespace: sends "ping" to dst:7777 (again each second) and prints the reply. */
+function udpClient(dst: string): string {
+  return `
+    const s = require('dgram').createSocket('udp4');
+    const give = setTimeout(() => { console.error('no reply'); process.exit(1); }, 6000);
+    const send = () => s.send('ping', 7777, '${dst}');
+    const again = setInterval(send, 1000);
+    s.on('message', (m, r) => { console.log(m.toString() + ' from ' + r.address + ':' + r.port);
+      clearTimeout(give); clearInterval(again); s.close(); });
+    s.bind(0, send);`;
+}
+
+/** Resolves with the first frame the predicate accepts, or rejects after timeoutMs. */
+function nextFrame(dev: NetDevice, accept: (f: Buffer) => boolean, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching frame on ${dev.name}`)), timeoutMs);
+    dev.onFrames((frames) => {
+      const hit = frames.find(accept);
+      if (hit) {
+        clearTimeout(timer);
+        resolve(hit);
+      }
+    });
+  });
+}
+
+interface LinkInfo {
+  ifname: string;
+  mtu: number;
+  address?: string;
+  master?: string;
+  operstate: string;
+  flags: string[];
+  addr_info: { family: string; local: string; prefixlen: number }[];
+}
+
+async function linkInfo(ns: TestNetns, dev: string): Promise<LinkInfo | undefined> {
+  const all = JSON.parse(await ns.ip(['-j', 'address', 'show'])) as LinkInfo[];
+  return all.find((l) => l.ifname === dev);
+}
+
+describe.skipIf(missing !== undefined)('TAP/TUN devices in a network namespace', () => {
+  let ns: TestNetns;
+  const open: NetDevice[] = [];
+
+  beforeAll(async () => {
+    ns = await TestNetns.create();
+  });
+
+  afterAll(async () => {
+    for (const d of open) await d.close().catch(() => undefined);
+    await ns?.delete();
+  });
+
+  it('TAP: answers the kernel ARP request and a UDP datagram; the namespace gets the reply', async () => {
+    const peerMac = '02:bb:00:00:00:02';
+    const tap = await openTap({
+      netns: ns.name,
+      name: 'rmtap0',
+      mac: '02:aa:00:00:00:01',
+      addresses: ['10.201.0.1/24', 'fd20::1/64'],
+    });
+    open.push(tap);
+    expect(tap).toMatchObject({
+      name: 'rmtap0',
+      kind: 'tap',
+      mtu: 1280,
+      mac: '02:aa:00:00:00:01',
+      created: true,
+    });
+    const info = await linkInfo(ns, 'rmtap0');
+    expect(info?.mtu).toBe(1280);
+    expect(info?.address).toBe('02:aa:00:00:00:01');
+    expect(info?.flags).toContain('UP');
+    expect(info?.addr_info.map((a) => `${a.local}/${a.prefixlen}`)).toEqual(
+      expect.arrayContaining(['10.201.0.1/24', 'fd20::1/64']),
+    );
+
+    const seenArp: string[] = [];
+    tap.onFrames((frames) => {
+      for (const f of frames) {
+        const arp = parseArpRequest(f);
+        if (arp?.targetIp === '10.201.0.2') {
+          seenArp.push(`${arp.senderIp} ${arp.senderMac}`);
+          tap.write(arpReply(arp, peerMac));
+          continue;
+        }
+        if (f.readUInt16BE(12) !== 0x0800) continue;
+        const udp = parseUdp4(f.subarray(14));
+        if (udp?.dst !== '10.201.0.2' || udp.dstPort !== 7777) continue;
+        const reply = udp4Packet({
+          src: udp.dst,
+          dst: udp.src,
+          srcPort: udp.dstPort,
+          dstPort: udp.srcPort,
+          payload: Buffer.from('pong'),
+        });
+        expect(tap.write(ethernetFrame(ethernetSource(f), peerMac, 0x0800, reply))).toBe(true);
+      }
+    });
+    const out = await ns.node(udpClient('10.201.0.2'));
+    expect(out.trim()).toBe('pong from 10.201.0.2:7777');
+    expect(seenArp[0]).toBe('10.201.0.1 02:aa:00:00:00:01');
+    expect(tap.stats().framesRead).toBeGreaterThanOrEqual(2);
+    expect(tap.stats().framesWritten).toBeGreaterThanOrEqual(2);
+
+    await tap.close();
+    expect(await linkInfo(ns, 'rmtap0')).toBeUndefined();
+  });
+
+  it('TUN: reads the packet routed into it and writes the reply that the sender receives', async () => {
+    const tun = await openTun({
+      netns: ns.name,
+      name: 'rmtun0',
+      addresses: ['10.202.0.1/32'],
+      routes: ['10.202.1.0/24', { cidr: 'fd21::/64', metric: 7 }],
+    });
+    open.push(tun);
+    expect(tun.mac).toBeUndefined();
+    expect(await ns.ip(['route', 'show', '10.202.1.0/24'])).toContain('dev rmtun0');
+    expect(await ns.ip(['-6', 'route', 'show', 'fd21::/64'])).toMatch(/dev rmtun0 .*metric 7/);
+    await tun.removeRoute('fd21::/64');
+    expect(await ns.ip(['-6', 'route', 'show', 'fd21::/64'])).toBe('');
+    tun.onFrames((packets) => {
+      for (const p of packets) {
+        const udp = parseUdp4(p);
+        if (udp?.dst !== '10.202.1.5') continue;
+        tun.write(
+          udp4Packet({
+            src: udp.dst,
+            dst: udp.src,
+            srcPort: 7777,
+            dstPort: udp.srcPort,
+            payload: Buffer.from('pong'),
+          }),
+        );
+      }
+    });
+    const out = await ns.node(udpClient('10.202.1.5'));
+    expect(out.trim()).toBe('pong from 10.202.1.5:7777');
+    await tun.close();
+    expect(await linkInfo(ns, 'rmtun0')).toBeUndefined();
+  });
+
+  it('pause() holds frames in the kernel; resume() delivers them', async () => {
+    const tun = await openTun({
+      netns: ns.name,
+      name: 'rmtun1',
+      addresses: ['10.203.0.1/32'],
+      routes: ['10.203.1.0/24'],
+    });
+    open.push(tun);
+    tun.onFrames(() => undefined);
+    tun.pause();
+    await ns.node(
+      `const s=require('dgram').createSocket('udp4');s.send('held',9,'10.203.1.9',()=>s.close());`,
+    );
+    expect(tun.stats().framesRead).toBe(0);
+    const held = nextFrame(tun, (p) => parseUdp4(p)?.payload.toString() === 'held');
+    tun.resume();
+    expect(parseUdp4(await held)?.dst).toBe('10.203.1.9');
+    await tun.close();
+  });
+
+  it('idle readers hold no thread-pool thread: fs still works with more readers than pool threads', async () => {
+    const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const devices: NetDevice[] = [];
+    for (let i = 0; i <= poolSize; i++) {
+      const d = await openTun({ netns: ns.name, name: `rmidle${i}`, up: false });
+      open.push(d);
+      devices.push(d);
+      d.onFrames(() => undefined); // reading, with nothing to read (link down)
+    }
+    const statDone = stat('/').then(() => 'done');
+    const timeout = new Promise((r) => setTimeout(() => r('thread pool starved'), 3000));
+    expect(await Promise.race([statDone, timeout])).toBe('done');
+    for (const d of devices) await d.close();
+  });
+
+  it('refuses frames the kernel could not take, counting them', async () => {
+    const tun = await openTun({ netns: ns.name, name: 'rmtun2' });
+    const tap = await openTap({ netns: ns.name, name: 'rmtap2' });
+    open.push(tun, tap);
+    expect(tun.write(Buffer.from([0x10, 0, 0, 0]))).toBe(false); // not IPv4/IPv6
+    expect(tap.write(Buffer.alloc(10))).toBe(false); // shorter than an Ethernet header
+    expect(tun.stats().writeInvalid).toBe(1);
+    expect(tap.stats().writeInvalid).toBe(1);
+    await tun.close();
+    expect(
+      tun.write(
+        udp4Packet({ src: '1.1.1.1', dst: '2.2.2.2', srcPort: 1, dstPort: 2, payload: Buffer.alloc(0) }),
+      ),
+    ).toBe(false);
+    await tap.close();
+  });
+
+  it('attaches to an existing persistent TAP and undoes only its own changes on close', async () => {
+    await ns.ip(['tuntap', 'add', 'dev', 'rmtap3', 'mode', 'tap']);
+    await ns.ip(['link', 'add', 'rmbr0', 'type', 'bridge']);
+    const tap = await openTap({
+      netns: ns.name,
+      name: 'rmtap3',
+      addresses: ['10.204.0.1/24'],
+      bridge: 'rmbr0',
+    });
+    open.push(tap);
+    expect(tap.created).toBe(false);
+    expect((await linkInfo(ns, 'rmtap3'))?.master).toBe('rmbr0');
+    await tap.close();
+    const after = await linkInfo(ns, 'rmtap3');
+    expect(after).toBeDefined();
+    expect(after?.master).toBeUndefined();
+    expect(after?.addr_info.map((a) => a.local)).not.toContain('10.204.0.1');
+  });
+
+  it('reports a busy device, a device of the wrong kind, and a failing ip command', async () => {
+    const tap = await openTap({ netns: ns.name, name: 'rmtap4' });
+    open.push(tap);
+    await expect(openTap({ netns: ns.name, name: 'rmtap4' })).rejects.toBeInstanceOf(NetDevBusyError);
+    await ns.ip(['tuntap', 'add', 'dev', 'rmtap5', 'mode', 'tap']);
+    await expect(openTun({ netns: ns.name, name: 'rmtap5' })).rejects.toBeInstanceOf(
+      NetDevInvalidArgumentError,
+    );
+    const err = await openTap({ netns: ns.name, name: 'rmtap6', bridge: 'nosuchbr' }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NetDevCommandError);
+    expect((err as NetDevCommandError).command).toEqual(
+      expect.arrayContaining(['ip', '-n', ns.name, 'link', 'set', 'dev', 'rmtap6', 'master', 'nosuchbr']),
+    );
+    expect((err as NetDevCommandError).stderr).toMatch(/nosuchbr|Cannot find device|does not exist/i);
+    expect(await linkInfo(ns, 'rmtap6')).toBeUndefined(); // the half-made device is gone
+    await expect(openTap({ netns: 'rtcmesh-no-such-ns', name: 'x' })).rejects.toBeInstanceOf(
+      NetDevInvalidArgumentError,
+    );
+    await tap.close();
+  });
+});

@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module';
+import { NetDevAddonError } from './errors.js';
+
+/** The shape of build/Release/netdev.node (native/netdev.c). */
+export interface NativeDeviceHandle {
+  setReading(on: boolean): void;
+  setWantWritable(on: boolean): void;
+  /** Bytes written, or -errno (-11 = EAGAIN). */
+  write(frame: Uint8Array): number;
+  /** Frames written from `start` before the first failure (see lastWriteErrno). */
+  writeMany(frames: readonly Uint8Array[], start: number): number;
+  lastWriteErrno(): number;
+  close(): void;
+}
+
+export interface NativeAddon {
+  open(
+    name: string,
+    isTap: boolean,
+    netnsPath: string | null,
+  ): { fd: number; name: string; existed: boolean };
+  NativeDevice: new (
+    fd: number,
+    readBufferSize: number,
+    maxBatch: number,
+    onFrames: (frames: Buffer[]) => void,
+    onWritable: () => void,
+    onError: (code: string, errno: number, syscall: string) => void,
+  ) => NativeDeviceHandle;
+  errnoName(errno: number): string;
+}
+
+export const EAGAIN = 11;
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once; src/ and dist/ both sit one level below the package root. */
+export function loadNativeAddon(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require('../build/Release/netdev.node') as NativeAddon;
+  } catch (err) {
+    throw new NetDevAddonError(
+      '@rtcmesh/netdev native addon is not built (build/Release/netdev.node): run `pnpm install` ' +
+        'or `pnpm --filter @rtcmesh/netdev run build:native` (needs python3, make, a C compiler, Node headers)',
+      { cause: err },
+    );
+  }
+  return cached;
+}

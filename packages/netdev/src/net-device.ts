@@ -1,0 +1,300 @@
+import { NetDevClosedError, type NetDevCommandError, NetDevIoError } from './errors.js';
+import { runIp } from './ip-command.js';
+import { EAGAIN, type NativeAddon, type NativeDeviceHandle } from './native.js';
+import { parseCidr, validateIp, validateRouteMetric } from './validate.js';
+
+export type DeviceKind = 'tap' | 'tun';
+
+/** Called with every frame the kernel sent since the last call (1..readBatch frames, each its own Buffer). */
+export type FramesHandler = (frames: Buffer[]) => void;
+export type DeviceErrorHandler = (error: NetDevIoError) => void;
+
+export interface RouteOptions {
+  /** Next hop; omit for an on-link route (the usual case for a TUN). */
+  readonly via?: string;
+  readonly metric?: number;
+}
+
+export interface NetDeviceStats {
+  readonly framesRead: number;
+  readonly bytesRead: number;
+  /** Read callbacks delivered; framesRead / readBatches is the mean batch size. */
+  readonly readBatches: number;
+  readonly framesWritten: number;
+  readonly bytesWritten: number;
+  /** Frames waiting because the kernel said EAGAIN. */
+  readonly writeQueueLength: number;
+  /** Frames dropped because the write queue was full. */
+  readonly writeQueueDrops: number;
+  /** Frames refused before reaching the kernel (too short/long, TUN packet not IPv4/IPv6). */
+  readonly writeInvalid: number;
+  /** Frames the kernel refused (errno other than EAGAIN, e.g. EIO while the link is down). */
+  readonly writeErrors: number;
+  readonly lastWriteError: string | undefined;
+}
+
+export interface NetDeviceInit {
+  readonly addon: NativeAddon;
+  readonly fd: number;
+  readonly name: string;
+  readonly kind: DeviceKind;
+  readonly mtu: number;
+  readonly mac: string | undefined;
+  readonly netns: string | undefined;
+  readonly created: boolean;
+  readonly readBatch: number;
+  readonly writeQueueLimit: number;
+}
+
+/** Largest frame a TAP/TUN write or read can carry (the kernel caps at 64 KiB). */
+export const MAX_FRAME_BYTES = 65535;
+const ETHERNET_HEADER_BYTES = 14;
+/** Read buffer: any frame the kernel can hand us fits, so nothing is ever truncated. */
+const READ_BUFFER_BYTES = 65536;
+
+/**
+ * An open TAP (Ethernet frames) or TUN (IP packets) device, both without packet info header.
+ *
+ * I/O runs on the main loop via uv_poll (epoll), never on the libuv thread pool:
+ * - Reads: level-triggered readiness; each wake-up reads up to `readBatch` frames (or until
+ *   EAGAIN) and calls the handler once. pause() stops polling, so the kernel queues (txqueuelen,
+ *   default 500 frames) and then drops, counted in the device's tx_dropped.
+ * - Writes: nonblocking write(). On EAGAIN, frames wait in a FIFO of at most `writeQueueLimit`
+ *   frames, flushed when the fd becomes writable; beyond that limit new frames are dropped and
+ *   counted (writeQueueDrops). write() returns false for a dropped or refused frame.
+ */
+export class NetDevice {
+  readonly name: string;
+  readonly kind: DeviceKind;
+  readonly mtu: number;
+  /** The TAP's MAC (lower-case hex); undefined for a TUN. */
+  readonly mac: string | undefined;
+  readonly netns: string | undefined;
+  /** True when this process created the device (it vanishes on close); false when it attached. */
+  readonly created: boolean;
+
+  readonly #native: NativeDeviceHandle;
+  readonly #addon: NativeAddon;
+  readonly #writeQueueLimit: number;
+  readonly #queue: Uint8Array[] = [];
+  #framesHandler: FramesHandler | undefined;
+  #errorHandler: DeviceErrorHandler | undefined;
+  #paused = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Undo steps for changes to a device we attached to (a created device takes them along). */
+  readonly #undo = new Map<string, string[]>();
+  #stats = {
+    framesRead: 0,
+    bytesRead: 0,
+    readBatches: 0,
+    framesWritten: 0,
+    bytesWritten: 0,
+    writeQueueDrops: 0,
+    writeInvalid: 0,
+    writeErrors: 0,
+    lastWriteError: undefined as string | undefined,
+  };
+
+  constructor(init: NetDeviceInit) {
+    this.name = init.name;
+    this.kind = init.kind;
+    this.mtu = init.mtu;
+    this.mac = init.mac;
+    this.netns = init.netns;
+    this.created = init.created;
+    this.#addon = init.addon;
+    this.#writeQueueLimit = init.writeQueueLimit;
+    this.#native = new init.addon.NativeDevice(
+      init.fd,
+      READ_BUFFER_BYTES,
+      init.readBatch,
+      (frames) => this.#deliver(frames),
+      () => this.#flush(),
+      (code, _errno, syscall) => this.#fail(code, syscall),
+    );
+  }
+
+  /** Sets the frame handler and starts reading (unless paused). One handler; a new call replaces it. */
+  onFrames(handler: FramesHandler): void {
+    this.#framesHandler = handler;
+    if (!this.#closed && !this.#paused) this.#native.setReading(true);
+  }
+
+  /**
+   * Read errors (e.g. the device was deleted). Reading stops after one. Without a handler the
+   * error is thrown from the event loop (an uncaught exception), like an EventEmitter 'error'.
+   */
+  onError(handler: DeviceErrorHandler): void {
+    this.#errorHandler = handler;
+  }
+
+  /** Stops reading; frames queue in the kernel (then drop there) until resume(). */
+  pause(): void {
+    this.#paused = true;
+    if (!this.#closed) this.#native.setReading(false);
+  }
+
+  resume(): void {
+    this.#paused = false;
+    if (!this.#closed && this.#framesHandler) this.#native.setReading(true);
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends one frame (TAP: Ethernet frame; TUN: IPv4/IPv6 packet) to the kernel.
+   * Returns true when it was written or queued, false when it was dropped (invalid, queue
+   * full, kernel error, closed); every drop is counted in stats().
+   */
+  write(frame: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (!this.#isValidFrame(frame)) {
+      this.#stats.writeInvalid++;
+      return false;
+    }
+    if (this.#queue.length > 0) return this.#enqueue(frame);
+    const n = this.#native.write(frame);
+    if (n >= 0) {
+      this.#stats.framesWritten++;
+      this.#stats.bytesWritten += n;
+      return true;
+    }
+    if (-n === EAGAIN) {
+      this.#native.setWantWritable(true);
+      return this.#enqueue(frame);
+    }
+    this.#countWriteError(-n);
+    return false;
+  }
+
+  stats(): NetDeviceStats {
+    return { ...this.#stats, writeQueueLength: this.#queue.length };
+  }
+
+  /** Adds (or keeps) an IPv4/IPv6 address, e.g. `10.99.0.1/24` or `fd00::1/64`. */
+  async addAddress(cidr: string): Promise<void> {
+    const { text } = parseCidr(cidr);
+    await this.#ip(['address', 'replace', text, 'dev', this.name]);
+    this.#undo.set(`addr ${text}`, ['address', 'del', text, 'dev', this.name]);
+  }
+
+  async removeAddress(cidr: string): Promise<void> {
+    const { text } = parseCidr(cidr);
+    await this.#ip(['address', 'del', text, 'dev', this.name]);
+    this.#undo.delete(`addr ${text}`);
+  }
+
+  /** Routes `cidr` via this device (replacing an existing route to the same prefix). */
+  async addRoute(cidr: string, options: RouteOptions = {}): Promise<void> {
+    const { text, family } = parseCidr(cidr);
+    const args = [family === 6 ? '-6' : '-4', 'route', 'replace', text, 'dev', this.name];
+    if (options.via !== undefined) args.push('via', validateIp(options.via, 'route via'));
+    if (options.metric !== undefined) args.push('metric', String(validateRouteMetric(options.metric)));
+    await this.#ip(args);
+    this.#undo.set(`route ${text}`, [family === 6 ? '-6' : '-4', 'route', 'del', text, 'dev', this.name]);
+  }
+
+  async removeRoute(cidr: string): Promise<void> {
+    const { text, family } = parseCidr(cidr);
+    await this.#ip([family === 6 ? '-6' : '-4', 'route', 'del', text, 'dev', this.name]);
+    this.#undo.delete(`route ${text}`);
+  }
+
+  /** @internal Records an undo step for a link change made while opening an attached device. */
+  recordUndo(key: string, args: string[]): void {
+    this.#undo.set(key, args);
+  }
+
+  /**
+   * Stops I/O and closes the fd. A device we created disappears with its addresses and routes.
+   * For a device we attached to, the addresses, routes and bridge membership we added are
+   * removed (MTU and MAC are left as set). Rejects with the first failed undo command after
+   * trying them all. Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#native.close();
+    if (this.created) return;
+    let first: NetDevCommandError | undefined;
+    for (const args of [...this.#undo.values()].reverse()) {
+      try {
+        await runIp(args, { netns: this.netns });
+      } catch (err) {
+        first ??= err as NetDevCommandError;
+      }
+    }
+    this.#undo.clear();
+    if (first) throw first;
+  }
+
+  #ip(args: string[]): Promise<string> {
+    if (this.#closed) return Promise.reject(new NetDevClosedError(`device ${this.name} is closed`));
+    return runIp(args, { netns: this.netns });
+  }
+
+  #isValidFrame(frame: Uint8Array): boolean {
+    if (!(frame instanceof Uint8Array) || frame.length > MAX_FRAME_BYTES) return false;
+    if (this.kind === 'tap') return frame.length >= ETHERNET_HEADER_BYTES;
+    const version = (frame[0] ?? 0) >> 4;
+    return (version === 4 && frame.length >= 20) || (version === 6 && frame.length >= 40);
+  }
+
+  #enqueue(frame: Uint8Array): boolean {
+    if (this.#queue.length >= this.#writeQueueLimit) {
+      this.#stats.writeQueueDrops++;
+      return false;
+    }
+    this.#queue.push(frame);
+    return true;
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    while (queue.length > 0 && !this.#closed) {
+      const written = this.#native.writeMany(queue, 0);
+      for (let i = 0; i < written; i++) {
+        this.#stats.framesWritten++;
+        this.#stats.bytesWritten += queue[i]?.length ?? 0;
+      }
+      queue.splice(0, written);
+      const errno = this.#native.lastWriteErrno();
+      if (errno === EAGAIN) return; // still full: stay subscribed to writability
+      if (errno !== 0) {
+        queue.shift(); // the kernel refused this frame; drop it and go on with the rest
+        this.#countWriteError(errno);
+      }
+    }
+    if (!this.#closed) this.#native.setWantWritable(false);
+  }
+
+  #countWriteError(errno: number): void {
+    this.#stats.writeErrors++;
+    this.#stats.lastWriteError = this.#addon.errnoName(errno);
+  }
+
+  #deliver(frames: Buffer[]): void {
+    this.#stats.readBatches++;
+    this.#stats.framesRead += frames.length;
+    for (const f of frames) this.#stats.bytesRead += f.length;
+    this.#framesHandler?.(frames);
+  }
+
+  #fail(code: string, syscall: string): void {
+    const error = new NetDevIoError(`${syscall} on ${this.kind} ${this.name} failed: ${code}`, code, syscall);
+    if (!this.#errorHandler) throw error;
+    this.#errorHandler(error);
+  }
+}
