@@ -1,1 +1,29 @@
-export {};
+export {
+  CandidateAddressFilter,
+  type CandidateAddressOptions,
+  candidateAddress,
+  candidateType,
+} from './addressFilter.js';
+export {
+  backoffDelay,
+  type ConnectPlan,
+  connectPlans,
+  type IceServer,
+  iceServersForPlan,
+  planOfGeneration,
+} from './connectPlan.js';
+export { type ControlMessage, parseControlMessage } from './controlMessage.js';
+export {
+  type ChannelConfig,
+  CONTROL_CHANNEL_ID,
+  PACKET_CHANNEL_ID,
+  type PathInfo,
+} from './linkConnection.js';
+export { type LinkSignal, linkSignalSchema, parseLinkSignal } from './linkSignal.js';
+export {
+  type LinkState,
+  type LinkStats,
+  PeerLink,
+  type PeerLinkOptions,
+  type PingResult,
+} from './peerLink.js';

@@ -1,0 +1,72 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerLink } from './peerLink.js';
+import { eventually, loopbackOnly, waitForState } from './testing/linkPair.js';
+
+const remoteScript = fileURLToPath(new URL('./testing/remotePeer.ts', import.meta.url));
+
+let child: ChildProcess | null = null;
+let link: PeerLink | null = null;
+afterEach(async () => {
+  await link?.close('test done');
+  if (child && child.exitCode === null) {
+    child.kill('SIGCONT');
+    const exited = new Promise((r) => child?.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  child = null;
+  link = null;
+});
+
+describe('keepalive on a silently dead path', () => {
+  it('detects a frozen peer by keepalive loss, restarts ICE, offers a new generation, and recovers when it comes back', async () => {
+    let offers = 0;
+    child = fork(remoteScript, ['node-b', 'node-a', '250'], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const remote = child;
+    link = new PeerLink({
+      localId: 'node-a',
+      remoteId: 'node-b',
+      iceServers: [],
+      candidateAddresses: loopbackOnly(),
+      keepaliveIntervalMs: 250,
+      keepaliveMissLimit: 4,
+      restartTimeoutMs: 1000,
+      connectTimeoutMs: 3000,
+      sendSignal: (signal) => {
+        if (signal.kind === 'description' && signal.description.type === 'offer') offers++;
+        remote.send({ signal });
+      },
+    });
+    const a = link;
+    remote.on('message', (m: unknown) => {
+      if (typeof m === 'object' && m !== null && 'signal' in m)
+        a.handleSignal((m as { signal: unknown }).signal);
+    });
+    a.start();
+    await waitForState(a, 'connected', 15_000);
+    expect((await a.ping()).path).toBe('direct');
+
+    // Freeze the peer: its sockets stay open, nothing answers, no DTLS close or bye is ever sent.
+    remote.kill('SIGSTOP');
+    await waitForState(a, 'reconnecting', 5000);
+    expect(a.stats().iceRestarts).toBeGreaterThanOrEqual(1);
+    expect(a.stats().lossPct).toBeGreaterThan(0);
+
+    // The ICE restart gets no answer either: after restartTimeoutMs a new generation is offered.
+    await eventually(async () => offers >= 3, 5000, 'a new-generation offer');
+
+    remote.kill('SIGCONT');
+    await waitForState(a, 'connected', 20_000);
+    await eventually(async () => (await a.ping()).path === 'direct', 10_000, 'ping after recovery');
+    const echoed = new Promise<Buffer>((resolve) => a.onPacket(resolve));
+    a.sendPacket(Buffer.from('still there?'));
+    expect((await echoed).toString()).toBe('still there?');
+    // Whichever recovered first (the restarted ICE or the new generation) carries the link now.
+    expect(a.currentState).toBe('connected');
+  }, 45_000);
+});

@@ -1,0 +1,268 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PeerLink } from './peerLink.js';
+import {
+  eventually,
+  type LinkPair,
+  linkPair,
+  loopbackOnly,
+  SignalPipe,
+  waitFor,
+  waitForState,
+} from './testing/linkPair.js';
+
+let pair: LinkPair | null = null;
+const extra: PeerLink[] = [];
+afterEach(async () => {
+  await pair?.close();
+  pair = null;
+  await Promise.all(extra.splice(0).map((l) => l.close('test done')));
+});
+
+async function connected(p: LinkPair): Promise<void> {
+  await Promise.all([waitForState(p.a, 'connected'), waitForState(p.b, 'connected')]);
+}
+
+function nextFrame(link: PeerLink, timeoutMs = 5000): Promise<Buffer> {
+  return waitFor(link.onPacket.bind(link), (f: Buffer) => f, timeoutMs, `frame at ${link.localId}`);
+}
+
+describe('PeerLink over loopback', () => {
+  it('connects and carries binary packets both ways on an unordered, no-retransmit channel', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    const fromA = nextFrame(b);
+    expect(a.sendPacket(Buffer.from('hello b'))).toBe(true);
+    expect((await fromA).toString()).toBe('hello b');
+    const fromB = nextFrame(a);
+    expect(b.sendPacket(Buffer.from('hello a'))).toBe(true);
+    expect((await fromB).toString()).toBe('hello a');
+    expect(a.channelConfig()).toEqual({
+      packet: { ordered: false, maxRetransmits: 0, negotiated: true, id: 0 },
+      control: { ordered: true, maxRetransmits: null, negotiated: true, id: 1 },
+    });
+    expect(a.stats()).toMatchObject({
+      state: 'connected',
+      txPackets: 1,
+      rxPackets: 1,
+      txBytes: 7,
+      rxBytes: 7,
+    });
+  });
+
+  it('delivers 1300- and 1514-byte frames intact (one chunk and multi-chunk)', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    for (const size of [1300, 1514, 1280, 1]) {
+      const frame = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) frame[i] = (i * 31 + size) & 0xff;
+      const got = nextFrame(b);
+      expect(a.sendPacket(frame)).toBe(true);
+      expect((await got).equals(frame)).toBe(true);
+    }
+  });
+
+  it('connects when both sides start at the same time (offer glare), and survives simultaneous ICE restarts', async () => {
+    pair = linkPair();
+    const { a, b, aToB, bToA } = pair;
+    const offers = (p: SignalPipe) =>
+      p.sent.filter((s) => s.kind === 'description' && s.description.type === 'offer').length;
+    // Hold both directions until both offers exist, so they really cross.
+    aToB.hold();
+    bToA.hold();
+    a.start();
+    b.start();
+    await eventually(async () => offers(aToB) === 1 && offers(bToA) === 1, 5000, 'both offers');
+    aToB.release();
+    bToA.release();
+    await connected(pair);
+    const got = nextFrame(a);
+    b.sendPacket(Buffer.from('after glare'));
+    expect((await got).toString()).toBe('after glare');
+    expect(a.stats().generations).toBe(1);
+    expect(b.stats().generations).toBe(1);
+
+    // Same generation, both restart ICE at once: W3C perfect negotiation (polite side rolls back).
+    aToB.hold();
+    bToA.hold();
+    a.restart('ice');
+    b.restart('ice');
+    await eventually(async () => offers(aToB) === 2 && offers(bToA) === 2, 5000, 'both restart offers');
+    aToB.release();
+    bToA.release();
+    await eventually(async () => (await a.ping()).path === 'direct', 10_000, 'ping after crossing restarts');
+    expect((await b.ping()).path).toBe('direct');
+    expect(a.stats().generations).toBe(1);
+  });
+
+  it('ping reports RTT and a direct host-to-host path with the remote address', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    b.start();
+    await connected(pair);
+    const r = await a.ping();
+    expect(r.path).toBe('direct');
+    expect(r.rttMs).toBeGreaterThan(0);
+    expect(r.rttMs).toBeLessThan(5000);
+    const s = a.stats();
+    expect(s).toMatchObject({ path: 'direct', localCandidateType: 'host', remoteCandidateType: 'host' });
+    expect(s.remoteAddress).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(s.rttMs).not.toBeNull();
+  });
+
+  it('drops and counts frames when the packet channel buffer is over the cap', async () => {
+    pair = linkPair({ maxBufferedBytes: 16 * 1024 });
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    let received = 0;
+    b.onPacket(() => received++);
+    const frame = Buffer.alloc(1200, 7);
+    let accepted = 0;
+    const total = 2000;
+    for (let i = 0; i < total; i++) if (a.sendPacket(frame)) accepted++;
+    const s = a.stats();
+    expect(s.dropsBackpressure).toBeGreaterThan(0);
+    expect(s.drops).toBe(total - accepted);
+    expect(s.txPackets).toBe(accepted);
+    // Bounded: at most the cap plus one frame was ever queued in one synchronous burst.
+    expect(accepted * frame.length).toBeLessThanOrEqual(16 * 1024 + frame.length);
+    // The link still works afterwards.
+    await waitFor(
+      (cb) => {
+        const t = setInterval(cb, 20);
+        return () => clearInterval(t);
+      },
+      () => (received >= 1 ? true : undefined),
+      5000,
+      'accepted frames to arrive',
+    );
+    const r = await a.ping();
+    expect(r.rttMs).toBeGreaterThan(0);
+  });
+
+  it('drops (and counts) frames while not connected or oversize', () => {
+    const link = new PeerLink({ localId: 'x', remoteId: 'y', iceServers: [], sendSignal: () => {} });
+    extra.push(link);
+    expect(link.sendPacket(Buffer.alloc(10))).toBe(false);
+    expect(link.sendPacket(Buffer.alloc(70_000))).toBe(false);
+    expect(link.stats()).toMatchObject({ state: 'new', drops: 2, dropsNotConnected: 1, path: null });
+  });
+
+  it('close() sends bye and tears down the other side', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    const reason = waitFor(b.onClose.bind(b), (r: string) => r, 5000, 'b closed');
+    await a.close('node removed');
+    expect(await reason).toBe('remote bye: node removed');
+    expect(b.currentState).toBe('closed');
+    expect(a.stats().state).toBe('closed');
+    expect(a.sendPacket(Buffer.alloc(1))).toBe(false);
+    await expect(a.ping()).rejects.toThrow(/closed/);
+  });
+
+  it('sends and receives control messages', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    const got = waitFor(b.onControl.bind(b), (m: unknown) => m, 5000, 'control message');
+    expect(a.sendControl({ hello: ['mac', 'table'] })).toBe(true);
+    expect(await got).toEqual({ hello: ['mac', 'table'] });
+  });
+
+  it('ignores invalid signals without crashing', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.handleSignal({ kind: 'description', description: { type: 'pranswer', sdp: 'x' } });
+    a.handleSignal('garbage');
+    a.handleSignal({ kind: 'candidate', candidate: { candidate: 'x'.repeat(5000) } });
+    a.handleSignal({ kind: 'candidate', candidate: null, gen: 'unknown.a0' });
+    expect(a.currentState).toBe('new');
+    a.start();
+    await connected(pair);
+    expect(b.currentState).toBe('connected');
+  });
+
+  it('recovers after an ICE restart and after a renegotiation, keeping traffic flowing', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    a.restart('ice');
+    // The restart renegotiates ICE on the same connection; the link answers pings again over it.
+    await eventually(async () => (await a.ping()).path === 'direct', 10_000, 'ping after ICE restart');
+    const restartOffers = pair.aToB.sent.filter(
+      (s) => s.kind === 'description' && s.description.type === 'offer',
+    );
+    expect(restartOffers.length).toBe(2);
+    expect(a.stats()).toMatchObject({ iceRestarts: 1, generations: 1, state: 'connected' });
+
+    const before = a.stats().generations;
+    b.restart('renegotiate');
+    await waitFor(
+      (cb) => {
+        const t = setInterval(cb, 50);
+        return () => clearInterval(t);
+      },
+      () => (a.stats().generations > before && b.stats().generations > before ? true : undefined),
+      10_000,
+      'new generation on both sides',
+    );
+    const got = nextFrame(b);
+    a.sendPacket(Buffer.from('new gen'));
+    expect((await got).toString()).toBe('new gen');
+    expect(a.currentState).toBe('connected');
+  });
+
+  it('reconnects when the remote peer restarts (new link, no bye) through the signaling pipe', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    // b "crashes": its bye never reaches a.
+    pair.bToA.hold();
+    await b.close('crash');
+    const b2ToA = new SignalPipe();
+    const b2 = new PeerLink({
+      localId: 'node-b',
+      remoteId: 'node-a',
+      iceServers: [],
+      candidateAddresses: loopbackOnly(),
+      sendSignal: b2ToA.send,
+    });
+    extra.push(b2);
+    b2ToA.connect((s) => a.handleSignal(s));
+    pair.aToB.connect((s) => b2.handleSignal(s));
+    b2.start();
+    await waitForState(b2, 'connected');
+    const got = nextFrame(a);
+    b2.sendPacket(Buffer.from('back'));
+    expect((await got).toString()).toBe('back');
+    expect(a.currentState).toBe('connected');
+  });
+
+  it('notices the peer vanished and keeps trying to reconnect', async () => {
+    pair = linkPair({ keepaliveIntervalMs: 200, keepaliveMissLimit: 3, connectTimeoutMs: 2000 });
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    pair.bToA.hold();
+    pair.aToB.hold();
+    // b vanishes without a bye (its sockets close, a's keepalives go unanswered).
+    await b.close('crash');
+    await waitForState(a, 'reconnecting', 5000);
+    // It keeps trying: a new generation is offered (held in the pipe, nobody answers).
+    await eventually(
+      async () =>
+        pair!.aToB.sent.filter((s) => s.kind === 'description' && s.description.type === 'offer').length >= 2,
+      5000,
+      'a new offer',
+    );
+  });
+});

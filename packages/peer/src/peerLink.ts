@@ -1,0 +1,735 @@
+import { performance } from 'node:perf_hooks';
+import { type Logger, pino } from 'pino';
+import { CandidateAddressFilter, type CandidateAddressOptions } from './addressFilter.js';
+import {
+  backoffDelay,
+  type ConnectPlan,
+  connectPlans,
+  type IceServer,
+  iceServersForPlan,
+  newGeneration,
+  planOfGeneration,
+  turnUrlCount,
+} from './connectPlan.js';
+import { type ControlMessage, parseControlMessage } from './controlMessage.js';
+import { type ChannelConfig, LinkConnection, type PathInfo } from './linkConnection.js';
+import { type LinkSignal, parseLinkSignal } from './linkSignal.js';
+import { Listeners } from './listeners.js';
+
+export type LinkState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface PeerLinkOptions {
+  localId: string;
+  remoteId: string;
+  /** STUN and TURN servers from the network config. Order TURN URLs UDP, TCP, TLS: see connectPlans(). */
+  iceServers: IceServer[];
+  /** Polite side of perfect negotiation. Default: `localId < remoteId` (both sides derive the same answer). */
+  polite?: boolean;
+  /** Delivers a signal to the remote link (through the signaling server's relay message). */
+  sendSignal: (signal: LinkSignal) => void;
+  logger?: Logger;
+  /** A generation that has not opened its channels by then is abandoned (werift never reports failed). */
+  connectTimeoutMs?: number;
+  /**
+   * After an ICE restart, time to get a keepalive answer before a new generation starts negotiating
+   * (the old one stays active meanwhile). Failover time ~= keepalive detection + this + relay setup.
+   */
+  restartTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  /** Missed keepalive intervals after which the path is considered dead. */
+  keepaliveMissLimit?: number;
+  /** While relayed, how often the impolite side probes for a direct path. 0 disables. */
+  upgradeIntervalMs?: number;
+  /** Backoff between failed connect attempts, after one quick pass over all plans. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** SCTP packet MTU; 1330 fits a 1298-byte frame in one DATA chunk (see notes/common.md). */
+  sctpMtu?: number;
+  /** Packet-channel bufferedAmount above which new frames are dropped (and counted). */
+  maxBufferedBytes?: number;
+  /** Frames larger than this are dropped (and counted). */
+  maxFrameBytes?: number;
+  pingTimeoutMs?: number;
+  /** How long a superseded generation keeps receiving after a newer one opened. */
+  retireGraceMs?: number;
+  icePortRange?: [number, number];
+  /**
+   * Interfaces/CIDRs never used as candidates (the overlay!), extra host addresses (veth in a netns).
+   * Pass a CandidateAddressFilter to share one (updatable) policy between links.
+   */
+  candidateAddresses?: CandidateAddressOptions | CandidateAddressFilter;
+  /** 'relay' never tries a direct path (no 'all' plan, no upgrade probes). Default 'all'. */
+  iceTransportPolicy?: 'all' | 'relay';
+}
+
+export interface LinkStats {
+  state: LinkState;
+  path: 'direct' | 'relay' | null;
+  localCandidateType: string | null;
+  remoteCandidateType: string | null;
+  remoteAddress: string | null;
+  /** Latest keepalive round trip over the control channel. */
+  rttMs: number | null;
+  /** Unanswered keepalives among the last 30 (percent). */
+  lossPct: number;
+  txBytes: number;
+  rxBytes: number;
+  txPackets: number;
+  rxPackets: number;
+  /** Frames not sent: backpressure + no open link + oversize. */
+  drops: number;
+  dropsBackpressure: number;
+  dropsNotConnected: number;
+  /** How the active generation gathered: `all`, `relay#<turn url index>` or `direct` (upgrade probe). */
+  connectPlan: string | null;
+  /** Epoch ms at which the link entered its current state. */
+  since: number;
+  /** Completed connection generations (full renegotiations), ICE restarts and direct upgrades. */
+  generations: number;
+  iceRestarts: number;
+  upgrades: number;
+}
+
+export interface PingResult {
+  rttMs: number;
+  path: 'direct' | 'relay' | null;
+}
+
+const KEEPALIVE_WINDOW = 30;
+/** Ended generation ids remembered (a late ICE-restart offer for one must not look like a new generation). */
+const ENDED_GENERATIONS_KEPT = 32;
+
+function describePlan(plan: ConnectPlan): string {
+  return plan.policy === 'relay' ? `relay#${plan.turnIndex}` : plan.policy;
+}
+
+interface Pending {
+  conn: LinkConnection;
+  own: boolean;
+  probe: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One WebRTC link to one peer.
+ *
+ * Generations: every full (re)negotiation is a new RTCPeerConnection tagged with a generation id that
+ * travels in each signal. The active generation keeps forwarding while a newer one (reconnect or direct
+ * upgrade probe) negotiates; when the newer one opens both channels it becomes active and the old one
+ * is closed after a short grace (make-before-break). Two new generations at once (both sides start or
+ * both time out): the impolite side ignores the polite side's new generation while its own is pending,
+ * the polite side abandons its own and answers the impolite one; inside a generation, W3C perfect
+ * negotiation handles glare (ICE restarts).
+ *
+ * Failure handling: connect timeout per generation -> next plan (all, then relay-only through each TURN
+ * URL) with backoff and jitter; keepalive loss -> ICE restart -> new generation if no answer within
+ * restartTimeoutMs; while relayed the impolite side periodically runs a STUN-only probe generation, which
+ * can only open over a direct path, and switches to it when it opens.
+ */
+export class PeerLink {
+  readonly localId: string;
+  readonly remoteId: string;
+  readonly polite: boolean;
+  private readonly o: Required<
+    Omit<PeerLinkOptions, 'logger' | 'polite' | 'icePortRange' | 'candidateAddresses' | 'iceTransportPolicy'>
+  >;
+  private readonly portRange: [number, number] | undefined;
+  private readonly log: Logger;
+  private readonly filter: CandidateAddressFilter;
+  private readonly plans: ConnectPlan[];
+  private readonly turnCount: number;
+  private readonly relayOnly: boolean;
+
+  private state: LinkState = 'new';
+  private since = Date.now();
+  private active: LinkConnection | null = null;
+  private pending: Pending | null = null;
+  private readonly retiring = new Set<LinkConnection>();
+  private readonly endedGenerations = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private keepaliveTimer: NodeJS.Timeout | null = null;
+  private upgradeTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private attempt = 0;
+
+  private nextPingId = 1;
+  private readonly keepalives: Array<{ id: number; sentAt: number; answered: boolean }> = [];
+  private readonly pingWaiters = new Map<
+    number,
+    { sentAt: number; resolve: (r: PingResult) => void; timer: NodeJS.Timeout }
+  >();
+  private lastPongAt = 0;
+  private rttMs: number | null = null;
+  private lastPath: PathInfo | null = null;
+
+  private counters = {
+    txBytes: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    rxPackets: 0,
+    backpressure: 0,
+    notConnected: 0,
+    oversize: 0,
+  };
+  private generations = 0;
+  private iceRestarts = 0;
+  private upgrades = 0;
+
+  private readonly packetListeners: Listeners<[Buffer]>;
+  private readonly controlListeners: Listeners<[unknown]>;
+  private readonly stateListeners: Listeners<[LinkState, LinkState]>;
+  private readonly pathListeners: Listeners<[PathInfo | null]>;
+  private readonly closeListeners: Listeners<[string]>;
+
+  constructor(options: PeerLinkOptions) {
+    this.localId = options.localId;
+    this.remoteId = options.remoteId;
+    if (options.localId === options.remoteId) throw new Error('PeerLink: localId equals remoteId');
+    this.polite = options.polite ?? options.localId < options.remoteId;
+    this.o = {
+      localId: options.localId,
+      remoteId: options.remoteId,
+      iceServers: options.iceServers,
+      sendSignal: options.sendSignal,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      restartTimeoutMs: options.restartTimeoutMs ?? 1_000,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 1_000,
+      keepaliveMissLimit: options.keepaliveMissLimit ?? 3,
+      upgradeIntervalMs: options.upgradeIntervalMs ?? 20_000,
+      retryMinMs: options.retryMinMs ?? 1_000,
+      retryMaxMs: options.retryMaxMs ?? 30_000,
+      sctpMtu: options.sctpMtu ?? 1330,
+      maxBufferedBytes: options.maxBufferedBytes ?? 32 * 1024,
+      maxFrameBytes: options.maxFrameBytes ?? 65_535,
+      pingTimeoutMs: options.pingTimeoutMs ?? 5_000,
+      retireGraceMs: options.retireGraceMs ?? 2_000,
+    };
+    this.portRange = options.icePortRange;
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ peer: options.remoteId });
+    this.filter =
+      options.candidateAddresses instanceof CandidateAddressFilter
+        ? options.candidateAddresses
+        : new CandidateAddressFilter(options.candidateAddresses);
+    this.relayOnly = options.iceTransportPolicy === 'relay';
+    const plans = connectPlans(options.iceServers);
+    this.plans = this.relayOnly ? plans.filter((p) => p.policy === 'relay') : plans;
+    if (this.plans.length === 0) throw new Error('PeerLink: relay-only policy needs at least one turn: URL');
+    this.turnCount = turnUrlCount(options.iceServers);
+    const onError = (err: unknown) => this.log.error({ err }, 'listener threw');
+    this.packetListeners = new Listeners(onError);
+    this.controlListeners = new Listeners(onError);
+    this.stateListeners = new Listeners(onError);
+    this.pathListeners = new Listeners(onError);
+    this.closeListeners = new Listeners(onError);
+  }
+
+  // ---- public API -------------------------------------------------------------------------------
+
+  /** Starts negotiating (offers a first generation). Answering a remote offer also starts the link. */
+  start(): void {
+    if (this.state !== 'new') return;
+    this.setState('connecting');
+    this.startKeepalive();
+    this.startGeneration(this.plans[0]!, undefined, { own: true, probe: false });
+  }
+
+  get currentState(): LinkState {
+    return this.state;
+  }
+
+  onPacket(cb: (frame: Buffer) => void): () => void {
+    return this.packetListeners.add(cb);
+  }
+  onControl(cb: (msg: unknown) => void): () => void {
+    return this.controlListeners.add(cb);
+  }
+  onState(cb: (state: LinkState, previous: LinkState) => void): () => void {
+    return this.stateListeners.add(cb);
+  }
+  onPath(cb: (path: PathInfo | null) => void): () => void {
+    return this.pathListeners.add(cb);
+  }
+  onClose(cb: (reason: string) => void): () => void {
+    return this.closeListeners.add(cb);
+  }
+
+  /** Sends one frame. False means it was dropped (no open link, backpressure, oversize) and counted. */
+  sendPacket(frame: Buffer): boolean {
+    if (frame.length > this.o.maxFrameBytes) {
+      this.counters.oversize++;
+      return false;
+    }
+    const conn = this.active;
+    if (!conn) {
+      this.counters.notConnected++;
+      return false;
+    }
+    const r = conn.sendPacket(frame);
+    if (r === 'sent') {
+      this.counters.txPackets++;
+      this.counters.txBytes += frame.length;
+      return true;
+    }
+    if (r === 'backpressure') this.counters.backpressure++;
+    else this.counters.notConnected++;
+    return false;
+  }
+
+  /** Sends a JSON-serialisable message over the reliable control channel. False when not connected. */
+  sendControl(body: unknown): boolean {
+    const text = JSON.stringify({ t: 'msg', body } satisfies ControlMessage);
+    return this.active?.sendControl(text) ?? false;
+  }
+
+  /** Round trip over the control channel of the active generation. */
+  ping(): Promise<PingResult> {
+    const conn = this.active;
+    if (!conn) return Promise.reject(new Error(`link to ${this.remoteId} is ${this.state}`));
+    const id = this.nextPingId++;
+    return new Promise<PingResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pingWaiters.delete(id);
+        reject(new Error(`ping to ${this.remoteId} timed out`));
+      }, this.o.pingTimeoutMs);
+      this.pingWaiters.set(id, { sentAt: performance.now(), resolve, timer });
+      if (!conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage))) {
+        clearTimeout(timer);
+        this.pingWaiters.delete(id);
+        reject(new Error('control channel not writable'));
+      }
+    });
+  }
+
+  stats(): LinkStats {
+    const path = this.active?.path() ?? null;
+    const c = this.counters;
+    return {
+      state: this.state,
+      path: path?.path ?? null,
+      localCandidateType: path?.localCandidateType ?? null,
+      remoteCandidateType: path?.remoteCandidateType ?? null,
+      remoteAddress: path?.remoteAddress ?? null,
+      rttMs: this.rttMs,
+      lossPct: this.keepaliveLossPct(),
+      txBytes: c.txBytes,
+      rxBytes: c.rxBytes,
+      txPackets: c.txPackets,
+      rxPackets: c.rxPackets,
+      drops: c.backpressure + c.notConnected + c.oversize,
+      dropsBackpressure: c.backpressure,
+      dropsNotConnected: c.notConnected,
+      connectPlan: this.active ? describePlan(this.active.plan) : null,
+      since: this.since,
+      generations: this.generations,
+      iceRestarts: this.iceRestarts,
+      upgrades: this.upgrades,
+    };
+  }
+
+  /** Reliability settings of the active generation's channels (null when not connected). */
+  channelConfig(): { packet: ChannelConfig; control: ChannelConfig } | null {
+    return this.active?.channelConfig() ?? null;
+  }
+
+  /** Path of the active generation (nominated ICE pair). */
+  path(): PathInfo | null {
+    return this.active?.path() ?? null;
+  }
+
+  /**
+   * Applies a signal from the remote link. Input is validated (it crossed the network); invalid input
+   * is logged and ignored.
+   */
+  handleSignal(input: unknown): void {
+    const parsed = parseLinkSignal(input);
+    if (!parsed.ok) {
+      this.log.warn({ error: parsed.error }, 'invalid link signal ignored');
+      return;
+    }
+    const signal = parsed.signal;
+    if (this.state === 'closed') return;
+    if (signal.kind === 'bye') {
+      void this.shutdown(`remote bye${signal.reason ? `: ${signal.reason}` : ''}`, false);
+      return;
+    }
+    const gen = signal.gen ?? 'default';
+    const known = this.findGeneration(gen);
+    if (known) {
+      known.handleSignal(signal);
+      return;
+    }
+    if (
+      signal.kind !== 'description' ||
+      signal.description.type !== 'offer' ||
+      this.endedGenerations.has(gen)
+    ) {
+      this.log.debug({ gen, kind: signal.kind }, 'signal for unknown or ended generation ignored');
+      return;
+    }
+    if (this.pending) {
+      if (this.pending.own && !this.polite) {
+        this.log.debug({ gen, mine: this.pending.conn.gen }, 'new-generation glare: keeping mine (impolite)');
+        return;
+      }
+      this.log.debug({ gen, mine: this.pending.conn.gen }, 'new-generation glare: adopting remote');
+      this.dropPending();
+    }
+    if (this.state === 'new') {
+      this.setState('connecting');
+      this.startKeepalive();
+    }
+    const plan = planOfGeneration(gen, this.turnCount);
+    const conn = this.startGeneration(plan, gen, { own: false, probe: plan.policy === 'direct' });
+    conn.handleSignal(signal);
+  }
+
+  /**
+   * Forces recovery now (e.g. the agent saw a network change): 'ice' restarts ICE on the active
+   * generation, 'renegotiate' negotiates a new generation while the active one keeps forwarding.
+   */
+  restart(mode: 'ice' | 'renegotiate'): void {
+    if (this.state === 'closed' || this.state === 'new') return;
+    const conn = this.active;
+    if (mode === 'ice' && conn) {
+      this.iceRestarts++;
+      conn.restartIce();
+      return;
+    }
+    if (this.pending) this.dropPending();
+    const plan = conn?.plan.policy === 'direct' ? this.plans[0]! : (conn?.plan ?? this.plans[0]!);
+    this.startGeneration(plan, undefined, { own: true, probe: false });
+  }
+
+  /** Closes the link, tells the remote side (bye) and frees every timer and socket. */
+  close(reason = 'closed'): Promise<void> {
+    return this.shutdown(reason, true);
+  }
+
+  // ---- generations ------------------------------------------------------------------------------
+
+  private findGeneration(gen: string): LinkConnection | undefined {
+    if (this.pending?.conn.gen === gen) return this.pending.conn;
+    if (this.active?.gen === gen) return this.active;
+    for (const c of this.retiring) if (c.gen === gen) return c;
+    return undefined;
+  }
+
+  private startGeneration(plan: ConnectPlan, gen: string | undefined, how: { own: boolean; probe: boolean }) {
+    const id = gen ?? newGeneration(plan);
+    this.log.info({ gen: id, plan, own: how.own }, 'starting connection generation');
+    const conn: LinkConnection = new LinkConnection({
+      gen: id,
+      plan,
+      polite: this.polite,
+      iceServers: iceServersForPlan(this.o.iceServers, plan),
+      sctpMtu: this.o.sctpMtu,
+      maxBufferedBytes: this.o.maxBufferedBytes,
+      icePortRange: this.portRange,
+      addressFilter: this.filter,
+      logger: this.log,
+      sendSignal: (s) => {
+        if (this.state !== 'closed') this.safeSend(s);
+      },
+      onOpen: () => this.onGenerationOpen(conn),
+      onDead: (reason) => this.onGenerationDead(conn, reason),
+      onPacket: (frame) => this.onFrame(frame),
+      onControl: (text) => this.onControlText(conn, text),
+    });
+    const timer = this.timer(() => this.onConnectTimeout(conn), this.o.connectTimeoutMs);
+    this.pending = { conn, own: how.own, probe: how.probe, timer };
+    return conn;
+  }
+
+  private safeSend(signal: LinkSignal): void {
+    try {
+      this.o.sendSignal(signal);
+    } catch (err) {
+      this.log.warn({ err }, 'sendSignal threw');
+    }
+  }
+
+  private onGenerationOpen(conn: LinkConnection): void {
+    if (this.pending?.conn !== conn) return;
+    const { probe } = this.pending;
+    this.clearTimer(this.pending.timer);
+    this.pending = null;
+    const old = this.active;
+    this.active = conn;
+    this.generations++;
+    if (probe) this.upgrades++;
+    this.attempt = 0;
+    this.clearRestart();
+    this.lastPongAt = performance.now();
+    if (old) this.retire(old);
+    this.log.info({ gen: conn.gen, path: conn.path(), probe }, 'connection generation open');
+    this.setState('connected');
+    this.checkPath();
+  }
+
+  private onGenerationDead(conn: LinkConnection, reason: string): void {
+    if (this.state === 'closed') return;
+    this.log.info({ gen: conn.gen, reason }, 'connection generation dead');
+    if (this.pending?.conn === conn) {
+      const { own, probe } = this.pending;
+      this.dropPending();
+      if (!probe && !this.hasWorkingActive()) this.failedAttempt(own);
+    } else if (this.active === conn) {
+      this.active = null;
+      this.endGeneration(conn);
+      this.clearRestart();
+      this.setState('reconnecting');
+      this.checkPath();
+      if (!this.pending) this.scheduleRetry(0);
+    }
+  }
+
+  private onConnectTimeout(conn: LinkConnection): void {
+    if (this.pending?.conn !== conn) return;
+    const { own, probe } = this.pending;
+    this.log.info({ gen: conn.gen, plan: conn.plan, probe }, 'connection generation timed out');
+    this.dropPending();
+    // A probe failing, or a superseding attempt failing while the active generation works, is harmless.
+    if (probe || this.hasWorkingActive()) return;
+    this.failedAttempt(own);
+  }
+
+  private hasWorkingActive(): boolean {
+    return this.active !== null && this.state === 'connected';
+  }
+
+  private failedAttempt(_own: boolean): void {
+    this.attempt++;
+    const cycle = Math.floor(this.attempt / this.plans.length);
+    // One quick pass over every plan (all, relay via each TURN URL), then exponential backoff per pass.
+    const delay =
+      cycle === 0
+        ? Math.min(250, this.o.retryMinMs)
+        : backoffDelay(cycle - 1, this.o.retryMinMs, this.o.retryMaxMs);
+    this.scheduleRetry(delay);
+  }
+
+  private scheduleRetry(delayMs: number): void {
+    if (this.retryTimer) this.clearTimer(this.retryTimer);
+    this.retryTimer = this.timer(() => {
+      this.retryTimer = null;
+      if (this.state === 'closed' || this.pending) return;
+      const plan = this.plans[this.attempt % this.plans.length]!;
+      this.startGeneration(plan, undefined, { own: true, probe: false });
+    }, delayMs);
+  }
+
+  private dropPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    this.clearTimer(p.timer);
+    this.endGeneration(p.conn);
+  }
+
+  /** Closes a generation and remembers its id, so late signals for it never start a new one. */
+  private endGeneration(conn: LinkConnection): void {
+    this.endedGenerations.add(conn.gen);
+    if (this.endedGenerations.size > ENDED_GENERATIONS_KEPT) {
+      const oldest = this.endedGenerations.values().next().value;
+      if (oldest !== undefined) this.endedGenerations.delete(oldest);
+    }
+    void conn.close();
+  }
+
+  private retire(conn: LinkConnection): void {
+    this.retiring.add(conn);
+    this.timer(() => {
+      this.retiring.delete(conn);
+      this.endGeneration(conn);
+    }, this.o.retireGraceMs);
+  }
+
+  // ---- keepalive, restart, upgrade ----------------------------------------------------------------
+
+  private startKeepalive(): void {
+    if (this.keepaliveTimer) return;
+    this.keepaliveTimer = setInterval(() => this.keepaliveTick(), this.o.keepaliveIntervalMs);
+    this.keepaliveTimer.unref?.();
+    if (this.o.upgradeIntervalMs > 0 && !this.polite && !this.relayOnly) {
+      this.upgradeTimer = setInterval(() => this.upgradeTick(), this.o.upgradeIntervalMs);
+    }
+  }
+
+  private keepaliveTick(): void {
+    const conn = this.active;
+    this.checkPath();
+    if (!conn) return;
+    const id = this.nextPingId++;
+    if (conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage))) {
+      this.keepalives.push({ id, sentAt: performance.now(), answered: false });
+      if (this.keepalives.length > KEEPALIVE_WINDOW) this.keepalives.shift();
+    }
+    const silentMs = performance.now() - this.lastPongAt;
+    if (this.state === 'connected' && silentMs > this.o.keepaliveIntervalMs * this.o.keepaliveMissLimit) {
+      this.pathDown(conn, silentMs);
+    }
+  }
+
+  private pathDown(conn: LinkConnection, silentMs: number): void {
+    this.log.info({ gen: conn.gen, silentMs: Math.round(silentMs) }, 'keepalive lost: ICE restart');
+    this.setState('reconnecting');
+    this.iceRestarts++;
+    conn.restartIce();
+    this.clearRestart();
+    this.restartTimer = this.timer(() => {
+      this.restartTimer = null;
+      if (this.active !== conn || this.state !== 'reconnecting') return;
+      this.log.info({ gen: conn.gen }, 'ICE restart did not recover: new generation');
+      // Leave the old generation active (it may still come back) while the next plan negotiates.
+      const index = this.plans.findIndex(
+        (p) => p.policy === conn.plan.policy && p.turnIndex === conn.plan.turnIndex,
+      );
+      this.attempt = index >= 0 ? index + 1 : 0;
+      if (this.pending) this.dropPending();
+      const plan = this.plans[this.attempt % this.plans.length]!;
+      this.startGeneration(plan, undefined, { own: true, probe: false });
+    }, this.o.restartTimeoutMs);
+  }
+
+  private clearRestart(): void {
+    if (this.restartTimer) this.clearTimer(this.restartTimer);
+    this.restartTimer = null;
+  }
+
+  private upgradeTick(): void {
+    if (this.state !== 'connected' || this.pending) return;
+    const path = this.active?.path();
+    if (path?.path !== 'relay') return;
+    this.log.info('relayed: probing for a direct path');
+    this.startGeneration({ policy: 'direct', turnIndex: 0 }, undefined, { own: true, probe: true });
+  }
+
+  private checkPath(): void {
+    const p = this.active?.path() ?? null;
+    const before = this.lastPath;
+    const same =
+      before === p ||
+      (before !== null &&
+        p !== null &&
+        before.path === p.path &&
+        before.remoteAddress === p.remoteAddress &&
+        before.localCandidateType === p.localCandidateType &&
+        before.remoteCandidateType === p.remoteCandidateType);
+    if (same) return;
+    this.lastPath = p;
+    this.log.info({ path: p }, 'path changed');
+    this.pathListeners.emit(p);
+  }
+
+  private keepaliveLossPct(): number {
+    const cutoff = performance.now() - 2 * this.o.keepaliveIntervalMs;
+    let n = 0;
+    let lost = 0;
+    for (const k of this.keepalives) {
+      if (k.answered) n++;
+      else if (k.sentAt < cutoff) {
+        n++;
+        lost++;
+      }
+    }
+    return n === 0 ? 0 : Math.round((lost / n) * 1000) / 10;
+  }
+
+  // ---- inbound ------------------------------------------------------------------------------------
+
+  private onFrame(frame: Buffer): void {
+    this.counters.rxPackets++;
+    this.counters.rxBytes += frame.length;
+    this.packetListeners.emit(frame);
+  }
+
+  private onControlText(conn: LinkConnection, text: string): void {
+    const msg = parseControlMessage(text);
+    if (!msg) {
+      this.log.debug('invalid control message ignored');
+      return;
+    }
+    if (msg.t === 'ping') {
+      conn.sendControl(JSON.stringify({ t: 'pong', id: msg.id } satisfies ControlMessage));
+    } else if (msg.t === 'pong') {
+      this.onPong(msg.id);
+    } else {
+      this.controlListeners.emit(msg.body);
+    }
+  }
+
+  private onPong(id: number): void {
+    const now = performance.now();
+    this.lastPongAt = now;
+    const k = this.keepalives.find((e) => e.id === id);
+    if (k && !k.answered) {
+      k.answered = true;
+      this.rttMs = Math.round((now - k.sentAt) * 100) / 100;
+    }
+    const waiter = this.pingWaiters.get(id);
+    if (waiter) {
+      this.pingWaiters.delete(id);
+      clearTimeout(waiter.timer);
+      const rttMs = Math.round((now - waiter.sentAt) * 100) / 100;
+      this.rttMs = rttMs;
+      waiter.resolve({ rttMs, path: this.active?.path()?.path ?? null });
+    }
+    if (this.state === 'reconnecting' && this.active) {
+      this.clearRestart();
+      // The ICE restart recovered the active generation: a replacement negotiating meanwhile is moot.
+      if (this.pending && !this.pending.probe && this.pending.own) this.dropPending();
+      this.setState('connected');
+      this.checkPath();
+    }
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------
+
+  private setState(next: LinkState): void {
+    if (next === this.state) return;
+    const prev = this.state;
+    this.state = next;
+    this.since = Date.now();
+    this.log.info({ state: next, previous: prev }, 'link state');
+    this.stateListeners.emit(next, prev);
+  }
+
+  private timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.state !== 'closed') fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private clearTimer(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
+  private async shutdown(reason: string, sendBye: boolean): Promise<void> {
+    if (this.state === 'closed') return;
+    if (sendBye && this.state !== 'new') this.safeSend({ kind: 'bye', reason });
+    this.setState('closed');
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    if (this.upgradeTimer) clearInterval(this.upgradeTimer);
+    this.keepaliveTimer = this.upgradeTimer = this.retryTimer = this.restartTimer = null;
+    for (const [, w] of this.pingWaiters) clearTimeout(w.timer);
+    this.pingWaiters.clear();
+    const conns = [this.active, this.pending?.conn, ...this.retiring].filter((c): c is LinkConnection => !!c);
+    this.active = null;
+    this.pending = null;
+    this.retiring.clear();
+    this.checkPath();
+    await Promise.all(conns.map((c) => c.close()));
+    this.log.info({ reason }, 'link closed');
+    this.closeListeners.emit(reason);
+    for (const l of [this.packetListeners, this.controlListeners, this.stateListeners, this.pathListeners])
+      l.clear();
+    this.closeListeners.clear();
+  }
+}
