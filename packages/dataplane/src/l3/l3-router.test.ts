@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { icmpEcho, ipv4Packet, ipv6Packet, tcpSegment, udpDatagram } from '../builders/frames.js';
+import { internetChecksum, verifyTransport6 } from '../checksum.js';
+import { parseTcp } from '../parse/transport.js';
+import { type L3Decision, L3Router, type L3RouterOptions } from './l3-router.js';
+
+function router(opts: L3RouterOptions = {}): L3Router {
+  const r = new L3Router(opts);
+  r.addPeer('p1');
+  r.addPeer('p2');
+  r.routes.upsert({ prefix: '100.64.0.1/32', owner: 'local', seq: 0, kind: 'node' });
+  r.routes.upsert({ prefix: '100.64.0.2/32', owner: 'p1', seq: 0, kind: 'node' });
+  r.routes.upsert({ prefix: '10.1.2.0/24', owner: 'p1', seq: 0, kind: 'subnet' });
+  r.routes.upsert({ prefix: '10.1.2.9/32', owner: 'p2', seq: 1, kind: 'host' });
+  r.routes.upsert({ prefix: '192.168.7.0/24', owner: 'local', seq: 0, kind: 'subnet' });
+  r.routes.upsert({ prefix: 'fd7a::1/128', owner: 'local', seq: 0, kind: 'node' });
+  r.routes.upsert({ prefix: 'fd7a::2/128', owner: 'p1', seq: 0, kind: 'node' });
+  return r;
+}
+
+function udp4(src: string, dst: string, ttl = 64): Buffer {
+  return ipv4Packet({ src, dst, protocol: 17, payload: udpDatagram(1000, 2000, Buffer.from('data')), ttl });
+}
+function udp6(src: string, dst: string): Buffer {
+  return ipv6Packet({ src, dst, nextHeader: 17, payload: udpDatagram(1000, 2000, Buffer.from('data')) });
+}
+function snap(d: L3Decision) {
+  return { action: d.action, peer: d.peer, drop: d.drop, inject: d.inject };
+}
+
+describe('L3Router', () => {
+  it('forwards from the device to the peer owning the best route, host routes first', () => {
+    const r = router();
+    expect(snap(r.process('local', udp4('100.64.0.1', '100.64.0.2'), 0))).toMatchObject({
+      action: 'peer',
+      peer: 'p1',
+    });
+    expect(snap(r.process('local', udp4('100.64.0.1', '10.1.2.8'), 0))).toMatchObject({
+      action: 'peer',
+      peer: 'p1',
+    });
+    expect(snap(r.process('local', udp4('100.64.0.1', '10.1.2.9'), 0))).toMatchObject({
+      action: 'peer',
+      peer: 'p2',
+    });
+    expect(snap(r.process('local', udp6('fd7a::1', 'fd7a::2'), 0))).toMatchObject({
+      action: 'peer',
+      peer: 'p1',
+    });
+    expect(r.counters.toPeer).toBe(4);
+  });
+
+  it('delivers packets from a peer to local addresses and local subnets only (no transit)', () => {
+    const r = router();
+    expect(snap(r.process('p1', udp4('100.64.0.2', '100.64.0.1'), 0)).action).toBe('local');
+    expect(snap(r.process('p1', udp4('10.1.2.8', '192.168.7.5'), 0)).action).toBe('local'); // we are a subnet router
+    expect(snap(r.process('p1', udp4('100.64.0.2', '10.1.2.9'), 0))).toMatchObject({
+      action: 'drop',
+      drop: 'not-local',
+    });
+    expect(snap(r.process('p1', udp4('100.64.0.2', '8.8.8.8'), 0))).toMatchObject({
+      action: 'drop',
+      drop: 'no-route',
+      inject: null,
+    });
+    expect(snap(r.process('p1', udp6('fd7a::2', 'fd7a::1'), 0)).action).toBe('local');
+  });
+
+  it('drops packets from a peer with a source it does not own', () => {
+    const r = router();
+    expect(snap(r.process('p1', udp4('10.1.2.9', '100.64.0.1'), 0)).drop).toBe('spoofed-source'); // 10.1.2.9 is p2's
+    expect(snap(r.process('p1', udp4('100.64.0.1', '100.64.0.1'), 0)).drop).toBe('spoofed-source');
+    expect(snap(router({ checkSource: false }).process('p1', udp4('10.1.2.9', '100.64.0.1'), 0)).action).toBe(
+      'local',
+    );
+  });
+
+  it('drops loops, multicast, TTL 0, malformed, unknown ports and routes to absent peers', () => {
+    const r = router();
+    expect(snap(r.process('local', udp4('100.64.0.1', '192.168.7.5'), 0)).drop).toBe('loop');
+    expect(snap(r.process('local', udp4('100.64.0.1', '224.0.0.251'), 0)).drop).toBe('multicast');
+    expect(snap(r.process('local', udp6('fd7a::1', 'ff02::fb'), 0)).drop).toBe('multicast');
+    expect(snap(r.process('local', udp4('100.64.0.1', '100.64.0.2', 0), 0)).drop).toBe('ttl-expired');
+    expect(snap(r.process('local', udp4('100.64.0.1', '100.64.0.2', 1), 0)).action).toBe('peer'); // TTL not decremented
+    expect(snap(r.process('local', Buffer.from('450000ff', 'hex'), 0)).drop).toBe('malformed');
+    expect(snap(r.process('local', udp4('100.64.0.1', '100.64.0.2').subarray(0, 25), 0)).drop).toBe(
+      'malformed',
+    );
+    expect(snap(r.process('p7', udp4('100.64.0.2', '100.64.0.1'), 0)).drop).toBe('unknown-port');
+    r.routes.upsert({ prefix: '100.64.0.9/32', owner: 'p9', seq: 0, kind: 'node' });
+    expect(snap(r.process('local', udp4('100.64.0.1', '100.64.0.9'), 0)).drop).toBe('peer-down');
+    r.removePeer('p1');
+    expect(snap(r.process('local', udp4('100.64.0.1', '100.64.0.2'), 0)).drop).toBe('no-route');
+  });
+
+  it('answers no-route with a correct ICMP host unreachable, rate-limited, never about ICMP errors', () => {
+    const r = router({ icmpSource4: '100.64.0.1', icmpRate: { pps: 1, burst: 2 } });
+    const p = udp4('100.64.0.1', '8.8.8.8');
+    const d = snap(r.process('local', p, 0));
+    expect(d.drop).toBe('no-route');
+    const icmp = d.inject!;
+    expect(icmp.length).toBe(28 + p.length);
+    expect(internetChecksum(icmp, 0, 20)).toBe(0); // header checksum verifies
+    expect(internetChecksum(icmp, 20, icmp.length)).toBe(0); // ICMP checksum verifies
+    expect(icmp.subarray(12, 16).toString('hex')).toBe('64400001'); // from 100.64.0.1
+    expect(icmp.subarray(16, 20).toString('hex')).toBe('64400001'); // to the sender
+    expect([icmp[9], icmp[20], icmp[21]]).toEqual([1, 3, 1]); // ICMP, dest unreachable, host unreachable
+    expect(icmp.subarray(28).equals(p)).toBe(true); // quotes the packet
+    // About an echo request: yes. About an ICMP error: never.
+    const echo = ipv4Packet({ src: '100.64.0.1', dst: '8.8.8.8', protocol: 1, payload: icmpEcho(1, 1) });
+    expect(snap(r.process('local', echo, 0)).inject).not.toBeNull();
+    const err = ipv4Packet({
+      src: '100.64.0.1',
+      dst: '8.8.8.8',
+      protocol: 1,
+      payload: d.inject!.subarray(20),
+    });
+    expect(snap(r.process('local', err, 5000)).inject).toBeNull();
+    // Burst 2 spent at t=0: the third at t=0 is rate-limited.
+    expect(snap(r.process('local', p, 0)).inject).toBeNull();
+    expect(r.counters.icmpRateLimited).toBe(1);
+    expect(snap(r.process('local', p, 1000)).inject).not.toBeNull();
+  });
+
+  it('answers IPv6 no-route with ICMPv6 no route to destination with a valid checksum', () => {
+    const r = router({ icmpSource6: 'fd7a::1' });
+    const p = udp6('fd7a::1', '2001:db8::1');
+    const icmp = snap(r.process('local', p, 0)).inject!;
+    expect(icmp.readUInt16BE(4)).toBe(8 + p.length);
+    expect([icmp[6], icmp[40], icmp[41]]).toEqual([58, 1, 0]);
+    expect(verifyTransport6(icmp, 0, 40, icmp.length - 40, 58)).toBe(true);
+    expect(icmp.subarray(48).equals(p)).toBe(true);
+    expect(snap(router().process('local', p, 0)).inject).toBeNull(); // no source address configured
+  });
+
+  it('clamps the MSS of forwarded SYNs (IPv4 and IPv6)', () => {
+    const r = router();
+    const syn = ipv4Packet({
+      src: '100.64.0.1',
+      dst: '100.64.0.2',
+      protocol: 6,
+      payload: tcpSegment({ srcPort: 1, dstPort: 22, flags: 2, mss: 1460 }),
+    });
+    expect(parseTcp(r.process('local', syn, 0).packet, 20)!.mss).toBe(1240);
+    const syn6 = ipv6Packet({
+      src: 'fd7a::2',
+      dst: 'fd7a::1',
+      nextHeader: 6,
+      payload: tcpSegment({ srcPort: 22, dstPort: 1, flags: 0x12, mss: 1440 }),
+    });
+    const out = r.process('p1', syn6, 0).packet;
+    expect(parseTcp(out, 40)!.mss).toBe(1220);
+    expect(verifyTransport6(out, 0, 40, out.length - 40, 6)).toBe(true);
+    expect(r.counters.mssClamped).toBe(2);
+  });
+});

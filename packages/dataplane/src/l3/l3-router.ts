@@ -1,0 +1,253 @@
+import { parseIpv4, parseIpv6 } from '../addr/ip.js';
+import { buildIcmp4Unreachable, buildIcmp6Unreachable } from '../builders/replies.js';
+import { u16, u32 } from '../bytes.js';
+import { DEFAULT_MSS, MssClamper, type MssLimits } from '../mss-clamp.js';
+import { ipv4PacketLength, PROTO_ICMP, PROTO_ICMPV6 } from '../parse/ipv4.js';
+import { newIpv6Upper, walkIpv6 } from '../parse/ipv6.js';
+import { checkPeerId, LOCAL_PORT, type PeerId, type PortId } from '../ports.js';
+import { type RateLimit, TokenBucket } from '../token-bucket.js';
+import { type Route, RouteTable } from './route-table.js';
+
+export type L3DropReason =
+  | 'unknown-port'
+  /** Not an IPv4/IPv6 packet, or its lengths do not add up. */
+  | 'malformed'
+  | 'no-route'
+  /** The best route's owner is not an added peer (link down or not yet up). */
+  | 'peer-down'
+  /** TTL / hop limit 0: no host sends that; never forwarded. */
+  | 'ttl-expired'
+  /** Multicast or limited broadcast destination: the L3 overlay carries unicast only. */
+  | 'multicast'
+  /** From a peer, to an address not routed to 'local': we are not a transit for other peers. */
+  | 'not-local'
+  /** From the device, to an address routed to 'local': it would only come back. */
+  | 'loop'
+  /** From a peer, with a source address whose route is not owned by that peer. */
+  | 'spoofed-source';
+
+export const L3_DROP_REASONS: readonly L3DropReason[] = [
+  'unknown-port',
+  'malformed',
+  'no-route',
+  'peer-down',
+  'ttl-expired',
+  'multicast',
+  'not-local',
+  'loop',
+  'spoofed-source',
+];
+
+/** What to do with one packet. REUSED between process() calls: read it before the next one. */
+export interface L3Decision {
+  action: 'peer' | 'local' | 'drop';
+  /** The peer to send to when action is 'peer'. */
+  peer: PeerId | null;
+  /** The input buffer, possibly modified in place (MSS clamp). */
+  packet: Buffer;
+  drop: L3DropReason | null;
+  /** An ICMP/ICMPv6 destination unreachable to write to the local device, or null. */
+  inject: Buffer | null;
+  /** The route used (or that refused the packet), or null. */
+  route: Route | null;
+}
+
+export interface L3RouterOptions {
+  /** Route table to use (the agent may share it). Default: a new empty one. */
+  readonly routes?: RouteTable;
+  /** TCP MSS clamping; false disables. Default {ipv4: 1240, ipv6: 1220}. */
+  readonly mss?: MssLimits | false;
+  /** This node's overlay addresses, the source of ICMP errors. Without one, no ICMP error of that
+   *  family is generated. */
+  readonly icmpSource4?: string;
+  readonly icmpSource6?: string;
+  /** Budget for generated ICMP errors (all destinations together). Default 10/s, burst 20. */
+  readonly icmpRate?: RateLimit;
+  /** Drop packets from a peer whose source is not routed to that peer (anti-spoofing). Default true. */
+  readonly checkSource?: boolean;
+}
+
+export interface L3Counters {
+  packets: number;
+  toPeer: number;
+  toLocal: number;
+  mssClamped: number;
+  icmpSent: number;
+  icmpRateLimited: number;
+  drops: Record<L3DropReason, number>;
+}
+
+/**
+ * Router for an L3 overlay: the local TUN device plus one port per peer. The overlay is a single hop:
+ * TTL / hop limit is NOT decremented here (as in WireGuard/Tailscale); a subnet router's kernel
+ * decrements it when it forwards into its LAN, so traceroute shows the overlay as one link. Packets
+ * with TTL 0 are dropped.
+ */
+export class L3Router {
+  readonly routes: RouteTable;
+  readonly counters: L3Counters;
+  readonly #peers = new Set<PeerId>();
+  readonly #clamper: MssClamper | null;
+  readonly #icmp4: number | null;
+  readonly #icmp6: Uint8Array | null;
+  readonly #icmpBucket: TokenBucket;
+  readonly #checkSource: boolean;
+  readonly #v6 = newIpv6Upper();
+  readonly #d: L3Decision = {
+    action: 'drop',
+    peer: null,
+    packet: Buffer.alloc(0),
+    drop: null,
+    inject: null,
+    route: null,
+  };
+
+  constructor(opts: L3RouterOptions = {}) {
+    this.routes = opts.routes ?? new RouteTable();
+    const mss = opts.mss ?? DEFAULT_MSS;
+    this.#clamper = mss === false ? null : new MssClamper(mss);
+    this.#icmp4 = opts.icmpSource4 === undefined ? null : parseIpv4(opts.icmpSource4);
+    if (opts.icmpSource4 !== undefined && this.#icmp4 === null)
+      throw new Error(`bad icmpSource4 ${opts.icmpSource4}`);
+    this.#icmp6 = opts.icmpSource6 === undefined ? null : parseIpv6(opts.icmpSource6);
+    if (opts.icmpSource6 !== undefined && this.#icmp6 === null)
+      throw new Error(`bad icmpSource6 ${opts.icmpSource6}`);
+    this.#icmpBucket = new TokenBucket(opts.icmpRate ?? { pps: 10, burst: 20 });
+    this.#checkSource = opts.checkSource ?? true;
+    const drops = {} as Record<L3DropReason, number>;
+    for (const r of L3_DROP_REASONS) drops[r] = 0;
+    this.counters = {
+      packets: 0,
+      toPeer: 0,
+      toLocal: 0,
+      mssClamped: 0,
+      icmpSent: 0,
+      icmpRateLimited: 0,
+      drops,
+    };
+  }
+
+  get peers(): ReadonlySet<PeerId> {
+    return this.#peers;
+  }
+
+  addPeer(id: PeerId): void {
+    checkPeerId(id);
+    this.#peers.add(id);
+  }
+
+  /** Detaches a peer and removes every route it owns. */
+  removePeer(id: PeerId): void {
+    this.#peers.delete(id);
+    this.routes.removeOwner(id);
+  }
+
+  process(ingress: PortId, packet: Buffer, nowMs: number): L3Decision {
+    const d = this.#d;
+    d.action = 'drop';
+    d.peer = null;
+    d.packet = packet;
+    d.drop = null;
+    d.inject = null;
+    d.route = null;
+    this.counters.packets++;
+    const fromLocal = ingress === LOCAL_PORT;
+    if (!fromLocal && !this.#peers.has(ingress)) return this.#drop('unknown-port');
+    if (packet.length < 20) return this.#drop('malformed');
+    const version = packet[0]! >>> 4;
+    let route: Route | undefined;
+    let end: number;
+    if (version === 4) {
+      const total = ipv4PacketLength(packet, 0);
+      if (total < 0) return this.#drop('malformed');
+      end = total;
+      if (packet[8] === 0) return this.#drop('ttl-expired');
+      const dst = u32(packet, 16);
+      if (dst >>> 28 === 0xe || dst === 0xffff_ffff) return this.#drop('multicast');
+      if (!fromLocal && this.#checkSource && this.routes.lookup4(u32(packet, 12))?.owner !== ingress) {
+        return this.#drop('spoofed-source');
+      }
+      route = this.routes.lookup4(dst);
+    } else if (version === 6) {
+      if (packet.length < 40) return this.#drop('malformed');
+      end = 40 + u16(packet, 4);
+      if (end > packet.length) return this.#drop('malformed');
+      if (packet[7] === 0) return this.#drop('ttl-expired');
+      if (packet[24] === 0xff) return this.#drop('multicast');
+      if (!fromLocal && this.#checkSource && this.routes.lookup6(packet, 8)?.owner !== ingress) {
+        return this.#drop('spoofed-source');
+      }
+      route = this.routes.lookup6(packet, 24);
+    } else {
+      return this.#drop('malformed');
+    }
+    if (route === undefined) {
+      if (fromLocal) this.#unreachable(packet, version, end, nowMs);
+      return this.#drop('no-route');
+    }
+    d.route = route;
+    if (fromLocal) {
+      if (route.owner === LOCAL_PORT) return this.#drop('loop');
+      if (!this.#peers.has(route.owner)) {
+        this.#unreachable(packet, version, end, nowMs);
+        return this.#drop('peer-down');
+      }
+      d.action = 'peer';
+      d.peer = route.owner;
+      this.counters.toPeer++;
+    } else {
+      if (route.owner !== LOCAL_PORT) return this.#drop('not-local');
+      d.action = 'local';
+      this.counters.toLocal++;
+    }
+    if (this.#clamper?.clampIp(packet, 0, end)) this.counters.mssClamped++;
+    return d;
+  }
+
+  #drop(reason: L3DropReason): L3Decision {
+    this.counters.drops[reason]++;
+    this.#d.drop = reason;
+    return this.#d;
+  }
+
+  /** ICMP(v6) destination unreachable back to the sender, unless RFC 1812 / RFC 4443 forbid one. */
+  #unreachable(p: Buffer, version: number, end: number, nowMs: number): void {
+    if (version === 4) {
+      if (this.#icmp4 === null) return;
+      const src = u32(p, 12);
+      if (src === 0 || src >>> 28 === 0xe || src >>> 24 === 127) return;
+      if ((u16(p, 6) & 0x1fff) !== 0) return; // only for the first fragment
+      const hl = (p[0]! & 0x0f) * 4;
+      if (p[9] === PROTO_ICMP) {
+        // Never about an ICMP error; only about echo/timestamp/... queries.
+        const type = hl < end ? p[hl]! : 0xff;
+        if (type !== 8 && type !== 13 && type !== 15 && type !== 17) return;
+      }
+      if (!this.#takeIcmp(nowMs)) return;
+      this.#d.inject = buildIcmp4Unreachable(p, 0, end, this.#icmp4, 1 /* host unreachable */);
+      this.counters.icmpSent++;
+      return;
+    }
+    if (this.#icmp6 === null) return;
+    if (p[8] === 0xff || isZero16(p, 8)) return;
+    const u = this.#v6;
+    if (walkIpv6(p, 0, end, u)) {
+      if (u.nonFirstFragment) return;
+      if (u.proto === PROTO_ICMPV6 && (u.offset >= u.end || p[u.offset]! < 128)) return; // an error message
+    }
+    if (!this.#takeIcmp(nowMs)) return;
+    this.#d.inject = buildIcmp6Unreachable(p, 0, end, this.#icmp6, 0 /* no route to destination */);
+    this.counters.icmpSent++;
+  }
+
+  #takeIcmp(nowMs: number): boolean {
+    if (this.#icmpBucket.take(nowMs)) return true;
+    this.counters.icmpRateLimited++;
+    return false;
+  }
+}
+
+function isZero16(b: Uint8Array, o: number): boolean {
+  for (let i = 0; i < 16; i++) if (b[o + i] !== 0) return false;
+  return true;
+}
