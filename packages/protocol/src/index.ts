@@ -1,1 +1,4 @@
-export const PROTOCOL_VERSION = 1;
+// Everything: the browser-safe schemas plus the Node-only key and TURN helpers.
+export * from './browser.js';
+export * from './keys.js';
+export * from './turn.js';

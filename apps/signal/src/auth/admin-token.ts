@@ -1,0 +1,25 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Store } from '../store/index.js';
+import { hashSecret, randomToken, secretMatches } from './secrets.js';
+
+const META_KEY = 'admin_token_hash';
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+/**
+ * Ensures an admin token exists. On first start it is generated, its hash stored, and the plain token
+ * written to `<dataDir>/admin-token` (mode 0600) and returned so the caller prints it once. Later starts
+ * return null: the server never knows the plain token again.
+ */
+export function ensureAdminToken(store: Store, dataDir: string, preset?: string): string | null {
+  if (store.meta.get(META_KEY)) return null;
+  const token = preset ?? `rta_${randomToken(32)}`;
+  store.meta.set(META_KEY, hashSecret(token));
+  writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+export function checkAdminToken(store: Store, token: string): boolean {
+  const hash = store.meta.get(META_KEY);
+  return hash !== undefined && secretMatches(token, hash);
+}

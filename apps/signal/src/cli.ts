@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { AdminRequestError } from './cli/admin-client.js';
+import { registerAdminCommands } from './cli/admin-commands.js';
+import { registerServeCommand } from './cli/serve-command.js';
+import { SERVER_VERSION } from './version.js';
+
+const program = new Command('rtcmesh-signal')
+  .description('rtcmesh signaling server and its admin commands')
+  .version(SERVER_VERSION)
+  .showHelpAfterError();
+registerServeCommand(program);
+registerAdminCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const msg =
+    err instanceof AdminRequestError
+      ? `${err.message} (${err.code})`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  process.stderr.write(`rtcmesh-signal: ${msg}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,165 @@
+import type { CreateKeyResponse, JoinKeyInfo, NetworkSummary, NodeSummary } from '@rtcmesh/protocol';
+import { type Command, Option } from 'commander';
+import { type AdminTarget, adminRequest } from './admin-client.js';
+import { parseDuration } from './parse.js';
+
+type TargetOpts = { data?: string; server?: string; adminToken?: string };
+
+function addTarget(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data directory of the running server (talks over its unix socket)')
+    .option('--server <url>', 'server URL (with --admin-token)')
+    .addOption(new Option('--admin-token <token>', 'admin token').env('RTCMESH_ADMIN_TOKEN'));
+}
+
+function targetOf(o: TargetOpts): AdminTarget {
+  if (o.server) {
+    if (!o.adminToken) throw new Error('--server needs --admin-token (or RTCMESH_ADMIN_TOKEN)');
+    return { server: o.server, adminToken: o.adminToken };
+  }
+  if (o.data) return { dataDir: o.data };
+  throw new Error('say which server: --data DIR (local) or --server URL --admin-token T');
+}
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows)
+    out(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+export function registerAdminCommands(program: Command): void {
+  const network = program.command('network').description('manage networks');
+  addTarget(
+    network
+      .command('create <name>')
+      .description('create a network')
+      .addOption(
+        new Option('--mode <mode>', 'l2 (Ethernet, TAP) or l3 (IP, TUN)')
+          .choices(['l2', 'l3'])
+          .makeOptionMandatory(),
+      )
+      .option('--cidr <cidr>', 'IPv4 address pool', '10.99.0.0/24')
+      .option('--mtu <n>', 'device MTU', (v) => Number.parseInt(v, 10)),
+  ).action(async (name: string, o: TargetOpts & { mode: 'l2' | 'l3'; cidr: string; mtu?: number }) => {
+    const n = await adminRequest<NetworkSummary>(targetOf(o), 'POST', '/api/v1/networks', {
+      name,
+      mode: o.mode,
+      cidr: o.cidr,
+      mtu: o.mtu,
+    });
+    out(`network ${n.name} (${n.id}) mode ${n.mode} cidr ${n.cidr} mtu ${n.mtu}`);
+  });
+  addTarget(network.command('list').description('list networks').option('--json', 'JSON output')).action(
+    async (o: TargetOpts & { json?: boolean }) => {
+      const { networks } = await adminRequest<{ networks: NetworkSummary[] }>(
+        targetOf(o),
+        'GET',
+        '/api/v1/networks',
+      );
+      if (o.json) return out(JSON.stringify(networks, null, 2));
+      table([
+        ['NAME', 'ID', 'MODE', 'CIDR', 'NODES', 'ONLINE'],
+        ...networks.map((n) => [n.name, n.id, n.mode, n.cidr, String(n.nodeCount), String(n.onlineCount)]),
+      ]);
+    },
+  );
+
+  const key = program.command('key').description('manage join keys');
+  addTarget(
+    key
+      .command('create <network>')
+      .description('create a join key; the key alone is printed on the last line')
+      .option('--reusable', 'the key may be used by many nodes')
+      .option('--ttl <duration>', 'expiry, e.g. 24h, 7d (default: never)')
+      .option('--description <text>', 'note shown in key list'),
+  ).action(
+    async (
+      networkName: string,
+      o: TargetOpts & { reusable?: boolean; ttl?: string; description?: string },
+    ) => {
+      const body: Record<string, unknown> = { network: networkName, reusable: o.reusable === true };
+      if (o.ttl) body.ttlSeconds = parseDuration(o.ttl);
+      if (o.description) body.description = o.description;
+      const r = await adminRequest<CreateKeyResponse>(targetOf(o), 'POST', '/api/v1/keys', body);
+      out(
+        `join key ${r.info.id} for network ${r.info.networkId}: ${r.info.reusable ? 'reusable' : 'single-use'}, ${
+          r.info.expiresAt ? `expires ${new Date(r.info.expiresAt).toISOString()}` : 'no expiry'
+        }`,
+      );
+      out(r.key);
+    },
+  );
+  addTarget(
+    key
+      .command('list')
+      .description('list join keys')
+      .option('--network <network>')
+      .option('--json', 'JSON output'),
+  ).action(async (o: TargetOpts & { network?: string; json?: boolean }) => {
+    const q = o.network ? `?network=${encodeURIComponent(o.network)}` : '';
+    const { keys } = await adminRequest<{ keys: JoinKeyInfo[] }>(targetOf(o), 'GET', `/api/v1/keys${q}`);
+    if (o.json) return out(JSON.stringify(keys, null, 2));
+    table([
+      ['ID', 'NETWORK', 'REUSABLE', 'USES', 'VALID', 'EXPIRES'],
+      ...keys.map((k) => [
+        k.id,
+        k.networkId,
+        String(k.reusable),
+        String(k.uses),
+        String(k.valid),
+        k.expiresAt ? new Date(k.expiresAt).toISOString() : '-',
+      ]),
+    ]);
+  });
+  addTarget(key.command('revoke <id>').description('revoke a join key')).action(
+    async (id: string, o: TargetOpts) => {
+      await adminRequest<JoinKeyInfo>(targetOf(o), 'DELETE', `/api/v1/keys/${encodeURIComponent(id)}`);
+      out(`join key ${id} revoked`);
+    },
+  );
+
+  const node = program.command('node').description('manage nodes');
+  addTarget(
+    node
+      .command('list')
+      .description('list nodes')
+      .option('--network <network>')
+      .option('--json', 'JSON output'),
+  ).action(async (o: TargetOpts & { network?: string; json?: boolean }) => {
+    const q = o.network ? `?network=${encodeURIComponent(o.network)}` : '';
+    const { nodes } = await adminRequest<{ nodes: NodeSummary[] }>(targetOf(o), 'GET', `/api/v1/nodes${q}`);
+    if (o.json) return out(JSON.stringify(nodes, null, 2));
+    table([
+      ['NAME', 'ID', 'NETWORK', 'ADDRESSES', 'ONLINE', 'LAST SEEN'],
+      ...nodes.map((n) => [
+        n.name,
+        n.nodeId,
+        n.networkId,
+        n.addresses.join(','),
+        n.online ? 'yes' : 'no',
+        n.lastSeen ? new Date(n.lastSeen).toISOString() : '-',
+      ]),
+    ]);
+  });
+  addTarget(
+    node
+      .command('remove <node>')
+      .description('remove a node (id or name): its key is revoked and its address freed'),
+  ).action(async (id: string, o: TargetOpts) => {
+    const n = await adminRequest<NodeSummary>(
+      targetOf(o),
+      'DELETE',
+      `/api/v1/nodes/${encodeURIComponent(id)}`,
+    );
+    out(`node ${n.name} (${n.nodeId}) removed`);
+  });
+}

@@ -1,6 +1,0 @@
-import { expect, test } from 'vitest';
-import { serverProtocol } from './index.js';
-
-test('imports protocol from source', () => {
-  expect(serverProtocol).toBe(1);
-});

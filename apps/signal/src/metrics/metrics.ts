@@ -1,0 +1,55 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Prometheus metrics of one server instance (own registry, so several servers can live in one process). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly sessions = new Gauge({
+    name: 'rtcmesh_sessions',
+    help: 'Authenticated WebSocket sessions',
+    registers: [this.registry],
+  });
+  readonly connections = new Gauge({
+    name: 'rtcmesh_connections',
+    help: 'Open WebSocket connections (any state)',
+    registers: [this.registry],
+  });
+  readonly messages = new Counter({
+    name: 'rtcmesh_messages_total',
+    help: 'Valid messages received from clients, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+  readonly relayed = new Counter({
+    name: 'rtcmesh_signals_relayed_total',
+    help: 'Signals delivered to a peer',
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'rtcmesh_errors_total',
+    help: 'Error replies sent to clients, by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'rtcmesh_rejected_inputs_total',
+    help: 'Rejected inputs (bad JSON, schema, size, rate, auth), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly joins = new Counter({
+    name: 'rtcmesh_joins_total',
+    help: 'Join attempts, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly authDuration = new Histogram({
+    name: 'rtcmesh_auth_seconds',
+    help: 'Time from hello to welcome',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  constructor(defaultMetrics: boolean) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Schema migrations, applied in order inside one transaction each. Append only: never edit a released
+ * migration, add a new one. `user_version` (SQLite pragma) records the last one applied.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE networks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    mode TEXT NOT NULL CHECK (mode IN ('l2','l3')),
+    cidr TEXT NOT NULL,
+    mtu INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE join_keys (
+    id TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    secret_hash TEXT NOT NULL,
+    reusable INTEGER NOT NULL,
+    description TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    uses INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE nodes (
+    id TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL UNIQUE,
+    mac TEXT NOT NULL,
+    hostname TEXT,
+    os TEXT,
+    agent_version TEXT,
+    join_key_id TEXT,
+    created_at INTEGER NOT NULL,
+    last_seen INTEGER,
+    endpoint TEXT,
+    bindings TEXT NOT NULL DEFAULT '[]',
+    routes TEXT NOT NULL DEFAULT '[]',
+    netcheck TEXT,
+    UNIQUE (network_id, mac)
+  );
+  CREATE INDEX nodes_network ON nodes(network_id);
+  CREATE TABLE leases (
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    address TEXT NOT NULL,
+    node_id TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    PRIMARY KEY (network_id, address)
+  );
+  CREATE INDEX leases_node ON leases(node_id);
+  -- Keys of removed nodes: never accepted again, for join or for auth.
+  CREATE TABLE revoked_node_keys (public_key TEXT PRIMARY KEY, node_id TEXT NOT NULL, revoked_at INTEGER NOT NULL);
+  `,
+];

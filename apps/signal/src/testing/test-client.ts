@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  generateNodeKey,
+  type JoinResponse,
+  type NodeKeyPair,
+  PROTOCOL_VERSION,
+  parseServerMessage,
+  type ServerMessage,
+  signAuthChallenge,
+} from '@rtcmesh/protocol';
+import { pino } from 'pino';
+import { WebSocket } from 'ws';
+import type { SignalServerOptions } from '../options.js';
+import { type SignalServer, startSignalServer } from '../server.js';
+
+/** A raw protocol client for tests: records every server message and waits on them with timeouts. */
+export class TestClient {
+  readonly received: ServerMessage[] = [];
+  private cursor = 0;
+  private waiters: (() => void)[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const r = parseServerMessage(data as Buffer);
+      if (!r.ok) throw new Error(`server sent an invalid message: ${r.error}`);
+      this.received.push(r.message);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+  }
+
+  static connect(wsUrl: string): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(wsUrl);
+      const c = new TestClient(ws);
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+    });
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
+
+  /** Next message (after the previous one taken) of `type` matching `pred`; earlier non-matching ones are skipped. */
+  async next<T extends ServerMessage['type']>(
+    type: T,
+    pred: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true,
+    timeoutMs = 3000,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (let i = this.cursor; i < this.received.length; i++) {
+        const m = this.received[i]!;
+        if (m.type === type && pred(m as Extract<ServerMessage, { type: T }>)) {
+          this.cursor = i + 1;
+          return m as Extract<ServerMessage, { type: T }>;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${type}; got ${JSON.stringify(this.received.slice(this.cursor).map((m) => m.type))}`,
+        );
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Messages of `type` received so far (all, not just after the cursor). */
+  all<T extends ServerMessage['type']>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.received.filter((m) => m.type === type) as Extract<ServerMessage, { type: T }>[];
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+export type TestNode = { key: NodeKeyPair; join: JoinResponse };
+
+export async function joinNode(
+  server: SignalServer,
+  joinKey: string,
+  name: string,
+  key: NodeKeyPair = generateNodeKey(),
+): Promise<TestNode> {
+  const res = await fetch(`${server.url}/api/v1/join`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: joinKey, publicKey: key.publicKey, name, agentVersion: 'test' }),
+  });
+  const body = (await res.json()) as JoinResponse;
+  if (res.status !== 200) throw new Error(`join failed: ${res.status} ${JSON.stringify(body)}`);
+  return { key, join: body };
+}
+
+/** Full handshake; returns the client positioned after `welcome`. */
+export async function connectNode(server: SignalServer, node: TestNode) {
+  const c = await TestClient.connect(server.wsUrl);
+  c.send({ type: 'hello', versions: [PROTOCOL_VERSION], nodeId: node.join.nodeId, agentVersion: 'test' });
+  const ch = await c.next('challenge');
+  c.send({
+    type: 'auth',
+    signature: signAuthChallenge(node.key.privateKey, {
+      nodeId: node.join.nodeId,
+      nonce: ch.nonce,
+      version: ch.version,
+    }),
+  });
+  const welcome = await c.next('welcome');
+  return { client: c, welcome };
+}
+
+export function tempDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'rtcmesh-signal-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function startTestServer(
+  dataDir: string,
+  extra: Partial<SignalServerOptions> = {},
+): Promise<SignalServer> {
+  return startSignalServer({
+    dataDir,
+    port: 0,
+    logger: pino({ level: process.env.RTCMESH_TEST_LOG ?? 'silent' }),
+    defaultMetrics: false,
+    adminToken: 'test-admin-token',
+    ...extra,
+  });
+}
+
+export async function adminFetch<T>(
+  server: SignalServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}

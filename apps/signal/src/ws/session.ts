@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type ClientMessage,
+  CloseCode,
+  ErrorCode,
+  negotiateVersion,
+  parseClientMessage,
+  type RawMessage,
+  type ServerMessage,
+  SUPPORTED_VERSIONS,
+  verifyAuthChallenge,
+} from '@rtcmesh/protocol';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { MeshError } from '../mesh/errors.js';
+import type { Mesh } from '../mesh/mesh.js';
+import type { SessionHandle } from './hub.js';
+import { TokenBucket } from './rate-limit.js';
+
+export type SessionLimits = {
+  maxMessageBytes: number;
+  ratePerSecond: number;
+  burst: number;
+  authTimeoutMs: number;
+  /** Outbound bytes queued for a client that does not read; beyond it the session is closed. */
+  maxBufferedBytes: number;
+};
+
+type State =
+  | { kind: 'await-hello' }
+  | {
+      kind: 'await-auth';
+      nodeId: string;
+      nonce: string;
+      version: number;
+      agentVersion?: string;
+      helloAt: number;
+    }
+  | { kind: 'open'; nodeId: string; networkId: string; version: number }
+  | { kind: 'closed' };
+
+/**
+ * One WebSocket connection: hello → challenge → auth → welcome, then relay and reports. Every inbound
+ * message is size-checked, rate-limited and schema-validated before anything acts on it; a failure is
+ * answered with an `error` (and, before authentication or for floods, a close code). Nothing a client
+ * sends can throw out of this class.
+ */
+export class Session implements SessionHandle {
+  private state: State = { kind: 'await-hello' };
+  private readonly bucket: TokenBucket;
+  private authTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private lastRateError = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly mesh: Mesh,
+    private readonly limits: SessionLimits,
+    readonly endpoint: string | null,
+    private readonly log: Logger,
+  ) {
+    this.bucket = new TokenBucket(limits.ratePerSecond, limits.burst);
+    this.authTimer = setTimeout(
+      () => this.fail(ErrorCode.AuthTimeout, 'no auth in time', CloseCode.AuthTimeout),
+      limits.authTimeoutMs,
+    );
+    ws.on('message', (data, isBinary) => this.onMessage(data as RawMessage, isBinary));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+  }
+
+  /** Set once authenticated (empty before); kept after close so the hub can still find this session. */
+  nodeId = '';
+  networkId = '';
+
+  send(msg: ServerMessage): void {
+    this.sendRaw(JSON.stringify(msg));
+  }
+
+  sendRaw(raw: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      // Queuing more for a client that does not read would grow memory without bound.
+      this.log.warn({ node: this.nodeId }, 'closing slow consumer');
+      this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
+      this.ws.terminate();
+      return;
+    }
+    this.ws.send(raw);
+  }
+
+  end(code: number, bye?: Extract<ServerMessage, { type: 'bye' }>): void {
+    if (bye) this.send(bye);
+    this.ws.close(code, bye?.reason ?? '');
+  }
+
+  private error(code: ErrorCode, message: string, ref?: string): void {
+    this.mesh.deps.metrics.errors.inc({ code });
+    const msg: ServerMessage = { type: 'error', code, message };
+    if (ref !== undefined) msg.ref = ref;
+    this.send(msg);
+  }
+
+  private fail(code: ErrorCode, message: string, closeCode: number, ref?: string): void {
+    this.mesh.deps.metrics.rejected.inc({ reason: code });
+    this.error(code, message, ref);
+    this.ws.close(closeCode, code);
+  }
+
+  private onMessage(data: RawMessage, isBinary: boolean): void {
+    if (this.state.kind === 'closed') return;
+    const metrics = this.mesh.deps.metrics;
+    if (!this.bucket.take()) {
+      metrics.rejected.inc({ reason: ErrorCode.RateLimited });
+      if (this.bucket.flooding) {
+        this.fail(ErrorCode.RateLimited, 'flooding: disconnected', CloseCode.RateLimited);
+        return;
+      }
+      const now = Date.now();
+      if (now - this.lastRateError >= 1000) {
+        this.lastRateError = now;
+        this.error(ErrorCode.RateLimited, `over ${this.limits.ratePerSecond} messages/s: message dropped`);
+      }
+      return;
+    }
+    if (isBinary) {
+      metrics.rejected.inc({ reason: ErrorCode.BadMessage });
+      if (this.state.kind !== 'open') {
+        this.fail(ErrorCode.BadMessage, 'binary messages are not accepted', CloseCode.ProtocolError);
+        return;
+      }
+      this.error(ErrorCode.BadMessage, 'binary messages are not accepted');
+      return;
+    }
+    const parsed = parseClientMessage(data, { maxBytes: this.limits.maxMessageBytes });
+    if (!parsed.ok) {
+      metrics.rejected.inc({ reason: parsed.code });
+      if (parsed.code === ErrorCode.TooLarge) {
+        this.fail(parsed.code, parsed.error, CloseCode.MessageTooBig, parsed.ref);
+        return;
+      }
+      // Before authentication there is no reason to be lenient.
+      if (this.state.kind !== 'open') {
+        this.fail(parsed.code, parsed.error, CloseCode.ProtocolError, parsed.ref);
+        return;
+      }
+      this.error(parsed.code, parsed.error, parsed.ref);
+      return;
+    }
+    metrics.messages.inc({ type: parsed.message.type });
+    try {
+      this.dispatch(parsed.message);
+    } catch (err) {
+      if (err instanceof MeshError) {
+        this.error(err.code, err.message, parsed.message.id);
+        return;
+      }
+      this.log.error({ err, type: parsed.message.type }, 'message handler failed');
+      this.error(ErrorCode.Internal, 'internal error', parsed.message.id);
+    }
+  }
+
+  private dispatch(msg: ClientMessage): void {
+    const st = this.state;
+    if (st.kind === 'await-hello') {
+      if (msg.type !== 'hello') {
+        this.fail(ErrorCode.ProtocolViolation, 'expected hello', CloseCode.ProtocolError, msg.id);
+        return;
+      }
+      const version = negotiateVersion(msg.versions);
+      if (version === null) {
+        this.fail(
+          ErrorCode.UnsupportedVersion,
+          `no common protocol version: server speaks ${JSON.stringify(SUPPORTED_VERSIONS)}, client offered ${JSON.stringify(msg.versions)}`,
+          CloseCode.UnsupportedVersion,
+          msg.id,
+        );
+        return;
+      }
+      const nonce = randomBytes(32).toString('base64url');
+      this.state = {
+        kind: 'await-auth',
+        nodeId: msg.nodeId,
+        nonce,
+        version,
+        agentVersion: msg.agentVersion,
+        helloAt: performance.now(),
+      };
+      // A challenge is sent even for unknown node ids, so ids cannot be probed without a key.
+      this.send({ type: 'challenge', nonce, version });
+      return;
+    }
+    if (st.kind === 'await-auth') {
+      if (msg.type !== 'auth') {
+        this.fail(ErrorCode.ProtocolViolation, 'expected auth', CloseCode.ProtocolError, msg.id);
+        return;
+      }
+      this.authenticate(st, msg.signature, msg.id);
+      return;
+    }
+    if (st.kind !== 'open') return;
+    switch (msg.type) {
+      case 'hello':
+      case 'auth':
+        this.error(ErrorCode.ProtocolViolation, 'session is already authenticated', msg.id);
+        return;
+      case 'signal':
+        this.relay(st, msg.to, msg, msg.id);
+        return;
+      case 'advertise':
+        this.mesh.advertise(st.nodeId, msg);
+        return;
+      case 'telemetry':
+        this.mesh.recordTelemetry(st.nodeId, st.networkId, msg.links);
+        return;
+      case 'event':
+        this.mesh.recordAgentEvent(st.nodeId, st.networkId, msg.event);
+        return;
+      case 'status':
+        if (msg.netcheck) this.mesh.setNetcheck(st.nodeId, msg.netcheck);
+        return;
+      case 'ping':
+        this.send({ type: 'pong', ts: msg.ts, serverTime: Date.now() });
+        return;
+    }
+  }
+
+  private authenticate(st: Extract<State, { kind: 'await-auth' }>, signature: string, ref?: string): void {
+    const store = this.mesh.deps.store;
+    const node = store.nodes.get(st.nodeId);
+    const ok =
+      node !== undefined &&
+      !store.nodes.isKeyRevoked(node.publicKey) &&
+      verifyAuthChallenge(
+        node.publicKey,
+        { nodeId: st.nodeId, nonce: st.nonce, version: st.version },
+        signature,
+      );
+    const params = { nodeId: st.nodeId, nonce: st.nonce, version: st.version };
+    const removedKey = node ? undefined : store.nodes.revokedKeyOf(st.nodeId);
+    if (removedKey && verifyAuthChallenge(removedKey, params, signature)) {
+      // Only the real holder of a removed node's key learns it was removed, so its agent stops retrying.
+      this.fail(ErrorCode.NodeRemoved, 'this node was removed by an admin', CloseCode.NodeRemoved, ref);
+      return;
+    }
+    if (!node || !ok) {
+      // One answer for unknown node, removed node and bad signature: nothing to learn from it.
+      this.log.info({ node: st.nodeId, endpoint: this.endpoint }, 'authentication failed');
+      this.fail(ErrorCode.AuthFailed, 'authentication failed', CloseCode.AuthFailed, ref);
+      return;
+    }
+    clearTimeout(this.authTimer);
+    const network = store.networks.get(node.networkId)!;
+    this.state = { kind: 'open', nodeId: node.id, networkId: network.id, version: st.version };
+    this.nodeId = node.id;
+    this.networkId = network.id;
+    const replaced = this.mesh.deps.hub.add(this);
+    if (replaced) {
+      replaced.end(CloseCode.SessionReplaced, {
+        type: 'bye',
+        reason: 'session-replaced',
+        message: 'a newer session authenticated as this node',
+      });
+    }
+    this.mesh.deps.metrics.sessions.set(this.mesh.deps.hub.size);
+    const ice = this.mesh.iceServersFor(node.id);
+    this.send({
+      type: 'welcome',
+      version: st.version,
+      self: this.mesh.selfInfo(node, network),
+      network: {
+        id: network.id,
+        name: network.name,
+        mode: network.mode,
+        cidr: network.cidr,
+        mtu: network.mtu,
+      },
+      iceServers: ice.iceServers,
+      peers: this.mesh.peersOf(node, network),
+      serverTime: Date.now(),
+      iceServersExpireAt: ice.expiresAt,
+    });
+    this.scheduleIceRefresh(ice.expiresAt);
+    this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
+    if (!replaced) this.mesh.sessionOnline(node.id, this.endpoint, st.agentVersion);
+    else this.mesh.deps.store.nodes.setSeen(node.id, Date.now(), this.endpoint, st.agentVersion);
+    this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
+  }
+
+  /** Re-mints TURN credentials halfway through their lifetime and pushes them in a `config`. */
+  private scheduleIceRefresh(expiresAt: number | null): void {
+    if (expiresAt === null) return;
+    const delay = Math.max(1000, (expiresAt - Date.now()) / 2);
+    this.refreshTimer = setTimeout(
+      () => {
+        if (this.state.kind !== 'open') return;
+        const ice = this.mesh.iceServersFor(this.state.nodeId);
+        this.send({ type: 'config', iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt });
+        this.scheduleIceRefresh(ice.expiresAt);
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
+    this.refreshTimer.unref();
+  }
+
+  private relay(
+    st: Extract<State, { kind: 'open' }>,
+    to: string,
+    msg: Extract<ClientMessage, { type: 'signal' }>,
+    ref?: string,
+  ): void {
+    const target = this.mesh.deps.hub.get(to);
+    if (target && target.networkId === st.networkId && to !== st.nodeId) {
+      // `from` comes from the authenticated session, never from the client.
+      target.sendRaw(JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }));
+      this.mesh.deps.metrics.relayed.inc();
+      return;
+    }
+    const node = to === st.nodeId ? undefined : this.mesh.deps.store.nodes.get(to);
+    // Nodes of other networks are reported exactly like nodes that do not exist.
+    if (!node || node.networkId !== st.networkId) {
+      this.error(ErrorCode.PeerNotFound, `no peer ${to} in this network`, ref);
+      return;
+    }
+    this.error(ErrorCode.PeerOffline, `peer ${to} is offline`, ref);
+  }
+
+  private onClose(): void {
+    const st = this.state;
+    this.state = { kind: 'closed' };
+    clearTimeout(this.authTimer);
+    clearTimeout(this.refreshTimer);
+    if (st.kind !== 'open') return;
+    const hub = this.mesh.deps.hub;
+    if (!hub.remove(this)) return;
+    this.mesh.deps.metrics.sessions.set(hub.size);
+    try {
+      this.mesh.sessionOffline(st.nodeId, st.networkId);
+    } catch (err) {
+      // An event handler must never throw: that would take the whole server down.
+      this.log.error({ err, node: st.nodeId }, 'marking node offline failed');
+    }
+    this.log.info({ node: st.nodeId }, 'session closed');
+  }
+}

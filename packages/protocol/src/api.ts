@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import {
+  Base64Schema,
+  CidrSchema,
+  MacSchema,
+  NameSchema,
+  NetworkIdSchema,
+  NetworkInfoSchema,
+  NetworkModeSchema,
+  NodeIdSchema,
+  PeerInfoSchema,
+  ScalarRecordSchema,
+} from './common.js';
+import { AgentEventSchema, LinkReportSchema } from './telemetry.js';
+
+// ---- POST /api/v1/join (authenticated by the join key, no admin token) ----
+
+export const JoinRequestSchema = z.object({
+  key: z.string().min(1).max(256),
+  /** Ed25519 public key, base64 of the 32 raw bytes. */
+  publicKey: Base64Schema.max(64),
+  name: NameSchema,
+  hostname: z.string().max(255).optional(),
+  os: z.string().max(64).optional(),
+  agentVersion: z.string().max(64),
+});
+export type JoinRequest = z.infer<typeof JoinRequestSchema>;
+
+export const JoinResponseSchema = z.object({
+  nodeId: NodeIdSchema,
+  name: NameSchema,
+  network: NetworkInfoSchema,
+  addresses: z.array(CidrSchema),
+  mac: MacSchema,
+});
+export type JoinResponse = z.infer<typeof JoinResponseSchema>;
+
+/** Every REST error: HTTP status + this body. `code` is one of ErrorCode. */
+export const ApiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+// ---- Admin API (Authorization: Bearer <admin token>) ----
+
+export const CreateNetworkRequestSchema = z.object({
+  name: NameSchema,
+  mode: NetworkModeSchema,
+  /** IPv4 CIDR, prefix /8 to /30; default 10.99.0.0/24. */
+  cidr: z.cidrv4().optional(),
+  mtu: z.number().int().min(576).max(9000).optional(),
+});
+export type CreateNetworkRequest = z.infer<typeof CreateNetworkRequestSchema>;
+
+export const NetworkSummarySchema = NetworkInfoSchema.extend({
+  createdAt: z.number().int(),
+  nodeCount: z.number().int(),
+  onlineCount: z.number().int(),
+});
+export type NetworkSummary = z.infer<typeof NetworkSummarySchema>;
+
+export const CreateKeyRequestSchema = z.object({
+  /** Network id or name. */
+  network: z.string().min(1).max(64),
+  reusable: z.boolean().optional(),
+  /** Lifetime in seconds; omitted = never expires. */
+  ttlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * 86400)
+    .optional(),
+  description: z.string().max(256).optional(),
+});
+export type CreateKeyRequest = z.infer<typeof CreateKeyRequestSchema>;
+
+export const JoinKeyInfoSchema = z.object({
+  id: z.string(),
+  networkId: NetworkIdSchema,
+  reusable: z.boolean(),
+  description: z.string().nullable(),
+  createdAt: z.number().int(),
+  expiresAt: z.number().int().nullable(),
+  revokedAt: z.number().int().nullable(),
+  uses: z.number().int(),
+  /** Derived: usable now (not expired, not revoked, not a used single-use key). */
+  valid: z.boolean(),
+});
+export type JoinKeyInfo = z.infer<typeof JoinKeyInfoSchema>;
+
+/** The secret key string is returned once, here, and never again. */
+export const CreateKeyResponseSchema = z.object({ key: z.string(), info: JoinKeyInfoSchema });
+export type CreateKeyResponse = z.infer<typeof CreateKeyResponseSchema>;
+
+export const NodeSummarySchema = PeerInfoSchema.extend({
+  networkId: NetworkIdSchema,
+  hostname: z.string().nullable(),
+  os: z.string().nullable(),
+  createdAt: z.number().int(),
+  netcheck: ScalarRecordSchema.nullable(),
+});
+export type NodeSummary = z.infer<typeof NodeSummarySchema>;
+
+export const TelemetryEntrySchema = z.object({
+  networkId: NetworkIdSchema,
+  nodeId: NodeIdSchema,
+  receivedAt: z.number().int(),
+  link: LinkReportSchema,
+});
+export type TelemetryEntry = z.infer<typeof TelemetryEntrySchema>;
+
+// ---- Live feed: GET /api/v1/events (SSE; event name = kind, data = JSON of the event) ----
+
+const FeedBase = { seq: z.number().int(), at: z.number().int() };
+
+export const FeedEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    ...FeedBase,
+    kind: z.literal('presence'),
+    networkId: NetworkIdSchema,
+    nodeId: NodeIdSchema,
+    online: z.boolean(),
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('node'),
+    action: z.enum(['joined', 'updated', 'removed']),
+    networkId: NetworkIdSchema,
+    nodeId: NodeIdSchema,
+    node: NodeSummarySchema.nullable(),
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('network'),
+    action: z.enum(['created']),
+    network: NetworkSummarySchema,
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('key'),
+    action: z.enum(['created', 'revoked']),
+    key: JoinKeyInfoSchema,
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('join-rejected'),
+    networkId: NetworkIdSchema.nullable(),
+    code: z.string(),
+    reason: z.string(),
+    name: z.string().nullable(),
+    remoteAddress: z.string().nullable(),
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('telemetry'),
+    networkId: NetworkIdSchema,
+    nodeId: NodeIdSchema,
+    links: z.array(LinkReportSchema),
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('agent-event'),
+    networkId: NetworkIdSchema,
+    nodeId: NodeIdSchema,
+    event: AgentEventSchema,
+  }),
+]);
+export type FeedEvent = z.infer<typeof FeedEventSchema>;
+/** A feed event before the server numbers and timestamps it. */
+export type FeedEventInput = FeedEvent extends infer E
+  ? E extends FeedEvent
+    ? Omit<E, 'seq' | 'at'>
+    : never
+  : never;

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+
+/** Node ids are issued by the server: lowercase letters, digits and dashes. */
+export const NodeIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'invalid node id');
+export type NodeId = z.infer<typeof NodeIdSchema>;
+
+export const NetworkIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{2,63}$/, 'invalid network id');
+
+/** Human names (nodes, networks). */
+export const NameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'names use letters, digits, dot, dash, underscore');
+
+export const TextSchema = z.string().max(LIMITS.maxTextBytes);
+
+/** An address with prefix length, IPv4 or IPv6, e.g. "10.99.0.5/24". */
+export const CidrSchema = z.union([z.cidrv4(), z.cidrv6()]);
+export const IpSchema = z.union([z.ipv4(), z.ipv6()]);
+/** Colon-separated MAC address, e.g. "02:5e:10:00:00:01" (any case; the server stores lowercase). */
+export const MacSchema = z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'invalid MAC address');
+
+/** A base64 (standard alphabet) string. */
+export const Base64Schema = z.base64();
+
+export const NetworkModeSchema = z.enum(['l2', 'l3']);
+export type NetworkMode = z.infer<typeof NetworkModeSchema>;
+
+export const NetworkInfoSchema = z.object({
+  id: NetworkIdSchema,
+  name: NameSchema,
+  mode: NetworkModeSchema,
+  /** The overlay's IPv4 CIDR, e.g. "10.99.0.0/24". */
+  cidr: CidrSchema,
+  /** Device MTU (default 1280). */
+  mtu: z.number().int().min(576).max(9000),
+});
+export type NetworkInfo = z.infer<typeof NetworkInfoSchema>;
+
+export const IceServerSchema = z.object({
+  urls: z.array(z.string().min(1).max(1024)).min(1).max(16),
+  username: z.string().max(1024).optional(),
+  credential: z.string().max(1024).optional(),
+});
+export type IceServer = z.infer<typeof IceServerSchema>;
+
+/** A MAC address and the IPs seen behind it at one node (L2 ARP suppression). `seq` only grows. */
+export const BindingSchema = z.object({
+  mac: MacSchema,
+  ips: z.array(IpSchema).max(LIMITS.maxIpsPerBinding),
+  seq: z.number().int().nonnegative(),
+});
+export type Binding = z.infer<typeof BindingSchema>;
+
+/**
+ * A prefix routed to the advertising node (L3). Subnet routes may lie outside the network CIDR;
+ * host routes are /32 or /128. The prefix must be canonical (no host bits set). `seq` only grows.
+ */
+export const RouteSchema = z.object({
+  prefix: CidrSchema,
+  seq: z.number().int().nonnegative(),
+});
+export type Route = z.infer<typeof RouteSchema>;
+
+/** Everything a node knows about one other node of its network. */
+export const PeerInfoSchema = z.object({
+  nodeId: NodeIdSchema,
+  name: NameSchema,
+  /** Ed25519 public key, base64 of the 32 raw bytes. */
+  publicKey: Base64Schema,
+  /** Overlay addresses as CIDR strings with the network's prefix length, e.g. "10.99.0.7/24". */
+  addresses: z.array(CidrSchema),
+  /** The node's L2 MAC (stable, locally administered). */
+  mac: MacSchema,
+  online: z.boolean(),
+  /** Epoch milliseconds of the last time the node was connected (now, when online); null if never. */
+  lastSeen: z.number().int().nullable(),
+  /** Public endpoint the server sees (ip:port of the WebSocket), when online. */
+  endpoint: z.string().max(128).optional(),
+  agentVersion: z.string().max(64).optional(),
+  bindings: z.array(BindingSchema),
+  routes: z.array(RouteSchema),
+});
+export type PeerInfo = z.infer<typeof PeerInfoSchema>;
+
+export const SelfInfoSchema = z.object({
+  nodeId: NodeIdSchema,
+  name: NameSchema,
+  addresses: z.array(CidrSchema),
+  mac: MacSchema,
+});
+export type SelfInfo = z.infer<typeof SelfInfoSchema>;
+
+/** Small flat record of scalars (counters, event details): bounded in key count and value size. */
+export const ScalarRecordSchema = z
+  .record(
+    z.string().max(64),
+    z.union([z.string().max(LIMITS.maxTextBytes), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((r) => Object.keys(r).length <= LIMITS.maxRecordKeys, `at most ${LIMITS.maxRecordKeys} keys`);
+export type ScalarRecord = z.infer<typeof ScalarRecordSchema>;

@@ -1,0 +1,132 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
+
+/**
+ * Ed25519 node keys. Encodings on the wire and on disk:
+ * - public key: base64 of the 32 raw bytes (what `publicKey` fields carry);
+ * - private key: base64 of the PKCS#8 DER (48 bytes), what an agent stores in its state directory.
+ * importPublicKey also accepts base64 SPKI DER (44 bytes).
+ */
+export type NodeKeyPair = { publicKey: string; privateKey: string };
+
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow. */
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function generateNodeKey(): NodeKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return { publicKey: exportPublicKey(publicKey), privateKey: exportPrivateKey(privateKey) };
+}
+
+export function exportPublicKey(key: KeyObject): string {
+  const spki = key.export({ format: 'der', type: 'spki' });
+  return spki.subarray(SPKI_PREFIX.length).toString('base64');
+}
+
+export function exportPrivateKey(key: KeyObject): string {
+  return key.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+}
+
+/** Parses a base64 raw (32 bytes) or SPKI (44 bytes) Ed25519 public key. Throws on anything else. */
+export function importPublicKey(encoded: string): KeyObject {
+  const bytes = Buffer.from(encoded, 'base64');
+  let der: Buffer;
+  if (bytes.length === 32) der = Buffer.concat([SPKI_PREFIX, bytes]);
+  else if (bytes.length === 44 && bytes.subarray(0, SPKI_PREFIX.length).equals(SPKI_PREFIX)) der = bytes;
+  else throw new Error('not an Ed25519 public key (expected 32 raw or 44 SPKI bytes, base64)');
+  const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 public key');
+  return key;
+}
+
+/** Parses a base64 PKCS#8 Ed25519 private key. Throws on anything else. */
+export function importPrivateKey(encoded: string): KeyObject {
+  const key = createPrivateKey({ key: Buffer.from(encoded, 'base64'), format: 'der', type: 'pkcs8' });
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 private key');
+  return key;
+}
+
+/** True when `encoded` is a well-formed public key (for validating input without try/catch). */
+export function isValidPublicKey(encoded: string): boolean {
+  try {
+    importPublicKey(encoded);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function publicKeyOf(privateKey: string | KeyObject): string {
+  const key = typeof privateKey === 'string' ? importPrivateKey(privateKey) : privateKey;
+  return exportPublicKey(createPublicKey(key));
+}
+
+export type AuthChallengeParams = { nodeId: string; nonce: string; version: number };
+
+/**
+ * The exact bytes signed to answer a challenge: UTF-8 of
+ *   "rtcmesh-auth-v1\n" + version + "\n" + nodeId + "\n" + nonce
+ * (version in decimal, nonce exactly as the server sent it). The prefix keeps this signature from being
+ * valid in any other context that signs with the node key; the nonce makes it single-use; version binds
+ * the negotiated protocol version so it cannot be downgraded silently.
+ */
+export function authChallengeBytes(p: AuthChallengeParams): Buffer {
+  return Buffer.from(`rtcmesh-auth-v1\n${p.version}\n${p.nodeId}\n${p.nonce}`, 'utf8');
+}
+
+export function signAuthChallenge(privateKey: string | KeyObject, p: AuthChallengeParams): string {
+  const key = typeof privateKey === 'string' ? importPrivateKey(privateKey) : privateKey;
+  return sign(null, authChallengeBytes(p), key).toString('base64');
+}
+
+/** Verifies a challenge signature. Never throws: malformed keys or signatures are simply invalid. */
+export function verifyAuthChallenge(
+  publicKey: string | KeyObject,
+  p: AuthChallengeParams,
+  signature: string,
+): boolean {
+  return verifyDomainSignature(publicKey, authChallengeBytes(p), signature);
+}
+
+/**
+ * Domain-separated signature for other uses of the node key (issue 7: DTLS fingerprints). Signed bytes:
+ * UTF-8 "rtcmesh-" + domain + "-v1\n" followed by the payload.
+ */
+export function domainBytes(domain: string, payload: string | Uint8Array): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
+  return Buffer.concat([Buffer.from(`rtcmesh-${domain}-v1\n`, 'utf8'), body]);
+}
+
+export function signDomain(
+  privateKey: string | KeyObject,
+  domain: string,
+  payload: string | Uint8Array,
+): string {
+  const key = typeof privateKey === 'string' ? importPrivateKey(privateKey) : privateKey;
+  return sign(null, domainBytes(domain, payload), key).toString('base64');
+}
+
+export function verifyDomain(
+  publicKey: string | KeyObject,
+  domain: string,
+  payload: string | Uint8Array,
+  signature: string,
+): boolean {
+  return verifyDomainSignature(publicKey, domainBytes(domain, payload), signature);
+}
+
+function verifyDomainSignature(publicKey: string | KeyObject, bytes: Buffer, signature: string): boolean {
+  try {
+    const key = typeof publicKey === 'string' ? importPublicKey(publicKey) : publicKey;
+    const sig = Buffer.from(signature, 'base64');
+    if (sig.length !== 64) return false;
+    return verify(null, bytes, key, sig);
+  } catch {
+    return false;
+  }
+}

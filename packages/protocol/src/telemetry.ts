@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { NodeIdSchema, ScalarRecordSchema } from './common.js';
+import { LIMITS } from './limits.js';
+
+const Counter = z.number().int().nonnegative();
+
+export const LinkStateSchema = z.enum(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']);
+export type LinkState = z.infer<typeof LinkStateSchema>;
+
+export const CandidateTypeSchema = z.enum(['host', 'srflx', 'prflx', 'relay']);
+
+/** One peer link as its owner sees it. Byte/packet counters are totals since `since`. */
+export const LinkReportSchema = z.object({
+  peerId: NodeIdSchema,
+  state: LinkStateSchema,
+  path: z.enum(['direct', 'relay']).nullable(),
+  localCandidateType: CandidateTypeSchema.optional(),
+  remoteCandidateType: CandidateTypeSchema.optional(),
+  /** "ip:port" of the remote candidate in use. */
+  remoteAddress: z.string().max(128).optional(),
+  rttMs: z.number().nonnegative().optional(),
+  lossPct: z.number().min(0).max(100).optional(),
+  txBytes: Counter,
+  rxBytes: Counter,
+  txPackets: Counter,
+  rxPackets: Counter,
+  drops: Counter,
+  /** Epoch ms since which the link is in `state` (and counters accumulate). */
+  since: z.number().int().nonnegative(),
+});
+export type LinkReport = z.infer<typeof LinkReportSchema>;
+
+export const TelemetrySchema = z.object({
+  links: z.array(LinkReportSchema).max(LIMITS.maxTelemetryLinks),
+  counters: ScalarRecordSchema.optional(),
+});
+export type Telemetry = z.infer<typeof TelemetrySchema>;
+
+/** Something an agent wants the console to list (MAC moves, storm-control drops, path changes...). */
+export const AgentEventSchema = z.object({
+  kind: z.enum(['mac-move', 'storm-drop', 'path-change', 'link-up', 'link-down', 'acl-deny', 'other']),
+  message: z.string().max(LIMITS.maxTextBytes),
+  peerId: NodeIdSchema.optional(),
+  details: ScalarRecordSchema.optional(),
+});
+export type AgentEvent = z.infer<typeof AgentEventSchema>;

@@ -1,0 +1,22 @@
+/**
+ * Protocol version spoken on the WebSocket. The client offers every version it speaks in `hello`;
+ * the server picks the highest one it also speaks and names it in `challenge`. Bump it when a
+ * change is not backward compatible (a removed field, a changed meaning); additive, optional fields
+ * do not need a bump because every schema ignores unknown keys.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Versions this build of the package can speak, newest first. */
+export const SUPPORTED_VERSIONS: readonly number[] = [1];
+
+/** Picks the highest version both sides speak, or null when there is none. */
+export function negotiateVersion(
+  offered: readonly number[],
+  supported: readonly number[] = SUPPORTED_VERSIONS,
+): number | null {
+  let best: number | null = null;
+  for (const v of offered) {
+    if (supported.includes(v) && (best === null || v > best)) best = v;
+  }
+  return best;
+}
