@@ -1,0 +1,375 @@
+import type { KeyObject } from 'node:crypto';
+import { type NetDevice, openTap, openTun } from '@rtcmesh/netdev';
+import { CandidateAddressFilter } from '@rtcmesh/peer';
+import type { AgentEvent, LinkReport, PeerInfo, Route, Welcome } from '@rtcmesh/protocol';
+import type { Logger } from 'pino';
+import { ControlClient } from '../control/control-client.js';
+import type { Forwarder } from '../forward/forwarder.js';
+import { L2Forwarder } from '../forward/l2-forwarder.js';
+import { L3Forwarder, routeKind } from '../forward/l3-forwarder.js';
+import {
+  type AgentControl,
+  type AgentStatus,
+  LocalApiError,
+  type NetcheckReport,
+  type PingReply,
+} from '../localapi/schema.js';
+import { LocalApiServer } from '../localapi/server.js';
+import { hostCandidateAddresses } from '../mesh/host-addresses.js';
+import { PeerMesh } from '../mesh/peer-mesh.js';
+import { runNetcheck } from '../netcheck/netcheck.js';
+import { AGENT_VERSION } from '../version.js';
+import { linkReport, peerStatus } from './status.js';
+
+export interface AgentOptions {
+  serverUrl: string;
+  nodeId: string;
+  privateKey: KeyObject;
+  socketPath: string;
+  device: string;
+  bridge?: string;
+  advertiseRoutes: string[];
+  assignAddress: boolean;
+  mtu?: number;
+  logger: Logger;
+  /** Telemetry period; the console shows links this fresh. */
+  telemetryIntervalMs?: number;
+  linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
+}
+
+export type AgentExit =
+  | { reason: 'stopped' }
+  | { reason: 'removed'; message: string }
+  | { reason: 'fatal'; error: Error };
+
+/**
+ * One rtcmesh node: the control session, the device, the forwarding engine and the peer links.
+ * The first `welcome` configures the device; later ones (after a reconnect) only resync peers, so
+ * a signaling outage never touches the data plane.
+ */
+export class Agent implements AgentControl {
+  private readonly log: Logger;
+  private readonly control: ControlClient;
+  private readonly localApi: LocalApiServer;
+  private readonly candidateFilter = new CandidateAddressFilter();
+  private mesh: PeerMesh | undefined;
+  private device: NetDevice | undefined;
+  private forwarder: Forwarder | undefined;
+  private config: Welcome | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private advertiseTimer: NodeJS.Timeout | undefined;
+  private kernelRoutes = new Set<string>();
+  private readonly routeSeq = Math.floor(Date.now() / 1000);
+  private stopping: Promise<void> | undefined;
+  private resolveExit!: (exit: AgentExit) => void;
+  /** Resolves when the agent has stopped, with why. */
+  readonly exited: Promise<AgentExit>;
+  private readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (err: Error) => void;
+
+  constructor(private readonly opts: AgentOptions) {
+    this.log = opts.logger;
+    this.exited = new Promise((r) => (this.resolveExit = r));
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.control = new ControlClient({
+      serverUrl: opts.serverUrl,
+      nodeId: opts.nodeId,
+      privateKey: opts.privateKey,
+      agentVersion: AGENT_VERSION,
+      logger: opts.logger.child({ component: 'control' }),
+    });
+    this.localApi = new LocalApiServer(opts.socketPath, this);
+  }
+
+  /** Connects, configures the device from the first welcome, and serves the local API. */
+  async start(): Promise<void> {
+    this.wireControl();
+    this.control.start();
+    const waiting = setInterval(
+      () =>
+        this.log.warn(
+          { server: this.opts.serverUrl, lastError: this.control.lastError },
+          'still waiting for the signaling server',
+        ),
+      10_000,
+    );
+    try {
+      await this.ready;
+    } finally {
+      clearInterval(waiting);
+    }
+    await this.localApi.listen();
+    this.timers.push(setInterval(() => this.sendTelemetry(), this.opts.telemetryIntervalMs ?? 5_000));
+    this.timers.push(setInterval(() => this.forwarder?.sweep(Date.now()), 1_000));
+  }
+
+  private wireControl(): void {
+    const c = this.control;
+    c.on('welcome', (w) => {
+      if (!this.config) {
+        this.setup(w).then(
+          () => this.resolveReady(),
+          (err: Error) => {
+            this.rejectReady(err);
+            void this.stop({ reason: 'fatal', error: err });
+          },
+        );
+        return;
+      }
+      this.resync(w);
+    });
+    c.on('config', (cfg) => {
+      if (cfg.iceServers && this.config) {
+        this.config = { ...this.config, iceServers: cfg.iceServers };
+        this.mesh?.setIceServers(cfg.iceServers);
+      }
+    });
+    c.on('peer-joined', (p) => this.onPeer(p));
+    c.on('peer-updated', (p) => this.onPeer(p));
+    c.on('peer-left', ({ nodeId, lastSeen }) => this.mesh?.markOffline(nodeId, lastSeen));
+    c.on('peer-removed', (id) => this.removePeer(id, 'removed by an admin'));
+    c.on('signal', (s) => this.mesh?.handleSignal(s.from, s.data));
+    c.on('server-error', (e) => this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`));
+    c.on('disconnected', ({ code, reason }) =>
+      this.log.warn({ code, reason }, 'lost the signaling server; links keep forwarding'),
+    );
+    c.on('removed', (message) => void this.stop({ reason: 'removed', message }));
+    c.on('fatal', (error) => {
+      this.rejectReady(error);
+      void this.stop({ reason: 'fatal', error });
+    });
+  }
+
+  private async setup(w: Welcome): Promise<void> {
+    this.config = w;
+    const log = this.log;
+    const mtu = this.opts.mtu ?? w.network.mtu;
+    const addresses = this.opts.assignAddress
+      ? w.network.mode === 'l3'
+        ? w.self.addresses.map((a) => `${a.slice(0, a.indexOf('/'))}/${a.includes(':') ? 128 : 32}`)
+        : w.self.addresses
+      : [];
+    this.updateCandidateFilter(w.network.cidr, []);
+    this.device =
+      w.network.mode === 'l2'
+        ? await openTap({
+            name: this.opts.device,
+            mtu,
+            mac: w.self.mac,
+            addresses,
+            ...(this.opts.bridge ? { bridge: this.opts.bridge } : {}),
+          })
+        : await openTun({ name: this.opts.device, mtu, addresses, routes: [w.network.cidr] });
+    log.info({ device: this.device.name, mode: w.network.mode, mtu, addresses }, 'device up');
+    const sink = {
+      toDevice: (frame: Buffer) => this.device?.write(frame) ?? false,
+      toPeer: (peerId: string, frame: Buffer) => this.mesh?.sendPacket(peerId, frame) ?? false,
+    };
+    this.forwarder =
+      w.network.mode === 'l2'
+        ? new L2Forwarder(
+            sink,
+            this.opts.assignAddress
+              ? {
+                  mac: w.self.mac,
+                  ips: w.self.addresses.map((a) => a.slice(0, a.indexOf('/'))),
+                  seq: this.routeSeq,
+                }
+              : null,
+            {
+              onBindingsChanged: () => this.scheduleAdvertise(),
+              onEvent: (e) => this.sendEvent({ kind: e.kind, message: e.message }),
+            },
+          )
+        : new L3Forwarder(sink, { addresses: w.self.addresses, routes: this.ownRoutes() });
+    this.device.onFrames((frames) => this.forwarder?.fromDevice(frames));
+    this.device.onError((err) => log.error({ err: err.message }, 'device error'));
+    this.mesh = new PeerMesh({
+      selfId: w.self.nodeId,
+      logger: log.child({ component: 'mesh' }),
+      sendSignal: (to, data) => this.control.send({ type: 'signal', to, data }),
+      onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
+      onLinkEvent: (peerId, e) => this.sendEvent({ kind: e.kind, message: e.message, peerId }),
+      candidateFilter: this.candidateFilter,
+      ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
+    });
+    this.mesh.setIceServers(w.iceServers);
+    this.resync(w);
+  }
+
+  /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
+  private resync(w: Welcome): void {
+    this.config = { ...w, network: this.config?.network ?? w.network };
+    this.mesh?.setIceServers(w.iceServers);
+    const result = this.mesh?.sync(w.peers);
+    for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
+    for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(p);
+    void this.syncKernelRoutes();
+    this.advertise();
+  }
+
+  private onPeer(p: PeerInfo): void {
+    if (!this.config || p.nodeId === this.config.self.nodeId) return;
+    this.mesh?.upsert(p);
+    this.forwarder?.updatePeer(p);
+    void this.syncKernelRoutes();
+  }
+
+  private removePeer(id: string, reason: string): void {
+    this.mesh?.remove(id, reason);
+    this.forwarder?.removePeer(id);
+    void this.syncKernelRoutes();
+  }
+
+  private ownRoutes(): Route[] {
+    return this.opts.advertiseRoutes.map((prefix) => ({ prefix, seq: this.routeSeq }));
+  }
+
+  /**
+   * Addresses that are reached through the overlay (its CIDR, subnets other nodes route for us) are
+   * never ICE candidates: a link whose path runs through the overlay itself dies with the first loss.
+   */
+  private updateCandidateFilter(networkCidr: string, routed: readonly string[]): void {
+    this.candidateFilter.update({
+      excludeInterfaces: [this.opts.device],
+      excludeCidrs: [networkCidr, ...routed],
+      additionalHostAddresses: hostCandidateAddresses([this.opts.device]),
+    });
+  }
+
+  /** L3: peers' advertised prefixes go into the kernel via the TUN (our own stay on our LAN). */
+  private async syncKernelRoutes(): Promise<void> {
+    const device = this.device;
+    if (!device || !this.mesh || !this.config || this.config.network.mode !== 'l3') return;
+    const own = new Set(this.opts.advertiseRoutes);
+    const wanted = new Set<string>();
+    for (const { info } of this.mesh.list())
+      for (const r of info.routes) if (!own.has(r.prefix)) wanted.add(r.prefix);
+    this.updateCandidateFilter(this.config.network.cidr, [...wanted]);
+    for (const prefix of wanted) {
+      if (this.kernelRoutes.has(prefix)) continue;
+      this.kernelRoutes.add(prefix);
+      await device.addRoute(prefix).catch((err: Error) => {
+        this.kernelRoutes.delete(prefix);
+        this.log.error({ prefix, err: err.message }, 'cannot install route');
+      });
+    }
+    for (const prefix of [...this.kernelRoutes]) {
+      if (wanted.has(prefix)) continue;
+      this.kernelRoutes.delete(prefix);
+      await device
+        .removeRoute(prefix)
+        .catch((err: Error) => this.log.warn({ prefix, err: err.message }, 'cannot remove route'));
+    }
+  }
+
+  private scheduleAdvertise(): void {
+    if (this.advertiseTimer) return;
+    // Coalesce a burst of learned bindings (a host's ARP + ND at boot) into one message.
+    this.advertiseTimer = setTimeout(() => {
+      this.advertiseTimer = undefined;
+      this.advertise();
+    }, 100);
+  }
+
+  private advertise(): void {
+    if (!this.forwarder) return;
+    if (this.forwarder.mode === 'l2')
+      this.control.send({ type: 'advertise', bindings: this.forwarder.localBindings() });
+    else this.control.send({ type: 'advertise', routes: this.ownRoutes() });
+  }
+
+  private sendEvent(event: AgentEvent): void {
+    this.control.send({ type: 'event', event });
+  }
+
+  private sendTelemetry(): void {
+    if (!this.mesh) return;
+    const links: LinkReport[] = [];
+    for (const [peerId, s] of this.mesh.stats()) links.push(linkReport(peerId, s));
+    const counters: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.forwarder?.counters() ?? {}))
+      if (Object.keys(counters).length < 60) counters[k] = v;
+    this.control.send({ type: 'telemetry', links, counters });
+  }
+
+  // ---- AgentControl (local API) -----------------------------------------------------------------
+
+  status(): AgentStatus {
+    const w = this.config;
+    if (!w) throw new LocalApiError('unavailable', 'agent is still starting');
+    const stats = this.mesh?.stats() ?? new Map();
+    return {
+      version: AGENT_VERSION,
+      node: {
+        id: w.self.nodeId,
+        name: w.self.name,
+        addresses: w.self.addresses,
+        mac: w.network.mode === 'l2' ? w.self.mac : null,
+      },
+      network: { id: w.network.id, name: w.network.name, mode: w.network.mode, cidr: w.network.cidr },
+      device: this.device ? { name: this.device.name, mtu: this.device.mtu } : null,
+      server: {
+        url: this.opts.serverUrl,
+        connected: this.control.connected,
+        since: this.control.since ? new Date(this.control.since).toISOString() : null,
+        lastError: this.control.lastError,
+      },
+      peers: (this.mesh?.list() ?? []).map(({ info }) => peerStatus(info, stats.get(info.nodeId))),
+      counters: this.forwarder?.counters() ?? {},
+    };
+  }
+
+  async ping(query: string): Promise<PingReply> {
+    const peer = this.mesh?.find(query);
+    if (!peer) throw new LocalApiError('unknown-peer', `no peer named ${query}`);
+    if (peer.link?.currentState !== 'connected') {
+      throw new LocalApiError(
+        'peer-not-connected',
+        `link to ${peer.info.name} is ${peer.link?.currentState ?? 'not started'}`,
+      );
+    }
+    try {
+      const r = await peer.link.ping();
+      return {
+        peer: peer.info.name,
+        rttMs: r.rttMs,
+        path: r.path,
+        remoteAddress: peer.link.path()?.remoteAddress ?? null,
+      };
+    } catch (err) {
+      throw new LocalApiError('timeout', (err as Error).message);
+    }
+  }
+
+  netcheck(): Promise<NetcheckReport> {
+    return runNetcheck(this.config?.iceServers ?? []);
+  }
+
+  async down(): Promise<void> {
+    await this.stop({ reason: 'stopped' });
+  }
+
+  /** Closes links (peers hear `bye`), removes the device, ends the session. Idempotent. */
+  stop(exit: AgentExit = { reason: 'stopped' }): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info({ reason: exit.reason }, 'agent stopping');
+      for (const t of this.timers) clearInterval(t);
+      clearTimeout(this.advertiseTimer);
+      await this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping');
+      await this.control.stop();
+      await this.localApi.close();
+      await this.device
+        ?.close()
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'device close failed'));
+      this.resolveExit(exit);
+    })();
+    return this.stopping;
+  }
+}
+
+export { routeKind };

@@ -1,0 +1,160 @@
+import { hostname, platform } from 'node:os';
+import { ensureCanCreateDevices } from '@rtcmesh/netdev';
+import { exportPublicKey } from '@rtcmesh/protocol';
+import { pino } from 'pino';
+import { JoinError, joinNetwork } from '../control/join.js';
+import { StateDir } from '../state/state-dir.js';
+import { AGENT_VERSION } from '../version.js';
+import { Agent } from './agent.js';
+
+export interface RunAgentOptions {
+  serverUrl: string;
+  joinKey: string | undefined;
+  name: string | undefined;
+  device: string;
+  stateDir: string;
+  bridge: string | undefined;
+  advertiseRoutes: string[];
+  assignAddress: boolean;
+  mtu: number | undefined;
+  logLevel: string;
+}
+
+/** Exit code when an admin removed this node: systemd's RestartPreventExitStatus=78 stops the loop. */
+export const EXIT_REMOVED = 78;
+
+/** `rtcmesh up`: register once if needed, then run until SIGTERM/SIGINT or `rtcmesh down`. */
+export async function runAgent(o: RunAgentOptions): Promise<void> {
+  const log = pino({ level: o.logLevel, base: { svc: 'rtcmesh' } });
+  // Fail before touching the server when the device cannot be created at all.
+  ensureCanCreateDevices();
+  const serverUrl = normalizeServerUrl(o.serverUrl);
+  const state = new StateDir(o.stateDir);
+  const key = await state.loadOrCreateKey();
+  let identity = await state.readIdentity();
+  if (identity && identity.serverUrl !== serverUrl) {
+    log.warn(
+      { registered: identity.serverUrl, requested: serverUrl },
+      'state directory belongs to another server; joining anew',
+    );
+    identity = undefined;
+  }
+  if (!identity) {
+    if (!o.joinKey)
+      throw new Error(`this node is not registered with ${serverUrl}: pass --key <join key> once`);
+    const name = sanitizeName(o.name ?? hostname());
+    const joined = await withRetry(
+      () =>
+        joinNetwork(serverUrl, {
+          key: o.joinKey!,
+          publicKey: exportPublicKey(key.publicKey),
+          name,
+          hostname: hostname().slice(0, 255),
+          os: platform(),
+          agentVersion: AGENT_VERSION,
+        }),
+      log,
+    );
+    identity = {
+      version: 1,
+      serverUrl,
+      nodeId: joined.nodeId,
+      networkId: joined.network.id,
+      name: joined.name,
+    };
+    await state.writeIdentity(identity);
+    log.info(
+      { nodeId: joined.nodeId, network: joined.network.name, addresses: joined.addresses },
+      'joined the network',
+    );
+  }
+
+  const agent = new Agent({
+    serverUrl,
+    nodeId: identity.nodeId,
+    privateKey: key.privateKey,
+    socketPath: state.socketPath,
+    device: o.device,
+    ...(o.bridge ? { bridge: o.bridge } : {}),
+    advertiseRoutes: o.advertiseRoutes,
+    assignAddress: o.assignAddress,
+    ...(o.mtu ? { mtu: o.mtu } : {}),
+    logger: log,
+    ...tuningFromEnv(),
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down');
+    void agent.stop({ reason: 'stopped' });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await agent.start();
+    log.info({ nodeId: identity.nodeId, socket: state.socketPath }, 'agent running');
+  } catch (err) {
+    await agent.stop({ reason: 'fatal', error: err as Error });
+    throw err;
+  }
+  const exit = await agent.exited;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  if (exit.reason === 'removed') {
+    // The key is dead on the server: forget the identity so the next `up` needs a new join key.
+    await state.clearIdentity();
+    log.error({ message: exit.message }, 'this node was removed from the network');
+    process.exitCode = EXIT_REMOVED;
+  } else if (exit.reason === 'fatal') {
+    throw exit.error;
+  }
+}
+
+function normalizeServerUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`--server must be a URL like http://host:8080, got ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error('--server must be http:// or https://');
+  return url.origin;
+}
+
+function sanitizeName(raw: string): string {
+  const cleaned = raw
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63);
+  return cleaned || 'node';
+}
+
+async function withRetry<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof JoinError) || !err.retryable || attempt >= 5) throw err;
+      const delay = Math.min(10_000, 500 * 2 ** attempt);
+      log.warn({ err: err.message, delayMs: delay }, 'join failed, retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/** The lab shortens link timers so failover tests run in seconds; production keeps the defaults. */
+function tuningFromEnv(): {
+  linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
+} {
+  const knobs = {
+    connectTimeoutMs: 'RTCMESH_CONNECT_TIMEOUT_MS',
+    upgradeIntervalMs: 'RTCMESH_UPGRADE_INTERVAL_MS',
+    keepaliveIntervalMs: 'RTCMESH_KEEPALIVE_INTERVAL_MS',
+  } as const;
+  const linkTuning: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number } =
+    {};
+  for (const [key, env] of Object.entries(knobs) as [keyof typeof knobs, string][]) {
+    const v = Number(process.env[env]);
+    if (Number.isFinite(v) && v > 0) linkTuning[key] = v;
+  }
+  return Object.keys(linkTuning).length > 0 ? { linkTuning } : {};
+}

@@ -1,0 +1,53 @@
+import type { LinkStats } from '@rtcmesh/peer';
+import type { LinkReport, PeerInfo } from '@rtcmesh/protocol';
+import type { PeerStatus } from '../localapi/schema.js';
+
+const CANDIDATE_TYPES = ['host', 'srflx', 'prflx', 'relay'] as const;
+type CandidateType = (typeof CANDIDATE_TYPES)[number];
+function candidateType(t: string | null): CandidateType | undefined {
+  return CANDIDATE_TYPES.find((c) => c === t);
+}
+
+export function peerStatus(info: PeerInfo, s: LinkStats | undefined): PeerStatus {
+  return {
+    id: info.nodeId,
+    name: info.name,
+    addresses: info.addresses,
+    online: info.online,
+    state: s ? s.state : 'new',
+    path: s?.path ?? null,
+    localCandidateType: s?.localCandidateType ?? null,
+    remoteCandidateType: s?.remoteCandidateType ?? null,
+    remoteAddress: s?.remoteAddress ?? null,
+    rttMs: s?.rttMs ?? null,
+    lossPct: s ? s.lossPct : null,
+    txBytes: s?.txBytes ?? 0,
+    rxBytes: s?.rxBytes ?? 0,
+    txPackets: s?.txPackets ?? 0,
+    rxPackets: s?.rxPackets ?? 0,
+    drops: s?.drops ?? 0,
+    since: s ? new Date(s.since).toISOString() : null,
+  };
+}
+
+export function linkReport(peerId: string, s: LinkStats): LinkReport {
+  const state: LinkReport['state'] = s.state === 'reconnecting' ? 'disconnected' : s.state;
+  const local = candidateType(s.localCandidateType);
+  const remote = candidateType(s.remoteCandidateType);
+  return {
+    peerId,
+    state,
+    path: s.path,
+    ...(local ? { localCandidateType: local } : {}),
+    ...(remote ? { remoteCandidateType: remote } : {}),
+    ...(s.remoteAddress ? { remoteAddress: s.remoteAddress.slice(0, 128) } : {}),
+    ...(s.rttMs !== null ? { rttMs: s.rttMs } : {}),
+    lossPct: Math.min(100, Math.max(0, s.lossPct)),
+    txBytes: s.txBytes,
+    rxBytes: s.rxBytes,
+    txPackets: s.txPackets,
+    rxPackets: s.rxPackets,
+    drops: s.drops,
+    since: s.since,
+  };
+}

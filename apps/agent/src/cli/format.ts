@@ -1,0 +1,80 @@
+import type { AgentStatus, NetcheckReport, PeerStatus } from '../localapi/schema.js';
+
+/** Human-readable renderings for the CLI; `--json` prints the validated objects instead. */
+export function formatStatus(s: AgentStatus): string {
+  const lines: string[] = [];
+  lines.push(
+    `node     ${s.node.name} (${s.node.id})  ${s.node.addresses.join(' ')}${s.node.mac ? `  ${s.node.mac}` : ''}`,
+  );
+  lines.push(`network  ${s.network.name} (${s.network.mode.toUpperCase()}, ${s.network.cidr})`);
+  if (s.device) lines.push(`device   ${s.device.name} mtu ${s.device.mtu}`);
+  const server = s.server.connected
+    ? 'connected'
+    : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
+  lines.push(`server   ${s.server.url} ${server}`);
+  if (s.peers.length === 0) {
+    lines.push('peers    none');
+    return lines.join('\n');
+  }
+  lines.push('');
+  const header = ['PEER', 'ADDRESSES', 'STATE', 'PATH', 'RTT', 'LOSS', 'TX', 'RX', 'DROPS', 'ENDPOINT'];
+  const rows = s.peers.map((p) => peerRow(p));
+  lines.push(...table([header, ...rows]));
+  return lines.join('\n');
+}
+
+function peerRow(p: PeerStatus): string[] {
+  return [
+    p.name,
+    p.addresses.join(','),
+    p.online ? p.state : 'offline',
+    p.path
+      ? `${p.path}${p.localCandidateType ? ` (${p.localCandidateType}/${p.remoteCandidateType ?? '?'})` : ''}`
+      : '-',
+    p.rttMs === null ? '-' : `${p.rttMs.toFixed(1)}ms`,
+    p.lossPct === null ? '-' : `${p.lossPct.toFixed(0)}%`,
+    formatBytes(p.txBytes),
+    formatBytes(p.rxBytes),
+    String(p.drops),
+    p.remoteAddress ?? '-',
+  ];
+}
+
+export function formatNetcheck(r: NetcheckReport): string {
+  const lines = [
+    `UDP              ${r.udp ? 'yes' : 'no'}`,
+    `public address   ${r.publicAddress ?? 'unknown'}`,
+    `NAT mapping      ${r.natType}${r.mappingVariesByDestination ? ' (varies by destination: direct links need the relay)' : ''}`,
+  ];
+  for (const s of r.stun) lines.push(`stun ${s.server}  ${s.ok ? `ok ${s.mapped}` : `failed: ${s.error}`}`);
+  for (const t of r.turn)
+    lines.push(
+      `turn ${t.transport.padEnd(3)} ${t.url}  ${t.ok ? `ok ${t.rttMs?.toFixed(1)}ms` : `failed: ${t.error}`}`,
+    );
+  return lines.join('\n');
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)}${units[i]}`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
+}

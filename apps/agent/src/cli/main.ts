@@ -1,0 +1,151 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
+import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
+import { AGENT_VERSION } from '../version.js';
+import { formatNetcheck, formatStatus } from './format.js';
+
+const program = new Command()
+  .name('rtcmesh')
+  .description('rtcmesh agent: joins this host to an rtcmesh overlay network')
+  .version(AGENT_VERSION)
+  .showHelpAfterError();
+
+const stateOption = () =>
+  new Option('--state <dir>', 'state directory of the agent').default(
+    process.env.RTCMESH_STATE ?? DEFAULT_STATE_DIR,
+  );
+
+function client(opts: { state: string }): LocalApiClient {
+  return new LocalApiClient(new StateDir(opts.state).socketPath);
+}
+
+program
+  .command('up')
+  .description('join the network and run in the foreground until SIGTERM')
+  .requiredOption('--server <url>', 'signaling server URL (http:// or https://)', process.env.RTCMESH_SERVER)
+  .option('--key <key>', 'join key (only needed the first time)', process.env.RTCMESH_KEY)
+  .option('--name <name>', 'node name shown to peers (default: host name)')
+  .option('--dev <name>', 'TAP/TUN device name', 'rtm0')
+  .addOption(stateOption())
+  .option('--bridge <bridge>', 'L2: enslave the TAP to this existing Linux bridge')
+  .option(
+    '--advertise-routes <cidrs>',
+    'L3: act as subnet router for these CIDRs (comma separated)',
+    parseCidrList,
+  )
+  .option('--no-address', 'do not assign the overlay address to the device (pure bridging)')
+  .option('--mtu <bytes>', 'device MTU', parseMtu)
+  .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.RTCMESH_LOG_LEVEL ?? 'info')
+  .action(async (opts: UpCliOptions) => {
+    const { runAgent } = await import('../agent/run.js');
+    await runAgent({
+      serverUrl: opts.server,
+      joinKey: opts.key,
+      name: opts.name,
+      device: opts.dev,
+      stateDir: opts.state,
+      bridge: opts.bridge,
+      advertiseRoutes: opts.advertiseRoutes ?? [],
+      assignAddress: opts.address,
+      mtu: opts.mtu,
+      logLevel: opts.logLevel,
+    });
+  });
+
+program
+  .command('status')
+  .description('show this node, the server connection and every peer link')
+  .addOption(stateOption())
+  .option('--json', 'print JSON')
+  .action(async (opts: { state: string; json?: boolean }) => {
+    const status = await client(opts).status();
+    process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+  });
+
+program
+  .command('ping')
+  .description('ping a peer over its link (control channel) and print path and RTT')
+  .argument('<peer>', 'peer name, node id or overlay address')
+  .option('-c, --count <n>', 'number of pings', parsePositiveInt, 4)
+  .option('-i, --interval <ms>', 'milliseconds between pings', parsePositiveInt, 1000)
+  .addOption(stateOption())
+  .action(async (peer: string, opts: { count: number; interval: number; state: string }) => {
+    const api = client(opts);
+    let ok = 0;
+    for (let i = 0; i < opts.count; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, opts.interval));
+      try {
+        const r = await api.ping(peer);
+        ok++;
+        process.stdout.write(
+          `pong from ${r.peer} via ${r.path ?? 'unknown path'}${r.remoteAddress ? ` ${r.remoteAddress}` : ''} in ${r.rttMs.toFixed(2)}ms\n`,
+        );
+      } catch (err) {
+        if (err instanceof LocalApiClientError && err.code !== 'timeout' && err.code !== 'peer-not-connected')
+          throw err;
+        process.stdout.write(`no reply from ${peer}: ${(err as Error).message}\n`);
+      }
+    }
+    if (ok === 0) process.exitCode = 1;
+  });
+
+program
+  .command('netcheck')
+  .description('check UDP reachability, NAT mapping behaviour and TURN reachability')
+  .addOption(stateOption())
+  .option('--json', 'print JSON')
+  .action(async (opts: { state: string; json?: boolean }) => {
+    const report = await client(opts).netcheck();
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatNetcheck(report)}\n`);
+  });
+
+program
+  .command('down')
+  .description('stop the agent: close links, remove the device, leave the network session')
+  .addOption(stateOption())
+  .action(async (opts: { state: string }) => {
+    await client(opts).down();
+    process.stdout.write('agent stopping\n');
+  });
+
+interface UpCliOptions {
+  server: string;
+  key?: string;
+  name?: string;
+  dev: string;
+  state: string;
+  bridge?: string;
+  advertiseRoutes?: string[];
+  address: boolean;
+  mtu?: number;
+  logLevel: string;
+}
+
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function parseMtu(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 576 || n > 9000) throw new InvalidArgumentError('MTU must be 576..9000');
+  return n;
+}
+
+function parseCidrList(v: string): string[] {
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const cidr of list) {
+    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) throw new InvalidArgumentError(`not a CIDR: ${cidr}`);
+  }
+  return list;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`rtcmesh: ${message}\n`);
+  process.exit(err instanceof LocalApiClientError && err.code === 'not-running' ? 3 : 1);
+});

@@ -1,0 +1,263 @@
+import type { KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  type ClientMessage,
+  CloseCode,
+  type Config,
+  ErrorCode,
+  type ErrorMessage,
+  encodeMessage,
+  type PeerInfo,
+  parseServerMessage,
+  type ServerSignal,
+  SUPPORTED_VERSIONS,
+  signAuthChallenge,
+  type Welcome,
+} from '@rtcmesh/protocol';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { Backoff } from './backoff.js';
+
+export interface ControlClientEvents {
+  /** A session authenticated; `welcome` carries the full config (also after every reconnect: resync). */
+  welcome: [Welcome];
+  config: [Config];
+  'peer-joined': [PeerInfo];
+  'peer-updated': [PeerInfo];
+  'peer-left': [{ nodeId: string; lastSeen: number }];
+  'peer-removed': [string];
+  signal: [ServerSignal];
+  'server-error': [ErrorMessage];
+  disconnected: [{ code: number; reason: string }];
+  /** This node was removed by an admin: the client stops for good. */
+  removed: [string];
+  /** No common protocol version or other permanent refusal: the client stops for good. */
+  fatal: [Error];
+}
+
+export interface ControlClientOptions {
+  serverUrl: string;
+  nodeId: string;
+  privateKey: KeyObject;
+  agentVersion: string;
+  logger: Logger;
+  /** An app-level ping every this often; no pong in 2 intervals = dead socket, reconnect. */
+  keepaliveMs?: number;
+  backoff?: Backoff;
+}
+
+/**
+ * The agent's session with the signaling server: connect, authenticate by signing the challenge,
+ * reconnect with backoff and jitter forever. The data plane never waits for it: peer links keep
+ * forwarding while this reconnects, and every new session starts with a full `welcome` (resync).
+ */
+export class ControlClient extends EventEmitter<ControlClientEvents> {
+  private ws: WebSocket | undefined;
+  private authenticated = false;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private lastPong = 0;
+  private readonly backoff: Backoff;
+  private readonly keepaliveMs: number;
+  private connectedSince: number | null = null;
+  private lastErrorText: string | null = null;
+
+  constructor(private readonly opts: ControlClientOptions) {
+    super();
+    this.backoff = opts.backoff ?? new Backoff();
+    this.keepaliveMs = opts.keepaliveMs ?? 5_000;
+  }
+
+  get connected(): boolean {
+    return this.authenticated;
+  }
+  get since(): number | null {
+    return this.connectedSince;
+  }
+  get lastError(): string | null {
+    return this.lastErrorText;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Sends when a session is up; otherwise drops (the next welcome resyncs what matters). */
+  send(message: ClientMessage): boolean {
+    if (!this.authenticated || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(encodeMessage(message));
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.keepaliveTimer);
+    const ws = this.ws;
+    this.ws = undefined;
+    this.authenticated = false;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1000);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.close(CloseCode.Normal, 'agent stopping');
+    });
+  }
+
+  private wsUrl(): string {
+    const url = new URL('/ws', this.opts.serverUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url.toString();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const log = this.opts.logger;
+    const ws = new WebSocket(this.wsUrl(), { handshakeTimeout: 10_000, maxPayload: 16 * 1024 * 1024 });
+    this.ws = ws;
+    ws.on('open', () => {
+      log.debug({ url: this.wsUrl() }, 'control socket open');
+      ws.send(
+        encodeMessage({
+          type: 'hello',
+          versions: [...SUPPORTED_VERSIONS],
+          nodeId: this.opts.nodeId,
+          agentVersion: this.opts.agentVersion,
+        }),
+      );
+    });
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (ws !== this.ws) return;
+      this.onMessage(ws, isBinary ? Buffer.alloc(0) : (data as Buffer));
+    });
+    ws.on('error', (err) => {
+      this.lastErrorText = err.message;
+      log.debug({ err: err.message }, 'control socket error');
+    });
+    ws.on('close', (code, reasonBuf) => {
+      if (ws !== this.ws) return;
+      const reason = reasonBuf.toString();
+      const wasUp = this.authenticated;
+      this.authenticated = false;
+      this.connectedSince = null;
+      clearInterval(this.keepaliveTimer);
+      if (wasUp) this.emit('disconnected', { code, reason });
+      if (code === CloseCode.NodeRemoved) {
+        this.stopped = true;
+        this.emit('removed', reason || 'node removed by an admin');
+        return;
+      }
+      if (code === CloseCode.SessionReplaced) {
+        // Another process authenticated as this node (a copied state directory?): two agents with one
+        // identity would evict each other forever, so this one gives up.
+        this.stopped = true;
+        this.emit(
+          'fatal',
+          new Error('another agent connected with this node identity; is the state directory shared?'),
+        );
+        return;
+      }
+      if (code === CloseCode.UnsupportedVersion) {
+        this.stopped = true;
+        this.emit('fatal', new Error(`server speaks no protocol version we speak: ${reason}`));
+        return;
+      }
+      if (code !== 1000 && code !== 1005) this.lastErrorText = `closed ${code}${reason ? `: ${reason}` : ''}`;
+      this.scheduleReconnect(wasUp);
+    });
+  }
+
+  private scheduleReconnect(wasUp: boolean): void {
+    if (this.stopped) return;
+    if (wasUp) this.backoff.reset();
+    const delay = this.backoff.next();
+    this.opts.logger.info(
+      { delayMs: delay, lastError: this.lastErrorText },
+      'control connection lost, reconnecting',
+    );
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private onMessage(ws: WebSocket, raw: Buffer): void {
+    const parsed = parseServerMessage(raw);
+    const log = this.opts.logger;
+    if (!parsed.ok) {
+      // A newer server may add message types: ignore unknown ones, log the rest.
+      if (parsed.code !== ErrorCode.UnknownType)
+        log.warn({ code: parsed.code, error: parsed.error }, 'bad message from server');
+      return;
+    }
+    const msg = parsed.message;
+    switch (msg.type) {
+      case 'challenge': {
+        const signature = signAuthChallenge(this.opts.privateKey, {
+          nodeId: this.opts.nodeId,
+          nonce: msg.nonce,
+          version: msg.version,
+        });
+        ws.send(encodeMessage({ type: 'auth', signature }));
+        return;
+      }
+      case 'welcome':
+        this.authenticated = true;
+        this.connectedSince = Date.now();
+        this.lastErrorText = null;
+        this.backoff.reset();
+        this.startKeepalive(ws);
+        this.emit('welcome', msg);
+        return;
+      case 'config':
+        this.emit('config', msg);
+        return;
+      case 'peer-joined':
+        this.emit('peer-joined', msg.peer);
+        return;
+      case 'peer-updated':
+        this.emit('peer-updated', msg.peer);
+        return;
+      case 'peer-left':
+        this.emit('peer-left', { nodeId: msg.nodeId, lastSeen: msg.lastSeen });
+        return;
+      case 'peer-removed':
+        this.emit('peer-removed', msg.nodeId);
+        return;
+      case 'signal':
+        this.emit('signal', msg);
+        return;
+      case 'pong':
+        this.lastPong = Date.now();
+        return;
+      case 'error':
+        this.lastErrorText = `${msg.code}: ${msg.message}`;
+        if (msg.code === ErrorCode.AuthFailed || msg.code === ErrorCode.NodeRemoved) {
+          log.error({ code: msg.code }, msg.message);
+        }
+        this.emit('server-error', msg);
+        return;
+      case 'bye':
+        log.info({ reason: msg.reason }, 'server says goodbye');
+        return;
+    }
+  }
+
+  private startKeepalive(ws: WebSocket): void {
+    clearInterval(this.keepaliveTimer);
+    this.lastPong = Date.now();
+    this.keepaliveTimer = setInterval(() => {
+      if (Date.now() - this.lastPong > 2 * this.keepaliveMs + 1000) {
+        this.opts.logger.warn('no pong from server, reconnecting');
+        ws.terminate();
+        return;
+      }
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'ping', ts: Date.now() }));
+    }, this.keepaliveMs);
+  }
+}

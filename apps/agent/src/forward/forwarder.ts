@@ -1,0 +1,40 @@
+import type { Binding, PeerInfo } from '@rtcmesh/protocol';
+
+/** Where forwarded frames leave the agent: the device, or a peer link. */
+export interface FrameSink {
+  /** Writes one frame/packet to the local TAP/TUN; false if the device dropped it. */
+  toDevice(frame: Buffer): boolean;
+  /** Sends one frame/packet to a peer's link; false if the link dropped it (down, backpressure). */
+  toPeer(peerId: string, frame: Buffer): boolean;
+}
+
+/** What the forwarder wants the control plane to hear about (advertisements, console events). */
+export interface ForwarderEvents {
+  /** The set of locally learned L2 bindings changed; the agent re-advertises all of them. */
+  onBindingsChanged?: () => void;
+  onEvent?: (event: {
+    kind: 'mac-move' | 'storm-drop' | 'other';
+    message: string;
+    details?: Record<string, string | number>;
+  }) => void;
+}
+
+/**
+ * The agent's data plane for one network mode: an L2 learning switch (TAP) or an L3 router (TUN)
+ * between the local device and the peer links.
+ */
+export interface Forwarder {
+  readonly mode: 'l2' | 'l3';
+  fromDevice(frames: Buffer[]): void;
+  fromPeer(peerId: string, frame: Buffer): void;
+  /** A peer's link is usable (or a peer became known): frames may be sent to it. */
+  addPeer(peerId: string): void;
+  removePeer(peerId: string): void;
+  /** New control-plane information about a peer (bindings, routes, addresses). */
+  updatePeer(peer: PeerInfo): void;
+  /** What this node advertises (L2: bindings; L3: routes are static and come from the agent). */
+  localBindings(): Binding[];
+  counters(): Record<string, number>;
+  /** Periodic housekeeping (aging). */
+  sweep(nowMs: number): void;
+}

@@ -1,0 +1,105 @@
+import { L3Router, type L3RouterOptions, LOCAL_PORT, type RouteKind } from '@rtcmesh/dataplane';
+import type { Binding, PeerInfo } from '@rtcmesh/protocol';
+import type { Forwarder, FrameSink } from './forwarder.js';
+
+export function routeKind(prefix: string): RouteKind {
+  const len = Number(prefix.slice(prefix.indexOf('/') + 1));
+  return (prefix.includes(':') && len === 128) || (!prefix.includes(':') && len === 32) ? 'host' : 'subnet';
+}
+
+/** The /32 or /128 of an interface address given as CIDR ("10.99.0.5/24" -> "10.99.0.5/32"). */
+export function hostPrefix(cidr: string): string {
+  const ip = cidr.slice(0, cidr.indexOf('/'));
+  return `${ip}/${ip.includes(':') ? 128 : 32}`;
+}
+
+/**
+ * L3 mode: the TUN and every peer link are interfaces of one router. Each node owns the /32 of its
+ * overlay address; subnet routers own the LANs they advertise; a /32 host route advertised by the
+ * site where a workload runs now beats its old site's subnet by prefix length.
+ */
+export class L3Forwarder implements Forwarder {
+  readonly mode = 'l3' as const;
+  readonly engine: L3Router;
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly sink: FrameSink,
+    own: { addresses: string[]; routes: { prefix: string; seq: number }[] },
+    options: Omit<L3RouterOptions, 'icmpSource4' | 'icmpSource6'> = {},
+  ) {
+    const v4 = own.addresses.find((a) => !a.includes(':'));
+    const v6 = own.addresses.find((a) => a.includes(':'));
+    this.engine = new L3Router({
+      ...options,
+      ...(v4 ? { icmpSource4: v4.slice(0, v4.indexOf('/')) } : {}),
+      ...(v6 ? { icmpSource6: v6.slice(0, v6.indexOf('/')) } : {}),
+    });
+    for (const a of own.addresses) {
+      this.engine.routes.upsert({ prefix: hostPrefix(a), owner: LOCAL_PORT, seq: 0, kind: 'node' });
+    }
+    for (const r of own.routes) {
+      this.engine.routes.upsert({
+        prefix: r.prefix,
+        owner: LOCAL_PORT,
+        seq: r.seq,
+        kind: routeKind(r.prefix),
+      });
+    }
+  }
+
+  fromDevice(frames: Buffer[]): void {
+    const now = Date.now();
+    for (const packet of frames) {
+      const d = this.engine.process(LOCAL_PORT, packet, now);
+      if (d.action === 'peer' && d.peer) this.sink.toPeer(d.peer, d.packet);
+      else if (d.inject) this.sink.toDevice(d.inject);
+    }
+  }
+
+  fromPeer(peerId: string, packet: Buffer): void {
+    if (!this.known.has(peerId)) return;
+    const d = this.engine.process(peerId, packet, Date.now());
+    if (d.action === 'local') this.sink.toDevice(d.packet);
+  }
+
+  addPeer(peerId: string): void {
+    this.known.add(peerId);
+    this.engine.addPeer(peerId);
+  }
+
+  removePeer(peerId: string): void {
+    this.known.delete(peerId);
+    this.engine.removePeer(peerId);
+  }
+
+  updatePeer(peer: PeerInfo): void {
+    if (!this.known.has(peer.nodeId)) this.addPeer(peer.nodeId);
+    const routes = this.engine.routes;
+    routes.removeOwner(peer.nodeId);
+    for (const a of peer.addresses)
+      routes.upsert({ prefix: hostPrefix(a), owner: peer.nodeId, seq: 0, kind: 'node' });
+    for (const r of peer.routes)
+      routes.upsert({ prefix: r.prefix, owner: peer.nodeId, seq: r.seq, kind: routeKind(r.prefix) });
+  }
+
+  localBindings(): Binding[] {
+    return [];
+  }
+
+  counters(): Record<string, number> {
+    const c = this.engine.counters;
+    const out: Record<string, number> = {
+      packets: c.packets,
+      toPeer: c.toPeer,
+      toLocal: c.toLocal,
+      mssClamped: c.mssClamped,
+      icmpSent: c.icmpSent,
+      routes: this.engine.routes.size,
+    };
+    for (const [reason, n] of Object.entries(c.drops)) out[`drop.${reason}`] = n;
+    return out;
+  }
+
+  sweep(): void {}
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * Types of the agent's local API (a unix socket in the state directory). The CLI validates every
+ * answer with these schemas: the socket is a boundary like any other.
+ */
+export const peerStatusSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  addresses: z.array(z.string()),
+  online: z.boolean(),
+  /** `connected` once the packet channel is open. */
+  state: z.enum(['new', 'connecting', 'connected', 'reconnecting', 'closed']),
+  path: z.enum(['direct', 'relay']).nullable(),
+  localCandidateType: z.string().nullable(),
+  remoteCandidateType: z.string().nullable(),
+  remoteAddress: z.string().nullable(),
+  rttMs: z.number().nullable(),
+  lossPct: z.number().nullable(),
+  txBytes: z.number(),
+  rxBytes: z.number(),
+  txPackets: z.number(),
+  rxPackets: z.number(),
+  drops: z.number(),
+  since: z.string().nullable(),
+});
+export type PeerStatus = z.infer<typeof peerStatusSchema>;
+
+export const agentStatusSchema = z.object({
+  version: z.string(),
+  node: z.object({
+    id: z.string(),
+    name: z.string(),
+    addresses: z.array(z.string()),
+    mac: z.string().nullable(),
+  }),
+  network: z.object({
+    id: z.string(),
+    name: z.string(),
+    mode: z.enum(['l2', 'l3']),
+    cidr: z.string(),
+  }),
+  device: z.object({ name: z.string(), mtu: z.number() }).nullable(),
+  server: z.object({
+    url: z.string(),
+    connected: z.boolean(),
+    since: z.string().nullable(),
+    lastError: z.string().nullable(),
+  }),
+  peers: z.array(peerStatusSchema),
+  counters: z.record(z.string(), z.number()),
+});
+export type AgentStatus = z.infer<typeof agentStatusSchema>;
+
+export const pingRequestSchema = z.object({ peer: z.string().min(1).max(256) });
+export const pingReplySchema = z.object({
+  peer: z.string(),
+  rttMs: z.number(),
+  path: z.enum(['direct', 'relay']).nullable(),
+  remoteAddress: z.string().nullable(),
+});
+export type PingReply = z.infer<typeof pingReplySchema>;
+
+export const netcheckReportSchema = z.object({
+  udp: z.boolean(),
+  publicAddress: z.string().nullable(),
+  mappingVariesByDestination: z.boolean().nullable(),
+  natType: z.enum(['none', 'endpoint-independent', 'endpoint-dependent', 'unknown']),
+  stun: z.array(
+    z.object({
+      server: z.string(),
+      ok: z.boolean(),
+      mapped: z.string().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+  turn: z.array(
+    z.object({
+      url: z.string(),
+      transport: z.enum(['udp', 'tcp', 'tls']),
+      ok: z.boolean(),
+      rttMs: z.number().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
+});
+export type NetcheckReport = z.infer<typeof netcheckReportSchema>;
+
+export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** What the local API server needs from the running agent. */
+export interface AgentControl {
+  status(): AgentStatus;
+  ping(peer: string): Promise<PingReply>;
+  netcheck(): Promise<NetcheckReport>;
+  down(): Promise<void>;
+}
+
+/** Raised by AgentControl methods for errors the caller caused (unknown peer, peer not connected). */
+export class LocalApiError extends Error {
+  override readonly name = 'LocalApiError';
+  constructor(
+    readonly code: 'unknown-peer' | 'peer-not-connected' | 'timeout' | 'bad-request' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,185 @@
+import { type CandidateAddressFilter, type LinkStats, PeerLink, type PingResult } from '@rtcmesh/peer';
+import type { IceServer, PeerInfo, SignalData } from '@rtcmesh/protocol';
+import type { Logger } from 'pino';
+
+export interface PeerMeshOptions {
+  selfId: string;
+  logger: Logger;
+  /** Relays a link signal to a peer through the signaling server; false if the server is unreachable. */
+  sendSignal: (to: string, data: SignalData) => boolean;
+  /** Called with every frame a peer sends on its packet channel. */
+  onPacket: (peerId: string, frame: Buffer) => void;
+  onLinkEvent?: (
+    peerId: string,
+    event: { kind: 'link-up' | 'link-down' | 'path-change'; message: string },
+  ) => void;
+  candidateFilter: CandidateAddressFilter;
+  /** Overrides for tests and the lab (timeouts). */
+  linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
+}
+
+export interface PeerView {
+  info: PeerInfo;
+  link: PeerLink | null;
+}
+
+/**
+ * Every peer of the network and the one PeerLink to each. A link is created for every online peer
+ * (both sides create theirs; perfect negotiation inside PeerLink sorts out who offers) and torn down
+ * only when the peer is removed: a peer that merely lost its signaling session keeps its link, because
+ * the data plane does not depend on the control plane.
+ */
+export class PeerMesh {
+  private readonly peers = new Map<string, PeerInfo>();
+  private readonly links = new Map<string, PeerLink>();
+  private iceServers: IceServer[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: PeerMeshOptions) {}
+
+  setIceServers(servers: IceServer[]): void {
+    // New credentials apply to links created or regenerated from now on.
+    this.iceServers = servers;
+  }
+
+  /** Full peer list from a `welcome`: add, update, and forget peers that are gone from the server. */
+  sync(peers: PeerInfo[]): { added: PeerInfo[]; removed: string[] } {
+    const incoming = new Map(peers.filter((p) => p.nodeId !== this.opts.selfId).map((p) => [p.nodeId, p]));
+    const removed: string[] = [];
+    for (const id of this.peers.keys()) {
+      if (!incoming.has(id)) {
+        removed.push(id);
+        this.remove(id, 'peer no longer in the network');
+      }
+    }
+    const added: PeerInfo[] = [];
+    for (const p of incoming.values()) {
+      if (!this.peers.has(p.nodeId)) added.push(p);
+      this.upsert(p);
+    }
+    return { added, removed };
+  }
+
+  upsert(peer: PeerInfo): void {
+    if (this.closed || peer.nodeId === this.opts.selfId) return;
+    this.peers.set(peer.nodeId, peer);
+    if (peer.online) this.ensureLink(peer.nodeId).start();
+  }
+
+  markOffline(nodeId: string, lastSeen: number): void {
+    const p = this.peers.get(nodeId);
+    if (p) this.peers.set(nodeId, { ...p, online: false, lastSeen });
+  }
+
+  remove(nodeId: string, reason: string): void {
+    this.peers.delete(nodeId);
+    const link = this.links.get(nodeId);
+    if (link) {
+      this.links.delete(nodeId);
+      void link.close(reason);
+    }
+  }
+
+  /** A relayed signal from a peer. Signals from unknown peers are ignored (the server only relays within the network). */
+  handleSignal(from: string, data: SignalData): void {
+    if (this.closed || !this.peers.has(from)) {
+      this.opts.logger.debug({ from }, 'signal from unknown peer ignored');
+      return;
+    }
+    this.ensureLink(from).handleSignal(data);
+  }
+
+  get(nodeId: string): PeerView | undefined {
+    const info = this.peers.get(nodeId);
+    return info ? { info, link: this.links.get(nodeId) ?? null } : undefined;
+  }
+
+  list(): PeerView[] {
+    return [...this.peers.values()].map((info) => ({ info, link: this.links.get(info.nodeId) ?? null }));
+  }
+
+  /** Finds a peer by node id, name or overlay address. */
+  find(query: string): PeerView | undefined {
+    const byId = this.get(query);
+    if (byId) return byId;
+    for (const info of this.peers.values()) {
+      if (
+        info.name === query ||
+        info.addresses.some((a) => a === query || a.slice(0, a.indexOf('/')) === query)
+      ) {
+        return { info, link: this.links.get(info.nodeId) ?? null };
+      }
+    }
+    return undefined;
+  }
+
+  sendPacket(peerId: string, frame: Buffer): boolean {
+    const link = this.links.get(peerId);
+    return link ? link.sendPacket(frame) : false;
+  }
+
+  ping(peerId: string): Promise<PingResult> {
+    const link = this.links.get(peerId);
+    if (!link) return Promise.reject(new Error('no link to this peer'));
+    return link.ping();
+  }
+
+  stats(): Map<string, LinkStats> {
+    return new Map([...this.links].map(([id, l]) => [id, l.stats()]));
+  }
+
+  async close(reason: string): Promise<void> {
+    this.closed = true;
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.allSettled(links.map((l) => l.close(reason)));
+  }
+
+  private ensureLink(peerId: string): PeerLink {
+    const existing = this.links.get(peerId);
+    if (existing && existing.currentState !== 'closed') return existing;
+    const log = this.opts.logger;
+    const link = new PeerLink({
+      localId: this.opts.selfId,
+      remoteId: peerId,
+      iceServers: this.iceServers,
+      sendSignal: (signal) => this.opts.sendSignal(peerId, signal),
+      logger: log,
+      candidateAddresses: this.opts.candidateFilter,
+      ...this.opts.linkTuning,
+    });
+    link.onPacket((frame) => this.opts.onPacket(peerId, frame));
+    link.onState((state, previous) => {
+      log.info({ peer: peerId, state, previous }, 'link state');
+      if (state === 'connected')
+        this.opts.onLinkEvent?.(peerId, { kind: 'link-up', message: `link to ${this.name(peerId)} up` });
+      if (previous === 'connected')
+        this.opts.onLinkEvent?.(peerId, {
+          kind: 'link-down',
+          message: `link to ${this.name(peerId)} ${state}`,
+        });
+    });
+    link.onPath((path) => {
+      if (!path) return;
+      log.info({ peer: peerId, ...path }, 'link path');
+      this.opts.onLinkEvent?.(peerId, {
+        kind: 'path-change',
+        message: `link to ${this.name(peerId)} is ${path.path} (${path.localCandidateType}/${path.remoteCandidateType} ${path.remoteAddress})`,
+      });
+    });
+    link.onClose((reason) => {
+      if (this.links.get(peerId) === link) this.links.delete(peerId);
+      log.info({ peer: peerId, reason }, 'link closed');
+      // The remote side said bye (it shut down or restarted); a peer still online gets a fresh link.
+      const info = this.peers.get(peerId);
+      if (!this.closed && info?.online)
+        setTimeout(() => this.peers.has(peerId) && this.upsert(this.peers.get(peerId)!), 1000).unref();
+    });
+    this.links.set(peerId, link);
+    return link;
+  }
+
+  private name(peerId: string): string {
+    return this.peers.get(peerId)?.name ?? peerId;
+  }
+}

@@ -1,0 +1,111 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The agent's state directory: its node key and the identity the server gave it.
+ * A restart with the same directory rejoins as the same node without a join key.
+ * Several agents on one machine use one directory each (one per namespace).
+ */
+export const DEFAULT_STATE_DIR = '/var/lib/rtcmesh';
+
+const identitySchema = z.object({
+  version: z.literal(1),
+  serverUrl: z.string().url(),
+  nodeId: z.string().min(1).max(128),
+  networkId: z.string().min(1).max(128).optional(),
+  name: z.string().max(128).optional(),
+});
+export type NodeIdentity = z.infer<typeof identitySchema>;
+
+export class StateDirError extends Error {
+  override readonly name = 'StateDirError';
+}
+
+export class StateDir {
+  constructor(readonly dir: string) {}
+
+  get socketPath(): string {
+    return join(this.dir, 'rtcmesh.sock');
+  }
+  private get keyPath(): string {
+    return join(this.dir, 'node.key');
+  }
+  private get identityPath(): string {
+    return join(this.dir, 'identity.json');
+  }
+
+  async ensure(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Loads the node's Ed25519 private key, creating it (mode 0600) on first use. */
+  async loadOrCreateKey(): Promise<{ privateKey: KeyObject; publicKey: KeyObject; created: boolean }> {
+    await this.ensure();
+    let pem: string | undefined;
+    try {
+      pem = await readFile(this.keyPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (pem !== undefined) {
+      let privateKey: KeyObject;
+      try {
+        privateKey = createPrivateKey(pem);
+      } catch (err) {
+        throw new StateDirError(`node key ${this.keyPath} is unreadable: ${(err as Error).message}`);
+      }
+      if (privateKey.asymmetricKeyType !== 'ed25519') {
+        throw new StateDirError(`node key ${this.keyPath} is not an Ed25519 key`);
+      }
+      return { privateKey, publicKey: createPublicKey(privateKey), created: false };
+    }
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    await writeAtomic(this.keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
+    return { privateKey, publicKey, created: true };
+  }
+
+  async readIdentity(): Promise<NodeIdentity | undefined> {
+    let raw: string;
+    try {
+      raw = await readFile(this.identityPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new StateDirError(`${this.identityPath} is not valid JSON; remove it to join again with a key`);
+    }
+    const parsed = identitySchema.safeParse(json);
+    if (!parsed.success) {
+      throw new StateDirError(
+        `${this.identityPath} is invalid (${parsed.error.issues[0]?.message ?? 'schema'})`,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** Forgets the registration (the node was removed); the key stays, the next join uses it. */
+  async clearIdentity(): Promise<void> {
+    await rm(this.identityPath, { force: true });
+  }
+
+  async writeIdentity(identity: NodeIdentity): Promise<void> {
+    await this.ensure();
+    await writeAtomic(
+      this.identityPath,
+      `${JSON.stringify(identitySchema.parse(identity), null, 2)}\n`,
+      0o600,
+    );
+  }
+}
+
+async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data, { mode });
+  await rename(tmp, path);
+}
