@@ -96,6 +96,8 @@ export interface PingResult {
 }
 
 const KEEPALIVE_WINDOW = 30;
+/** First direct-path probe after a link lands on the relay. */
+const EARLY_UPGRADE_MS = 3_000;
 /** Ended generation ids remembered (a late ICE-restart offer for one must not look like a new generation). */
 const ENDED_GENERATIONS_KEPT = 32;
 
@@ -193,9 +195,9 @@ export class PeerLink {
       iceServers: options.iceServers,
       sendSignal: options.sendSignal,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      restartTimeoutMs: options.restartTimeoutMs ?? 1_000,
-      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 1_000,
-      keepaliveMissLimit: options.keepaliveMissLimit ?? 3,
+      restartTimeoutMs: options.restartTimeoutMs ?? 500,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 500,
+      keepaliveMissLimit: options.keepaliveMissLimit ?? 4,
       upgradeIntervalMs: options.upgradeIntervalMs ?? 20_000,
       retryMinMs: options.retryMinMs ?? 1_000,
       retryMaxMs: options.retryMaxMs ?? 30_000,
@@ -620,6 +622,12 @@ export class PeerLink {
     this.lastPath = p;
     this.log.info({ path: p }, 'path changed');
     this.pathListeners.emit(p);
+    // Just landed on the relay (ICE nominated the relay pair first, or a failover): try for a direct path
+    // soon, rather than a full upgrade interval later. A failed probe costs nothing: the relay keeps going.
+    if (p?.path === 'relay' && this.upgradeTimer) {
+      const delay = Math.min(EARLY_UPGRADE_MS, this.o.upgradeIntervalMs);
+      this.timer(() => this.upgradeTick(), delay);
+    }
   }
 
   private keepaliveLossPct(): number {

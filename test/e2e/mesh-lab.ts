@@ -1,0 +1,280 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type Coturn,
+  type LabHost,
+  type ManagedProcess,
+  startCoturn,
+  World,
+  type WorldSpec,
+} from '../lab/index.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const SIGNAL_BIN = join(ROOT, 'apps/signal/bin/rtcmesh-signal.js');
+export const AGENT_BIN = join(ROOT, 'apps/agent/bin/rtcmesh.js');
+
+export interface MeshSpec {
+  world: WorldSpec;
+  network: { mode: 'l2' | 'l3'; cidr: string };
+  /** Environment for every agent (lab timers). */
+  agentEnv?: Record<string, string>;
+}
+
+export interface AgentOptions {
+  name?: string;
+  advertiseRoutes?: string[];
+  bridge?: string;
+  noAddress?: boolean;
+  env?: Record<string, string>;
+}
+
+/** `rtcmesh status --json`, as far as the tests read it. */
+export interface StatusJson {
+  node: { id: string; name: string; addresses: string[]; mac: string | null };
+  server: { connected: boolean };
+  peers: {
+    id: string;
+    name: string;
+    addresses: string[];
+    online: boolean;
+    state: string;
+    path: 'direct' | 'relay' | null;
+    localCandidateType: string | null;
+    remoteCandidateType: string | null;
+    rttMs: number | null;
+  }[];
+  counters: Record<string, number>;
+}
+
+const TURN_SECRET = 'lab-turn-secret';
+
+/** Polls `check` every `intervalMs` until it returns a value (not undefined) or the timeout passes. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export class LabAgent {
+  constructor(
+    readonly host: LabHost,
+    readonly name: string,
+    readonly stateDir: string,
+    public process: ManagedProcess,
+  ) {}
+
+  async cli(
+    args: string[],
+    timeoutMs = 15_000,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return this.host.exec('node', [AGENT_BIN, ...args, '--state', this.stateDir], { timeoutMs });
+  }
+
+  async status(): Promise<StatusJson> {
+    const r = await this.cli(['status', '--json']);
+    if (r.code !== 0) throw new Error(`rtcmesh status failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as StatusJson;
+  }
+
+  /** The node's overlay IPv4 address without prefix. */
+  async address(): Promise<string> {
+    const s = await this.status();
+    const a = s.node.addresses.find((x) => !x.includes(':'));
+    if (!a) throw new Error(`${this.name} has no IPv4 overlay address`);
+    return a.slice(0, a.indexOf('/'));
+  }
+
+  /** Waits until the packet channel to `peer` is open; returns that peer's status. */
+  waitConnected(peer: string, timeoutMs = 30_000): Promise<StatusJson['peers'][number]> {
+    return waitFor(
+      `${this.name} -> ${peer} connected`,
+      async () =>
+        (await this.status()).peers.find(
+          (p) => p.name === peer && p.state === 'connected' && p.path !== null,
+        ),
+      timeoutMs,
+    );
+  }
+
+  /** Kernel ping from this host; resolves with received count and RTTs. */
+  async ping(
+    ip: string,
+    count = 3,
+    intervalS = 0.2,
+  ): Promise<{ received: number; rtts: number[]; output: string }> {
+    const r = await this.host.exec(
+      'ping',
+      ['-n', '-c', String(count), '-i', String(intervalS), '-W', '2', ip],
+      {
+        timeoutMs: (count * intervalS + 10) * 1000,
+      },
+    );
+    const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+    return { received: rtts.length, rtts, output: r.stdout + r.stderr };
+  }
+}
+
+/**
+ * A running rtcmesh deployment inside a lab world: coturn and the signaling server in the server
+ * namespace, one network with a reusable join key, and agents on whichever hosts a test starts.
+ */
+export class MeshLab {
+  readonly agents = new Map<string, LabAgent>();
+  private serverProcess: ManagedProcess | undefined;
+  serverUrl = '';
+  joinKey = '';
+
+  private constructor(
+    readonly world: World,
+    readonly coturn: Coturn,
+    readonly dataDir: string,
+    private readonly spec: MeshSpec,
+  ) {}
+
+  static async start(spec: MeshSpec): Promise<MeshLab> {
+    const world = await World.build({ ...spec.world, server: spec.world.server ?? true });
+    try {
+      const coturn = await startCoturn(world.server, { secret: TURN_SECRET });
+      const dataDir = await mkdtemp(join(tmpdir(), 'rtm-signal-'));
+      const lab = new MeshLab(world, coturn, dataDir, spec);
+      await lab.startServer();
+      const net = await lab.admin([
+        'network',
+        'create',
+        'lab',
+        '--mode',
+        spec.network.mode,
+        '--cidr',
+        spec.network.cidr,
+      ]);
+      if (net.code !== 0) throw new Error(`network create failed: ${net.stderr}`);
+      const key = await lab.admin(['key', 'create', 'lab', '--reusable']);
+      if (key.code !== 0) throw new Error(`key create failed: ${key.stderr}`);
+      lab.joinKey = key.stdout.trim().split('\n').pop()!.trim();
+      return lab;
+    } catch (err) {
+      await world.teardown();
+      throw err;
+    }
+  }
+
+  /** Runs an admin command of rtcmesh-signal against the running server (unix socket in --data). */
+  admin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return this.world.server.exec('node', [SIGNAL_BIN, ...args, '--data', this.dataDir], {
+      timeoutMs: 15_000,
+    });
+  }
+
+  async startServer(): Promise<void> {
+    const s = this.world.server;
+    const urls = this.coturn.urls;
+    const p = s.spawn(
+      'node',
+      [
+        SIGNAL_BIN,
+        'serve',
+        '--listen',
+        `${s.ip}:${s.signalingPort}`,
+        '--data',
+        this.dataDir,
+        '--stun',
+        urls.stun,
+        '--stun',
+        `stun:${s.altIp}:3478`,
+        '--turn',
+        urls.turnUdp,
+        '--turn',
+        urls.turnTcp,
+        '--turn',
+        urls.turns,
+        '--turn-secret',
+        this.coturn.secret,
+      ],
+      { label: 'signal' },
+    );
+    await p.waitForLine(/"msg":"listening"/, 20_000);
+    this.serverProcess = p;
+    this.serverUrl = `http://${s.ip}:${s.signalingPort}`;
+  }
+
+  async stopServer(): Promise<void> {
+    await this.serverProcess?.stop(5000);
+    this.serverProcess = undefined;
+  }
+
+  async startAgent(hostName: string, o: AgentOptions = {}): Promise<LabAgent> {
+    const host = this.world.host(hostName);
+    const name = o.name ?? hostName;
+    const stateDir = await mkdtemp(join(tmpdir(), `rtm-agent-${name}-`));
+    const args = [
+      AGENT_BIN,
+      'up',
+      '--server',
+      this.serverUrl,
+      '--key',
+      this.joinKey,
+      '--name',
+      name,
+      '--state',
+      stateDir,
+    ];
+    if (o.advertiseRoutes?.length) args.push('--advertise-routes', o.advertiseRoutes.join(','));
+    if (o.bridge) args.push('--bridge', o.bridge);
+    if (o.noAddress) args.push('--no-address');
+    const env = { ...process.env, ...this.spec.agentEnv, ...o.env };
+    const proc = host.spawn('node', args, { label: `agent:${name}`, env });
+    const agent = new LabAgent(host, name, stateDir, proc);
+    await proc.waitForLine(/"msg":"agent running"/, 30_000);
+    this.agents.set(name, agent);
+    return agent;
+  }
+
+  agent(name: string): LabAgent {
+    const a = this.agents.get(name);
+    if (!a) throw new Error(`no agent ${name}`);
+    return a;
+  }
+
+  /** Waits until every started agent has an open packet channel to every other one. */
+  async waitFullMesh(timeoutMs = 45_000): Promise<void> {
+    const names = [...this.agents.keys()];
+    await Promise.all(
+      names.flatMap((a) =>
+        names.filter((b) => b !== a).map((b) => this.agent(a).waitConnected(b, timeoutMs)),
+      ),
+    );
+  }
+
+  async teardown(): Promise<void> {
+    for (const a of this.agents.values()) await a.process.stop(5000).catch(() => undefined);
+    await this.stopServer().catch(() => undefined);
+    await this.world.teardown();
+    await rm(this.dataDir, { recursive: true, force: true });
+    for (const a of this.agents.values()) await rm(a.stateDir, { recursive: true, force: true });
+  }
+
+  /** Agent logs for a failure message. */
+  logs(): string {
+    return [...this.agents.values()].map((a) => `--- ${a.name}\n${a.process.tail(40)}`).join('\n');
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The userspace wire: joins two TAP devices and impairs the frames between them (delay, loss).
+ * Used instead of `tc netem` when the kernel has no sch_netem. Run inside the namespace that holds
+ * both taps: `wire/main.ts TAP_A TAP_B DELAY_MS LOSS_PCT`. Each stdin line `SEQ DELAY_MS LOSS_PCT`
+ * changes the impairment and is acknowledged with `wire set SEQ ...`. Prints `wire ready` once both taps are attached. Exits on SIGTERM.
+ */
+import { createInterface } from 'node:readline';
+import { DelayLine, type Impairment } from './delay-line.js';
+import { Tap } from './tap.js';
+
+function parseImpairment(delay: string | undefined, loss: string | undefined): Impairment | undefined {
+  const delayMs = Number(delay);
+  const lossPct = Number(loss);
+  if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 10_000) return undefined;
+  if (!Number.isFinite(lossPct) || lossPct < 0 || lossPct > 100) return undefined;
+  return { delayMs, lossPct };
+}
+
+const [nameA, nameB, delay, loss] = process.argv.slice(2);
+const initial = parseImpairment(delay, loss);
+if (!nameA || !nameB || !initial) {
+  process.stderr.write('usage: wire TAP_A TAP_B DELAY_MS LOSS_PCT\n');
+  process.exit(2);
+}
+const a = Tap.open(nameA);
+const b = Tap.open(nameB);
+const aToB = new DelayLine(initial, (f) => b.write(f));
+const bToA = new DelayLine(initial, (f) => a.write(f));
+const fail = (e: Error): void => {
+  process.stderr.write(`wire: ${e.message}\n`);
+  die();
+};
+a.readLoop((f) => aToB.push(f), fail);
+b.readLoop((f) => bToA.push(f), fail);
+
+const control = createInterface({ input: process.stdin });
+/**
+ * Exits at once. process.exit() would hang: it joins the libuv pool, whose threads are blocked in
+ * read() on the taps until a frame arrives. Nothing needs flushing (stdout is a pipe: synchronous).
+ */
+function die(): never {
+  process.stdout.write(
+    `wire stop dropped=${aToB.dropped + bToA.dropped} overflow=${aToB.overflowed + bToA.overflowed}\n`,
+  );
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
+// The parent holds our stdin; when it dies, stop too (no orphaned wires).
+control.on('close', die);
+control.on('line', (line) => {
+  const [seq, d, l] = line.trim().split(/\s+/);
+  const next = parseImpairment(d, l);
+  if (!next || !/^\d{1,9}$/.test(seq ?? '')) {
+    process.stderr.write(`wire: ignored bad impairment line: ${line.slice(0, 100)}\n`);
+    return;
+  }
+  aToB.set(next);
+  bToA.set(next);
+  process.stdout.write(`wire set ${seq} ${next.delayMs} ${next.lossPct}\n`);
+});
+
+process.on('SIGTERM', die);
+process.stdout.write('wire ready\n');
