@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { DelayLine, type Impairment } from './delay-line.js';
-import { Tap } from './tap.js';
+import { openTap } from '@rtcmesh/netdev';
 
 function parseImpairment(delay: string | undefined, loss: string | undefined): Impairment | undefined {
   const delayMs = Number(delay);
@@ -22,22 +22,27 @@ if (!nameA || !nameB || !initial) {
   process.stderr.write('usage: wire TAP_A TAP_B DELAY_MS LOSS_PCT\n');
   process.exit(2);
 }
-const a = Tap.open(nameA);
-const b = Tap.open(nameB);
+// The taps exist already (`ip tuntap add`): netdev attaches to them and reads on epoll readiness.
+// A full device queue drops the frame, as a real wire would.
+const a = await openTap({ name: nameA, mtu: 1500 });
+const b = await openTap({ name: nameB, mtu: 1500 });
 const aToB = new DelayLine(initial, (f) => b.write(f));
 const bToA = new DelayLine(initial, (f) => a.write(f));
 const fail = (e: Error): void => {
   process.stderr.write(`wire: ${e.message}\n`);
   die();
 };
-a.readLoop((f) => aToB.push(f), fail);
-b.readLoop((f) => bToA.push(f), fail);
+a.onError(fail);
+b.onError(fail);
+a.onFrames((frames) => {
+  for (const f of frames) aToB.push(f);
+});
+b.onFrames((frames) => {
+  for (const f of frames) bToA.push(f);
+});
 
 const control = createInterface({ input: process.stdin });
-/**
- * Exits at once. process.exit() would hang: it joins the libuv pool, whose threads are blocked in
- * read() on the taps until a frame arrives. Nothing needs flushing (stdout is a pipe: synchronous).
- */
+/** Exits at once: the taps are persistent (the world deletes them); nothing needs flushing. */
 function die(): never {
   process.stdout.write(
     `wire stop dropped=${aToB.dropped + bToA.dropped} overflow=${aToB.overflowed + bToA.overflowed}\n`,
