@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
-import { MeshLab } from './mesh-lab.js';
+import { useMeshLab } from './fixture.js';
 
 /**
  * Issue 4, test 1: an L2 segment stretched over three sites behind a cone, a cone and a symmetric
@@ -12,41 +12,34 @@ describe.skipIf(skip !== undefined)(
   'L2 mesh across cone, cone and symmetric NAT',
   { timeout: 120_000 },
   () => {
-    let mesh: MeshLab;
-
-    beforeAll(async () => {
-      mesh = await MeshLab.start({
-        world: {
-          sites: {
-            a: { nat: 'cone', hosts: ['a1'] },
-            b: { nat: 'cone', hosts: ['b1'] },
-            c: { nat: 'symmetric', hosts: ['c1'] },
-          },
+    const lab = useMeshLab({
+      world: {
+        sites: {
+          a: { nat: 'cone', hosts: ['a1'] },
+          b: { nat: 'cone', hosts: ['b1'] },
+          c: { nat: 'symmetric', hosts: ['c1'] },
         },
-        network: { mode: 'l2', cidr: '10.98.0.0/24' },
-        agentEnv: { RTCMESH_CONNECT_TIMEOUT_MS: '4000' },
-      });
-      for (const h of ['a1', 'b1', 'c1']) await mesh.startAgent(h);
-      await mesh.waitFullMesh(60_000);
-    }, 120_000);
-
-    afterAll(async () => {
-      await mesh?.teardown();
+      },
+      network: { mode: 'l2', cidr: '10.98.0.0/24' },
+      agentEnv: { RTCMESH_CONNECT_TIMEOUT_MS: '4000' },
+      agents: ['a1', 'b1', 'c1'],
     });
 
     test('every pair pings over the overlay', async () => {
       const names = ['a1', 'b1', 'c1'];
       for (const from of names) {
         for (const to of names.filter((n) => n !== from)) {
-          const r = await mesh.agent(from).ping(await mesh.agent(to).address(), 3);
+          const r = await lab()
+            .agent(from)
+            .ping(await lab().agent(to).address(), 3);
           expect(r.received, `${from} -> ${to}\n${r.output}`).toBeGreaterThanOrEqual(2);
         }
       }
     });
 
     test('cone<->cone is direct, pairs with the symmetric site are relayed', async () => {
-      const a = await mesh.agent('a1').status();
-      const c = await mesh.agent('c1').status();
+      const a = await lab().agent('a1').status();
+      const c = await lab().agent('c1').status();
       const path = (s: typeof a, peer: string) => s.peers.find((p) => p.name === peer)?.path;
       expect(path(a, 'b1')).toBe('direct');
       expect(path(a, 'c1')).toBe('relay');
@@ -54,8 +47,8 @@ describe.skipIf(skip !== undefined)(
     });
 
     test('an ARP request for a remote address is answered locally and never reaches the remote site', async () => {
-      const a1 = mesh.agent('a1');
-      const b1 = mesh.agent('b1');
+      const a1 = lab().agent('a1');
+      const b1 = lab().agent('b1');
       const aIp = await a1.address();
       const bIp = await b1.address();
       const capture = b1.host.spawn('tcpdump', ['-i', 'rtm0', '-nn', '-l', 'arp'], { label: 'tcpdump-b1' });

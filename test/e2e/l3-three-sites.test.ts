@@ -1,11 +1,13 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
-import { type LabAgent, MeshLab } from './mesh-lab.js';
+import { useMeshLab } from './fixture.js';
+import type { LabAgent } from './mesh-lab.js';
 
 const TCP_TOOL = join(dirname(fileURLToPath(import.meta.url)), 'tools/tcp-stream.mjs');
 const STREAM_BYTES = 50 * 1024 * 1024;
+const SITE_A_LAN = '10.1.1.0/24';
 
 /** Sends STREAM_BYTES from `from` to `to` over the overlay; both ends hash what they saw. */
 async function streamIntact(from: LabAgent, to: LabAgent, toIp: string, port: number) {
@@ -28,53 +30,44 @@ describe.skipIf(skip !== undefined)(
   'L3 mesh across three sites with a subnet router',
   { timeout: 600_000 },
   () => {
-    let mesh: MeshLab;
-    let lanCidr: string;
-
-    beforeAll(async () => {
-      mesh = await MeshLab.start({
-        world: {
-          sites: {
-            a: { nat: 'cone', hosts: ['a1', 'a2'] },
-            b: { nat: 'cone', hosts: ['b1'] },
-            c: { nat: 'symmetric', hosts: ['c1'] },
-          },
+    const lab = useMeshLab({
+      world: {
+        sites: {
+          a: { nat: 'cone', hosts: ['a1', 'a2'], lan: SITE_A_LAN },
+          b: { nat: 'cone', hosts: ['b1'] },
+          c: { nat: 'symmetric', hosts: ['c1'] },
         },
-        network: { mode: 'l3', cidr: '10.99.0.0/24' },
-        agentEnv: { RTCMESH_CONNECT_TIMEOUT_MS: '4000' },
-      });
-      lanCidr = mesh.world.site('a').lanCidr;
+      },
+      network: { mode: 'l3', cidr: '10.99.0.0/24' },
+      agentEnv: { RTCMESH_CONNECT_TIMEOUT_MS: '4000' },
       // a1 is the subnet router for site a's LAN: forwarding on, and SNAT so LAN hosts answer through it
       // without a route back to the overlay (see README, "Subnet routers").
-      const a1 = mesh.world.host('a1');
-      await a1.exec('sysctl', ['-w', 'net.ipv4.ip_forward=1']);
-      await a1.exec('iptables', [
-        '-t',
-        'nat',
-        '-A',
-        'POSTROUTING',
-        '-s',
-        '10.99.0.0/24',
-        '-d',
-        lanCidr,
-        '-j',
-        'MASQUERADE',
-      ]);
-      await mesh.startAgent('a1', { advertiseRoutes: [lanCidr] });
-      await mesh.startAgent('b1');
-      await mesh.startAgent('c1');
-      await mesh.waitFullMesh(60_000);
-    }, 120_000);
-
-    afterAll(async () => {
-      await mesh?.teardown();
+      prepare: async (mesh) => {
+        const a1 = mesh.world.host('a1');
+        await a1.exec('sysctl', ['-w', 'net.ipv4.ip_forward=1']);
+        await a1.exec('iptables', [
+          '-t',
+          'nat',
+          '-A',
+          'POSTROUTING',
+          '-s',
+          '10.99.0.0/24',
+          '-d',
+          SITE_A_LAN,
+          '-j',
+          'MASQUERADE',
+        ]);
+      },
+      agents: [{ host: 'a1', advertiseRoutes: [SITE_A_LAN] }, 'b1', 'c1'],
     });
 
     test('every pair pings', async () => {
       const names = ['a1', 'b1', 'c1'];
       for (const from of names) {
         for (const to of names.filter((n) => n !== from)) {
-          const r = await mesh.agent(from).ping(await mesh.agent(to).address(), 3);
+          const r = await lab()
+            .agent(from)
+            .ping(await lab().agent(to).address(), 3);
           expect(r.received, `${from} -> ${to}\n${r.output}`).toBeGreaterThanOrEqual(2);
         }
       }
@@ -85,18 +78,23 @@ describe.skipIf(skip !== undefined)(
       ['b1', 'c1', 5302],
       ['c1', 'a1', 5303],
     ])('%s moves 50 MB of TCP to %s intact', async (from, to, port) => {
-      const toAgent = mesh.agent(to);
-      const { sent, received } = await streamIntact(mesh.agent(from), toAgent, await toAgent.address(), port);
+      const toAgent = lab().agent(to);
+      const { sent, received } = await streamIntact(
+        lab().agent(from),
+        toAgent,
+        await toAgent.address(),
+        port,
+      );
       expect(received.bytes).toBe(STREAM_BYTES);
       expect(received.sha256).toBe(sent.sha256);
     });
 
     test('a host at another site reaches a LAN host behind the subnet router', async () => {
-      const a2 = mesh.world.host('a2');
-      await mesh.agent('b1').waitConnected('a1');
-      const r = await mesh.agent('b1').ping(a2.ip, 3);
+      const a2 = lab().world.host('a2');
+      await lab().agent('b1').waitConnected('a1');
+      const r = await lab().agent('b1').ping(a2.ip, 3);
       expect(r.received, r.output).toBeGreaterThanOrEqual(2);
-      const c = await mesh.agent('c1').ping(a2.ip, 3);
+      const c = await lab().agent('c1').ping(a2.ip, 3);
       expect(c.received, c.output).toBeGreaterThanOrEqual(2);
     });
   },

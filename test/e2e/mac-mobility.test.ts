@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { type LabHost, labSkipReason } from '../lab/index.js';
-import { MeshLab, waitFor } from './mesh-lab.js';
+import { useMeshLab } from './fixture.js';
+import { waitFor } from './mesh-lab.js';
 import { PingRun } from './ping-run.js';
 
 const run = promisify(execFile);
@@ -18,8 +19,34 @@ const VM_IP = '10.98.0.200';
  */
 const skip = await labSkipReason();
 describe.skipIf(skip !== undefined)('MAC mobility across sites', { timeout: 180_000 }, () => {
-  let mesh: MeshLab;
   const vmNs = `rtm-vm-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const lab = useMeshLab({
+    world: {
+      sites: {
+        a: { nat: 'cone', hosts: ['a1'] },
+        b: { nat: 'cone', hosts: ['b1'] },
+        c: { nat: 'cone', hosts: ['c1'] },
+      },
+    },
+    network: { mode: 'l2', cidr: '10.98.0.0/24' },
+    // Sites A and B bridge their TAP into a local bridge (pure bridging: no overlay address on the host).
+    prepare: async (mesh) => {
+      await run('ip', ['netns', 'add', vmNs]);
+      for (const h of ['a1', 'b1']) {
+        const ns = mesh.world.host(h).ns;
+        await run('ip', ['-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
+        await run('ip', ['-n', ns, 'link', 'set', 'br0', 'up']);
+      }
+    },
+    agents: [
+      { host: 'a1', bridge: 'br0', noAddress: true },
+      { host: 'b1', bridge: 'br0', noAddress: true },
+      'c1',
+    ],
+  });
+  afterAll(async () => {
+    await run('ip', ['netns', 'del', vmNs]).catch(() => undefined);
+  });
 
   /** Plugs the VM into `host`'s br0 through a fresh veth pair (the old one, if any, is gone). */
   async function plugVm(host: LabHost): Promise<void> {
@@ -43,36 +70,9 @@ describe.skipIf(skip !== undefined)('MAC mobility across sites', { timeout: 180_
     await run('ip', ['-n', vmNs, 'link', 'set', 'vm0', 'up']);
   }
 
-  beforeAll(async () => {
-    mesh = await MeshLab.start({
-      world: {
-        sites: {
-          a: { nat: 'cone', hosts: ['a1'] },
-          b: { nat: 'cone', hosts: ['b1'] },
-          c: { nat: 'cone', hosts: ['c1'] },
-        },
-      },
-      network: { mode: 'l2', cidr: '10.98.0.0/24' },
-    });
-    await run('ip', ['netns', 'add', vmNs]);
-    // Sites A and B bridge their TAP into a local bridge (pure bridging: no overlay address on the host).
-    for (const h of ['a1', 'b1']) {
-      const host = mesh.world.host(h);
-      await run('ip', ['-n', host.ns, 'link', 'add', 'br0', 'type', 'bridge']);
-      await run('ip', ['-n', host.ns, 'link', 'set', 'br0', 'up']);
-      await mesh.startAgent(h, { bridge: 'br0', noAddress: true });
-    }
-    await mesh.startAgent('c1');
-    await mesh.waitFullMesh();
-    await plugVm(mesh.world.host('a1'));
-  }, 120_000);
-
-  afterAll(async () => {
-    await mesh?.teardown();
-    await run('ip', ['netns', 'del', vmNs]).catch(() => undefined);
-  });
-
   test('traffic to a moved MAC converges within 1 s', async () => {
+    const mesh = lab();
+    await plugVm(mesh.world.host('a1'));
     const c1 = mesh.agent('c1');
     const pings = PingRun.start(c1.host, VM_IP, 100, 0.05); // 5 s
     await pings.waitReplyAfter(0, 10_000);

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
-import { MeshLab, waitFor } from './mesh-lab.js';
+import { useMeshLab } from './fixture.js';
+import { waitFor } from './mesh-lab.js';
 
 /**
  * Issue 4, test 6: an admin removes a node on the server; within 5 s every peer has closed its link
@@ -8,28 +9,20 @@ import { MeshLab, waitFor } from './mesh-lab.js';
  */
 const skip = await labSkipReason();
 describe.skipIf(skip !== undefined)('node removal', { timeout: 180_000 }, () => {
-  let mesh: MeshLab;
-
-  beforeAll(async () => {
-    mesh = await MeshLab.start({
-      world: {
-        sites: {
-          a: { nat: 'cone', hosts: ['a1'] },
-          b: { nat: 'cone', hosts: ['b1'] },
-          c: { nat: 'none', hosts: ['c1'] },
-        },
+  const lab = useMeshLab({
+    world: {
+      sites: {
+        a: { nat: 'cone', hosts: ['a1'] },
+        b: { nat: 'cone', hosts: ['b1'] },
+        c: { nat: 'none', hosts: ['c1'] },
       },
-      network: { mode: 'l2', cidr: '10.98.0.0/24' },
-    });
-    for (const h of ['a1', 'b1', 'c1']) await mesh.startAgent(h);
-    await mesh.waitFullMesh();
-  }, 120_000);
-
-  afterAll(async () => {
-    await mesh?.teardown();
+    },
+    network: { mode: 'l2', cidr: '10.98.0.0/24' },
+    agents: ['a1', 'b1', 'c1'],
   });
 
   test('every peer closes its link to a removed node within 5 s', async () => {
+    const mesh = lab();
     const c1 = mesh.agent('c1');
     const c1Ip = await c1.address();
     const removed = await mesh.admin(['node', 'remove', 'c1']);

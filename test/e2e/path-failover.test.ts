@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
-import { MeshLab, waitFor } from './mesh-lab.js';
+import { useMeshLab } from './fixture.js';
+import { waitFor } from './mesh-lab.js';
 import { PingRun } from './ping-run.js';
 
 /**
@@ -10,23 +11,14 @@ import { PingRun } from './ping-run.js';
  */
 const skip = await labSkipReason();
 describe.skipIf(skip !== undefined)('path failover direct -> relay -> direct', { timeout: 180_000 }, () => {
-  let mesh: MeshLab;
-
-  beforeAll(async () => {
-    mesh = await MeshLab.start({
-      world: { sites: { a: { nat: 'cone', hosts: ['a1'] }, b: { nat: 'cone', hosts: ['b1'] } } },
-      network: { mode: 'l3', cidr: '10.99.0.0/24' },
-    });
-    await mesh.startAgent('a1');
-    await mesh.startAgent('b1');
-    await mesh.waitFullMesh();
-  }, 120_000);
-
-  afterAll(async () => {
-    await mesh?.teardown();
+  const lab = useMeshLab({
+    world: { sites: { a: { nat: 'cone', hosts: ['a1'] }, b: { nat: 'cone', hosts: ['b1'] } } },
+    network: { mode: 'l3', cidr: '10.99.0.0/24' },
+    agents: ['a1', 'b1'],
   });
 
   test('fails over to the relay within 5 s and returns to direct within 30 s', async () => {
+    const mesh = lab();
     const a1 = mesh.agent('a1');
     const b1 = mesh.agent('b1');
     expect((await a1.waitConnected('b1')).path).toBe('direct');

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
-import { MeshLab } from './mesh-lab.js';
+import { useMeshLab } from './fixture.js';
 
 /**
  * Issue 4, test 5: a site whose firewall drops all UDP still joins the mesh, through TURN over TCP or
@@ -8,36 +8,27 @@ import { MeshLab } from './mesh-lab.js';
  */
 const skip = await labSkipReason();
 describe.skipIf(skip !== undefined)('UDP blocked at one site', { timeout: 180_000 }, () => {
-  let mesh: MeshLab;
-
-  beforeAll(async () => {
-    mesh = await MeshLab.start({
-      world: {
-        sites: { a: { nat: 'cone', hosts: ['a1'] }, d: { nat: 'cone', udp: 'blocked', hosts: ['d1'] } },
-      },
-      network: { mode: 'l3', cidr: '10.99.0.0/24' },
-      agentEnv: { RTCMESH_CONNECT_TIMEOUT_MS: '4000' },
-    });
-    await mesh.startAgent('a1');
-    await mesh.startAgent('d1');
-    await mesh.waitFullMesh(90_000);
-  }, 150_000);
-
-  afterAll(async () => {
-    await mesh?.teardown();
+  const lab = useMeshLab({
+    world: {
+      sites: { a: { nat: 'cone', hosts: ['a1'] }, d: { nat: 'cone', udp: 'blocked', hosts: ['d1'] } },
+    },
+    network: { mode: 'l3', cidr: '10.99.0.0/24' },
+    agentEnv: { RTCMESH_CONNECT_TIMEOUT_MS: '4000' },
+    agents: ['a1', 'd1'],
+    fullMeshTimeoutMs: 90_000,
   });
 
   test('the link runs over TURN/TCP or TLS and carries pings', async () => {
-    const d1 = mesh.agent('d1');
+    const d1 = lab().agent('d1');
     const peer = (await d1.status()).peers.find((p) => p.name === 'a1');
     expect(peer?.path).toBe('relay');
     expect(peer?.localCandidateType).toBe('relay');
-    const r = await d1.ping(await mesh.agent('a1').address(), 5);
+    const r = await d1.ping(await lab().agent('a1').address(), 5);
     expect(r.received, r.output).toBeGreaterThanOrEqual(4);
   });
 
   test('netcheck reports no UDP and a working TURN over TCP', async () => {
-    const r = await mesh.agent('d1').cli(['netcheck', '--json'], 30_000);
+    const r = await lab().agent('d1').cli(['netcheck', '--json'], 30_000);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { udp: boolean; turn: { transport: string; ok: boolean }[] };
     expect(report.udp).toBe(false);

@@ -98,6 +98,22 @@ describe('PeerLink over loopback', () => {
     expect(a.stats().generations).toBe(1);
   });
 
+  it('connects quickly when the impolite side\'s offer was lost and the polite side offers later', async () => {
+    // node-a is polite (a < b). b offers first, but its signals are lost; a offers 2.5 s later. b must not
+    // insist on its unanswered offer (that would cost the whole connect timeout).
+    pair = linkPair({ connectTimeoutMs: 20_000 });
+    const { a, b, bToA } = pair;
+    bToA.hold();
+    b.start();
+    await eventually(async () => bToA.sent.length > 0, 5000, 'b offered');
+    await new Promise((r) => setTimeout(r, 2500));
+    bToA.discard();
+    const started = Date.now();
+    a.start();
+    await connected(pair);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('ping reports RTT and a direct host-to-host path with the remote address', async () => {
     pair = linkPair();
     const { a, b } = pair;

@@ -96,6 +96,8 @@ export interface PingResult {
 }
 
 const KEEPALIVE_WINDOW = 30;
+/** Offers crossing within this window are glare; a later remote offer means ours was lost. */
+const GLARE_WINDOW_MS = 2_000;
 /** First direct-path probe after a link lands on the relay. */
 const EARLY_UPGRADE_MS = 3_000;
 /** Ended generation ids remembered (a late ICE-restart offer for one must not look like a new generation). */
@@ -110,6 +112,7 @@ interface Pending {
   own: boolean;
   probe: boolean;
   timer: NodeJS.Timeout;
+  startedAt: number;
 }
 
 /**
@@ -370,7 +373,10 @@ export class PeerLink {
       return;
     }
     if (this.pending) {
-      if (this.pending.own && !this.polite) {
+      // Real glare: both offered within a round trip or two, and the polite side will adopt ours. An offer
+      // arriving later means the remote never saw ours (a lost signal): insisting would cost a timeout.
+      const fresh = performance.now() - this.pending.startedAt < GLARE_WINDOW_MS;
+      if (this.pending.own && !this.polite && fresh) {
         this.log.debug({ gen, mine: this.pending.conn.gen }, 'new-generation glare: keeping mine (impolite)');
         return;
       }
@@ -439,7 +445,7 @@ export class PeerLink {
       onControl: (text) => this.onControlText(conn, text),
     });
     const timer = this.timer(() => this.onConnectTimeout(conn), this.o.connectTimeoutMs);
-    this.pending = { conn, own: how.own, probe: how.probe, timer };
+    this.pending = { conn, own: how.own, probe: how.probe, timer, startedAt: performance.now() };
     return conn;
   }
 

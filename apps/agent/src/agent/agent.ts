@@ -154,6 +154,20 @@ export class Agent implements AgentControl {
         : w.self.addresses
       : [];
     this.updateCandidateFilter(w.network.cidr, []);
+    // The mesh exists and knows the peers before the (slow) device setup: peers start offering the
+    // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out
+    // a whole connect timeout. Frames arriving before the forwarder exists are dropped.
+    this.mesh = new PeerMesh({
+      selfId: w.self.nodeId,
+      logger: log.child({ component: 'mesh' }),
+      sendSignal: (to, data) => this.control.send({ type: 'signal', to, data }),
+      onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
+      onLinkEvent: (peerId, e) => this.sendEvent({ kind: e.kind, message: e.message, peerId }),
+      candidateFilter: this.candidateFilter,
+      ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
+    });
+    this.mesh.setIceServers(w.iceServers);
+    this.mesh.sync(w.peers);
     this.device =
       w.network.mode === 'l2'
         ? await openTap({
@@ -188,17 +202,11 @@ export class Agent implements AgentControl {
         : new L3Forwarder(sink, { addresses: w.self.addresses, routes: this.ownRoutes() });
     this.device.onFrames((frames) => this.forwarder?.fromDevice(frames));
     this.device.onError((err) => log.error({ err: err.message }, 'device error'));
-    this.mesh = new PeerMesh({
-      selfId: w.self.nodeId,
-      logger: log.child({ component: 'mesh' }),
-      sendSignal: (to, data) => this.control.send({ type: 'signal', to, data }),
-      onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
-      onLinkEvent: (peerId, e) => this.sendEvent({ kind: e.kind, message: e.message, peerId }),
-      candidateFilter: this.candidateFilter,
-      ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
-    });
-    this.mesh.setIceServers(w.iceServers);
-    this.resync(w);
+    // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
+    // forwarder entries now; a second sync with the welcome's list would forget the latter.
+    for (const { info } of this.mesh.list()) this.forwarder.updatePeer(info);
+    void this.syncKernelRoutes();
+    this.advertise();
   }
 
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */

@@ -46,6 +46,11 @@ export class SignalPipe {
     this.held ??= [];
   }
 
+  /** Loses everything held (as a signaling server restart would) and delivers again from now on. */
+  discard(): void {
+    this.held = null;
+  }
+
   release(): void {
     const queued = this.held ?? [];
     this.held = null;
