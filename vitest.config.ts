@@ -11,14 +11,15 @@ export default defineConfig({
   ssr,
   test: {
     pool: 'forks',
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
     projects: [
       {
         resolve,
         ssr,
         test: {
           name: 'unit',
+          // Projects don't inherit the root's test options: a server spawned under load needs more than 5 s.
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
           include: [
             'packages/*/src/**/*.test.ts',
             'apps/*/src/**/*.test.ts',
@@ -35,7 +36,7 @@ export default defineConfig({
           // Whole worlds of namespaces, agents and coturn with timing assertions (failover < 5 s,
           // MAC move < 1 s): one file at a time, so two worlds never compete for the 2 cores.
           name: 'lab',
-          include: ['test/lab/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/lab/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/browser/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
           fileParallelism: false,
           testTimeout: 120_000,

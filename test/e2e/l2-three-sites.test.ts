@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
 import { useMeshLab } from './fixture.js';
+import { waitFor } from './mesh-lab.js';
 
 /**
  * Issue 4, test 1: an L2 segment stretched over three sites behind a cone, a cone and a symmetric
@@ -44,6 +45,23 @@ describe.skipIf(skip !== undefined)(
       expect(path(a, 'b1')).toBe('direct');
       expect(path(a, 'c1')).toBe('relay');
       expect(path(c, 'b1')).toBe('relay');
+    });
+
+    test('each node reports its NAT behaviour, as netcheck sees it, to the server', async () => {
+      const expected: Record<string, string> = {
+        a1: 'endpoint-independent',
+        b1: 'endpoint-independent',
+        c1: 'endpoint-dependent',
+      };
+      await waitFor(
+        'netcheck results on the server',
+        async () => {
+          const r = await lab().admin(['node', 'list', '--json']);
+          const nodes = JSON.parse(r.stdout) as { name: string; netcheck: { natType?: string } | null }[];
+          return nodes.every((n) => n.netcheck?.natType === expected[n.name]) ? true : undefined;
+        },
+        20_000,
+      );
     });
 
     test('an ARP request for a remote address is answered locally and never reaches the remote site', async () => {

@@ -29,6 +29,8 @@ export type SignalServerOptions = {
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
   maxBufferedBytes?: number;
+  /** Built console served at `/` (default $RTCMESH_CONSOLE_DIR or apps/console/dist); null = none. */
+  consoleDir?: string | null;
   /** Collect Node process metrics in /metrics (default true). */
   defaultMetrics?: boolean;
 };

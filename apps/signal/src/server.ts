@@ -7,6 +7,9 @@ import { adminSocketPath, clearStaleSocket } from './admin-socket.js';
 import { createApp } from './api/app.js';
 import type { StreamRegistry } from './api/events.js';
 import { ensureAdminToken } from './auth/admin-token.js';
+import { BrowserLinkRelay } from './browser-peer/relay.js';
+import { ConsoleSessions } from './console/sessions.js';
+import { DEFAULT_CONSOLE_DIR } from './console/static.js';
 import { Feed } from './feed/feed.js';
 import { Mesh } from './mesh/mesh.js';
 import { Metrics } from './metrics/metrics.js';
@@ -54,6 +57,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const adminToken = ensureAdminToken(store, options.dataDir, options.adminToken);
   const metrics = new Metrics(options.defaultMetrics ?? true);
   const hub = new Hub();
+  const browserLinks = new BrowserLinkRelay(hub);
   const mesh = new Mesh({
     store,
     hub,
@@ -61,6 +65,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     telemetry: new LatestTelemetry(),
     metrics,
     log,
+    browserLinks,
     ice: {
       stun: options.stun ?? [],
       turn: options.turn ?? [],
@@ -74,8 +79,24 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const streams: StreamRegistry = new Set();
   const http = createServer(
     getRequestListener(
-      createApp(mesh, { trusted: false, version: SERVER_VERSION, publicUrl: options.publicUrl, streams })
-        .fetch,
+      createApp(mesh, {
+        trusted: false,
+        version: SERVER_VERSION,
+        publicUrl: options.publicUrl,
+        streams,
+        sessions: new ConsoleSessions({
+          persist: {
+            load: () => store.meta.get('console_sessions'),
+            save: (v) => store.meta.set('console_sessions', v),
+          },
+        }),
+        browserLinks,
+        consoleDir:
+          options.consoleDir === undefined
+            ? (process.env.RTCMESH_CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR)
+            : options.consoleDir,
+        secureCookie: options.publicUrl?.startsWith('https:') ?? false,
+      }).fetch,
     ),
   );
   const ws = attachWebSocketServer(
@@ -120,6 +141,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       for (const s of hub.all())
         s.end(1001, { type: 'bye', reason: 'server-shutdown', message: 'server is shutting down' });
       for (const stop of streams) stop();
+      browserLinks.close();
       // Give the close frames a moment to leave, then cut whatever is left.
       await new Promise((r) => setTimeout(r, 100));
       mesh.stop();

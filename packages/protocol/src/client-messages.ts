@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClientBrowserSignalSchema } from './browser-link.js';
 import { Base64Schema, BindingSchema, NodeIdSchema, RouteSchema, ScalarRecordSchema } from './common.js';
 import { LIMITS } from './limits.js';
 import { SignalDataSchema } from './signal-data.js';
@@ -73,6 +74,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   ClientEventSchema,
   StatusSchema,
   ClientPingSchema,
+  ClientBrowserSignalSchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];

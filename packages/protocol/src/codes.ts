@@ -47,6 +47,12 @@ export const ErrorCode = {
   PublicKeyRejected: 'public-key-rejected',
   /** The network's address pool is full. */
   AddressPoolExhausted: 'address-pool-exhausted',
+  /** Signed in with a console session but the CSRF header is missing (state-changing request). */
+  Forbidden: 'forbidden',
+  /** The other side did not answer in time (browser link: the agent did not answer the offer). */
+  Timeout: 'timeout',
+  /** A limit on concurrent things was reached (browser links per agent); try again later. */
+  Busy: 'busy',
   /** Server-side failure; nothing the client did. */
   Internal: 'internal',
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ServerBrowserSignalSchema } from './browser-link.js';
 import { ERROR_CODES, type ErrorCode } from './codes.js';
 import {
   IceServerSchema,
@@ -95,6 +96,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ErrorMessageSchema,
   PongSchema,
   ServerByeSchema,
+  ServerBrowserSignalSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];

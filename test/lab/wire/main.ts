@@ -5,8 +5,8 @@
  * changes the impairment and is acknowledged with `wire set SEQ ...`. Prints `wire ready` once both taps are attached. Exits on SIGTERM.
  */
 import { createInterface } from 'node:readline';
-import { DelayLine, type Impairment } from './delay-line.js';
 import { openTap } from '@rtcmesh/netdev';
+import { DelayLine, type Impairment } from './delay-line.js';
 
 function parseImpairment(delay: string | undefined, loss: string | undefined): Impairment | undefined {
   const delayMs = Number(delay);

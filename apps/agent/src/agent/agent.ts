@@ -15,6 +15,7 @@ import {
   type PingReply,
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
+import { BrowserPeers } from '../mesh/browser-peer.js';
 import { hostCandidateAddresses } from '../mesh/host-addresses.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
@@ -52,6 +53,7 @@ export class Agent implements AgentControl {
   private readonly control: ControlClient;
   private readonly localApi: LocalApiServer;
   private readonly candidateFilter = new CandidateAddressFilter();
+  private browserPeers: BrowserPeers | undefined;
   private mesh: PeerMesh | undefined;
   private device: NetDevice | undefined;
   private forwarder: Forwarder | undefined;
@@ -60,6 +62,8 @@ export class Agent implements AgentControl {
   private advertiseTimer: NodeJS.Timeout | undefined;
   private kernelRoutes = new Set<string>();
   private readonly routeSeq = Math.floor(Date.now() / 1000);
+  private lastNetcheckAt = Number.NEGATIVE_INFINITY;
+  private netcheckRunning = false;
   private stopping: Promise<void> | undefined;
   private resolveExit!: (exit: AgentExit) => void;
   /** Resolves when the agent has stopped, with why. */
@@ -83,6 +87,12 @@ export class Agent implements AgentControl {
       logger: opts.logger.child({ component: 'control' }),
     });
     this.localApi = new LocalApiServer(opts.socketPath, this);
+    this.browserPeers = new BrowserPeers({
+      logger: opts.logger.child({ component: 'browser-peers' }),
+      sendSignal: (linkId, data) => this.control.send({ type: 'browser-signal', linkId, data }),
+      candidateFilter: this.candidateFilter,
+      iceServers: () => this.config?.iceServers ?? [],
+    });
   }
 
   /** Connects, configures the device from the first welcome, and serves the local API. */
@@ -122,6 +132,7 @@ export class Agent implements AgentControl {
       }
       this.resync(w);
     });
+    c.on('welcome', () => this.reportNetcheck());
     c.on('config', (cfg) => {
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
@@ -133,6 +144,7 @@ export class Agent implements AgentControl {
     c.on('peer-left', ({ nodeId, lastSeen }) => this.mesh?.markOffline(nodeId, lastSeen));
     c.on('peer-removed', (id) => this.removePeer(id, 'removed by an admin'));
     c.on('signal', (s) => this.mesh?.handleSignal(s.from, s.data));
+    c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
     c.on('server-error', (e) => this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`));
     c.on('disconnected', ({ code, reason }) =>
       this.log.warn({ code, reason }, 'lost the signaling server; links keep forwarding'),
@@ -295,6 +307,37 @@ export class Agent implements AgentControl {
     this.control.send({ type: 'event', event });
   }
 
+  /**
+   * The console shows each node's NAT behaviour: run netcheck in the background after a session starts
+   * (at most every 10 minutes; it costs a few STUN packets and a TURN allocation per transport).
+   */
+  private reportNetcheck(): void {
+    const now = Date.now();
+    if (this.netcheckRunning || now - this.lastNetcheckAt < 10 * 60_000) return;
+    this.netcheckRunning = true;
+    this.lastNetcheckAt = now;
+    this.netcheck()
+      .then((r) => {
+        const turn = (t: 'udp' | 'tcp' | 'tls') => r.turn.find((x) => x.transport === t)?.ok ?? null;
+        this.control.send({
+          type: 'status',
+          netcheck: {
+            natType: r.natType,
+            udp: r.udp,
+            publicAddress: r.publicAddress,
+            mappingVariesByDestination: r.mappingVariesByDestination,
+            turnUdp: turn('udp'),
+            turnTcp: turn('tcp'),
+            turnTls: turn('tls'),
+          },
+        });
+      })
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'netcheck failed'))
+      .finally(() => {
+        this.netcheckRunning = false;
+      });
+  }
+
   private sendTelemetry(): void {
     if (!this.mesh) return;
     const links: LinkReport[] = [];
@@ -369,6 +412,7 @@ export class Agent implements AgentControl {
       for (const t of this.timers) clearInterval(t);
       clearTimeout(this.advertiseTimer);
       await this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping');
+      await this.browserPeers?.close();
       await this.control.stop();
       await this.localApi.close();
       await this.device

@@ -9,6 +9,7 @@ import {
   encodeMessage,
   type PeerInfo,
   parseServerMessage,
+  type ServerBrowserSignal,
   type ServerSignal,
   SUPPORTED_VERSIONS,
   signAuthChallenge,
@@ -27,6 +28,8 @@ export interface ControlClientEvents {
   'peer-left': [{ nodeId: string; lastSeen: number }];
   'peer-removed': [string];
   signal: [ServerSignal];
+  /** The console's "test from this browser": an offer (or bye) for a browser link. */
+  'browser-signal': [ServerBrowserSignal];
   'server-error': [ErrorMessage];
   disconnected: [{ code: number; reason: string }];
   /** This node was removed by an admin: the client stops for good. */
@@ -231,6 +234,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         return;
       case 'signal':
         this.emit('signal', msg);
+        return;
+      case 'browser-signal':
+        this.emit('browser-signal', msg);
         return;
       case 'pong':
         this.lastPong = Date.now();

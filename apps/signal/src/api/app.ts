@@ -2,14 +2,19 @@ import type { HttpBindings } from '@hono/node-server';
 import { ErrorCode, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { checkAdminToken } from '../auth/admin-token.js';
+import type { BrowserLinkRelay } from '../browser-peer/relay.js';
+import { type AdminVia, adminAuth } from '../console/admin-auth.js';
+import { ConsoleSessions } from '../console/sessions.js';
+import { consoleStatic } from '../console/static.js';
 import type { Mesh } from '../mesh/mesh.js';
+import { browserLinkApi } from './browser-link.js';
 import { errorBody, handleError } from './errors.js';
 import { eventsApi, type StreamRegistry } from './events.js';
 import { joinApi } from './join.js';
 import { keysApi } from './keys.js';
 import { networksApi } from './networks.js';
 import { nodesApi } from './nodes.js';
+import { sessionApi } from './session.js';
 import { telemetryApi } from './telemetry.js';
 
 export type AppOptions = {
@@ -19,6 +24,14 @@ export type AppOptions = {
   /** URL agents should use (reverse proxy); reported by /api/v1/info. */
   publicUrl?: string;
   streams: StreamRegistry;
+  /** Console sign-in sessions (cookie); without it only the Bearer token is accepted. */
+  sessions?: ConsoleSessions;
+  /** Relay for the console's "test from this browser"; without it the route is absent. */
+  browserLinks?: BrowserLinkRelay;
+  /** Built console to serve at `/` (apps/console/dist); null = no console on this listener. */
+  consoleDir?: string | null;
+  /** Mark the session cookie Secure (the server is behind HTTPS). */
+  secureCookie?: boolean;
 };
 
 export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
@@ -49,25 +62,18 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
   );
   app.route('/api/v1/join', joinApi(mesh));
 
-  const admin = new Hono<{ Bindings: HttpBindings }>();
-  admin.use('*', async (c, next) => {
-    if (opts.trusted) return next();
-    const header = c.req.header('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!token || !checkAdminToken(mesh.deps.store, token)) {
-      mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
-      return c.json(
-        errorBody(ErrorCode.Unauthorized, 'admin token required (Authorization: Bearer <token>)'),
-        401,
-      );
-    }
-    return next();
-  });
+  const sessions = opts.sessions ?? new ConsoleSessions();
+  app.route('/api/v1/session', sessionApi(mesh, sessions, { secureCookie: opts.secureCookie ?? false }));
+
+  const admin = new Hono<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }>();
+  admin.use('*', adminAuth(mesh, sessions, opts.trusted));
   admin.route('/networks', networksApi(mesh));
   admin.route('/keys', keysApi(mesh));
   admin.route('/nodes', nodesApi(mesh));
   admin.route('/telemetry', telemetryApi(mesh));
   admin.route('/events', eventsApi(mesh, opts.streams));
+  if (opts.browserLinks) admin.route('/nodes/:id/browser-link', browserLinkApi(mesh, opts.browserLinks));
   app.route('/api/v1', admin);
+  if (opts.consoleDir) app.use('*', consoleStatic(opts.consoleDir));
   return app;
 }

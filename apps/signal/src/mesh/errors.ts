@@ -5,7 +5,7 @@ export class MeshError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503 = 400,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 503 | 504 = 400,
   ) {
     super(message);
     this.name = 'MeshError';

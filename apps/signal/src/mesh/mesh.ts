@@ -21,6 +21,7 @@ import {
 import type { Logger } from 'pino';
 import { formatJoinKey, newJoinKeyId, newJoinKeySecret, parseJoinKey } from '../auth/join-key.js';
 import { hashSecret, randomToken, secretMatches } from '../auth/secrets.js';
+import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import type { Feed } from '../feed/feed.js';
 import { formatCidr, parseIpv4Cidr } from '../ipam/ipv4.js';
 import { deriveMac } from '../ipam/mac.js';
@@ -44,6 +45,8 @@ export type MeshDeps = {
   metrics: Metrics;
   log: Logger;
   ice: IceConfig;
+  /** Console browser links (browser-peer/relay.ts); absent in tests that do not need them. */
+  browserLinks?: BrowserLinkRelay;
 };
 
 const DEFAULT_CIDR = '10.99.0.0/24';

@@ -222,6 +222,11 @@ export class Session implements SessionHandle {
       case 'ping':
         this.send({ type: 'pong', ts: msg.ts, serverTime: Date.now() });
         return;
+      case 'browser-signal':
+        // Only the node the offer went to can answer it; anything else is a stale or forged link id.
+        if (!this.mesh.deps.browserLinks?.answer(st.nodeId, msg))
+          this.error(ErrorCode.PeerNotFound, `no browser link ${msg.linkId} for this node`, msg.id);
+        return;
     }
   }
 

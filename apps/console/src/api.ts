@@ -1,0 +1,64 @@
+import {
+  type ApiError,
+  type BrowserLinkResponse,
+  type CreateKeyRequest,
+  type CreateKeyResponse,
+  type CreateNetworkRequest,
+  CSRF_HEADER,
+  type FeedEvent,
+  type JoinKeyInfo,
+  type NetworkSummary,
+  type NodeSummary,
+  type SessionInfo,
+  type TelemetryEntry,
+} from '@rtcmesh/protocol/browser';
+
+/** A failed API call, with the server's error code (`unauthorized`, `not-found`...). */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Every request goes with the HttpOnly session cookie (same origin) and the CSRF header; the admin
+ * token itself is only ever sent once, to /api/v1/session, and never stored by the console.
+ */
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { [CSRF_HEADER]: '1' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json: unknown = text ? JSON.parse(text) : null;
+  if (!res.ok) {
+    const err = (json as ApiError | null)?.error;
+    throw new ApiFailure(res.status, err?.code ?? 'http', err?.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}
+
+export const api = {
+  session: () => call<SessionInfo>('GET', '/api/v1/session'),
+  signIn: (token: string) => call<SessionInfo>('POST', '/api/v1/session', { token }),
+  signOut: () => call<SessionInfo>('DELETE', '/api/v1/session'),
+  networks: () => call<{ networks: NetworkSummary[] }>('GET', '/api/v1/networks'),
+  createNetwork: (req: CreateNetworkRequest) => call<NetworkSummary>('POST', '/api/v1/networks', req),
+  nodes: () => call<{ nodes: NodeSummary[] }>('GET', '/api/v1/nodes'),
+  removeNode: (id: string) => call<NodeSummary>('DELETE', `/api/v1/nodes/${encodeURIComponent(id)}`),
+  keys: () => call<{ keys: JoinKeyInfo[] }>('GET', '/api/v1/keys'),
+  createKey: (req: CreateKeyRequest) => call<CreateKeyResponse>('POST', '/api/v1/keys', req),
+  revokeKey: (id: string) => call<JoinKeyInfo>('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`),
+  telemetry: () => call<{ links: TelemetryEntry[] }>('GET', '/api/v1/telemetry'),
+  recentEvents: () => call<{ events: FeedEvent[] }>('GET', '/api/v1/events/recent?limit=500'),
+  browserLink: (nodeId: string, sdp: string) =>
+    call<BrowserLinkResponse>('POST', `/api/v1/nodes/${encodeURIComponent(nodeId)}/browser-link`, { sdp }),
+};

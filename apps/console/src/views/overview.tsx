@@ -1,0 +1,142 @@
+import type { NetworkSummary, NodeSummary } from '@rtcmesh/protocol/browser';
+import { ago, bits, bytes, ms } from '../format.js';
+import { go } from '../hooks.js';
+import type { PairView } from '../links.js';
+import type { Store } from '../store.js';
+
+export function Networks({ networks }: { networks: NetworkSummary[] }) {
+  return (
+    <section class="card">
+      <h2>Networks</h2>
+      <div class="cards">
+        {networks.length === 0 && <p class="muted">No network yet: create one under Admin.</p>}
+        {networks.map((n) => (
+          <div class="net" key={n.id} data-network={n.name}>
+            <strong>{n.name}</strong> <span class={`badge ${n.mode}`}>{n.mode.toUpperCase()}</span>
+            <div class="muted">
+              {n.cidr} · MTU {n.mtu}
+            </div>
+            <div class="big">
+              <span data-testid="online-count">{n.onlineCount}</span>/{n.nodeCount} online
+            </div>
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+export function natOf(n: NodeSummary): string {
+  const nc = n.netcheck;
+  if (!nc) return '–';
+  const v = nc.natType ?? nc.nat ?? nc.mapping;
+  return v === undefined || v === null ? 'reported' : String(v);
+}
+
+export function Nodes({ nodes, store }: { nodes: NodeSummary[]; store: Store }) {
+  const l2 = (id: string) => store.state.networks.get(id)?.mode === 'l2';
+  return (
+    <section class="card">
+      <h2>Nodes</h2>
+      <div class="scroll">
+        <table class="nodes">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Status</th>
+              <th>Address</th>
+              <th>MAC</th>
+              <th>Last seen</th>
+              <th>Version</th>
+              <th>Endpoint</th>
+              <th>NAT</th>
+              <th>Routes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {nodes.map((n) => (
+              <tr
+                key={n.nodeId}
+                data-node={n.name}
+                class="clickable"
+                onClick={() => go(`#/node/${n.nodeId}`)}
+              >
+                <td>
+                  <a href={`#/node/${n.nodeId}`}>{n.name}</a>
+                </td>
+                <td>
+                  <span class={`status ${n.online ? 'online' : 'offline'}`}>
+                    {n.online ? 'online' : 'offline'}
+                  </span>
+                </td>
+                <td>{n.addresses.join(', ')}</td>
+                <td class="mono">{l2(n.networkId) ? n.mac : '–'}</td>
+                <td>{n.online ? 'now' : ago(n.lastSeen)}</td>
+                <td>{n.agentVersion ?? '–'}</td>
+                <td class="mono">{n.endpoint ?? '–'}</td>
+                <td>{natOf(n)}</td>
+                <td>{n.routes.map((r) => r.prefix).join(', ') || '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+export function Links({ pairs, store }: { pairs: PairView[]; store: Store }) {
+  return (
+    <section class="card">
+      <h2>Links</h2>
+      <div class="scroll">
+        <table class="links">
+          <thead>
+            <tr>
+              <th>Pair</th>
+              <th>State</th>
+              <th>Path</th>
+              <th>Candidates</th>
+              <th>RTT</th>
+              <th>Loss</th>
+              <th>Throughput</th>
+              <th>Bytes</th>
+              <th>Since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {pairs.length === 0 && (
+              <tr>
+                <td colSpan={9} class="muted">
+                  No links yet.
+                </td>
+              </tr>
+            )}
+            {pairs.map((p) => (
+              <tr
+                key={`${p.a}~${p.b}`}
+                data-pair={[store.name(p.a), store.name(p.b)].sort().join('~')}
+                class="clickable"
+                onClick={() => go(`#/link/${p.a}/${p.b}`)}
+              >
+                <td>{[store.name(p.a), store.name(p.b)].sort().join(' ↔ ')}</td>
+                <td>{p.state}</td>
+                <td>
+                  <span class={`path ${p.path ?? 'none'}`}>{p.path ?? '–'}</span>
+                </td>
+                <td>{p.candidates}</td>
+                <td>{ms(p.rttMs)}</td>
+                <td>{p.lossPct === null ? '–' : `${p.lossPct.toFixed(1)} %`}</td>
+                <td>
+                  ↑{bits(p.txBps)} ↓{bits(p.rxBps)}
+                </td>
+                <td>{bytes(p.bytes)}</td>
+                <td>{p.since ? ago(p.since) : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

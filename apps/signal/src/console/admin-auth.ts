@@ -1,0 +1,56 @@
+import type { HttpBindings } from '@hono/node-server';
+import { CSRF_HEADER, ErrorCode } from '@rtcmesh/protocol';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { errorBody } from '../api/errors.js';
+import { checkAdminToken } from '../auth/admin-token.js';
+import type { Mesh } from '../mesh/mesh.js';
+import { type ConsoleSessions, SESSION_COOKIE } from './sessions.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** How a request proved it is an admin (the console's browser-link endpoint only serves people). */
+export type AdminVia = 'trusted' | 'bearer' | 'session';
+
+export function bearerToken(c: Context): string {
+  const header = c.req.header('authorization') ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+}
+
+/**
+ * Admin authentication for /api/v1: the CLI's `Authorization: Bearer <admin token>` (unchanged), or
+ * the console's session cookie. With the cookie, a state-changing request must also carry the
+ * `x-rtcmesh-csrf` header: a cross-site form cannot set custom headers and a cross-site fetch that
+ * sets one needs a CORS preflight this server never grants; SameSite=Strict is the first line.
+ */
+export function adminAuth(
+  mesh: Mesh,
+  sessions: ConsoleSessions,
+  trusted: boolean,
+): MiddlewareHandler<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }> {
+  return async (c, next) => {
+    if (trusted) {
+      c.set('adminVia', 'trusted');
+      return next();
+    }
+    const token = bearerToken(c);
+    if (token) {
+      if (checkAdminToken(mesh.deps.store, token)) {
+        c.set('adminVia', 'bearer');
+        return next();
+      }
+    } else if (sessions.check(getCookie(c, SESSION_COOKIE)) !== null) {
+      if (!SAFE_METHODS.has(c.req.method) && c.req.header(CSRF_HEADER) !== '1') {
+        mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Forbidden });
+        return c.json(errorBody(ErrorCode.Forbidden, `missing ${CSRF_HEADER} header`), 403);
+      }
+      c.set('adminVia', 'session');
+      return next();
+    }
+    mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
+    return c.json(
+      errorBody(ErrorCode.Unauthorized, 'admin token required (Authorization: Bearer <token>)'),
+      401,
+    );
+  };
+}
