@@ -26,10 +26,11 @@ async function upToFirstPing(mesh: MeshLab, host: string, target: string): Promi
   const up = mesh.startAgent(host);
   const h = mesh.world.host(host);
   for (;;) {
-    const r = await h.exec('ping', ['-n', '-c', '1', '-W', '1', target], { timeoutMs: 3000 });
+    const r = await h.exec('ping', ['-n', '-c', '1', '-W', '0.2', target], { timeoutMs: 3000 });
     if (r.code === 0) break;
     if (Date.now() - started > 60_000) throw new Error(`${host}: no reply from ${target} in 60 s`);
-    if (r.stderr.includes('unreachable') || r.stdout.includes('unreachable')) await new Promise((res) => setTimeout(res, 100));
+    if (r.stderr.includes('unreachable') || r.stdout.includes('unreachable'))
+      await new Promise((res) => setTimeout(res, 100));
   }
   const ms = Date.now() - started;
   await up;
@@ -44,7 +45,9 @@ async function rtt(agent: LabAgent, ip: string): Promise<number> {
 async function iperf(client: LabAgent, server: LabAgent, ip: string): Promise<number> {
   const s = server.host.spawn('iperf3', ['-s', '-1', '-p', '5299', '--forceflush'], { label: 'iperf3-s' });
   await s.waitForLine(/Server listening/, 10_000);
-  const r = await client.host.exec('iperf3', ['-c', ip, '-p', '5299', '-t', '8', '-J'], { timeoutMs: 30_000 });
+  const r = await client.host.exec('iperf3', ['-c', ip, '-p', '5299', '-t', '8', '-J'], {
+    timeoutMs: 30_000,
+  });
   await s.stop(2000);
   const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
   return j.end.sum_received.bits_per_second / 1e6;
@@ -60,7 +63,13 @@ const tcpRelay: number[] = [];
 
 for (let run = 0; run < RUNS; run++) {
   const mesh = await MeshLab.start({
-    world: { sites: { a: { nat: 'cone', hosts: ['a1'] }, b: { nat: 'cone', hosts: ['b1'] }, c: { nat: 'symmetric', hosts: ['c1'] } } },
+    world: {
+      sites: {
+        a: { nat: 'cone', hosts: ['a1'] },
+        b: { nat: 'cone', hosts: ['b1'] },
+        c: { nat: 'symmetric', hosts: ['c1'] },
+      },
+    },
     network: { mode: 'l3', cidr: '10.99.0.0/24' },
   });
   try {
@@ -88,12 +97,17 @@ const result = {
   machine: '2 cores, lab in network namespaces (no WAN delay)',
   runs: RUNS,
   upToFirstPingMs: { direct: summary(upDirect), relayed: summary(upRelay) },
-  rttMs: { underlayHostToServer: summary(rttUnder), overlayDirect: summary(rttDirect), overlayRelayed: summary(rttRelay) },
+  rttMs: {
+    underlayHostToServer: summary(rttUnder),
+    overlayDirect: summary(rttDirect),
+    overlayRelayed: summary(rttRelay),
+  },
   tcpMbps: { direct: summary(tcpDirect), relayed: summary(tcpRelay) },
 };
 await mkdir(dirname(RESULTS), { recursive: true });
 await writeFile(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-const f = (s: { median: number; min: number; max: number }, d = 1) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+const f = (s: { median: number; min: number; max: number }, d = 1) =>
+  `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
 console.log(`| figure | median (range), ${RUNS} runs |
 | --- | --- |
 | rtcmesh up -> first ping, direct (cone<->cone) | ${f(result.upToFirstPingMs.direct, 0)} ms |

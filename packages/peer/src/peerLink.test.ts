@@ -98,7 +98,7 @@ describe('PeerLink over loopback', () => {
     expect(a.stats().generations).toBe(1);
   });
 
-  it('connects quickly when the impolite side\'s offer was lost and the polite side offers later', async () => {
+  it("connects quickly when the impolite side's offer was lost and the polite side offers later", async () => {
     // node-a is polite (a < b). b offers first, but its signals are lost; a offers 2.5 s later. b must not
     // insist on its unanswered offer (that would cost the whole connect timeout).
     pair = linkPair({ connectTimeoutMs: 20_000 });
