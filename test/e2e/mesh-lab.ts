@@ -154,7 +154,12 @@ export class MeshLab {
   static async start(spec: MeshSpec): Promise<MeshLab> {
     const world = await World.build({ ...spec.world, server: spec.world.server ?? true });
     try {
-      const coturn = await startCoturn(world.server, { secret: TURN_SECRET });
+      // A second listening address gives agents a second STUN endpoint (same port, other address), so
+      // netcheck can tell cone from symmetric NAT. (coturn then also binds its RFC 5780 port, 3479.)
+      const coturn = await startCoturn(world.server, {
+        secret: TURN_SECRET,
+        extraArgs: [`--listening-ip=${world.server.altIp}`],
+      });
       const dataDir = await mkdtemp(join(tmpdir(), 'rtm-signal-'));
       const lab = new MeshLab(world, coturn, dataDir, spec);
       await lab.startServer();

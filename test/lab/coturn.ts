@@ -84,8 +84,6 @@ export async function startCoturn(server: LabServer, opts: CoturnOptions): Promi
     '-n', // no config file
     '--no-cli',
     `--listening-ip=${server.ip}`,
-    // A second STUN endpoint (same port, other address): netcheck tells cone from symmetric NAT with it.
-    `--listening-ip=${server.altIp}`,
     `--relay-ip=${server.ip}`,
     `--listening-port=${port}`,
     `--tls-listening-port=${tlsPort}`,
