@@ -36,7 +36,7 @@ describe.skipIf(skip !== undefined)('node removal', { timeout: 180_000 }, () => 
         100,
       );
     }
-    const exit = await c1.process.exited;
+    const exit = await waitFor('the removed agent to exit', async () => c1.process.exitInfo, 10_000, 100);
     expect(exit.code).toBe(78);
     const r = await mesh.agent('a1').ping(c1Ip, 2);
     expect(r.received).toBe(0);

@@ -36,6 +36,8 @@ export interface AgentOptions {
   /** Telemetry period; the console shows links this fresh. */
   telemetryIntervalMs?: number;
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
+  /** The only CA(s) trusted for a wss:// server (`--ca-file`). */
+  ca?: Buffer;
 }
 
 export type AgentExit =
@@ -85,6 +87,7 @@ export class Agent implements AgentControl {
       privateKey: opts.privateKey,
       agentVersion: AGENT_VERSION,
       logger: opts.logger.child({ component: 'control' }),
+      ...(opts.ca ? { ca: opts.ca } : {}),
     });
     this.localApi = new LocalApiServer(opts.socketPath, this);
     this.browserPeers = new BrowserPeers({
@@ -411,17 +414,35 @@ export class Agent implements AgentControl {
       this.log.info({ reason: exit.reason }, 'agent stopping');
       for (const t of this.timers) clearInterval(t);
       clearTimeout(this.advertiseTimer);
-      await this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping');
-      await this.browserPeers?.close();
-      await this.control.stop();
-      await this.localApi.close();
-      await this.device
-        ?.close()
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'device close failed'));
+      // Every step is bounded: a peer or a socket that never answers must not keep a stopping agent
+      // (systemd's stop timeout, an admin's removal) waiting.
+      const step = (what: string, p: Promise<unknown> | undefined) => this.bounded(what, p);
+      await step(
+        'closing links',
+        this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
+      );
+      await step('closing browser links', this.browserPeers?.close());
+      await step('closing the control session', this.control.stop());
+      await step('closing the local API', this.localApi.close());
+      await step('removing the device', this.device?.close());
       this.resolveExit(exit);
     })();
     return this.stopping;
   }
-}
 
-export { routeKind };
+  private async bounded(what: string, p: Promise<unknown> | undefined, ms = 3000): Promise<void> {
+    if (!p) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), ms);
+    });
+    try {
+      if ((await Promise.race([p, timeout])) === 'timeout')
+        this.log.warn({ step: what, ms }, 'shutdown step timed out');
+    } catch (err) {
+      this.log.warn({ step: what, err: (err as Error).message }, 'shutdown step failed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -3,6 +3,7 @@ import { ensureCanCreateDevices } from '@rtcmesh/netdev';
 import { exportPublicKey } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
+import { loadCaFile } from '../control/tls-trust.js';
 import { StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
@@ -18,6 +19,8 @@ export interface RunAgentOptions {
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
+  /** `--ca-file`: the only CA(s) trusted for an https:// server. */
+  caFile?: string;
 }
 
 /** Exit code when an admin removed this node: systemd's RestartPreventExitStatus=78 stops the loop. */
@@ -29,6 +32,9 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   // Fail before touching the server when the device cannot be created at all.
   ensureCanCreateDevices();
   const serverUrl = normalizeServerUrl(o.serverUrl);
+  const ca = o.caFile ? loadCaFile(o.caFile) : undefined;
+  if (ca && !serverUrl.startsWith('https:'))
+    log.warn('--ca-file has no effect with an http:// server: the connection is not encrypted');
   const state = new StateDir(o.stateDir);
   const key = await state.loadOrCreateKey();
   let identity = await state.readIdentity();
@@ -45,14 +51,18 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     const name = sanitizeName(o.name ?? hostname());
     const joined = await withRetry(
       () =>
-        joinNetwork(serverUrl, {
-          key: o.joinKey!,
-          publicKey: exportPublicKey(key.publicKey),
-          name,
-          hostname: hostname().slice(0, 255),
-          os: platform(),
-          agentVersion: AGENT_VERSION,
-        }),
+        joinNetwork(
+          serverUrl,
+          {
+            key: o.joinKey!,
+            publicKey: exportPublicKey(key.publicKey),
+            name,
+            hostname: hostname().slice(0, 255),
+            os: platform(),
+            agentVersion: AGENT_VERSION,
+          },
+          { ...(ca ? { ca } : {}) },
+        ),
       log,
     );
     identity = {
@@ -80,6 +90,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     assignAddress: o.assignAddress,
     ...(o.mtu ? { mtu: o.mtu } : {}),
     logger: log,
+    ...(ca ? { ca } : {}),
     ...tuningFromEnv(),
   });
   const onSignal = (signal: NodeJS.Signals) => {
@@ -134,7 +145,7 @@ async function withRetry<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> 
       return await fn();
     } catch (err) {
       if (!(err instanceof JoinError) || !err.retryable || attempt >= 5) throw err;
-      const delay = Math.min(10_000, 500 * 2 ** attempt);
+      const delay = err.retryAfterMs ?? Math.min(10_000, 500 * 2 ** attempt);
       log.warn({ err: err.message, delayMs: delay }, 'join failed, retrying');
       await new Promise((r) => setTimeout(r, delay));
     }

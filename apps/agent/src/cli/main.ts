@@ -24,6 +24,11 @@ program
   .description('join the network and run in the foreground until SIGTERM')
   .requiredOption('--server <url>', 'signaling server URL (http:// or https://)', process.env.RTCMESH_SERVER)
   .option('--key <key>', 'join key (only needed the first time)', process.env.RTCMESH_KEY)
+  .option(
+    '--ca-file <file>',
+    'trust only this CA (PEM) for an https:// server, e.g. a private CA',
+    process.env.RTCMESH_CA_FILE,
+  )
   .option('--name <name>', 'node name shown to peers (default: host name)')
   .option('--dev <name>', 'TAP/TUN device name', 'rtm0')
   .addOption(stateOption())
@@ -49,6 +54,7 @@ program
       assignAddress: opts.address,
       mtu: opts.mtu,
       logLevel: opts.logLevel,
+      ...(opts.caFile ? { caFile: opts.caFile } : {}),
     });
   });
 
@@ -111,6 +117,7 @@ program
 interface UpCliOptions {
   server: string;
   key?: string;
+  caFile?: string;
   name?: string;
   dev: string;
   state: string;
@@ -144,8 +151,13 @@ function parseCidrList(v: string): string[] {
   return list;
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`rtcmesh: ${message}\n`);
-  process.exit(err instanceof LocalApiClientError && err.code === 'not-running' ? 3 : 1);
-});
+program
+  .parseAsync(process.argv)
+  // Leave once the work is done, with its exit code: a socket some library left open (a werift
+  // connection, a probe still waiting for a STUN answer) must not keep a stopped agent alive.
+  .then(() => process.exit(process.exitCode ?? 0))
+  .catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`rtcmesh: ${message}\n`);
+    process.exit(err instanceof LocalApiClientError && err.code === 'not-running' ? 3 : 1);
+  });

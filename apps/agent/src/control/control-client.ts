@@ -18,6 +18,14 @@ import {
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { Backoff } from './backoff.js';
+import { describeTlsError } from './tls-trust.js';
+
+/** The server's per-address limits answer the upgrade with 429 (ws reports it as this message). */
+function describeRefusal(err: Error): string | null {
+  return /Unexpected server response: 429/.test(err.message)
+    ? 'the server refused the connection: too many connections from this address (per-address limit)'
+    : null;
+}
 
 export interface ControlClientEvents {
   /** A session authenticated; `welcome` carries the full config (also after every reconnect: resync). */
@@ -47,6 +55,8 @@ export interface ControlClientOptions {
   /** An app-level ping every this often; no pong in 2 intervals = dead socket, reconnect. */
   keepaliveMs?: number;
   backoff?: Backoff;
+  /** The only CA(s) trusted for a wss:// server (PEM, `--ca-file`); default: the system's CAs. */
+  ca?: Buffer;
 }
 
 /**
@@ -124,9 +134,15 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private connect(): void {
     if (this.stopped) return;
     const log = this.opts.logger;
-    const ws = new WebSocket(this.wsUrl(), { handshakeTimeout: 10_000, maxPayload: 16 * 1024 * 1024 });
+    const ws = new WebSocket(this.wsUrl(), {
+      handshakeTimeout: 10_000,
+      maxPayload: 16 * 1024 * 1024,
+      ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+    });
     this.ws = ws;
+    let opened = false;
     ws.on('open', () => {
+      opened = true;
       log.debug({ url: this.wsUrl() }, 'control socket open');
       ws.send(
         encodeMessage({
@@ -142,8 +158,12 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       this.onMessage(ws, isBinary ? Buffer.alloc(0) : (data as Buffer));
     });
     ws.on('error', (err) => {
-      this.lastErrorText = err.message;
-      log.debug({ err: err.message }, 'control socket error');
+      // A certificate problem will not fix itself on retry: say what it is, loudly, once per change.
+      const text = describeTlsError(err, this.opts.serverUrl) ?? describeRefusal(err) ?? err.message;
+      if (text !== err.message && text !== this.lastErrorText)
+        log.error({ server: this.opts.serverUrl }, text);
+      else log.debug({ err: err.message }, 'control socket error');
+      this.lastErrorText = text;
     });
     ws.on('close', (code, reasonBuf) => {
       if (ws !== this.ws) return;
@@ -173,7 +193,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         this.emit('fatal', new Error(`server speaks no protocol version we speak: ${reason}`));
         return;
       }
-      if (code !== 1000 && code !== 1005) this.lastErrorText = `closed ${code}${reason ? `: ${reason}` : ''}`;
+      // Before `open` the error event already said what went wrong (TLS, refused, 429): keep that.
+      if (opened && code !== 1000 && code !== 1005)
+        this.lastErrorText = `closed ${code}${reason ? `: ${reason}` : ''}`;
       this.scheduleReconnect(wasUp);
     });
   }
