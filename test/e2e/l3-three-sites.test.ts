@@ -62,15 +62,7 @@ describe.skipIf(skip !== undefined)(
     });
 
     test('every pair pings', async () => {
-      const names = ['a1', 'b1', 'c1'];
-      for (const from of names) {
-        for (const to of names.filter((n) => n !== from)) {
-          const r = await lab()
-            .agent(from)
-            .ping(await lab().agent(to).address(), 3);
-          expect(r.received, `${from} -> ${to}\n${r.output}`).toBeGreaterThanOrEqual(2);
-        }
-      }
+      expect(await lab().pingEveryPair()).toEqual([]);
     });
 
     test.each([

@@ -270,6 +270,19 @@ export class MeshLab {
     );
   }
 
+  /** Pings every agent's overlay address from every other agent (3 pings each); the pairs that got fewer than 2 replies. */
+  async pingEveryPair(): Promise<string[]> {
+    const failed: string[] = [];
+    for (const from of this.agents.values()) {
+      for (const to of this.agents.values()) {
+        if (from === to) continue;
+        const r = await from.ping(await to.address(), 3);
+        if (r.received < 2) failed.push(`${from.name} -> ${to.name}: ${r.received}/3\n${r.output}`);
+      }
+    }
+    return failed;
+  }
+
   async teardown(): Promise<void> {
     for (const a of this.agents.values()) await a.process.stop(5000).catch(() => undefined);
     await this.stopServer().catch(() => undefined);

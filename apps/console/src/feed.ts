@@ -2,7 +2,16 @@ import { type FeedEvent, FeedEventSchema } from '@rtcmesh/protocol/browser';
 
 export type FeedState = 'connecting' | 'live' | 'reconnecting';
 
-const KINDS = ['presence', 'node', 'network', 'key', 'join-rejected', 'telemetry', 'agent-event'] as const;
+const KINDS = [
+  'presence',
+  'node',
+  'network',
+  'key',
+  'join-rejected',
+  'telemetry',
+  'agent-event',
+  'audit',
+] as const;
 
 /**
  * The live feed (SSE). EventSource retries by itself after a dropped connection; when the browser

@@ -186,6 +186,7 @@ function eventKind(e: FeedEvent): string {
   if (e.kind === 'presence') return e.online ? 'online' : 'offline';
   if (e.kind === 'node') return `node-${e.action}`;
   if (e.kind === 'key') return `key-${e.action}`;
+  if (e.kind === 'audit') return 'audit';
   return e.kind;
 }
 
@@ -206,5 +207,12 @@ function describeEvent(e: FeedEvent, name: (id: string) => string): string | nul
       return `${name(e.nodeId)}: ${e.event.message}`;
     case 'telemetry':
       return null;
+    case 'audit': {
+      const a = e.entry;
+      const target = a.target ? ` ${a.target}` : '';
+      const source = a.source ? ` from ${a.source}` : '';
+      const result = a.result === 'ok' ? '' : ` (refused: ${a.result})`;
+      return `admin ${a.actor}: ${a.action}${target}${source}${result}`;
+    }
   }
 }

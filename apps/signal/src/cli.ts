@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { AdminRequestError } from './cli/admin-client.js';
-import { registerAdminCommands } from './cli/admin-commands.js';
+import { registerAdminCommands, registerSecurityCommands } from './cli/admin-commands.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -10,6 +10,7 @@ const program = new Command('rtcmesh-signal')
   .showHelpAfterError();
 registerServeCommand(program);
 registerAdminCommands(program);
+registerSecurityCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg =

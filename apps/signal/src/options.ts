@@ -33,6 +33,24 @@ export type SignalServerOptions = {
   consoleDir?: string | null;
   /** Collect Node process metrics in /metrics (default true). */
   defaultMetrics?: boolean;
+  /** Serve HTTPS + WSS with this PEM certificate chain and key (re-read by `reloadTls()`, SIGHUP in the CLI). */
+  tls?: { certFile: string; keyFile: string };
+  /**
+   * Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed; default none: the TCP
+   * peer is the client. See net/client-address.ts.
+   */
+  trustProxy?: string[];
+  /** Origins granted CORS on /api/* (default none: no CORS headers at all). */
+  corsOrigins?: string[];
+  /** Open WebSocket connections per client address (default 64; 0 = no limit). */
+  maxSessionsPerIp?: number;
+  /** WebSocket connections per client address that have not authenticated yet (default 16; 0 = no limit). */
+  maxHandshakesPerIp?: number;
+  /** Join attempts per client address and per join key: sustained per minute (default 10) and burst (default 20); 0 = no limit. */
+  joinRatePerMinute?: number;
+  joinBurst?: number;
+  /** Largest REST body (default 64 KiB). */
+  maxBodyBytes?: number;
 };
 
 export const DEFAULTS = {
@@ -45,4 +63,9 @@ export const DEFAULTS = {
   rateLimitPerSecond: LIMITS.rateLimitPerSecond,
   rateLimitBurst: LIMITS.rateLimitBurst,
   maxBufferedBytes: 8 * 1024 * 1024,
+  maxSessionsPerIp: 64,
+  maxHandshakesPerIp: 16,
+  joinRatePerMinute: 10,
+  joinBurst: 20,
+  maxBodyBytes: 64 * 1024,
 } as const;

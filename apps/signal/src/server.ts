@@ -1,8 +1,9 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { adminSocketPath, clearStaleSocket } from './admin-socket.js';
 import { createApp } from './api/app.js';
 import type { StreamRegistry } from './api/events.js';
@@ -13,24 +14,35 @@ import { DEFAULT_CONSOLE_DIR } from './console/static.js';
 import { Feed } from './feed/feed.js';
 import { Mesh } from './mesh/mesh.js';
 import { Metrics } from './metrics/metrics.js';
+import { ClientAddressResolver } from './net/client-address.js';
 import { DEFAULTS, type SignalServerOptions } from './options.js';
 import { Store } from './store/index.js';
 import { LatestTelemetry } from './telemetry/latest.js';
+import { loadTlsFiles } from './tls/tls-files.js';
 import { SERVER_VERSION } from './version.js';
+import { ConnectionLimits } from './ws/connection-limits.js';
 import { Hub } from './ws/hub.js';
 import { attachWebSocketServer } from './ws/server.js';
 
 export type SignalServer = {
-  /** http://host:port of the bound listener. */
+  /** http(s)://host:port of the bound listener. */
   url: string;
-  /** ws://host:port/ws */
+  /** ws(s)://host:port/ws */
   wsUrl: string;
+  /** True when serving HTTPS + WSS (`tls` option). */
+  tls: boolean;
   port: number;
   /** The admin token when it was created by this start (first start), else null. */
   adminToken: string | null;
   /** Path of the admin unix socket, or null. */
   adminSocket: string | null;
   mesh: Mesh;
+  /**
+   * Re-reads the TLS certificate and key files (after a renewal; the CLI calls it on SIGHUP). New
+   * connections use them; open ones keep theirs. Throws (and keeps the old pair) when the new files do
+   * not load or do not match. No-op without TLS.
+   */
+  reloadTls(): void;
   /** Tells every session `bye` (server-shutdown), closes listeners and the database. Idempotent. */
   close(): Promise<void>;
 };
@@ -53,6 +65,9 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const socketPath = options.adminSocket === false ? null : adminSocketPath(options.dataDir);
   if (socketPath) await clearStaleSocket(socketPath);
 
+  // Bad TLS files or --trust-proxy entries are startup errors, before anything is opened.
+  const tlsFiles = options.tls ? loadTlsFiles(options.tls.certFile, options.tls.keyFile) : null;
+  const addresses = new ClientAddressResolver(options.trustProxy ?? []);
   const store = Store.open(options.dataDir);
   const adminToken = ensureAdminToken(store, options.dataDir, options.adminToken);
   const metrics = new Metrics(options.defaultMetrics ?? true);
@@ -77,27 +92,49 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     log.warn('--turn given without --turn-secret: TURN servers are not announced');
 
   const streams: StreamRegistry = new Set();
-  const http = createServer(
-    getRequestListener(
-      createApp(mesh, {
-        trusted: false,
-        version: SERVER_VERSION,
-        publicUrl: options.publicUrl,
-        streams,
-        sessions: new ConsoleSessions({
-          persist: {
-            load: () => store.meta.get('console_sessions'),
-            save: (v) => store.meta.set('console_sessions', v),
-          },
-        }),
-        browserLinks,
-        consoleDir:
-          options.consoleDir === undefined
-            ? (process.env.RTCMESH_CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR)
-            : options.consoleDir,
-        secureCookie: options.publicUrl?.startsWith('https:') ?? false,
-      }).fetch,
-    ),
+  // One set of console sessions for both listeners: a token rotation over the admin socket must sign
+  // out the browsers of the public listener.
+  const sessions = new ConsoleSessions({
+    persist: {
+      load: () => store.meta.get('console_sessions'),
+      save: (v) => store.meta.set('console_sessions', v),
+    },
+  });
+  const joinLimits = {
+    perMinute: options.joinRatePerMinute ?? DEFAULTS.joinRatePerMinute,
+    burst: options.joinBurst ?? DEFAULTS.joinBurst,
+  };
+  const listener = getRequestListener(
+    createApp(mesh, {
+      trusted: false,
+      version: SERVER_VERSION,
+      publicUrl: options.publicUrl,
+      streams,
+      sessions,
+      browserLinks,
+      consoleDir:
+        options.consoleDir === undefined
+          ? (process.env.RTCMESH_CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR)
+          : options.consoleDir,
+      secureCookie: tlsFiles !== null || (options.publicUrl?.startsWith('https:') ?? false),
+      dataDir: options.dataDir,
+      addresses,
+      corsOrigins: options.corsOrigins ?? [],
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      joinLimits,
+    }).fetch,
+  );
+  const http: Server | HttpsServer = tlsFiles
+    ? createHttpsServer({ cert: tlsFiles.cert, key: tlsFiles.key }, listener)
+    : createServer(listener);
+  const connectionLimits = new ConnectionLimits(
+    {
+      maxSessionsPerIp: options.maxSessionsPerIp ?? DEFAULTS.maxSessionsPerIp,
+      maxHandshakesPerIp: options.maxHandshakesPerIp ?? DEFAULTS.maxHandshakesPerIp,
+    },
+    addresses,
+    metrics,
+    limitWarner(log, addresses),
   );
   const ws = attachWebSocketServer(
     http,
@@ -110,6 +147,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       ratePerSecond: options.rateLimitPerSecond ?? DEFAULTS.rateLimitPerSecond,
       burst: options.rateLimitBurst ?? DEFAULTS.rateLimitBurst,
       maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+      connectionLimits,
     },
     log,
   );
@@ -118,7 +156,16 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     await listen(http, { port: options.port ?? DEFAULTS.port, host: options.host ?? DEFAULTS.host });
     if (socketPath) {
       const local = createServer(
-        getRequestListener(createApp(mesh, { trusted: true, version: SERVER_VERSION, streams }).fetch),
+        getRequestListener(
+          createApp(mesh, {
+            trusted: true,
+            version: SERVER_VERSION,
+            streams,
+            sessions,
+            dataDir: options.dataDir,
+            joinLimits,
+          }).fetch,
+        ),
       );
       servers.push(local);
       await listen(local, { path: socketPath });
@@ -133,7 +180,9 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
 
   const addr = http.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  const url = `${tlsFiles ? 'https' : 'http'}://${host}:${addr.port}`;
+  if (tlsFiles && tlsFiles.notAfterMs - Date.now() < 14 * 86_400_000)
+    log.warn({ notAfter: tlsFiles.notAfter }, 'the TLS certificate expires within 14 days');
   let closing: Promise<void> | undefined;
 
   const close = (): Promise<void> => {
@@ -161,9 +210,23 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     return closing;
   };
 
+  const reloadTls = (): void => {
+    if (!options.tls || !('setSecureContext' in http)) return;
+    const files = loadTlsFiles(options.tls.certFile, options.tls.keyFile);
+    http.setSecureContext({ cert: files.cert, key: files.key });
+    log.info(
+      { cert: options.tls.certFile, notAfter: files.notAfter, subject: files.subject },
+      'TLS certificate reloaded',
+    );
+  };
+
   log.info(
     {
       url,
+      tls: tlsFiles
+        ? { cert: options.tls?.certFile, notAfter: tlsFiles.notAfter, subject: tlsFiles.subject }
+        : null,
+      trustProxy: options.trustProxy ?? [],
       wsUrl: `${url.replace('http', 'ws')}/ws`,
       port: addr.port,
       adminSocket: socketPath,
@@ -175,9 +238,30 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     url,
     wsUrl: `${url.replace('http', 'ws')}/ws`,
     port: addr.port,
+    tls: tlsFiles !== null,
     adminToken,
     adminSocket: socketPath,
     mesh,
+    reloadTls,
     close,
+  };
+}
+
+/**
+ * Logs the first refusal per address and minute; a refusal from a loopback address usually means a
+ * reverse proxy in front of a server started without --trust-proxy (every client looks like the proxy).
+ */
+function limitWarner(log: Logger, addresses: ClientAddressResolver): (address: string, code: string) => void {
+  const lastWarned = new Map<string, number>();
+  return (address, code) => {
+    const now = Date.now();
+    if ((lastWarned.get(address) ?? 0) > now - 60_000) return;
+    if (lastWarned.size > 1000) lastWarned.clear();
+    lastWarned.set(address, now);
+    const hint =
+      !addresses.trustsProxies && (address === '127.0.0.1' || address === '::1')
+        ? ' (behind a reverse proxy? start the server with --trust-proxy <proxy address>)'
+        : '';
+    log.warn({ address, code }, `connection refused by a per-address limit${hint}`);
   };
 }

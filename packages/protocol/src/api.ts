@@ -107,6 +107,35 @@ export const TelemetryEntrySchema = z.object({
 });
 export type TelemetryEntry = z.infer<typeof TelemetryEntrySchema>;
 
+// ---- Audit log: GET /api/v1/audit (admin) ----
+
+export const AuditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.number().int(),
+  /**
+   * Who: `token:<8 hex>` (Bearer admin token), `session:<8 hex>` (console session) — the first 8 hex
+   * digits of the SHA-256 of the secret, never the secret —, `local socket`, or `anonymous` (failed sign-in).
+   */
+  actor: z.string(),
+  /** What, e.g. `network.create`, `key.revoke`, `node.remove`, `admin.rotate-token`, `session.sign-in`. */
+  action: z.string(),
+  /** The id or name acted on, when there is one. */
+  target: z.string().nullable(),
+  /** Client address (after `--trust-proxy`), null on the local socket. */
+  source: z.string().nullable(),
+  /** `ok`, or the error code the request was answered with. */
+  result: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+/** POST /api/v1/admin/rotate-token: the new token, shown once. */
+export const RotateTokenResponseSchema = z.object({
+  adminToken: z.string(),
+  /** Console sessions signed out by the rotation. */
+  sessionsRevoked: z.number().int(),
+});
+export type RotateTokenResponse = z.infer<typeof RotateTokenResponseSchema>;
+
 // ---- Live feed: GET /api/v1/events (SSE; event name = kind, data = JSON of the event) ----
 
 const FeedBase = { seq: z.number().int(), at: z.number().int() };
@@ -161,6 +190,11 @@ export const FeedEventSchema = z.discriminatedUnion('kind', [
     networkId: NetworkIdSchema,
     nodeId: NodeIdSchema,
     event: AgentEventSchema,
+  }),
+  z.object({
+    ...FeedBase,
+    kind: z.literal('audit'),
+    entry: AuditEntrySchema,
   }),
 ]);
 export type FeedEvent = z.infer<typeof FeedEventSchema>;

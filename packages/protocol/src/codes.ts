@@ -53,6 +53,10 @@ export const ErrorCode = {
   Timeout: 'timeout',
   /** A limit on concurrent things was reached (browser links per agent); try again later. */
   Busy: 'busy',
+  /** This source address has too many WebSocket connections open (`--max-sessions-per-ip`). HTTP 429 on upgrade. */
+  TooManySessions: 'too-many-sessions',
+  /** This source address has too many WebSocket connections not yet authenticated. HTTP 429 on upgrade. */
+  TooManyHandshakes: 'too-many-handshakes',
   /** Server-side failure; nothing the client did. */
   Internal: 'internal',
 } as const;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import { L2Forwarder } from '../forward/l2-forwarder.js';
-import { L3Forwarder, routeKind } from '../forward/l3-forwarder.js';
+import { L3Forwarder } from '../forward/l3-forwarder.js';
 import {
   type AgentControl,
   type AgentStatus,

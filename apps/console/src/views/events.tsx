@@ -6,7 +6,8 @@ const FILTERS: Record<string, (k: string) => boolean> = {
   presence: (k) => ['online', 'offline', 'node-joined', 'node-removed'].includes(k),
   paths: (k) => ['path-change', 'link-up', 'link-down'].includes(k),
   l2: (k) => ['mac-move', 'storm-drop'].includes(k),
-  security: (k) => ['join-rejected', 'acl-deny', 'key-created', 'key-revoked'].includes(k),
+  security: (k) => ['join-rejected', 'acl-deny', 'key-created', 'key-revoked', 'audit'].includes(k),
+  audit: (k) => k === 'audit',
 };
 
 export function Events({ store }: { store: Store }) {

@@ -1,16 +1,21 @@
 import type { HttpBindings } from '@hono/node-server';
-import { ErrorCode, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '@rtcmesh/protocol';
+import { CSRF_HEADER, ErrorCode, PROTOCOL_VERSION, SUPPORTED_VERSIONS } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { auditMiddleware } from '../audit/audit-middleware.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
-import { type AdminVia, adminAuth } from '../console/admin-auth.js';
+import { type AdminEnv, adminAuth } from '../console/admin-auth.js';
 import { ConsoleSessions } from '../console/sessions.js';
 import { consoleStatic } from '../console/static.js';
 import type { Mesh } from '../mesh/mesh.js';
+import { ClientAddressResolver } from '../net/client-address.js';
+import { adminApi } from './admin.js';
+import { auditApi } from './audit.js';
 import { browserLinkApi } from './browser-link.js';
 import { errorBody, handleError } from './errors.js';
 import { eventsApi, type StreamRegistry } from './events.js';
-import { joinApi } from './join.js';
+import { type JoinLimits, joinApi } from './join.js';
 import { keysApi } from './keys.js';
 import { networksApi } from './networks.js';
 import { nodesApi } from './nodes.js';
@@ -32,17 +37,47 @@ export type AppOptions = {
   consoleDir?: string | null;
   /** Mark the session cookie Secure (the server is behind HTTPS). */
   secureCookie?: boolean;
+  /** Data directory: enables POST /api/v1/admin/rotate-token (writes the new admin-token file there). */
+  dataDir?: string;
+  /** Who a request comes from (`--trust-proxy`); default: the TCP peer. */
+  addresses?: ClientAddressResolver;
+  /** Origins granted CORS on /api/*; default none (no CORS headers). */
+  corsOrigins?: readonly string[];
+  /** Largest REST body in bytes (default 64 KiB). */
+  maxBodyBytes?: number;
+  /** Join attempts per address and per key (default 10/min, burst 20). */
+  joinLimits?: JoinLimits;
 };
 
 export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody(ErrorCode.NotFound, 'no such route'), 404));
+  const addresses = opts.addresses ?? new ClientAddressResolver();
+  const maxBody = opts.maxBodyBytes ?? 64 * 1024;
+  // CORS is closed unless origins are configured: without these headers a browser on another origin
+  // cannot read any answer, and cannot send the CSRF header or a Bearer token at all (no preflight grant).
+  if (opts.corsOrigins && opts.corsOrigins.length > 0) {
+    const allowed = new Set(opts.corsOrigins);
+    app.use(
+      '/api/*',
+      cors({
+        origin: (origin) => (allowed.has(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'DELETE'],
+        allowHeaders: ['authorization', 'content-type', CSRF_HEADER],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     '/api/*',
     bodyLimit({
-      maxSize: 64 * 1024,
-      onError: (c) => c.json(errorBody(ErrorCode.TooLarge, 'body larger than 64 KiB'), 413),
+      maxSize: maxBody,
+      onError: (c) => {
+        mesh.deps.metrics.limited.inc({ limit: 'rest-body-size' });
+        mesh.deps.metrics.rejected.inc({ reason: ErrorCode.TooLarge });
+        return c.json(errorBody(ErrorCode.TooLarge, `body larger than ${maxBody} bytes`), 413);
+      },
     }),
   );
 
@@ -60,18 +95,24 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
       publicUrl: opts.publicUrl ?? null,
     }),
   );
-  app.route('/api/v1/join', joinApi(mesh));
+  app.route('/api/v1/join', joinApi(mesh, addresses, opts.joinLimits ?? { perMinute: 10, burst: 20 }));
 
   const sessions = opts.sessions ?? new ConsoleSessions();
-  app.route('/api/v1/session', sessionApi(mesh, sessions, { secureCookie: opts.secureCookie ?? false }));
+  app.route(
+    '/api/v1/session',
+    sessionApi(mesh, sessions, { secureCookie: opts.secureCookie ?? false, addresses }),
+  );
 
-  const admin = new Hono<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }>();
+  const admin = new Hono<AdminEnv>();
   admin.use('*', adminAuth(mesh, sessions, opts.trusted));
+  admin.use('*', auditMiddleware(mesh, addresses));
   admin.route('/networks', networksApi(mesh));
   admin.route('/keys', keysApi(mesh));
   admin.route('/nodes', nodesApi(mesh));
   admin.route('/telemetry', telemetryApi(mesh));
   admin.route('/events', eventsApi(mesh, opts.streams));
+  admin.route('/audit', auditApi(mesh));
+  if (opts.dataDir) admin.route('/admin', adminApi(mesh, sessions, opts.dataDir));
   if (opts.browserLinks) admin.route('/nodes/:id/browser-link', browserLinkApi(mesh, opts.browserLinks));
   app.route('/api/v1', admin);
   if (opts.consoleDir) app.use('*', consoleStatic(opts.consoleDir));

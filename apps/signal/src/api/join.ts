@@ -1,14 +1,49 @@
 import type { HttpBindings } from '@hono/node-server';
-import { JoinRequestSchema } from '@rtcmesh/protocol';
+import { ErrorCode, JoinRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
+import { parseJoinKey } from '../auth/join-key.js';
+import { KeyedRateLimiter } from '../limits/keyed-rate-limiter.js';
 import type { Mesh } from '../mesh/mesh.js';
-import { readBody } from './errors.js';
+import type { ClientAddressResolver } from '../net/client-address.js';
+import { errorBody, readBody } from './errors.js';
 
-/** POST /api/v1/join: authenticated by the join key in the body, not by the admin token. */
-export function joinApi(mesh: Mesh): Hono<{ Bindings: HttpBindings }> {
+export type JoinLimits = {
+  /** Attempts per minute, sustained, per client address and per join key; 0 = no limit. */
+  perMinute: number;
+  burst: number;
+};
+
+/**
+ * POST /api/v1/join: authenticated by the join key in the body, not by the admin token. Attempts are
+ * rate-limited per client address and per join key (token buckets): a leaked reusable key cannot mint
+ * nodes at line rate, and one host cannot hammer the endpoint. Over the limit: 429 `rate-limited`
+ * with `Retry-After` (seconds), counted in rtcmesh_limit_hits_total{limit="join-per-ip"|"join-per-key"}.
+ */
+export function joinApi(
+  mesh: Mesh,
+  addresses: ClientAddressResolver,
+  limits: JoinLimits,
+): Hono<{ Bindings: HttpBindings }> {
+  const perIp = limits.perMinute > 0 ? new KeyedRateLimiter(limits.perMinute, limits.burst) : null;
+  const perKey = limits.perMinute > 0 ? new KeyedRateLimiter(limits.perMinute, limits.burst) : null;
   return new Hono<{ Bindings: HttpBindings }>().post('/', async (c) => {
+    const incoming = c.env?.incoming;
+    const remote = addresses.resolve(incoming?.socket?.remoteAddress, incoming?.headers['x-forwarded-for']);
+    const limited = (limit: string, retryAfter: number, what: string) => {
+      mesh.deps.metrics.limited.inc({ limit });
+      mesh.deps.metrics.joins.inc({ result: ErrorCode.RateLimited });
+      c.header('retry-after', String(retryAfter));
+      return c.json(
+        errorBody(ErrorCode.RateLimited, `too many join attempts ${what}; retry in ${retryAfter} s`),
+        429,
+      );
+    };
+    const ipWait = perIp?.take(remote ?? 'unknown') ?? 0;
+    if (ipWait > 0) return limited('join-per-ip', ipWait, 'from this address');
     const req = await readBody(c, JoinRequestSchema);
-    const remote = c.env?.incoming?.socket?.remoteAddress ?? null;
+    const keyId = parseJoinKey(req.key)?.id ?? 'malformed';
+    const keyWait = perKey?.take(keyId) ?? 0;
+    if (keyWait > 0) return limited('join-per-key', keyWait, 'with this join key');
     return c.json(mesh.join(req, remote), 200);
   });
 }

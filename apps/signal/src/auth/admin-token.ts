@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store/index.js';
 import { hashSecret, randomToken, secretMatches } from './secrets.js';
@@ -15,11 +15,30 @@ export function ensureAdminToken(store: Store, dataDir: string, preset?: string)
   if (store.meta.get(META_KEY)) return null;
   const token = preset ?? `rta_${randomToken(32)}`;
   store.meta.set(META_KEY, hashSecret(token));
-  writeFileSync(join(dataDir, ADMIN_TOKEN_FILE), `${token}\n`, { mode: 0o600 });
+  writeAdminTokenFile(dataDir, token);
   return token;
 }
 
 export function checkAdminToken(store: Store, token: string): boolean {
   const hash = store.meta.get(META_KEY);
   return hash !== undefined && secretMatches(token, hash);
+}
+
+/**
+ * Replaces the admin token: the new hash takes effect at once (the old token is refused from the next
+ * request on), the plain token is written to `<dataDir>/admin-token` (0600) and returned, shown once.
+ * Callers also sign out console sessions (they were opened with the old token).
+ */
+export function rotateAdminToken(store: Store, dataDir: string): string {
+  const token = `rta_${randomToken(32)}`;
+  store.meta.set(META_KEY, hashSecret(token));
+  writeAdminTokenFile(dataDir, token);
+  return token;
+}
+
+function writeAdminTokenFile(dataDir: string, token: string): void {
+  const file = join(dataDir, ADMIN_TOKEN_FILE);
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  // writeFileSync keeps the mode of an existing file: make sure it is 0600 either way.
+  chmodSync(file, 0o600);
 }

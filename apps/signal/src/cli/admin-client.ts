@@ -2,13 +2,30 @@ import { type RequestOptions, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { adminSocketPath } from '../admin-socket.js';
 
-export type AdminTarget = { dataDir: string } | { server: string; adminToken: string };
+export type AdminTarget =
+  | { dataDir: string }
+  | {
+      server: string;
+      adminToken: string;
+      /** The only CA(s) trusted for an https:// server (PEM, `--ca-file`); default: the system's CAs. */
+      ca?: Buffer;
+    };
 
 export class AdminRequestError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The server could not be reached at all (no socket, connection refused, DNS, TLS). */
+export class ServerUnreachableError extends Error {
+  constructor(
+    message: string,
+    readonly errno: string | undefined,
   ) {
     super(message);
   }
@@ -36,6 +53,7 @@ export function adminRequest<T>(
     headers.authorization = `Bearer ${target.adminToken}`;
     if (url.protocol === 'https:') send = httpsRequest;
     opts = {
+      ...(target.ca ? { ca: target.ca } : {}),
       hostname: url.hostname.replace(/^\[|\]$/g, ''),
       port: url.port,
       path: url.pathname + url.search,
@@ -75,7 +93,7 @@ export function adminRequest<T>(
         'dataDir' in target && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')
           ? ` (is "rtcmesh-signal serve --data ${target.dataDir}" running?)`
           : '';
-      reject(new Error(`cannot reach the server: ${err.message}${hint}`));
+      reject(new ServerUnreachableError(`cannot reach the server: ${err.message}${hint}`, err.code));
     });
     req.end(payload);
   });

@@ -1,24 +1,47 @@
-import type { CreateKeyResponse, JoinKeyInfo, NetworkSummary, NodeSummary } from '@rtcmesh/protocol';
+import { readFileSync } from 'node:fs';
+import type {
+  AuditEntry,
+  CreateKeyResponse,
+  JoinKeyInfo,
+  NetworkSummary,
+  NodeSummary,
+  RotateTokenResponse,
+} from '@rtcmesh/protocol';
 import { type Command, Option } from 'commander';
-import { type AdminTarget, adminRequest } from './admin-client.js';
+import { ADMIN_TOKEN_FILE } from '../auth/admin-token.js';
+import { type AdminTarget, adminRequest, ServerUnreachableError } from './admin-client.js';
+import { rotateTokenOffline } from './offline.js';
 import { parseDuration } from './parse.js';
 
-type TargetOpts = { data?: string; server?: string; adminToken?: string };
+type TargetOpts = { data?: string; server?: string; adminToken?: string; caFile?: string };
 
 function addTarget(cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory of the running server (talks over its unix socket)')
     .option('--server <url>', 'server URL (with --admin-token)')
-    .addOption(new Option('--admin-token <token>', 'admin token').env('RTCMESH_ADMIN_TOKEN'));
+    .addOption(new Option('--admin-token <token>', 'admin token').env('RTCMESH_ADMIN_TOKEN'))
+    .addOption(
+      new Option('--ca-file <file>', 'trust only this CA (PEM) for an https:// --server').env(
+        'RTCMESH_CA_FILE',
+      ),
+    );
 }
 
 function targetOf(o: TargetOpts): AdminTarget {
   if (o.server) {
     if (!o.adminToken) throw new Error('--server needs --admin-token (or RTCMESH_ADMIN_TOKEN)');
-    return { server: o.server, adminToken: o.adminToken };
+    return { server: o.server, adminToken: o.adminToken, ...(o.caFile ? { ca: readCaFile(o.caFile) } : {}) };
   }
   if (o.data) return { dataDir: o.data };
   throw new Error('say which server: --data DIR (local) or --server URL --admin-token T');
+}
+
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`--ca-file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 const out = (line: string): void => {
@@ -161,5 +184,59 @@ export function registerAdminCommands(program: Command): void {
       `/api/v1/nodes/${encodeURIComponent(id)}`,
     );
     out(`node ${n.name} (${n.nodeId}) removed`);
+  });
+}
+
+export function registerSecurityCommands(program: Command): void {
+  const admin = program.command('admin').description('admin access');
+  addTarget(
+    admin
+      .command('rotate-token')
+      .description(
+        'replace the admin token: the old one stops working at once and console sessions are signed out; the new token is printed once and written to <data>/admin-token',
+      ),
+  ).action(async (o: TargetOpts) => {
+    const target = targetOf(o);
+    let r: RotateTokenResponse;
+    try {
+      r = await adminRequest<RotateTokenResponse>(target, 'POST', '/api/v1/admin/rotate-token');
+    } catch (err) {
+      // No server on the socket: rotate in the database directly (the next start uses the new token).
+      const socketGone =
+        err instanceof ServerUnreachableError && (err.errno === 'ENOENT' || err.errno === 'ECONNREFUSED');
+      if (!('dataDir' in target) || !socketGone) throw err;
+      r = rotateTokenOffline(target.dataDir);
+      out('(server not running: rotated in the database)');
+    }
+    out(`admin token rotated; ${r.sessionsRevoked} console session(s) signed out`);
+    if ('dataDir' in target) out(`new token (also in ${target.dataDir}/${ADMIN_TOKEN_FILE}):`);
+    out(r.adminToken);
+  });
+
+  const audit = program.command('audit').description('audit log of admin actions');
+  addTarget(
+    audit
+      .command('list')
+      .description('admin actions, newest first')
+      .option('--limit <n>', 'entries (1-1000)', '50')
+      .option('--json', 'JSON output'),
+  ).action(async (o: TargetOpts & { limit: string; json?: boolean }) => {
+    const { entries } = await adminRequest<{ entries: AuditEntry[] }>(
+      targetOf(o),
+      'GET',
+      `/api/v1/audit?limit=${encodeURIComponent(o.limit)}`,
+    );
+    if (o.json) return out(JSON.stringify(entries, null, 2));
+    table([
+      ['TIME', 'ACTOR', 'ACTION', 'TARGET', 'SOURCE', 'RESULT'],
+      ...entries.map((e) => [
+        new Date(e.at).toISOString(),
+        e.actor,
+        e.action,
+        e.target ?? '-',
+        e.source ?? '-',
+        e.result,
+      ]),
+    ]);
   });
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { ADMIN_TOKEN_FILE } from '../auth/admin-token.js';
 import { startSignalServer } from '../server.js';
@@ -16,6 +16,18 @@ type ServeOpts = {
   turnTtl: string;
   publicUrl?: string;
   logLevel: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy: string[];
+  corsOrigin: string[];
+  maxSessionsPerIp: number;
+  maxHandshakesPerIp: number;
+  joinRate: number;
+};
+
+const count = (v: string): number => {
+  if (!/^\d{1,9}$/.test(v)) throw new InvalidArgumentError('expected a whole number (0 = no limit)');
+  return Number(v);
 };
 
 export function registerServeCommand(program: Command): void {
@@ -33,8 +45,37 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--turn-ttl <duration>', 'lifetime of minted TURN credentials', '12h')
     .option('--public-url <url>', 'URL agents use to reach this server (behind a proxy)')
+    .option('--tls-cert <file>', 'serve HTTPS + WSS with this PEM certificate (chain); reloaded on SIGHUP')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--trust-proxy <addr>',
+      'believe X-Forwarded-For from this reverse proxy address or CIDR (repeatable)',
+      collect,
+      [],
+    )
+    .option('--cors-origin <origin>', 'grant CORS on /api/* to this origin (repeatable)', collect, [])
+    .option(
+      '--max-sessions-per-ip <n>',
+      'open WebSocket connections per client address (0 = no limit)',
+      count,
+      64,
+    )
+    .option(
+      '--max-handshakes-per-ip <n>',
+      'unauthenticated WebSocket connections per client address (0 = no limit)',
+      count,
+      16,
+    )
+    .option(
+      '--join-rate <n>',
+      'join attempts per minute per client address and per join key (0 = no limit)',
+      count,
+      10,
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o: ServeOpts) => {
+      if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+        throw new Error('--tls-cert and --tls-key go together');
       const log = pino({ level: o.logLevel });
       const { host, port } = parseListen(o.listen);
       const server = await startSignalServer({
@@ -47,6 +88,12 @@ export function registerServeCommand(program: Command): void {
         turnTtlSeconds: parseDuration(o.turnTtl),
         publicUrl: o.publicUrl,
         logger: log,
+        ...(o.tlsCert && o.tlsKey ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey } } : {}),
+        trustProxy: o.trustProxy,
+        corsOrigins: o.corsOrigin,
+        maxSessionsPerIp: o.maxSessionsPerIp,
+        maxHandshakesPerIp: o.maxHandshakesPerIp,
+        joinRatePerMinute: o.joinRate,
       });
       if (server.adminToken) {
         process.stderr.write(
@@ -66,6 +113,15 @@ export function registerServeCommand(program: Command): void {
           },
         );
       };
+      // SIGHUP: re-read the certificate after a renewal (certbot deploy hook: systemctl reload).
+      process.on('SIGHUP', () => {
+        if (!server.tls) return log.info('SIGHUP ignored: not serving TLS');
+        try {
+          server.reloadTls();
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'TLS reload failed; keeping the previous certificate');
+        }
+      });
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });

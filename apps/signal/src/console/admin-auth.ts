@@ -3,6 +3,7 @@ import { CSRF_HEADER, ErrorCode } from '@rtcmesh/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { errorBody } from '../api/errors.js';
+import { actorOf, LOCAL_SOCKET_ACTOR } from '../audit/audit.js';
 import { checkAdminToken } from '../auth/admin-token.js';
 import type { Mesh } from '../mesh/mesh.js';
 import { type ConsoleSessions, SESSION_COOKIE } from './sessions.js';
@@ -11,6 +12,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** How a request proved it is an admin (the console's browser-link endpoint only serves people). */
 export type AdminVia = 'trusted' | 'bearer' | 'session';
+
+/** What the admin routes see: how the caller authenticated and how the audit log names it. */
+export type AdminEnv = { Bindings: HttpBindings; Variables: { adminVia: AdminVia; adminActor: string } };
 
 export function bearerToken(c: Context): string {
   const header = c.req.header('authorization') ?? '';
@@ -27,24 +31,28 @@ export function adminAuth(
   mesh: Mesh,
   sessions: ConsoleSessions,
   trusted: boolean,
-): MiddlewareHandler<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }> {
+): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     if (trusted) {
       c.set('adminVia', 'trusted');
+      c.set('adminActor', LOCAL_SOCKET_ACTOR);
       return next();
     }
     const token = bearerToken(c);
+    const sessionId = getCookie(c, SESSION_COOKIE);
     if (token) {
       if (checkAdminToken(mesh.deps.store, token)) {
         c.set('adminVia', 'bearer');
+        c.set('adminActor', actorOf('token', token));
         return next();
       }
-    } else if (sessions.check(getCookie(c, SESSION_COOKIE)) !== null) {
+    } else if (sessionId !== undefined && sessions.check(sessionId) !== null) {
       if (!SAFE_METHODS.has(c.req.method) && c.req.header(CSRF_HEADER) !== '1') {
         mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Forbidden });
         return c.json(errorBody(ErrorCode.Forbidden, `missing ${CSRF_HEADER} header`), 403);
       }
       c.set('adminVia', 'session');
+      c.set('adminActor', actorOf('session', sessionId));
       return next();
     }
     mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });

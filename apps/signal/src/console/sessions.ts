@@ -94,6 +94,15 @@ export class ConsoleSessions {
     if (id && this.byHash.delete(hashSecret(id))) this.save();
   }
 
+  /** Signs everyone out (admin token rotation); returns how many live sessions there were. */
+  revokeAll(): number {
+    this.sweep();
+    const n = this.byHash.size;
+    this.byHash.clear();
+    this.save();
+    return n;
+  }
+
   private sweep(): void {
     const now = this.now();
     for (const [h, exp] of this.byHash) if (exp <= now) this.byHash.delete(h);

@@ -42,6 +42,18 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly limited = new Counter({
+    name: 'rtcmesh_limit_hits_total',
+    help: 'Requests refused by a limit (ws-sessions-per-ip, ws-handshakes-per-ip, join-per-ip, join-per-key, rest-body-size, sign-in)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+  readonly audited = new Counter({
+    name: 'rtcmesh_audit_entries_total',
+    help: 'Admin actions written to the audit log, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly authDuration = new Histogram({
     name: 'rtcmesh_auth_seconds',
     help: 'Time from hello to welcome',

@@ -1,3 +1,4 @@
+import { AuditStore } from './audit.js';
 import { type Db, openDatabase } from './db.js';
 import { JoinKeyStore } from './join-keys.js';
 import { LeaseStore } from './leases.js';
@@ -12,6 +13,7 @@ export class Store {
   readonly joinKeys: JoinKeyStore;
   readonly nodes: NodeStore;
   readonly leases: LeaseStore;
+  readonly audit: AuditStore;
 
   constructor(readonly db: Db) {
     this.meta = new MetaStore(db);
@@ -19,6 +21,7 @@ export class Store {
     this.joinKeys = new JoinKeyStore(db);
     this.nodes = new NodeStore(db);
     this.leases = new LeaseStore(db);
+    this.audit = new AuditStore(db);
   }
 
   static open(dataDir: string): Store {

@@ -53,4 +53,17 @@ export const MIGRATIONS: readonly string[] = [
   -- Keys of removed nodes: never accepted again, for join or for auth.
   CREATE TABLE revoked_node_keys (public_key TEXT PRIMARY KEY, node_id TEXT NOT NULL, revoked_at INTEGER NOT NULL);
   `,
+  // v2: audit log of admin actions (issue 7).
+  `
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    source TEXT,
+    result TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+  `,
 ];

@@ -34,9 +34,17 @@ export class TestClient {
     );
   }
 
-  static connect(wsUrl: string): Promise<TestClient> {
+  /** Wraps a socket the test opened itself (to watch its upgrade answer). */
+  static attach(ws: WebSocket): TestClient {
+    return new TestClient(ws);
+  }
+
+  static connect(
+    wsUrl: string,
+    opts: { ca?: Buffer; headers?: Record<string, string> } = {},
+  ): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl);
+      const ws = new WebSocket(wsUrl, opts);
       const c = new TestClient(ws);
       ws.once('open', () => resolve(c));
       ws.once('error', reject);

@@ -3,9 +3,16 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Mesh } from '../mesh/mesh.js';
+import { normalizeAddress } from '../net/client-address.js';
+import type { Admission, ConnectionLimits } from './connection-limits.js';
 import { Session, type SessionLimits } from './session.js';
 
-export type WsServerOptions = SessionLimits & { path: string; heartbeatMs: number };
+export type WsServerOptions = SessionLimits & {
+  path: string;
+  heartbeatMs: number;
+  /** Per-address limits checked before the upgrade; absent = none. */
+  connectionLimits?: ConnectionLimits;
+};
 
 type Alive = WebSocket & { rtcmeshAlive?: boolean };
 
@@ -34,20 +41,21 @@ export function attachWebSocketServer(
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const admission = opts.connectionLimits?.admit(req, socket);
+    if (admission === null) return;
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, admission));
   };
   http.on('upgrade', onUpgrade);
 
-  wss.on('connection', (ws: Alive, req: IncomingMessage) => {
-    const addr = req.socket.remoteAddress;
-    const endpoint = addr ? `${addr.includes(':') ? `[${addr}]` : addr}:${req.socket.remotePort}` : null;
+  wss.on('connection', (ws: Alive, req: IncomingMessage, admission: Admission | undefined) => {
+    const endpoint = endpointOf(req, admission);
     ws.rtcmeshAlive = true;
     ws.on('pong', () => {
       ws.rtcmeshAlive = true;
     });
     metrics.connections.inc();
     ws.on('close', () => metrics.connections.dec());
-    new Session(ws, mesh, opts, endpoint, log.child({ endpoint }));
+    new Session(ws, mesh, opts, endpoint, log.child({ endpoint }), () => admission?.authenticated());
   });
 
   const heartbeat = setInterval(() => {
@@ -70,4 +78,15 @@ export function attachWebSocketServer(
       wss.close();
     },
   };
+}
+
+/**
+ * "ip:port" of the TCP peer; when a trusted proxy forwarded the connection, the client address it
+ * named (without a port: the proxy's port would mean nothing).
+ */
+function endpointOf(req: IncomingMessage, admission: Admission | undefined): string | null {
+  const peer = req.socket.remoteAddress ? normalizeAddress(req.socket.remoteAddress) : null;
+  if (admission && admission.address !== 'unknown' && admission.address !== peer) return admission.address;
+  if (!peer) return null;
+  return `${peer.includes(':') ? `[${peer}]` : peer}:${req.socket.remotePort}`;
 }

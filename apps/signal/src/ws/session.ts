@@ -58,6 +58,8 @@ export class Session implements SessionHandle {
     private readonly limits: SessionLimits,
     readonly endpoint: string | null,
     private readonly log: Logger,
+    /** Called once when the session authenticates (ends its handshake for the per-address limit). */
+    private readonly onAuthenticated: () => void = () => undefined,
   ) {
     this.bucket = new TokenBucket(limits.ratePerSecond, limits.burst);
     this.authTimer = setTimeout(
@@ -255,6 +257,7 @@ export class Session implements SessionHandle {
       return;
     }
     clearTimeout(this.authTimer);
+    this.onAuthenticated();
     const network = store.networks.get(node.networkId)!;
     this.state = { kind: 'open', nodeId: node.id, networkId: network.id, version: st.version };
     this.nodeId = node.id;

@@ -1,0 +1,26 @@
+import { ErrorCode } from '@rtcmesh/protocol';
+import { Hono } from 'hono';
+import type { AdminEnv } from '../console/admin-auth.js';
+import { MeshError } from '../mesh/errors.js';
+import type { Mesh } from '../mesh/mesh.js';
+
+/** GET /api/v1/audit?limit=100&before=<id>: audit entries, newest first (limit 1..1000). */
+export function auditApi(mesh: Mesh): Hono<AdminEnv> {
+  return new Hono<AdminEnv>().get('/', (c) => {
+    const limit = intParam(c.req.query('limit'), 'limit');
+    const before = intParam(c.req.query('before'), 'before');
+    return c.json({
+      entries: mesh.deps.store.audit.list({
+        ...(limit === undefined ? {} : { limit }),
+        ...(before === undefined ? {} : { before }),
+      }),
+    });
+  });
+}
+
+function intParam(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(v))
+    throw new MeshError(ErrorCode.InvalidMessage, `${name} must be a positive integer`);
+  return Number(v);
+}

@@ -1,0 +1,133 @@
+import { ErrorCode, PROTOCOL_VERSION, signAuthChallenge } from '@rtcmesh/protocol';
+import { afterEach, expect, test } from 'vitest';
+import { WebSocket } from 'ws';
+import type { SignalServerOptions } from '../options.js';
+import type { SignalServer } from '../server.js';
+import {
+  adminFetch,
+  connectNode,
+  joinNode,
+  startTestServer,
+  TestClient,
+  tempDir,
+} from '../testing/test-client.js';
+
+let dir: ReturnType<typeof tempDir>;
+let server: SignalServer | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server?.close();
+  server = undefined;
+  dir.remove();
+});
+
+async function start(extra: Partial<SignalServerOptions>): Promise<SignalServer> {
+  dir = tempDir();
+  server = await startTestServer(dir.path, extra);
+  return server;
+}
+
+/** Opens a WebSocket; resolves with the client, or with the HTTP refusal (status, Retry-After, error code). */
+function open(
+  s: SignalServer,
+  headers: Record<string, string> = {},
+): Promise<TestClient | { status: number; retryAfter: string | undefined; code: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(s.wsUrl, { headers });
+    const client = TestClient.attach(ws);
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: res.headers['retry-after'],
+          code: (JSON.parse(body) as { error: { code: string } }).error.code,
+        }),
+      );
+    });
+    ws.once('error', reject);
+    ws.once('open', () => {
+      clients.push(client);
+      resolve(client);
+    });
+  });
+}
+
+/** Opens until `pred` holds or the deadline passes (a closed socket is released when the server sees the close). */
+async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolean, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (pred(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function metric(s: SignalServer, limit: string): Promise<number> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const m = new RegExp(`rtcmesh_limit_hits_total\\{limit="${limit}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+test('WebSocket connections per address: over the limit the upgrade gets 429 too-many-sessions', async () => {
+  const s = await start({ maxSessionsPerIp: 3, maxHandshakesPerIp: 0 });
+  await adminFetch(s, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
+  const { body } = await adminFetch<{ key: string }>(s, 'POST', '/api/v1/keys', {
+    network: 'alpha',
+    reusable: true,
+  });
+  const nodes = await Promise.all([1, 2, 3].map((i) => joinNode(s, body.key, `n${i}`)));
+  const sessions = [];
+  for (const n of nodes) sessions.push((await connectNode(s, n)).client);
+  clients.push(...sessions);
+  const refused = await open(s);
+  expect(refused).toEqual({ status: 429, retryAfter: '10', code: ErrorCode.TooManySessions });
+  expect(await metric(s, 'ws-sessions-per-ip')).toBe(1);
+  // Authenticated sessions are unaffected; closing one frees a place.
+  sessions[0]!.send({ type: 'ping', ts: 1 });
+  await sessions[0]!.next('pong');
+  sessions[1]!.close();
+  const admitted = await eventually(
+    () => open(s),
+    (r) => r instanceof TestClient,
+  );
+  expect(admitted).toBeInstanceOf(TestClient);
+});
+
+test('unauthenticated connections per address: the handshake limit refuses more with too-many-handshakes', async () => {
+  const s = await start({ maxSessionsPerIp: 0, maxHandshakesPerIp: 2 });
+  await adminFetch(s, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
+  const { body } = await adminFetch<{ key: string }>(s, 'POST', '/api/v1/keys', { network: 'alpha' });
+  const node = await joinNode(s, body.key, 'n1');
+  const idle = (await open(s)) as TestClient;
+  expect(idle).toBeInstanceOf(TestClient);
+  // A second one that will authenticate, started before the limit is reached.
+  const c = (await open(s)) as TestClient;
+  expect(await open(s)).toMatchObject({ status: 429, code: ErrorCode.TooManyHandshakes });
+  expect(await metric(s, 'ws-handshakes-per-ip')).toBe(1);
+  // Authenticating ends the handshake: a place frees up while the session stays open.
+  c.send({ type: 'hello', versions: [PROTOCOL_VERSION], nodeId: node.join.nodeId, agentVersion: 't' });
+  const ch = await c.next('challenge');
+  c.send({
+    type: 'auth',
+    signature: signAuthChallenge(node.key.privateKey, {
+      nodeId: node.join.nodeId,
+      nonce: ch.nonce,
+      version: ch.version,
+    }),
+  });
+  await c.next('welcome');
+  expect(await open(s)).toBeInstanceOf(TestClient);
+  expect(await open(s)).toMatchObject({ status: 429, code: ErrorCode.TooManyHandshakes });
+});
+
+test('behind a trusted proxy the limits count the forwarded client address, not the proxy', async () => {
+  const s = await start({ maxSessionsPerIp: 1, trustProxy: ['127.0.0.1'] });
+  const a = await open(s, { 'x-forwarded-for': '198.51.100.1' });
+  expect(a).toBeInstanceOf(TestClient);
+  expect(await open(s, { 'x-forwarded-for': '198.51.100.2' })).toBeInstanceOf(TestClient);
+  expect(await open(s, { 'x-forwarded-for': '198.51.100.1' })).toMatchObject({ status: 429 });
+});
