@@ -15,6 +15,11 @@ const server = await startSignalServer({
   // The bench measures throughput, not the per-connection limit.
   rateLimitPerSecond: 1_000_000,
   rateLimitBurst: 1_000_000,
+  // Thousands of simulated agents share one loopback address: the per-address limits (0 = off) would
+  // refuse them by design.
+  maxSessionsPerIp: 0,
+  maxHandshakesPerIp: 0,
+  joinRatePerMinute: 0,
   defaultMetrics: false,
 });
 

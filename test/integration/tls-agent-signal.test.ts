@@ -2,12 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTestPki } from '@rtcmesh/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
 import { loadCaFile } from '../../apps/agent/src/control/tls-trust.js';
 import { type SignalServer, startSignalServer } from '../../apps/signal/src/index.js';
-import { createTestPki } from '../../apps/signal/src/testing/test-pki.js';
 
 /**
  * The agent's real join and control session against the real signaling server serving TLS from a

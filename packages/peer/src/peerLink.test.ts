@@ -144,8 +144,10 @@ describe('PeerLink over loopback', () => {
     expect(s.dropsBackpressure).toBeGreaterThan(0);
     expect(s.drops).toBe(total - accepted);
     expect(s.txPackets).toBe(accepted);
-    // Bounded: at most the cap plus one frame was ever queued in one synchronous burst.
-    expect(accepted * frame.length).toBeLessThanOrEqual(16 * 1024 + frame.length);
+    // Bounded: at most the cap plus one frame was ever queued in one synchronous burst. bufferedAmount
+    // counts what has not reached the network yet (the werift patch decrements it per transmitted
+    // chunk), so the frame sent on the wire at once during the burst is not part of it.
+    expect(accepted * frame.length).toBeLessThanOrEqual(16 * 1024 + 2 * frame.length);
     // The link still works afterwards.
     await waitFor(
       (cb) => {

@@ -5,9 +5,9 @@ import { createInterface } from 'node:readline';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { AuditEntry } from '@rtcmesh/protocol';
+import { createTestPki } from '@rtcmesh/testkit';
 import { afterEach, expect, test } from 'vitest';
 import { tempDir } from '../testing/test-client.js';
-import { createTestPki } from '../testing/test-pki.js';
 
 // The CLI from source, as in cli.test.ts.
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../../..');

@@ -2,10 +2,10 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { PROTOCOL_VERSION } from '@rtcmesh/protocol';
+import { createTestPki, type TestPki } from '@rtcmesh/testkit';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import { startTestServer, TestClient, tempDir } from '../testing/test-client.js';
-import { createTestPki, type TestPki } from '../testing/test-pki.js';
 
 let pkiDir: ReturnType<typeof tempDir>;
 let pki: TestPki;

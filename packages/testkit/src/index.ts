@@ -1,0 +1,1 @@
+export { createTestPki, type TestPki } from './test-pki.js';
