@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateNodeKey, type NodeKeyPair, signAuthChallenge } from '../../packages/protocol/src/index.js';
+import { pumpSignals, SAMPLE_SIGNAL_BYTES } from './relay-pump.js';
 
 // `ws` is a dependency of apps/signal, not of the bench package: resolve it from there.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -111,17 +112,6 @@ async function benchJoin(ctx: Ctx) {
 
 /** `pairs` sender→receiver pairs push ICE-candidate-sized signals with a bounded window in flight. */
 async function benchRelay(ctx: Ctx, pairs: number) {
-  const window = 500;
-  const data = {
-    kind: 'candidate',
-    linkId: 'g1',
-    candidate: {
-      candidate:
-        'candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0',
-      sdpMid: '0',
-      sdpMLineIndex: 0,
-    },
-  };
   const setups = await Promise.all(
     Array.from({ length: pairs }, async (_, i) => {
       const a = await connect(ctx, await joinNode(ctx, `relay-a${i}`));
@@ -129,36 +119,7 @@ async function benchRelay(ctx: Ctx, pairs: number) {
       return { a, b };
     }),
   );
-  let delivered = 0;
-  const deadline = performance.now() + RELAY_SECONDS * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    setups.map(
-      ({ a, b }) =>
-        new Promise<void>((resolve) => {
-          const raw = JSON.stringify({ type: 'signal', to: b.nodeId, data });
-          let inFlight = 0;
-          const pump = (): void => {
-            if (performance.now() >= deadline) {
-              if (inFlight === 0) resolve();
-              return;
-            }
-            while (inFlight < window) {
-              a.ws.send(raw);
-              inFlight++;
-            }
-          };
-          b.onMessage((m) => {
-            if (m.type !== 'signal') return;
-            delivered++;
-            inFlight--;
-            if (inFlight <= window / 2 || performance.now() >= deadline) pump();
-          });
-          pump();
-        }),
-    ),
-  );
-  const seconds = (performance.now() - t0) / 1000;
+  const { delivered, seconds } = await pumpSignals(setups, RELAY_SECONDS);
   for (const { a, b } of setups) {
     a.ws.close();
     b.ws.close();
@@ -168,7 +129,7 @@ async function benchRelay(ctx: Ctx, pairs: number) {
     messages: delivered,
     seconds: round(seconds),
     messagesPerSecond: Math.round(delivered / seconds),
-    messageBytes: JSON.stringify({ type: 'signal', to: 'x', data }).length,
+    messageBytes: SAMPLE_SIGNAL_BYTES,
   };
 }
 

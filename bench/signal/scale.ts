@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateNodeKey, type NodeKeyPair, signAuthChallenge } from '../../packages/protocol/src/index.js';
+import { pumpSignals } from './relay-pump.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -257,49 +258,9 @@ async function presenceFanout(ctx: Ctx, pop: Population, samples: number) {
 
 /** 4 sender/receiver pairs (in network 0) push candidate-sized signals for `seconds`. */
 async function relayRate(pop: Population, seconds: number) {
-  const window = 500;
-  const data = {
-    kind: 'candidate',
-    linkId: 'g1',
-    candidate: {
-      candidate:
-        'candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0',
-      sdpMid: '0',
-      sdpMLineIndex: 0,
-    },
-  };
   const s = pop.sessions[0]!;
   const pairs = [0, 1, 2, 3].map((i) => ({ a: s[2 * i]!, b: s[2 * i + 1]! }));
-  let delivered = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    pairs.map(
-      ({ a, b }) =>
-        new Promise<void>((resolve) => {
-          const raw = JSON.stringify({ type: 'signal', to: b.nodeId, data });
-          let inFlight = 0;
-          const pump = (): void => {
-            if (performance.now() >= deadline) {
-              if (inFlight === 0) resolve();
-              return;
-            }
-            while (inFlight < window) {
-              a.ws.send(raw);
-              inFlight++;
-            }
-          };
-          b.onMessage((m) => {
-            if (m.type !== 'signal') return;
-            delivered++;
-            inFlight--;
-            if (inFlight <= window / 2 || performance.now() >= deadline) pump();
-          });
-          pump();
-        }),
-    ),
-  );
-  const sec = (performance.now() - t0) / 1000;
+  const { delivered, seconds: sec } = await pumpSignals(pairs, seconds);
   for (const p of pairs) {
     p.a.onMessage(() => undefined);
     p.b.onMessage(() => undefined);
