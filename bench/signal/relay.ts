@@ -2,84 +2,30 @@
 // Run: npx tsx bench/signal/relay.ts   (writes bench/results/signal.json)
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateNodeKey, type NodeKeyPair, signAuthChallenge } from '../../packages/protocol/src/index.js';
-import { pumpSignals, SAMPLE_SIGNAL_BYTES } from './relay-pump.js';
+import {
+  api,
+  connect,
+  joinNode,
+  pumpSignals,
+  SAMPLE_SIGNAL_BYTES,
+  type SimNode,
+  type SimSession,
+} from './sim-agent.js';
 
-// `ws` is a dependency of apps/signal, not of the bench package: resolve it from there.
 const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(join(here, '../../apps/signal/package.json'));
-type Ws = {
-  on(event: 'message', cb: (data: Buffer) => void): void;
-  once(event: 'open' | 'error' | 'close', cb: (arg?: unknown) => void): void;
-  send(data: string): void;
-  close(): void;
-  terminate(): void;
-};
-const { WebSocket } = require('ws') as { WebSocket: new (url: string) => Ws };
-
 const IDLE_SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1000);
 const JOIN_SAMPLES = 50;
 const RELAY_SECONDS = 3;
 
 type Ctx = { url: string; wsUrl: string; child: ChildProcess; key: string };
-type Session = { ws: Ws; nodeId: string; onMessage: (cb: (m: { type: string }) => void) => void };
 
 function request(child: ChildProcess, msg: string): Promise<Record<string, number>> {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve((m as { mem: Record<string, number> }).mem));
     child.send(msg);
-  });
-}
-
-async function api<T>(ctx: Ctx, path: string, body: unknown, token = true): Promise<T> {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: 'Bearer bench-token' } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function joinNode(ctx: Ctx, name: string): Promise<{ nodeId: string; key: NodeKeyPair }> {
-  const key = generateNodeKey();
-  const r = await api<{ nodeId: string }>(
-    ctx,
-    '/api/v1/join',
-    { key: ctx.key, publicKey: key.publicKey, name, agentVersion: 'bench' },
-    false,
-  );
-  return { nodeId: r.nodeId, key };
-}
-
-function connect(ctx: Ctx, node: { nodeId: string; key: NodeKeyPair }): Promise<Session> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(ctx.wsUrl);
-    let handler: ((m: { type: string }) => void) | undefined;
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as { type: string; nonce?: string; version?: number };
-      if (m.type === 'challenge') {
-        const signature = signAuthChallenge(node.key.privateKey, {
-          nodeId: node.nodeId,
-          nonce: m.nonce!,
-          version: m.version!,
-        });
-        ws.send(JSON.stringify({ type: 'auth', signature }));
-      } else if (m.type === 'welcome') {
-        resolve({ ws, nodeId: node.nodeId, onMessage: (cb) => (handler = cb) });
-      } else if (m.type === 'error') {
-        reject(new Error(JSON.stringify(m)));
-      } else handler?.(m);
-    });
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'hello', versions: [1], nodeId: node.nodeId })));
-    ws.once('error', (e) => reject(e));
   });
 }
 
@@ -90,10 +36,10 @@ const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 async function benchJoin(ctx: Ctx) {
   const rest: number[] = [];
   const auth: number[] = [];
-  const sessions: Session[] = [];
+  const sessions: SimSession[] = [];
   for (let i = 0; i < JOIN_SAMPLES; i++) {
     const t0 = performance.now();
-    const node = await joinNode(ctx, `join-${i}`);
+    const node = await joinNode(ctx, ctx.key, `join-${i}`);
     const t1 = performance.now();
     sessions.push(await connect(ctx, node));
     const t2 = performance.now();
@@ -114,8 +60,8 @@ async function benchJoin(ctx: Ctx) {
 async function benchRelay(ctx: Ctx, pairs: number) {
   const setups = await Promise.all(
     Array.from({ length: pairs }, async (_, i) => {
-      const a = await connect(ctx, await joinNode(ctx, `relay-a${i}`));
-      const b = await connect(ctx, await joinNode(ctx, `relay-b${i}`));
+      const a = await connect(ctx, await joinNode(ctx, ctx.key, `relay-a${i}`));
+      const b = await connect(ctx, await joinNode(ctx, ctx.key, `relay-b${i}`));
       return { a, b };
     }),
   );
@@ -134,10 +80,10 @@ async function benchRelay(ctx: Ctx, pairs: number) {
 }
 
 async function benchIdle(ctx: Ctx) {
-  const nodes: { nodeId: string; key: NodeKeyPair }[] = [];
-  for (let i = 0; i < IDLE_SESSIONS; i++) nodes.push(await joinNode(ctx, `idle-${i}`));
+  const nodes: SimNode[] = [];
+  for (let i = 0; i < IDLE_SESSIONS; i++) nodes.push(await joinNode(ctx, ctx.key, `idle-${i}`));
   const before = await request(ctx.child, 'mem');
-  const sessions: Session[] = [];
+  const sessions: SimSession[] = [];
   // Connect in batches so the peer-joined fan-out (O(n^2) messages) does not dominate.
   for (let i = 0; i < nodes.length; i += 50)
     sessions.push(...(await Promise.all(nodes.slice(i, i + 50).map((n) => connect(ctx, n)))));

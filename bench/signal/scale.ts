@@ -9,13 +9,11 @@
 //      (writes bench/results/signal-scale.json)
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateNodeKey, type NodeKeyPair, signAuthChallenge } from '../../packages/protocol/src/index.js';
-import { pumpSignals } from './relay-pump.js';
+import { api, connect, joinNode, pumpSignals, type SimSession } from './sim-agent.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -36,16 +34,6 @@ if (softLimit < Math.min(hardLimit, 65_536) && !process.env.RTM_SCALE_REEXEC) {
   );
   process.exit(r.status ?? 1);
 }
-
-const require = createRequire(join(here, '../../apps/signal/package.json'));
-type Ws = {
-  on(event: 'message', cb: (data: Buffer) => void): void;
-  once(event: 'open' | 'error' | 'close', cb: (arg?: unknown) => void): void;
-  send(data: string): void;
-  close(): void;
-  terminate(): void;
-};
-const { WebSocket } = require('ws') as { WebSocket: new (url: string, opts?: object) => Ws };
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -71,63 +59,11 @@ for (const n of SIZES) {
 }
 
 type Ctx = { url: string; wsUrl: string; child: ChildProcess };
-type Msg = { type: string; peer?: { nodeId: string }; nodeId?: string };
-type Session = { ws: Ws; nodeId: string; onMessage: (cb: (m: Msg) => void) => void };
-type Node = { nodeId: string; key: NodeKeyPair };
 
 function childRequest<T>(child: ChildProcess, msg: string): Promise<T> {
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m as T));
     child.send(msg);
-  });
-}
-
-async function api<T>(ctx: Ctx, path: string, body: unknown, token = true): Promise<T> {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: 'Bearer bench-token' } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function joinNode(ctx: Ctx, key: string, name: string): Promise<Node> {
-  const k = generateNodeKey();
-  const r = await api<{ nodeId: string }>(
-    ctx,
-    '/api/v1/join',
-    { key, publicKey: k.publicKey, name, agentVersion: 'bench' },
-    false,
-  );
-  return { nodeId: r.nodeId, key: k };
-}
-
-function connect(ctx: Ctx, node: Node): Promise<Session> {
-  return new Promise((resolve, reject) => {
-    // perMessageDeflate off: an agent's choice, and it keeps the client side cheap.
-    const ws = new WebSocket(ctx.wsUrl, { perMessageDeflate: false });
-    let handler: ((m: Msg) => void) | undefined;
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString()) as Msg & { nonce?: string; version?: number };
-      if (m.type === 'challenge') {
-        const signature = signAuthChallenge(node.key.privateKey, {
-          nodeId: node.nodeId,
-          nonce: m.nonce!,
-          version: m.version!,
-        });
-        ws.send(JSON.stringify({ type: 'auth', signature }));
-      } else if (m.type === 'welcome') {
-        resolve({ ws, nodeId: node.nodeId, onMessage: (cb) => (handler = cb) });
-      } else if (m.type === 'error') {
-        reject(new Error(JSON.stringify(m)));
-      } else handler?.(m);
-    });
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'hello', versions: [1], nodeId: node.nodeId })));
-    ws.once('error', (e) => reject(e));
   });
 }
 
@@ -164,7 +100,7 @@ const median = (xs: number[]): number => {
 
 interface Population {
   keys: string[];
-  sessions: Session[][];
+  sessions: SimSession[][];
 }
 
 type Mem = { rss: number; heapUsed: number; external: number };
@@ -190,7 +126,7 @@ async function populate(ctx: Ctx, tag: string, n: number, size: number) {
   const joinS = (performance.now() - t0) / 1000;
   const memBefore = (await childRequest<{ mem: Mem }>(ctx.child, 'mem')).mem;
   const t1 = performance.now();
-  const sessions: Session[][] = keys.map(() => []);
+  const sessions: SimSession[][] = keys.map(() => []);
   const connected = await pool(joined.done, STAGE_BUDGET_MS, async (j) => {
     const s = await connect(ctx, j.node);
     sessions[j.net]!.push(s);

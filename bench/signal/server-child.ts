@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSignalServer } from '../../apps/signal/src/index.js';
+import { BENCH_ADMIN_TOKEN } from './sim-agent.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rtcmesh-bench-'));
 const server = await startSignalServer({
   dataDir,
   port: 0,
   logLevel: 'warn',
-  adminToken: 'bench-token',
+  adminToken: BENCH_ADMIN_TOKEN,
   // The bench measures throughput, not the per-connection limit.
   rateLimitPerSecond: 1_000_000,
   rateLimitBurst: 1_000_000,
