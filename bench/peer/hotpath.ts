@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { linkPair, waitForState } from '../../packages/peer/src/testing/linkPair.js';
+import { floodLinkPair, lossPct } from './flood.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,43 +27,19 @@ const SECONDS = Number(values.seconds);
 const BYTES = Number(values.bytes);
 
 async function once(): Promise<{ msgPerS: number; mbps: number; cpuUsPerMsg: number; lossPct: number }> {
-  const { a, b, close } = (() => {
-    const p = linkPair({ sctpMtu: 1330, maxBufferedBytes: Number(values.cap), keepaliveIntervalMs: 1000 });
-    return { a: p.a, b: p.b, close: () => p.close() };
-  })();
-  try {
-    a.start();
-    await Promise.all([waitForState(a, 'connected'), waitForState(b, 'connected')]);
-    let received = 0;
-    b.onPacket(() => {
-      received++;
-    });
-    const frame = Buffer.alloc(BYTES, 0x5a);
-    let sent = 0;
-    let running = true;
-    const pump = () => {
-      if (!running) return;
-      for (let i = 0; i < 64 && a.sendPacket(frame); i++) sent++;
-      setImmediate(pump);
-    };
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    pump();
-    await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    running = false;
-    const got = received;
-    const cpu = process.cpuUsage(cpu0);
-    const elapsed = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 300));
-    return {
-      msgPerS: Math.round(got / elapsed),
-      mbps: Math.round(((got * BYTES * 8) / elapsed / 1e6) * 10) / 10,
-      cpuUsPerMsg: Math.round(((cpu.user + cpu.system) / got) * 10) / 10,
-      lossPct: sent ? Math.round(((sent - received) / sent) * 1000) / 10 : 0,
-    };
-  } finally {
-    await close();
-  }
+  const r = await floodLinkPair({
+    messageBytes: BYTES,
+    sctpMtu: 1330,
+    cap: Number(values.cap),
+    seconds: SECONDS,
+  });
+  const got = r.receivedAtStop;
+  return {
+    msgPerS: Math.round(got / r.elapsedS),
+    mbps: Math.round(((got * BYTES * 8) / r.elapsedS / 1e6) * 10) / 10,
+    cpuUsPerMsg: Math.round((r.cpuUs / got) * 10) / 10,
+    lossPct: lossPct(r),
+  };
 }
 
 const runs: Awaited<ReturnType<typeof once>>[] = [];

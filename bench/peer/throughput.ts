@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { linkPair, waitForState } from '../../packages/peer/src/testing/linkPair.js';
+import { floodLinkPair, lossPct } from './flood.js';
 
 interface Run {
   messageBytes: number;
@@ -32,51 +32,24 @@ async function run(
   cap: number,
   seconds: number,
 ): Promise<Run> {
-  const pair = linkPair({
+  const r = await floodLinkPair({
+    messageBytes,
     sctpMtu: sctpMtu === 'default' ? WERIFT_DEFAULT_MTU : sctpMtu,
-    maxBufferedBytes: cap,
-    keepaliveIntervalMs: 1000,
+    cap,
+    seconds,
   });
-  const { a, b } = pair;
-  try {
-    a.start();
-    await Promise.all([waitForState(a, 'connected'), waitForState(b, 'connected')]);
-    let received = 0;
-    b.onPacket(() => {
-      received++;
-    });
-    const frame = Buffer.alloc(messageBytes, 0x5a);
-    let sent = 0;
-    let running = true;
-    const pump = () => {
-      if (!running) return;
-      // Fill up to the cap, then yield so werift can flush.
-      for (let i = 0; i < 64 && a.sendPacket(frame); i++) sent++;
-      setImmediate(pump);
-    };
-    const started = performance.now();
-    pump();
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    running = false;
-    const receivedAtStop = received;
-    const elapsed = (performance.now() - started) / 1000;
-    // Let in-flight messages land before computing loss.
-    await new Promise((r) => setTimeout(r, 300));
-    const rate = receivedAtStop / elapsed;
-    return {
-      messageBytes,
-      sctpMtu,
-      bufferCapBytes: cap,
-      seconds: Math.round(elapsed * 100) / 100,
-      sentMessages: sent,
-      receivedMessages: received,
-      receivedPerSecond: Math.round(rate),
-      receivedMbitPerSecond: Math.round(((rate * messageBytes * 8) / 1e6) * 10) / 10,
-      lossPct: sent === 0 ? 0 : Math.round(((sent - received) / sent) * 1000) / 10,
-    };
-  } finally {
-    await pair.close();
-  }
+  const rate = r.receivedAtStop / r.elapsedS;
+  return {
+    messageBytes,
+    sctpMtu,
+    bufferCapBytes: cap,
+    seconds: Math.round(r.elapsedS * 100) / 100,
+    sentMessages: r.sent,
+    receivedMessages: r.received,
+    receivedPerSecond: Math.round(rate),
+    receivedMbitPerSecond: Math.round(((rate * messageBytes * 8) / 1e6) * 10) / 10,
+    lossPct: lossPct(r),
+  };
 }
 
 const seconds = Number(process.argv[2] ?? 5);
