@@ -4,7 +4,9 @@ import { JoinKeyStore } from './join-keys.js';
 import { LeaseStore } from './leases.js';
 import { MetaStore } from './meta.js';
 import { NetworkStore } from './networks.js';
+import { NodeTagStore } from './node-tags.js';
 import { NodeStore } from './nodes.js';
+import { PolicyStore } from './policies.js';
 
 /** All persistent state, one SQLite file. */
 export class Store {
@@ -14,6 +16,8 @@ export class Store {
   readonly nodes: NodeStore;
   readonly leases: LeaseStore;
   readonly audit: AuditStore;
+  readonly policies: PolicyStore;
+  readonly nodeTags: NodeTagStore;
 
   constructor(readonly db: Db) {
     this.meta = new MetaStore(db);
@@ -22,6 +26,8 @@ export class Store {
     this.nodes = new NodeStore(db);
     this.leases = new LeaseStore(db);
     this.audit = new AuditStore(db);
+    this.policies = new PolicyStore(db);
+    this.nodeTags = new NodeTagStore(db);
   }
 
   static open(dataDir: string): Store {

@@ -3,7 +3,16 @@ import type { Db } from './db.js';
 
 export type NetworkRow = NetworkInfo & { createdAt: number };
 
-type Raw = { id: string; name: string; mode: NetworkMode; cidr: string; mtu: number; created_at: number };
+type Raw = {
+  id: string;
+  name: string;
+  mode: NetworkMode;
+  cidr: string;
+  mtu: number;
+  created_at: number;
+  lock_keys: string | null;
+};
+// lock_keys was validated (base64 Ed25519 keys) before it was written.
 const toRow = (r: Raw): NetworkRow => ({
   id: r.id,
   name: r.name,
@@ -11,6 +20,7 @@ const toRow = (r: Raw): NetworkRow => ({
   cidr: r.cidr,
   mtu: r.mtu,
   createdAt: r.created_at,
+  ...(r.lock_keys ? { lockKeys: JSON.parse(r.lock_keys) as string[] } : {}),
 });
 
 export class NetworkStore {
@@ -33,6 +43,13 @@ export class NetworkStore {
       | Raw
       | undefined;
     return r && toRow(r);
+  }
+
+  /** Sets (or with an empty list, clears) the operator keys that lock the network. */
+  setLockKeys(id: string, keys: readonly string[]): void {
+    this.db
+      .prepare('UPDATE networks SET lock_keys = ? WHERE id = ?')
+      .run(keys.length > 0 ? JSON.stringify(keys) : null, id);
   }
 
   list(): NetworkRow[] {

@@ -19,6 +19,8 @@ export type NodeRow = {
   netcheck: ScalarRecord | null;
   /** Leased overlay IPs (without prefix length). */
   addresses: string[];
+  /** Locked networks: the operator's signature over this node key. */
+  keySignature: string | null;
 };
 
 type Raw = {
@@ -38,6 +40,7 @@ type Raw = {
   routes: string;
   netcheck: string | null;
   addresses: string | null;
+  key_signature: string | null;
 };
 
 // JSON columns were validated by the protocol schemas before they were written.
@@ -58,13 +61,14 @@ const toRow = (r: Raw): NodeRow => ({
   routes: JSON.parse(r.routes) as Route[],
   netcheck: r.netcheck === null ? null : (JSON.parse(r.netcheck) as ScalarRecord),
   addresses: r.addresses ? r.addresses.split(',') : [],
+  keySignature: r.key_signature,
 });
 
 const SELECT = `SELECT n.*, (SELECT group_concat(address) FROM leases l WHERE l.node_id = n.id) AS addresses FROM nodes n`;
 
 export type NewNode = Omit<
   NodeRow,
-  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses'
+  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses' | 'keySignature'
 >;
 
 export class NodeStore {
@@ -143,6 +147,27 @@ export class NodeStore {
     if (bindings)
       this.db.prepare('UPDATE nodes SET bindings = ? WHERE id = ?').run(JSON.stringify(bindings), id);
     if (routes) this.db.prepare('UPDATE nodes SET routes = ? WHERE id = ?').run(JSON.stringify(routes), id);
+  }
+
+  /**
+   * Rotates the node key: the old one is banned like a removed node's (it can never join or
+   * authenticate again) and any operator signature, which covered the old key, is dropped.
+   */
+  rotateKey(id: string, oldPublicKey: string, newPublicKey: string, at: number): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO revoked_node_keys (public_key, node_id, revoked_at) VALUES (?, ?, ?)',
+        )
+        .run(oldPublicKey, id, at);
+      this.db
+        .prepare('UPDATE nodes SET public_key = ?, key_signature = NULL WHERE id = ? AND public_key = ?')
+        .run(newPublicKey, id, oldPublicKey);
+    })();
+  }
+
+  setKeySignature(id: string, signature: string | null): void {
+    this.db.prepare('UPDATE nodes SET key_signature = ? WHERE id = ?').run(signature, id);
   }
 
   setNetcheck(id: string, netcheck: ScalarRecord): void {

@@ -13,7 +13,8 @@ import {
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { MeshError } from '../mesh/errors.js';
-import type { Mesh } from '../mesh/mesh.js';
+import { type Mesh, networkInfo } from '../mesh/mesh.js';
+import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
 import { TokenBucket } from './rate-limit.js';
 
@@ -84,6 +85,7 @@ export class Session implements SessionHandle {
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       // Queuing more for a client that does not read would grow memory without bound.
       this.log.warn({ node: this.nodeId }, 'closing slow consumer');
+      this.mesh.deps.metrics.limited.inc({ limit: 'ws-slow-consumer' });
       this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
       this.ws.terminate();
       return;
@@ -114,6 +116,7 @@ export class Session implements SessionHandle {
     const metrics = this.mesh.deps.metrics;
     if (!this.bucket.take()) {
       metrics.rejected.inc({ reason: ErrorCode.RateLimited });
+      metrics.limited.inc({ limit: 'ws-message-rate' });
       if (this.bucket.flooding) {
         this.fail(ErrorCode.RateLimited, 'flooding: disconnected', CloseCode.RateLimited);
         return;
@@ -138,6 +141,7 @@ export class Session implements SessionHandle {
     if (!parsed.ok) {
       metrics.rejected.inc({ reason: parsed.code });
       if (parsed.code === ErrorCode.TooLarge) {
+        metrics.limited.inc({ limit: 'ws-message-size' });
         this.fail(parsed.code, parsed.error, CloseCode.MessageTooBig, parsed.ref);
         return;
       }
@@ -224,11 +228,24 @@ export class Session implements SessionHandle {
       case 'ping':
         this.send({ type: 'pong', ts: msg.ts, serverTime: Date.now() });
         return;
+      case 'rekey':
+        this.rekey(st.nodeId, msg.publicKey, msg.signature, msg.id);
+        return;
       case 'browser-signal':
         // Only the node the offer went to can answer it; anything else is a stale or forged link id.
         if (!this.mesh.deps.browserLinks?.answer(st.nodeId, msg))
           this.error(ErrorCode.PeerNotFound, `no browser link ${msg.linkId} for this node`, msg.id);
         return;
+    }
+  }
+
+  private rekey(nodeId: string, publicKey: string, signature: string, ref?: string): void {
+    try {
+      this.mesh.rekey(nodeId, publicKey, signature);
+      this.send({ type: 'rekeyed', publicKey, ...(ref ? { ref } : {}) });
+    } catch (err) {
+      if (!(err instanceof MeshError)) throw err;
+      this.error(err.code, err.message, ref);
     }
   }
 
@@ -276,17 +293,12 @@ export class Session implements SessionHandle {
       type: 'welcome',
       version: st.version,
       self: this.mesh.selfInfo(node, network),
-      network: {
-        id: network.id,
-        name: network.name,
-        mode: network.mode,
-        cidr: network.cidr,
-        mtu: network.mtu,
-      },
+      network: networkInfo(network),
       iceServers: ice.iceServers,
       peers: this.mesh.peersOf(node, network),
       serverTime: Date.now(),
       iceServersExpireAt: ice.expiresAt,
+      ...welcomePolicy(this.mesh, network.id),
     });
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
