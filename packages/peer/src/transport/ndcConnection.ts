@@ -23,10 +23,12 @@ type NdcDataChannel = import('node-datachannel').DataChannel;
 /**
  * usrsctp's send buffer (process-wide, set once): frames wait here, behind libdatachannel's own queue
  * (bufferedAmount, capped by maxBufferedBytes), so a link holds at most cap + this in flight locally.
- * 1 MiB is libdatachannel's default; on loopback 1200-byte floods ran ~490 Mbit/s with it against ~310
- * with 64 KiB (bench/peer/ndc-flood.ts), at the price of up to ~20 ms queueing at 400 Mbit/s.
+ * libdatachannel's default is 1 MiB; in the lab (bench/compare, 2 runs each) 256 KiB moved as much
+ * single-stream TCP (L2 142-235, L3 206-228 Mbit/s against 154-172 and 175-181) with a third of the
+ * queueing delay under load (RTT 8-15 ms against 23-47 ms). A loopback flood of 1200-byte messages
+ * prefers bigger buffers; TCP through the tunnel does not.
  */
-export const NDC_SCTP_SEND_BUFFER_BYTES = 1024 * 1024;
+export const NDC_SCTP_SEND_BUFFER_BYTES = 256 * 1024;
 
 let addon: NodeDataChannel | undefined;
 /**
