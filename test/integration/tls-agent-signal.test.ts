@@ -32,8 +32,8 @@ beforeAll(async () => {
     consoleDir: null,
     tls: { certFile, keyFile },
   });
-  server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
-  joinKey = server.mesh.createKey({ network: 'alpha', reusable: true }).key;
+  await server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
+  joinKey = (await server.mesh.createKey({ network: 'alpha', reusable: true })).key;
 });
 
 afterAll(async () => {

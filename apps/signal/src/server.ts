@@ -9,6 +9,7 @@ import { createApp } from './api/app.js';
 import type { StreamRegistry } from './api/events.js';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { BrowserLinkRelay } from './browser-peer/relay.js';
+import { type MetaPersist, metaPersist } from './console/persist.js';
 import { ConsoleSessions } from './console/sessions.js';
 import { DEFAULT_CONSOLE_DIR } from './console/static.js';
 import { Feed } from './feed/feed.js';
@@ -68,8 +69,20 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   // Bad TLS files or --trust-proxy entries are startup errors, before anything is opened.
   const tlsFiles = options.tls ? loadTlsFiles(options.tls.certFile, options.tls.keyFile) : null;
   const addresses = new ClientAddressResolver(options.trustProxy ?? []);
-  const store = Store.open(options.dataDir);
-  const adminToken = ensureAdminToken(store, options.dataDir, options.adminToken);
+  const store = await Store.connect({
+    dataDir: options.dataDir,
+    ...(options.database === undefined ? {} : { database: options.database }),
+    ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
+  });
+  let adminToken: string | null;
+  let consolePersist: MetaPersist;
+  try {
+    adminToken = await ensureAdminToken(store, options.dataDir, options.adminToken);
+    consolePersist = await metaPersist(store, 'console_sessions', log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const metrics = new Metrics(options.defaultMetrics ?? true);
   const hub = new Hub();
   const browserLinks = new BrowserLinkRelay(hub);
@@ -94,12 +107,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const streams: StreamRegistry = new Set();
   // One set of console sessions for both listeners: a token rotation over the admin socket must sign
   // out the browsers of the public listener.
-  const sessions = new ConsoleSessions({
-    persist: {
-      load: () => store.meta.get('console_sessions'),
-      save: (v) => store.meta.set('console_sessions', v),
-    },
-  });
+  const sessions = new ConsoleSessions({ persist: consolePersist });
   const joinLimits = {
     perMinute: options.joinRatePerMinute ?? DEFAULTS.joinRatePerMinute,
     burst: options.joinBurst ?? DEFAULTS.joinBurst,
@@ -174,7 +182,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   } catch (err) {
     ws.close();
     for (const s of servers) s.close();
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -193,7 +201,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       browserLinks.close();
       // Give the close frames a moment to leave, then cut whatever is left.
       await new Promise((r) => setTimeout(r, 100));
-      mesh.stop();
+      await mesh.stop().catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
       ws.close();
       await Promise.all(
         servers.map(
@@ -204,7 +212,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
             }),
         ),
       );
-      store.close();
+      await consolePersist.flush();
+      await store.close();
       log.info('server stopped');
     })();
     return closing;

@@ -205,7 +205,7 @@ export function registerSecurityCommands(program: Command): void {
       const socketGone =
         err instanceof ServerUnreachableError && (err.errno === 'ENOENT' || err.errno === 'ECONNREFUSED');
       if (!('dataDir' in target) || !socketGone) throw err;
-      r = rotateTokenOffline(target.dataDir);
+      r = await rotateTokenOffline(target.dataDir);
       out('(server not running: rotated in the database)');
     }
     out(`admin token rotated; ${r.sessionsRevoked} console session(s) signed out`);

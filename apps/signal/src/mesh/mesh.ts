@@ -27,7 +27,7 @@ import { formatCidr, parseIpv4Cidr } from '../ipam/ipv4.js';
 import { deriveMac } from '../ipam/mac.js';
 import { pickFreeAddress } from '../ipam/pool.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Store } from '../store/index.js';
+import { isUniqueViolation, type Store } from '../store/index.js';
 import type { JoinKeyRow } from '../store/join-keys.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow } from '../store/nodes.js';
@@ -69,10 +69,10 @@ export class Mesh {
   constructor(readonly deps: MeshDeps) {}
 
   /** Records every online node as last seen now, then ignores session ends. Called before the store closes. */
-  stop(): void {
-    const now = Date.now();
-    for (const s of this.deps.hub.all()) this.store.nodes.setSeen(s.nodeId, now, null);
+  async stop(): Promise<void> {
     this.stopped = true;
+    const now = Date.now();
+    await Promise.all(this.deps.hub.all().map((s) => this.store.nodes.setSeen(s.nodeId, now, null)));
   }
 
   private get store(): Store {
@@ -81,12 +81,12 @@ export class Mesh {
 
   // ---- networks ----
 
-  createNetwork(req: CreateNetworkRequest): NetworkSummary {
+  async createNetwork(req: CreateNetworkRequest): Promise<NetworkSummary> {
     const cidr = parseIpv4Cidr(req.cidr ?? DEFAULT_CIDR);
     if (!cidr || cidr.prefix < 8 || cidr.prefix > 30) {
       throw new MeshError(ErrorCode.InvalidMessage, 'cidr must be an IPv4 CIDR between /8 and /30');
     }
-    if (this.store.networks.find(req.name))
+    if (await this.store.networks.find(req.name))
       throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
     const row: NetworkRow = {
       id: newId('net'),
@@ -96,8 +96,14 @@ export class Mesh {
       mtu: req.mtu ?? DEFAULT_MTU,
       createdAt: Date.now(),
     };
-    this.store.networks.insert(row);
-    const summary = this.networkSummary(row);
+    try {
+      await this.store.networks.insert(row);
+    } catch (err) {
+      // Another instance (or request) created the same name between our check and insert.
+      if (isUniqueViolation(err)) throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
+      throw err;
+    }
+    const summary = await this.networkSummary(row);
     this.deps.feed.publish({ kind: 'network', action: 'created', network: summary });
     this.deps.log.info(
       { network: row.id, name: row.name, mode: row.mode, cidr: row.cidr },
@@ -106,29 +112,29 @@ export class Mesh {
     return summary;
   }
 
-  requireNetwork(idOrName: string): NetworkRow {
-    const n = this.store.networks.find(idOrName);
+  async requireNetwork(idOrName: string): Promise<NetworkRow> {
+    const n = await this.store.networks.find(idOrName);
     if (!n) throw new MeshError(ErrorCode.NotFound, `no network ${idOrName}`, 404);
     return n;
   }
 
-  networkSummary(n: NetworkRow): NetworkSummary {
+  async networkSummary(n: NetworkRow): Promise<NetworkSummary> {
     return {
       ...networkInfo(n),
       createdAt: n.createdAt,
-      nodeCount: this.store.nodes.countInNetwork(n.id),
+      nodeCount: await this.store.nodes.countInNetwork(n.id),
       onlineCount: this.deps.hub.onlineCount(n.id),
     };
   }
 
-  listNetworks(): NetworkSummary[] {
-    return this.store.networks.list().map((n) => this.networkSummary(n));
+  async listNetworks(): Promise<NetworkSummary[]> {
+    return Promise.all((await this.store.networks.list()).map((n) => this.networkSummary(n)));
   }
 
   // ---- join keys ----
 
-  createKey(req: CreateKeyRequest): CreateKeyResponse {
-    const network = this.requireNetwork(req.network);
+  async createKey(req: CreateKeyRequest): Promise<CreateKeyResponse> {
+    const network = await this.requireNetwork(req.network);
     const id = newJoinKeyId();
     const secret = newJoinKeySecret();
     const now = Date.now();
@@ -143,7 +149,7 @@ export class Mesh {
       revokedAt: null,
       uses: 0,
     };
-    this.store.joinKeys.insert(row);
+    await this.store.joinKeys.insert(row);
     const info = keyInfo(row);
     this.deps.feed.publish({ kind: 'key', action: 'created', key: info });
     this.deps.log.info(
@@ -153,32 +159,32 @@ export class Mesh {
     return { key: formatJoinKey(id, secret), info };
   }
 
-  listKeys(network?: string): JoinKeyInfo[] {
-    const networkId = network === undefined ? undefined : this.requireNetwork(network).id;
-    return this.store.joinKeys.list(networkId).map(keyInfo);
+  async listKeys(network?: string): Promise<JoinKeyInfo[]> {
+    const networkId = network === undefined ? undefined : (await this.requireNetwork(network)).id;
+    return (await this.store.joinKeys.list(networkId)).map(keyInfo);
   }
 
-  revokeKey(id: string): JoinKeyInfo {
-    const row = this.store.joinKeys.get(id);
+  async revokeKey(id: string): Promise<JoinKeyInfo> {
+    const row = await this.store.joinKeys.get(id);
     if (!row) throw new MeshError(ErrorCode.NotFound, `no join key ${id}`, 404);
-    this.store.joinKeys.revoke(id, Date.now());
-    const info = keyInfo(this.store.joinKeys.get(id)!);
+    await this.store.joinKeys.revoke(id, Date.now());
+    const info = keyInfo((await this.store.joinKeys.get(id))!);
     this.deps.feed.publish({ kind: 'key', action: 'revoked', key: info });
     return info;
   }
 
   // ---- join ----
 
-  join(req: JoinRequest, remoteAddress: string | null): JoinResponse {
+  async join(req: JoinRequest, remoteAddress: string | null): Promise<JoinResponse> {
     try {
-      const res = this.joinUnchecked(req);
+      const res = await this.joinUnchecked(req);
       this.deps.metrics.joins.inc({ result: 'ok' });
       return res;
     } catch (err) {
       if (err instanceof MeshError) {
         this.deps.metrics.joins.inc({ result: err.code });
         const parsed = parseJoinKey(req.key);
-        const networkId = parsed ? (this.store.joinKeys.get(parsed.id)?.networkId ?? null) : null;
+        const networkId = parsed ? ((await this.store.joinKeys.get(parsed.id))?.networkId ?? null) : null;
         this.deps.feed.publish({
           kind: 'join-rejected',
           networkId,
@@ -196,9 +202,9 @@ export class Mesh {
     }
   }
 
-  private joinUnchecked(req: JoinRequest): JoinResponse {
+  private async joinUnchecked(req: JoinRequest): Promise<JoinResponse> {
     const parsed = parseJoinKey(req.key);
-    const row = parsed && this.store.joinKeys.get(parsed.id);
+    const row = parsed && (await this.store.joinKeys.get(parsed.id));
     if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash)) {
       throw new MeshError(ErrorCode.InvalidKey, 'join key is not valid', 401);
     }
@@ -209,15 +215,15 @@ export class Mesh {
     if (!isValidPublicKey(req.publicKey) || Buffer.from(req.publicKey, 'base64').length !== 32) {
       throw new MeshError(ErrorCode.InvalidMessage, 'publicKey must be base64 of a 32-byte Ed25519 key');
     }
-    if (this.store.nodes.isKeyRevoked(req.publicKey)) {
+    if (await this.store.nodes.isKeyRevoked(req.publicKey)) {
       throw new MeshError(
         ErrorCode.PublicKeyRejected,
         'this node key belongs to a removed node; generate a new key',
         403,
       );
     }
-    const network = this.store.networks.get(row.networkId)!;
-    const existing = this.store.nodes.findByPublicKey(req.publicKey);
+    const network = (await this.store.networks.get(row.networkId))!;
+    const existing = await this.store.nodes.findByPublicKey(req.publicKey);
     if (existing) {
       // A retried join (the agent lost the answer) gets the same node back without using the key again.
       if (existing.networkId !== network.id) {
@@ -229,35 +235,7 @@ export class Mesh {
       }
       return this.joinResponse(existing, network);
     }
-    const node = this.store.transaction(() => {
-      if (!row.reusable && !this.store.joinKeys.consume(row.id)) {
-        throw new MeshError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
-      }
-      if (row.reusable) this.store.joinKeys.consume(row.id);
-      const id = newId('n');
-      const address = pickFreeAddress(network.cidr, this.store.leases.leased(network.id));
-      if (address === null) {
-        throw new MeshError(
-          ErrorCode.AddressPoolExhausted,
-          `network ${network.name} has no free address`,
-          409,
-        );
-      }
-      this.store.nodes.insert({
-        id,
-        networkId: network.id,
-        name: this.uniqueName(network.id, req.name),
-        publicKey: req.publicKey,
-        mac: deriveMac(network.id, id, this.store.nodes.macsOf(network.id)),
-        hostname: req.hostname ?? null,
-        os: req.os ?? null,
-        agentVersion: req.agentVersion,
-        joinKeyId: row.id,
-        createdAt: now,
-      });
-      this.store.leases.insert(network.id, address, id);
-      return this.store.nodes.get(id)!;
-    });
+    const node = await this.allocateNode(req, row, network, now);
     this.deps.log.info(
       { node: node.id, name: node.name, network: network.id, addresses: node.addresses },
       'node joined',
@@ -267,7 +245,7 @@ export class Mesh {
       action: 'joined',
       networkId: network.id,
       nodeId: node.id,
-      node: this.nodeSummary(node),
+      node: this.summaryIn(node, network),
     });
     // Peers learn about the (still offline) new node at once; `peer-joined` follows when it connects.
     this.deps.hub.broadcast(
@@ -278,13 +256,59 @@ export class Mesh {
     return this.joinResponse(node, network);
   }
 
-  /** Names are unique per network: a second "web" becomes "web-2" (as a re-installed host would). */
-  private uniqueName(networkId: string, wanted: string): string {
-    const taken = new Set(this.store.nodes.list(networkId).map((n) => n.name));
-    if (!taken.has(wanted)) return wanted;
-    for (let i = 2; ; i++) {
-      const candidate = `${wanted.slice(0, 58)}-${i}`;
-      if (!taken.has(candidate)) return candidate;
+  /**
+   * Creates the node and leases its address in one transaction. Address, name and MAC are picked from
+   * what the transaction reads, under the network's row lock (PostgreSQL) or the write lock (SQLite),
+   * so joins racing on several instances get distinct values; the lease's primary key backs that up,
+   * and a violation (a writer that did not take the lock) is retried.
+   */
+  private async allocateNode(
+    req: JoinRequest,
+    row: JoinKeyRow,
+    network: NetworkRow,
+    now: number,
+  ): Promise<NodeRow> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction(async (tx) => {
+          await tx.networks.lock(network.id);
+          if (!row.reusable && !(await tx.joinKeys.consume(row.id))) {
+            throw new MeshError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
+          }
+          if (row.reusable) await tx.joinKeys.consume(row.id);
+          const id = newId('n');
+          const address = pickFreeAddress(network.cidr, await tx.leases.leased(network.id));
+          if (address === null) {
+            throw new MeshError(
+              ErrorCode.AddressPoolExhausted,
+              `network ${network.name} has no free address`,
+              409,
+            );
+          }
+          await tx.nodes.insert({
+            id,
+            networkId: network.id,
+            name: uniqueName(await tx.nodes.namesOf(network.id), req.name),
+            publicKey: req.publicKey,
+            mac: deriveMac(network.id, id, await tx.nodes.macsOf(network.id)),
+            hostname: req.hostname ?? null,
+            os: req.os ?? null,
+            agentVersion: req.agentVersion,
+            joinKeyId: row.id,
+            createdAt: now,
+          });
+          await tx.leases.insert(network.id, address, id);
+          return (await tx.nodes.get(id))!;
+        });
+      } catch (err) {
+        if (attempt < 5 && isUniqueViolation(err)) {
+          // The same public key joined concurrently: that join's node is the answer.
+          const existing = await this.store.nodes.findByPublicKey(req.publicKey);
+          if (existing) return existing;
+          continue;
+        }
+        throw err;
+      }
     }
   }
 
@@ -300,22 +324,23 @@ export class Mesh {
 
   // ---- nodes ----
 
-  requireNode(idOrName: string): NodeRow {
-    const n = this.store.nodes.find(idOrName);
+  async requireNode(idOrName: string): Promise<NodeRow> {
+    const n = await this.store.nodes.find(idOrName);
     if (!n) throw new MeshError(ErrorCode.NotFound, `no node ${idOrName}`, 404);
     return n;
   }
 
-  listNodes(network?: string): NodeSummary[] {
-    const networkId = network === undefined ? undefined : this.requireNetwork(network).id;
-    return this.store.nodes.list(networkId).map((n) => this.nodeSummary(n));
+  async listNodes(network?: string): Promise<NodeSummary[]> {
+    const networkId = network === undefined ? undefined : (await this.requireNetwork(network)).id;
+    const networks = new Map((await this.store.networks.list()).map((n) => [n.id, n]));
+    return (await this.store.nodes.list(networkId)).map((n) => this.summaryIn(n, networks.get(n.networkId)!));
   }
 
   /** Deletes the node, frees its addresses, bans its key, tells its peers and closes its session. */
-  removeNode(idOrName: string): NodeSummary {
-    const node = this.requireNode(idOrName);
-    const summary = this.nodeSummary(node);
-    this.store.nodes.remove(node.id, Date.now());
+  async removeNode(idOrName: string): Promise<NodeSummary> {
+    const node = await this.requireNode(idOrName);
+    const summary = await this.nodeSummary(node);
+    await this.store.transaction((tx) => tx.nodes.remove(node.id, Date.now()));
     this.deps.telemetry.forgetNode(node.id);
     this.deps.hub
       .get(node.id)
@@ -332,8 +357,11 @@ export class Mesh {
     return summary;
   }
 
-  nodeSummary(n: NodeRow): NodeSummary {
-    const network = this.store.networks.get(n.networkId)!;
+  async nodeSummary(n: NodeRow): Promise<NodeSummary> {
+    return this.summaryIn(n, (await this.store.networks.get(n.networkId))!);
+  }
+
+  private summaryIn(n: NodeRow, network: NetworkRow): NodeSummary {
     return {
       ...this.peerInfo(n, network),
       networkId: n.networkId,
@@ -366,9 +394,8 @@ export class Mesh {
     return { nodeId: n.id, name: n.name, addresses: addressesOf(n, network), mac: n.mac };
   }
 
-  peersOf(n: NodeRow, network: NetworkRow): PeerInfo[] {
-    return this.store.nodes
-      .list(network.id)
+  async peersOf(n: NodeRow, network: NetworkRow): Promise<PeerInfo[]> {
+    return (await this.store.nodes.list(network.id))
       .filter((p) => p.id !== n.id)
       .map((p) => this.peerInfo(p, network));
   }
@@ -379,49 +406,53 @@ export class Mesh {
 
   // ---- session lifecycle (called by ws/session.ts) ----
 
-  sessionOnline(nodeId: string, endpoint: string | null, agentVersion: string | undefined): void {
-    this.store.nodes.setSeen(nodeId, Date.now(), endpoint, agentVersion);
-    const node = this.store.nodes.get(nodeId);
+  async sessionOnline(
+    nodeId: string,
+    endpoint: string | null,
+    agentVersion: string | undefined,
+  ): Promise<void> {
+    await this.store.nodes.setSeen(nodeId, Date.now(), endpoint, agentVersion);
+    const node = await this.store.nodes.get(nodeId);
     if (!node) return;
-    const network = this.store.networks.get(node.networkId)!;
+    const network = (await this.store.networks.get(node.networkId))!;
     this.deps.hub.broadcast(network.id, { type: 'peer-joined', peer: this.peerInfo(node, network) }, nodeId);
     this.deps.feed.publish({ kind: 'presence', networkId: network.id, nodeId, online: true });
   }
 
-  sessionOffline(nodeId: string, networkId: string): void {
+  async sessionOffline(nodeId: string, networkId: string): Promise<void> {
     if (this.stopped) return;
     const now = Date.now();
-    if (!this.store.nodes.get(nodeId)) return; // removed: peers already got peer-removed
-    this.store.nodes.setSeen(nodeId, now, null);
+    if (!(await this.store.nodes.get(nodeId))) return; // removed: peers already got peer-removed
+    await this.store.nodes.setSeen(nodeId, now, null);
     this.deps.hub.broadcast(networkId, { type: 'peer-left', nodeId, lastSeen: now }, nodeId);
     this.deps.feed.publish({ kind: 'presence', networkId, nodeId, online: false });
   }
 
-  advertise(nodeId: string, msg: Advertise): void {
-    const node = this.requireNode(nodeId);
-    const network = this.store.networks.get(node.networkId)!;
+  async advertise(nodeId: string, msg: Advertise): Promise<void> {
+    const node = await this.requireNode(nodeId);
+    const network = (await this.store.networks.get(node.networkId))!;
     const bindings = msg.bindings && normalizeBindings(msg.bindings);
     const routes = msg.routes && normalizeRoutes(msg.routes, network.cidr, node.addresses);
-    this.store.nodes.setAdvertisements(nodeId, bindings, routes);
-    this.announceUpdate(nodeId);
+    await this.store.nodes.setAdvertisements(nodeId, bindings, routes);
+    await this.announceUpdate(nodeId);
   }
 
-  setNetcheck(nodeId: string, netcheck: ScalarRecord): void {
-    this.store.nodes.setNetcheck(nodeId, netcheck);
-    this.announceUpdate(nodeId);
+  async setNetcheck(nodeId: string, netcheck: ScalarRecord): Promise<void> {
+    await this.store.nodes.setNetcheck(nodeId, netcheck);
+    await this.announceUpdate(nodeId);
   }
 
-  private announceUpdate(nodeId: string): void {
-    const node = this.store.nodes.get(nodeId);
+  private async announceUpdate(nodeId: string): Promise<void> {
+    const node = await this.store.nodes.get(nodeId);
     if (!node) return;
-    const network = this.store.networks.get(node.networkId)!;
+    const network = (await this.store.networks.get(node.networkId))!;
     this.deps.hub.broadcast(network.id, { type: 'peer-updated', peer: this.peerInfo(node, network) }, nodeId);
     this.deps.feed.publish({
       kind: 'node',
       action: 'updated',
       networkId: network.id,
       nodeId,
-      node: this.nodeSummary(node),
+      node: this.summaryIn(node, network),
     });
   }
 
@@ -460,4 +491,13 @@ function keyInfo(k: JoinKeyRow): JoinKeyInfo {
     uses: k.uses,
     valid,
   };
+}
+
+/** Names are unique per network: a second "web" becomes "web-2" (as a re-installed host would). */
+function uniqueName(taken: Set<string>, wanted: string): string {
+  if (!taken.has(wanted)) return wanted;
+  for (let i = 2; ; i++) {
+    const candidate = `${wanted.slice(0, 58)}-${i}`;
+    if (!taken.has(candidate)) return candidate;
+  }
 }
