@@ -1,7 +1,8 @@
 import { LIMITS } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import type { BusOptions } from './cluster/open-bus.js';
 
-export type SignalServerOptions = {
+export type SignalServerOptions = BusOptions & {
   /** Directory for the database, the admin socket and the admin-token file. */
   dataDir: string;
   /**

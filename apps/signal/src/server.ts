@@ -3,12 +3,15 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { CloseCode } from '@rtcmesh/protocol';
 import { type Logger, pino } from 'pino';
 import { adminSocketPath, clearStaleSocket } from './admin-socket.js';
 import { createApp } from './api/app.js';
 import type { StreamRegistry } from './api/events.js';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { BrowserLinkRelay } from './browser-peer/relay.js';
+import { Cluster } from './cluster/cluster.js';
+import { openBus } from './cluster/open-bus.js';
 import { type MetaPersist, metaPersist } from './console/persist.js';
 import { ConsoleSessions } from './console/sessions.js';
 import { DEFAULT_CONSOLE_DIR } from './console/static.js';
@@ -38,13 +41,15 @@ export type SignalServer = {
   /** Path of the admin unix socket, or null. */
   adminSocket: string | null;
   mesh: Mesh;
+  /** This instance's id on the bus and its view of the other instances. */
+  cluster: Cluster;
   /**
    * Re-reads the TLS certificate and key files (after a renewal; the CLI calls it on SIGHUP). New
    * connections use them; open ones keep theirs. Throws (and keeps the old pair) when the new files do
    * not load or do not match. No-op without TLS.
    */
   reloadTls(): void;
-  /** Tells every session `bye` (server-shutdown), closes listeners and the database. Idempotent. */
+  /** Tells every session `bye` (reconnect-elsewhere), leaves the bus, closes listeners and the database. Idempotent. */
   close(): Promise<void>;
 };
 
@@ -86,11 +91,22 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const metrics = new Metrics(options.defaultMetrics ?? true);
   const hub = new Hub();
   const browserLinks = new BrowserLinkRelay(hub);
+  const feed = new Feed();
+  const telemetry = new LatestTelemetry();
+  const cluster = new Cluster({ bus: openBus(options, log), hub, feed, telemetry, metrics, log });
+  try {
+    await cluster.start();
+  } catch (err) {
+    await cluster.stop().catch(() => undefined);
+    await store.close();
+    throw new Error(`cannot reach the message bus: ${(err as Error).message}`);
+  }
   const mesh = new Mesh({
     store,
     hub,
-    feed: new Feed(),
-    telemetry: new LatestTelemetry(),
+    cluster,
+    feed,
+    telemetry,
     metrics,
     log,
     browserLinks,
@@ -182,6 +198,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   } catch (err) {
     ws.close();
     for (const s of servers) s.close();
+    await cluster.stop();
     await store.close();
     throw err;
   }
@@ -195,13 +212,20 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // Agents with more than one server URL move to another instance at once (no backoff).
       for (const s of hub.all())
-        s.end(1001, { type: 'bye', reason: 'server-shutdown', message: 'server is shutting down' });
+        s.end(CloseCode.ReconnectElsewhere, {
+          type: 'bye',
+          reason: 'reconnect-elsewhere',
+          message: 'this server instance is shutting down; connect to another one',
+        });
       for (const stop of streams) stop();
       browserLinks.close();
       // Give the close frames a moment to leave, then cut whatever is left.
       await new Promise((r) => setTimeout(r, 100));
       await mesh.stop().catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
+      // Leaves the shared view at once: the other instances drop what is left of ours at their next sweep.
+      await cluster.stop().catch((err: unknown) => log.warn({ err }, 'leaving the bus failed'));
       ws.close();
       await Promise.all(
         servers.map(
@@ -240,6 +264,9 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       port: addr.port,
       adminSocket: socketPath,
       version: SERVER_VERSION,
+      database: store.db.location,
+      bus: cluster.bus.kind,
+      instance: cluster.instanceId,
     },
     'listening',
   );
@@ -251,6 +278,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     adminToken,
     adminSocket: socketPath,
     mesh,
+    cluster,
     reloadTls,
     close,
   };

@@ -81,7 +81,9 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
     }),
   );
 
-  app.get('/healthz', (c) => c.json({ ok: true, sessions: mesh.deps.hub.size }));
+  app.get('/healthz', (c) =>
+    c.json({ ok: true, sessions: mesh.deps.hub.size, instance: mesh.deps.cluster.instanceId }),
+  );
   app.get('/metrics', async (c) => {
     const reg = mesh.deps.metrics.registry;
     return c.body(await reg.metrics(), 200, { 'content-type': reg.contentType });

@@ -28,7 +28,7 @@ export type AuditInput = {
  * `audit` event and counted. A failure to store never fails the action itself (it is logged).
  */
 export async function recordAudit(mesh: Mesh, input: AuditInput): Promise<AuditEntry | null> {
-  const { store, feed, metrics, log } = mesh.deps;
+  const { store, metrics, log } = mesh.deps;
   const result = input.result ?? 'ok';
   try {
     const entry = await store.audit.append({
@@ -40,7 +40,7 @@ export async function recordAudit(mesh: Mesh, input: AuditInput): Promise<AuditE
       result: result.slice(0, 64),
     });
     metrics.audited.inc({ result: result === 'ok' ? 'ok' : 'refused' });
-    feed.publish({ kind: 'audit', entry });
+    mesh.publishFeed({ kind: 'audit', entry });
     log.info({ audit: entry }, 'admin action');
     return entry;
   } catch (err) {

@@ -18,7 +18,8 @@ export async function ensureAdminToken(
 ): Promise<string | null> {
   if (await store.meta.get(META_KEY)) return null;
   const token = preset ?? `rta_${randomToken(32)}`;
-  await store.meta.set(META_KEY, hashSecret(token));
+  // Several instances may start together on one new PostgreSQL database: only the first one's token counts.
+  if (!(await store.meta.setIfAbsent(META_KEY, hashSecret(token)))) return null;
   writeAdminTokenFile(dataDir, token);
   return token;
 }

@@ -1,11 +1,11 @@
 import {
   type Advertise,
   type AgentEvent,
-  CloseCode,
   type CreateKeyRequest,
   type CreateKeyResponse,
   type CreateNetworkRequest,
   ErrorCode,
+  type FeedEventInput,
   isValidPublicKey,
   type JoinKeyInfo,
   type JoinRequest,
@@ -17,11 +17,13 @@ import {
   type PeerInfo,
   type ScalarRecord,
   type SelfInfo,
+  type ServerMessage,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { formatJoinKey, newJoinKeyId, newJoinKeySecret, parseJoinKey } from '../auth/join-key.js';
 import { hashSecret, randomToken, secretMatches } from '../auth/secrets.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Feed } from '../feed/feed.js';
 import { formatCidr, parseIpv4Cidr } from '../ipam/ipv4.js';
 import { deriveMac } from '../ipam/mac.js';
@@ -40,6 +42,8 @@ import { MeshError } from './errors.js';
 export type MeshDeps = {
   store: Store;
   hub: Hub;
+  /** Presence across instances and delivery to sessions on other instances (cluster/cluster.ts). */
+  cluster: Cluster;
   feed: Feed;
   telemetry: LatestTelemetry;
   metrics: Metrics;
@@ -104,7 +108,7 @@ export class Mesh {
       throw err;
     }
     const summary = await this.networkSummary(row);
-    this.deps.feed.publish({ kind: 'network', action: 'created', network: summary });
+    this.publishFeed({ kind: 'network', action: 'created', network: summary });
     this.deps.log.info(
       { network: row.id, name: row.name, mode: row.mode, cidr: row.cidr },
       'network created',
@@ -123,7 +127,7 @@ export class Mesh {
       ...networkInfo(n),
       createdAt: n.createdAt,
       nodeCount: await this.store.nodes.countInNetwork(n.id),
-      onlineCount: this.deps.hub.onlineCount(n.id),
+      onlineCount: this.deps.cluster.onlineCount(n.id),
     };
   }
 
@@ -151,7 +155,7 @@ export class Mesh {
     };
     await this.store.joinKeys.insert(row);
     const info = keyInfo(row);
-    this.deps.feed.publish({ kind: 'key', action: 'created', key: info });
+    this.publishFeed({ kind: 'key', action: 'created', key: info });
     this.deps.log.info(
       { key: id, network: network.id, reusable: row.reusable, expiresAt: row.expiresAt },
       'join key created',
@@ -169,7 +173,7 @@ export class Mesh {
     if (!row) throw new MeshError(ErrorCode.NotFound, `no join key ${id}`, 404);
     await this.store.joinKeys.revoke(id, Date.now());
     const info = keyInfo((await this.store.joinKeys.get(id))!);
-    this.deps.feed.publish({ kind: 'key', action: 'revoked', key: info });
+    this.publishFeed({ kind: 'key', action: 'revoked', key: info });
     return info;
   }
 
@@ -185,7 +189,7 @@ export class Mesh {
         this.deps.metrics.joins.inc({ result: err.code });
         const parsed = parseJoinKey(req.key);
         const networkId = parsed ? ((await this.store.joinKeys.get(parsed.id))?.networkId ?? null) : null;
-        this.deps.feed.publish({
+        this.publishFeed({
           kind: 'join-rejected',
           networkId,
           code: err.code,
@@ -240,7 +244,7 @@ export class Mesh {
       { node: node.id, name: node.name, network: network.id, addresses: node.addresses },
       'node joined',
     );
-    this.deps.feed.publish({
+    this.publishFeed({
       kind: 'node',
       action: 'joined',
       networkId: network.id,
@@ -248,7 +252,7 @@ export class Mesh {
       node: this.summaryIn(node, network),
     });
     // Peers learn about the (still offline) new node at once; `peer-joined` follows when it connects.
-    this.deps.hub.broadcast(
+    this.deps.cluster.broadcast(
       network.id,
       { type: 'peer-updated', peer: this.peerInfo(node, network) },
       node.id,
@@ -342,11 +346,9 @@ export class Mesh {
     const summary = await this.nodeSummary(node);
     await this.store.transaction((tx) => tx.nodes.remove(node.id, Date.now()));
     this.deps.telemetry.forgetNode(node.id);
-    this.deps.hub
-      .get(node.id)
-      ?.end(CloseCode.NodeRemoved, { type: 'bye', reason: 'node-removed', message: 'removed by an admin' });
-    this.deps.hub.broadcast(node.networkId, { type: 'peer-removed', nodeId: node.id }, node.id);
-    this.deps.feed.publish({
+    this.deps.cluster.kick(node.id, 'removed by an admin');
+    this.deps.cluster.broadcast(node.networkId, { type: 'peer-removed', nodeId: node.id }, node.id);
+    this.publishFeed({
       kind: 'node',
       action: 'removed',
       networkId: node.networkId,
@@ -373,7 +375,7 @@ export class Mesh {
   }
 
   peerInfo(n: NodeRow, network: NetworkRow): PeerInfo {
-    const session = this.deps.hub.get(n.id);
+    const session = this.deps.cluster.entry(n.id);
     const p: PeerInfo = {
       nodeId: n.id,
       name: n.name,
@@ -406,26 +408,56 @@ export class Mesh {
 
   // ---- session lifecycle (called by ws/session.ts) ----
 
+  /**
+   * A session authenticated at `since` (it is in the local hub already): recorded in the database and
+   * in the presence directory of every instance; peers everywhere get `peer-joined`.
+   */
   async sessionOnline(
-    nodeId: string,
-    endpoint: string | null,
+    session: { nodeId: string; networkId: string; endpoint: string | null },
     agentVersion: string | undefined,
+    since: number,
   ): Promise<void> {
-    await this.store.nodes.setSeen(nodeId, Date.now(), endpoint, agentVersion);
+    const { nodeId, networkId, endpoint } = session;
+    await this.store.nodes.setSeen(nodeId, since, endpoint, agentVersion);
     const node = await this.store.nodes.get(nodeId);
-    if (!node) return;
-    const network = (await this.store.networks.get(node.networkId))!;
-    this.deps.hub.broadcast(network.id, { type: 'peer-joined', peer: this.peerInfo(node, network) }, nodeId);
-    this.deps.feed.publish({ kind: 'presence', networkId: network.id, nodeId, online: true });
+    const network = node && (await this.store.networks.get(node.networkId));
+    // Removed (or replaced) while the database answered: its close announces nothing either.
+    if (!node || !network || this.deps.hub.get(nodeId) !== session) return;
+    const peer = this.peerInfo(node, network);
+    peer.online = true;
+    peer.lastSeen = since;
+    if (endpoint) peer.endpoint = endpoint;
+    this.deps.cluster.sessionOnline(
+      { nodeId, networkId, endpoint, since },
+      JSON.stringify({ type: 'peer-joined', peer } satisfies ServerMessage),
+    );
+    this.publishFeed({ kind: 'presence', networkId, nodeId, online: true });
   }
 
-  async sessionOffline(nodeId: string, networkId: string): Promise<void> {
+  /** A session authenticated at `since` ended; peers learn it unless the node is online elsewhere. */
+  async sessionOffline(nodeId: string, networkId: string, since: number): Promise<void> {
     if (this.stopped) return;
     const now = Date.now();
-    if (!(await this.store.nodes.get(nodeId))) return; // removed: peers already got peer-removed
+    // Not the node's current session (replaced here or on another instance, or the node was removed).
+    if (!this.deps.cluster.sessionOffline(nodeId, networkId, since, now)) return;
     await this.store.nodes.setSeen(nodeId, now, null);
-    this.deps.hub.broadcast(networkId, { type: 'peer-left', nodeId, lastSeen: now }, nodeId);
-    this.deps.feed.publish({ kind: 'presence', networkId, nodeId, online: false });
+    this.publishFeed({ kind: 'presence', networkId, nodeId, online: false });
+  }
+
+  /** The `peer-joined` for a node that is online on another instance (after a bus outage). */
+  async peerJoinedRaw(nodeId: string): Promise<string | null> {
+    const node = await this.store.nodes.get(nodeId);
+    const network = node && (await this.store.networks.get(node.networkId));
+    if (!node || !network) return null;
+    return JSON.stringify({
+      type: 'peer-joined',
+      peer: this.peerInfo(node, network),
+    } satisfies ServerMessage);
+  }
+
+  /** Console feed events reach the consoles of every instance. */
+  publishFeed(input: FeedEventInput): void {
+    this.deps.cluster.publishFeed(input);
   }
 
   async advertise(nodeId: string, msg: Advertise): Promise<void> {
@@ -446,8 +478,12 @@ export class Mesh {
     const node = await this.store.nodes.get(nodeId);
     if (!node) return;
     const network = (await this.store.networks.get(node.networkId))!;
-    this.deps.hub.broadcast(network.id, { type: 'peer-updated', peer: this.peerInfo(node, network) }, nodeId);
-    this.deps.feed.publish({
+    this.deps.cluster.broadcast(
+      network.id,
+      { type: 'peer-updated', peer: this.peerInfo(node, network) },
+      nodeId,
+    );
+    this.publishFeed({
       kind: 'node',
       action: 'updated',
       networkId: network.id,
@@ -458,11 +494,11 @@ export class Mesh {
 
   recordTelemetry(nodeId: string, networkId: string, links: LinkReport[]): void {
     this.deps.telemetry.record(networkId, nodeId, links);
-    this.deps.feed.publish({ kind: 'telemetry', networkId, nodeId, links });
+    this.publishFeed({ kind: 'telemetry', networkId, nodeId, links });
   }
 
   recordAgentEvent(nodeId: string, networkId: string, event: AgentEvent): void {
-    this.deps.feed.publish({ kind: 'agent-event', networkId, nodeId, event });
+    this.publishFeed({ kind: 'agent-event', networkId, nodeId, event });
   }
 }
 

@@ -80,6 +80,8 @@ export class Session implements SessionHandle {
   /** Set once authenticated (empty before); kept after close so the hub can still find this session. */
   nodeId = '';
   networkId = '';
+  /** When it authenticated (strictly increasing per instance): the newest session of a node wins. */
+  since = 0;
 
   send(msg: ServerMessage): void {
     this.sendRaw(JSON.stringify(msg));
@@ -306,6 +308,7 @@ export class Session implements SessionHandle {
     this.state = { kind: 'open', nodeId: node.id, networkId: network.id, version: st.version };
     this.nodeId = node.id;
     this.networkId = network.id;
+    this.since = this.mesh.deps.cluster.nextSince();
     const replaced = this.mesh.deps.hub.add(this);
     if (replaced) {
       replaced.end(CloseCode.SessionReplaced, {
@@ -334,8 +337,7 @@ export class Session implements SessionHandle {
     });
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
-    if (!replaced) await this.mesh.sessionOnline(node.id, this.endpoint, st.agentVersion);
-    else await this.mesh.deps.store.nodes.setSeen(node.id, Date.now(), this.endpoint, st.agentVersion);
+    await this.mesh.sessionOnline(this, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
   }
 
@@ -362,10 +364,23 @@ export class Session implements SessionHandle {
     ref?: string,
   ): Promise<void> | undefined {
     const target = this.mesh.deps.hub.get(to);
-    if (target && target.networkId === st.networkId && to !== st.nodeId) {
+    if (to === st.nodeId) return this.relayFailed(st, to, ref);
+    if (target && target.networkId === st.networkId) {
       // `from` comes from the authenticated session, never from the client.
       target.sendRaw(JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }));
       this.mesh.deps.metrics.relayed.inc();
+      return;
+    }
+    // On another instance: one publish to that instance, found in the in-memory presence directory.
+    if (
+      !target &&
+      this.mesh.deps.cluster.relay(
+        st.networkId,
+        to,
+        JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }),
+      )
+    ) {
+      this.mesh.deps.metrics.relayedOut.inc();
       return;
     }
     return this.relayFailed(st, to, ref);
@@ -393,7 +408,7 @@ export class Session implements SessionHandle {
     this.mesh.deps.metrics.sessions.set(hub.size);
     // An event handler must never throw: that would take the whole server down.
     this.mesh
-      .sessionOffline(st.nodeId, st.networkId)
+      .sessionOffline(st.nodeId, st.networkId, this.since)
       .catch((err: unknown) => this.log.error({ err, node: st.nodeId }, 'marking node offline failed'));
     this.log.info({ node: st.nodeId }, 'session closed');
   }
