@@ -54,7 +54,7 @@ test('an agent with --ca-file joins over HTTPS and authenticates over WSS; witho
   expect(joined.network.name).toBe('alpha');
 
   const control = new ControlClient({
-    serverUrl: server.url,
+    serverUrls: [server.url],
     nodeId: joined.nodeId,
     privateKey,
     agentVersion: 't',

@@ -15,6 +15,15 @@ const stateOption = () =>
     process.env.RTCMESH_STATE ?? DEFAULT_STATE_DIR,
   );
 
+/** `--server a,b --server c` → [a, b, c] (an env default is replaced by the first flag, not appended to). */
+function collectUrls(value: string, previous: string[] | undefined): string[] {
+  const urls = value
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  return [...(previous ?? []), ...urls];
+}
+
 function client(opts: { state: string }): LocalApiClient {
   return new LocalApiClient(new StateDir(opts.state).socketPath);
 }
@@ -22,7 +31,12 @@ function client(opts: { state: string }): LocalApiClient {
 program
   .command('up')
   .description('join the network and run in the foreground until SIGTERM')
-  .requiredOption('--server <url>', 'signaling server URL (http:// or https://)', process.env.RTCMESH_SERVER)
+  .requiredOption(
+    '--server <urls>',
+    'signaling server URL(s), http:// or https://; several instances: comma separated or repeated (failover in order)',
+    collectUrls,
+    process.env.RTCMESH_SERVER ? collectUrls(process.env.RTCMESH_SERVER, []) : undefined,
+  )
   .option('--key <key>', 'join key (only needed the first time)', process.env.RTCMESH_KEY)
   .option(
     '--ca-file <file>',
@@ -44,7 +58,7 @@ program
   .action(async (opts: UpCliOptions) => {
     const { runAgent } = await import('../agent/run.js');
     await runAgent({
-      serverUrl: opts.server,
+      serverUrls: opts.server,
       joinKey: opts.key,
       name: opts.name,
       device: opts.dev,
@@ -115,7 +129,7 @@ program
   });
 
 interface UpCliOptions {
-  server: string;
+  server: string[];
   key?: string;
   caFile?: string;
   name?: string;
