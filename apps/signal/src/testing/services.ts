@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import pg from 'pg';
+import { type Logger, pino } from 'pino';
 import { test } from 'vitest';
 
 /** The PostgreSQL and Redis the scale-out tests use (.ci/services.sh starts both on loopback). */
@@ -66,4 +67,9 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await c.end();
   }
+}
+
+/** A silent pino logger for code under test that wants one (test/ has no pino of its own). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
 }
