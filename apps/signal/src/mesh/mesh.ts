@@ -409,29 +409,29 @@ export class Mesh {
   // ---- session lifecycle (called by ws/session.ts) ----
 
   /**
-   * A session authenticated at `since` (it is in the local hub already): recorded in the database and
-   * in the presence directory of every instance; peers everywhere get `peer-joined`.
+   * A session of `node` authenticated at `since` (it is in the local hub already): announced at once
+   * to the presence directory of every instance (peers everywhere get `peer-joined`), then recorded
+   * in the database.
    */
   async sessionOnline(
     session: { nodeId: string; networkId: string; endpoint: string | null },
+    node: NodeRow,
+    network: NetworkRow,
     agentVersion: string | undefined,
     since: number,
   ): Promise<void> {
     const { nodeId, networkId, endpoint } = session;
-    await this.store.nodes.setSeen(nodeId, since, endpoint, agentVersion);
-    const node = await this.store.nodes.get(nodeId);
-    const network = node && (await this.store.networks.get(node.networkId));
-    // Removed (or replaced) while the database answered: its close announces nothing either.
-    if (!node || !network || this.deps.hub.get(nodeId) !== session) return;
     const peer = this.peerInfo(node, network);
     peer.online = true;
     peer.lastSeen = since;
     if (endpoint) peer.endpoint = endpoint;
+    if (agentVersion) peer.agentVersion = agentVersion;
     this.deps.cluster.sessionOnline(
       { nodeId, networkId, endpoint, since },
       JSON.stringify({ type: 'peer-joined', peer } satisfies ServerMessage),
     );
     this.publishFeed({ kind: 'presence', networkId, nodeId, online: true });
+    await this.store.nodes.setSeen(nodeId, since, endpoint, agentVersion);
   }
 
   /** A session authenticated at `since` ended; peers learn it unless the node is online elsewhere. */

@@ -337,7 +337,7 @@ export class Session implements SessionHandle {
     });
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
-    await this.mesh.sessionOnline(this, st.agentVersion, this.since);
+    await this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
   }
 
