@@ -76,7 +76,11 @@ export class Mesh {
   async stop(): Promise<void> {
     this.stopped = true;
     const now = Date.now();
-    await Promise.all(this.deps.hub.all().map((s) => this.store.nodes.setSeen(s.nodeId, now, null)));
+    // Only nodes still ours: one that already moved to another instance is online there.
+    const ours = this.deps.hub
+      .all()
+      .filter((s) => this.deps.cluster.entry(s.nodeId)?.instanceId === this.deps.cluster.instanceId);
+    await Promise.all(ours.map((s) => this.store.nodes.setSeen(s.nodeId, now, null)));
   }
 
   private get store(): Store {
