@@ -31,6 +31,7 @@ import { pickFreeAddress } from '../ipam/pool.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isUniqueViolation, type Store } from '../store/index.js';
 import type { JoinKeyRow } from '../store/join-keys.js';
+import { LastSeenWriter } from '../store/last-seen.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow } from '../store/nodes.js';
 import type { LatestTelemetry } from '../telemetry/latest.js';
@@ -70,7 +71,12 @@ export class Mesh {
   /** Set by shutdown: session ends no longer touch the (closing) database. */
   private stopped = false;
 
-  constructor(readonly deps: MeshDeps) {}
+  /** Session starts and ends update last-seen in batches (store/last-seen.ts). */
+  private readonly seen: LastSeenWriter;
+
+  constructor(readonly deps: MeshDeps) {
+    this.seen = new LastSeenWriter(deps.store, deps.log);
+  }
 
   /** Records every online node as last seen now, then ignores session ends. Called before the store closes. */
   async stop(): Promise<void> {
@@ -80,7 +86,8 @@ export class Mesh {
     const ours = this.deps.hub
       .all()
       .filter((s) => this.deps.cluster.entry(s.nodeId)?.instanceId === this.deps.cluster.instanceId);
-    await Promise.all(ours.map((s) => this.store.nodes.setSeen(s.nodeId, now, null)));
+    for (const s of ours) this.seen.record(s.nodeId, now, null);
+    await this.seen.flush();
   }
 
   private get store(): Store {
@@ -414,16 +421,16 @@ export class Mesh {
 
   /**
    * A session of `node` authenticated at `since` (it is in the local hub already): announced at once
-   * to the presence directory of every instance (peers everywhere get `peer-joined`), then recorded
-   * in the database.
+   * to the presence directory of every instance (peers everywhere get `peer-joined`); last-seen is
+   * written in the next batch.
    */
-  async sessionOnline(
+  sessionOnline(
     session: { nodeId: string; networkId: string; endpoint: string | null },
     node: NodeRow,
     network: NetworkRow,
     agentVersion: string | undefined,
     since: number,
-  ): Promise<void> {
+  ): void {
     const { nodeId, networkId, endpoint } = session;
     const peer = this.peerInfo(node, network);
     peer.online = true;
@@ -435,16 +442,16 @@ export class Mesh {
       JSON.stringify({ type: 'peer-joined', peer } satisfies ServerMessage),
     );
     this.publishFeed({ kind: 'presence', networkId, nodeId, online: true });
-    await this.store.nodes.setSeen(nodeId, since, endpoint, agentVersion);
+    this.seen.record(nodeId, since, endpoint, agentVersion);
   }
 
   /** A session authenticated at `since` ended; peers learn it unless the node is online elsewhere. */
-  async sessionOffline(nodeId: string, networkId: string, since: number): Promise<void> {
+  sessionOffline(nodeId: string, networkId: string, since: number): void {
     if (this.stopped) return;
     const now = Date.now();
     // Not the node's current session (replaced here or on another instance, or the node was removed).
     if (!this.deps.cluster.sessionOffline(nodeId, networkId, since, now)) return;
-    await this.store.nodes.setSeen(nodeId, now, null);
+    this.seen.record(nodeId, now, null);
     this.publishFeed({ kind: 'presence', networkId, nodeId, online: false });
   }
 

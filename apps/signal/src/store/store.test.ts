@@ -1,7 +1,9 @@
+import { pino } from 'pino';
 import { afterAll, describe, expect, test } from 'vitest';
 import { dropSchema, freshSchema, requireServices, TEST_PG } from '../testing/services.js';
 import { tempDir } from '../testing/test-client.js';
 import { isUniqueViolation, Store } from './index.js';
+import { LastSeenWriter } from './last-seen.js';
 import { MIGRATIONS } from './migrations.js';
 import { PG_MIGRATIONS } from './pg-migrations.js';
 
@@ -145,6 +147,19 @@ for (const engine of pgUp ? [sqlite, postgres] : [sqlite]) {
         }),
       ).rejects.toThrow('boom');
       expect(await s.nodes.list()).toEqual([]);
+      await s.close();
+    });
+
+    test('last-seen writes are coalesced per node; the newest wins and the agent version is kept', async () => {
+      const s = await engine.open();
+      await s.networks.insert(net('net-1'));
+      await s.nodes.insert(node('n-01', 'net-1'));
+      const seen = new LastSeenWriter(s, pino({ level: 'silent' }), 1000);
+      seen.record('n-01', 10, '1.1.1.1:1', '3.0');
+      seen.record('n-01', 20, null);
+      seen.record('n-gone', 30, null); // a removed node: nothing to update, nothing fails
+      await seen.flush();
+      expect(await s.nodes.get('n-01')).toMatchObject({ lastSeen: 20, endpoint: null, agentVersion: '3.0' });
       await s.close();
     });
 

@@ -337,7 +337,7 @@ export class Session implements SessionHandle {
     });
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
-    await this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
+    this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
   }
 
@@ -406,10 +406,12 @@ export class Session implements SessionHandle {
     const hub = this.mesh.deps.hub;
     if (!hub.remove(this)) return;
     this.mesh.deps.metrics.sessions.set(hub.size);
-    // An event handler must never throw: that would take the whole server down.
-    this.mesh
-      .sessionOffline(st.nodeId, st.networkId, this.since)
-      .catch((err: unknown) => this.log.error({ err, node: st.nodeId }, 'marking node offline failed'));
+    try {
+      this.mesh.sessionOffline(st.nodeId, st.networkId, this.since);
+    } catch (err) {
+      // An event handler must never throw: that would take the whole server down.
+      this.log.error({ err, node: st.nodeId }, 'marking node offline failed');
+    }
     this.log.info({ node: st.nodeId }, 'session closed');
   }
 }
