@@ -139,3 +139,16 @@ test('a late instance reads in the sessions of those already running', async () 
   expect(b.cluster.entry('n-1')?.instanceId).toBe('i-a');
   expect(b.cluster.sessionsByInstance()).toEqual({ 'i-a': 1 });
 });
+
+test('removing a node closes its session on whichever instance holds it and drops it from the registry', async () => {
+  const net = new MemoryBusNetwork();
+  const a = await instance(net, 'i-a');
+  const b = await instance(net, 'i-b');
+  const { session } = a.online('n-1');
+  await until(() => b.cluster.isOnline('n-1'));
+  b.cluster.kick('n-1', 'removed by an admin');
+  await until(() => session.ended !== null);
+  expect(session.ended).toEqual({ code: CloseCode.NodeRemoved, reason: 'node-removed' });
+  expect(a.cluster.isOnline('n-1')).toBe(false);
+  expect(await a.bus.sessionsOf('i-a')).toEqual([]);
+});

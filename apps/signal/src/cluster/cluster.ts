@@ -141,8 +141,8 @@ export class Cluster {
   /** Closes the node's session on whichever instance holds it (node removed by an admin). */
   kick(nodeId: string, message: string): void {
     const bye = { type: 'bye', reason: 'node-removed', message } as const;
+    this.forget(nodeId);
     this.deps.hub.get(nodeId)?.end(CloseCode.NodeRemoved, bye);
-    this.directory.delete(nodeId);
     this.deps.bus.publish({
       t: 'kick',
       nodeId,
@@ -197,7 +197,7 @@ export class Cluster {
         return;
       }
       case 'kick':
-        this.directory.delete(m.nodeId);
+        this.forget(m.nodeId);
         hub.get(m.nodeId)?.end(m.code, { type: 'bye', reason: m.reason, message: m.message });
         return;
       case 'feed': {
@@ -211,6 +211,12 @@ export class Cluster {
         return;
       }
     }
+  }
+
+  /** Drops a node from the directory (and, when the session was ours, from the shared registry). */
+  private forget(nodeId: string): void {
+    if (this.directory.get(nodeId)?.instanceId === this.instanceId) this.deps.bus.unregisterSession(nodeId);
+    this.directory.delete(nodeId);
   }
 
   /**
