@@ -212,6 +212,10 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // First stop announcing session ends: the agents told to move below are online again on another
+      // instance in a moment (newest session wins there); announcing them offline would make peers flap.
+      // Those that do not come back expire from the others' view once this instance leaves the bus.
+      await mesh.stop().catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
       // Agents with more than one server URL move to another instance at once (no backoff).
       for (const s of hub.all())
         s.end(CloseCode.ReconnectElsewhere, {
@@ -223,7 +227,6 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       browserLinks.close();
       // Give the close frames a moment to leave, then cut whatever is left.
       await new Promise((r) => setTimeout(r, 100));
-      await mesh.stop().catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
       // Leaves the shared view at once: the other instances drop what is left of ours at their next sweep.
       await cluster.stop().catch((err: unknown) => log.warn({ err }, 'leaving the bus failed'));
       ws.close();

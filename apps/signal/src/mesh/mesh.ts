@@ -78,7 +78,10 @@ export class Mesh {
     this.seen = new LastSeenWriter(deps.store, deps.log);
   }
 
-  /** Records every online node as last seen now, then ignores session ends. Called before the store closes. */
+  /**
+   * Shutdown: from now on session ends are not announced (see server.ts close); every node whose
+   * session is ours is recorded as last seen now. Called before the sessions are told to go.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     const now = Date.now();
@@ -431,6 +434,7 @@ export class Mesh {
     agentVersion: string | undefined,
     since: number,
   ): void {
+    if (this.stopped) return; // shutting down: the session is about to be told to go
     const { nodeId, networkId, endpoint } = session;
     const peer = this.peerInfo(node, network);
     peer.online = true;
