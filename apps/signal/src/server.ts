@@ -123,7 +123,11 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const streams: StreamRegistry = new Set();
   // One set of console sessions for both listeners: a token rotation over the admin socket must sign
   // out the browsers of the public listener.
-  const sessions = new ConsoleSessions({ persist: consolePersist });
+  const sessions = new ConsoleSessions({
+    persist: consolePersist,
+    onChange: (e) => cluster.publishConsoleSession(e),
+  });
+  cluster.onConsoleSession = (e) => sessions.apply(e);
   const joinLimits = {
     perMinute: options.joinRatePerMinute ?? DEFAULTS.joinRatePerMinute,
     burst: options.joinBurst ?? DEFAULTS.joinBurst,

@@ -1,5 +1,6 @@
 import { CloseCode, type FeedEventInput, FeedEventSchema, type ServerMessage } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import type { ConsoleSessionEvent } from '../console/sessions.js';
 import type { Feed } from '../feed/feed.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { LatestTelemetry } from '../telemetry/latest.js';
@@ -37,6 +38,8 @@ export class Cluster {
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
   private stopped = false;
+  /** Applies a console sign-in change made on another instance (set by the server). */
+  onConsoleSession: (e: ConsoleSessionEvent) => void = () => undefined;
   /** Resolves a node to the `peer-joined` message its peers should get (the database knows it). */
   peerJoinedRaw: (nodeId: string) => Promise<string | null> = async () => null;
 
@@ -158,6 +161,11 @@ export class Cluster {
     this.deps.bus.publish({ t: 'feed', event: input as Record<string, unknown> });
   }
 
+  /** A console sign-in, sign-out or revocation here: every instance must honour it at once. */
+  publishConsoleSession(e: ConsoleSessionEvent): void {
+    this.deps.bus.publish({ t: 'console', event: e });
+  }
+
   // ---- from other instances ----
 
   private onMessage(env: BusEnvelope): void {
@@ -199,6 +207,9 @@ export class Cluster {
       case 'kick':
         this.forget(m.nodeId);
         hub.get(m.nodeId)?.end(m.code, { type: 'bye', reason: m.reason, message: m.message });
+        return;
+      case 'console':
+        this.onConsoleSession(m.event);
         return;
       case 'feed': {
         const r = FeedEventSchema.safeParse({ ...m.event, seq: 0, at: 0 });

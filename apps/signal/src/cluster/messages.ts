@@ -46,6 +46,19 @@ export const BusMessageSchema = z.discriminatedUnion('t', [
     reason: z.enum(['node-removed']),
     message: z.string().max(256),
   }),
+  /** A console sign-in session was added or revoked (every instance keeps them in memory). */
+  z.object({
+    t: z.literal('console'),
+    event: z.discriminatedUnion('op', [
+      z.object({
+        op: z.literal('add'),
+        hash: z.string().regex(/^[0-9a-f]{64}$/),
+        expiresAt: z.number().int(),
+      }),
+      z.object({ op: z.literal('revoke'), hash: z.string().regex(/^[0-9a-f]{64}$/) }),
+      z.object({ op: z.literal('revoke-all') }),
+    ]),
+  }),
   /** A console feed event (telemetry included: every instance keeps the latest link reports). */
   z.object({ t: z.literal('feed'), event: z.record(z.string(), z.unknown()) }),
 ]);
