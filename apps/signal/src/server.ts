@@ -90,7 +90,6 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   }
   const metrics = new Metrics(options.defaultMetrics ?? true);
   const hub = new Hub();
-  const browserLinks = new BrowserLinkRelay(hub);
   const feed = new Feed();
   const telemetry = new LatestTelemetry();
   const cluster = new Cluster({ bus: openBus(options, log), hub, feed, telemetry, metrics, log });
@@ -101,6 +100,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     await store.close();
     throw new Error(`cannot reach the message bus: ${(err as Error).message}`);
   }
+  const browserLinks = new BrowserLinkRelay(hub, { cluster });
   const mesh = new Mesh({
     store,
     hub,

@@ -1,4 +1,10 @@
-import { CloseCode, type FeedEventInput, FeedEventSchema, type ServerMessage } from '@rtcmesh/protocol';
+import {
+  type ClientBrowserSignal,
+  CloseCode,
+  type FeedEventInput,
+  FeedEventSchema,
+  type ServerMessage,
+} from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import type { ConsoleSessionEvent } from '../console/sessions.js';
 import type { Feed } from '../feed/feed.js';
@@ -38,6 +44,9 @@ export class Cluster {
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
   private stopped = false;
+  /** Browser links (browser-peer/relay.ts) for agents on other instances (set by the server). */
+  onBrowserOffer: (from: string, linkId: string, nodeId: string, sdp: string) => void = () => undefined;
+  onBrowserAnswer: (nodeId: string, signal: ClientBrowserSignal) => void = () => undefined;
   /** Applies a console sign-in change made on another instance (set by the server). */
   onConsoleSession: (e: ConsoleSessionEvent) => void = () => undefined;
   /** Resolves a node to the `peer-joined` message its peers should get (the database knows it). */
@@ -207,6 +216,12 @@ export class Cluster {
       case 'kick':
         this.forget(m.nodeId);
         hub.get(m.nodeId)?.end(m.code, { type: 'bye', reason: m.reason, message: m.message });
+        return;
+      case 'browser-offer':
+        this.onBrowserOffer(from, m.linkId, m.nodeId, m.sdp);
+        return;
+      case 'browser-answer':
+        this.onBrowserAnswer(m.nodeId, m.signal);
         return;
       case 'console':
         this.onConsoleSession(m.event);

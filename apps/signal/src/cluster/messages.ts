@@ -1,4 +1,4 @@
-import { LIMITS } from '@rtcmesh/protocol';
+import { BrowserLinkIdSchema, ClientBrowserSignalSchema, LIMITS } from '@rtcmesh/protocol';
 import { z } from 'zod';
 
 /**
@@ -59,6 +59,15 @@ export const BusMessageSchema = z.discriminatedUnion('t', [
       z.object({ op: z.literal('revoke-all') }),
     ]),
   }),
+  /** A console browser's offer for `nodeId`, whose session is on the receiving instance. */
+  z.object({
+    t: z.literal('browser-offer'),
+    linkId: BrowserLinkIdSchema,
+    nodeId: Id,
+    sdp: z.string().min(1).max(LIMITS.maxSdpBytes),
+  }),
+  /** The agent's answer (or refusal), back to the instance the browser asked. */
+  z.object({ t: z.literal('browser-answer'), nodeId: Id, signal: ClientBrowserSignalSchema }),
   /** A console feed event (telemetry included: every instance keeps the latest link reports). */
   z.object({ t: z.literal('feed'), event: z.record(z.string(), z.unknown()) }),
 ]);
