@@ -9,11 +9,14 @@ import { Store } from '../store/index.js';
 
 /**
  * Token rotation while the server is stopped: straight into its database (the caller saw that nothing
- * answers on the admin socket, so no server holds it). Same effects as the online route.
+ * answers on the admin socket, so no server holds it). Same effects as the online route. `database`:
+ * the server's --db (PostgreSQL); with several instances, rotate through a running one instead
+ * (`--server`), which also signs out the console sessions the others hold in memory.
  */
-export async function rotateTokenOffline(dataDir: string): Promise<RotateTokenResponse> {
-  if (!existsSync(join(dataDir, 'signal.db'))) throw new Error(`no rtcmesh-signal data in ${dataDir}`);
-  const store = Store.open(dataDir);
+export async function rotateTokenOffline(dataDir: string, database?: string): Promise<RotateTokenResponse> {
+  if (!database && !existsSync(join(dataDir, 'signal.db')))
+    throw new Error(`no rtcmesh-signal data in ${dataDir}`);
+  const store = await Store.connect({ dataDir, ...(database ? { database } : {}) });
   try {
     const adminToken = await rotateAdminToken(store, dataDir);
     const persist = await metaPersist(store, 'console_sessions');
