@@ -46,6 +46,7 @@ async function instance(network: MemoryBusNetwork, id: string) {
     telemetry: new LatestTelemetry(),
     metrics: new Metrics(false),
     log: pino({ level: 'silent' }),
+    resyncMs: 100,
   });
   await cluster.start();
   started.push(cluster);
@@ -151,4 +152,17 @@ test('removing a node closes its session on whichever instance holds it and drop
   expect(session.ended).toEqual({ code: CloseCode.NodeRemoved, reason: 'node-removed' });
   expect(a.cluster.isOnline('n-1')).toBe(false);
   expect(await a.bus.sessionsOf('i-a')).toEqual([]);
+});
+
+test('a lost offline message is repaired by the periodic registry read', async () => {
+  const net = new MemoryBusNetwork();
+  const a = await instance(net, 'i-a');
+  const b = await instance(net, 'i-b');
+  const { session: watcher } = b.online('n-w');
+  a.online('n-1');
+  await until(() => b.cluster.isOnline('n-1'));
+  // The session ends on A but the `offline` message never reaches B (a Redis reconnect, say).
+  a.bus.unregisterSession('n-1');
+  await until(() => !b.cluster.isOnline('n-1'));
+  expect(watcher.received).toContainEqual(expect.objectContaining({ type: 'peer-left', nodeId: 'n-1' }));
 });

@@ -21,6 +21,11 @@ export type ClusterDeps = {
   telemetry: LatestTelemetry;
   metrics: Metrics;
   log: Logger;
+  /**
+   * How often each other instance's session registry is read back and compared with this view
+   * (default 30 s): repairs what a lost bus message (Redis reconnect) left wrong.
+   */
+  resyncMs?: number;
 };
 
 /**
@@ -41,6 +46,10 @@ export type ClusterDeps = {
 export class Cluster {
   private readonly directory = new Map<string, PresenceEntry>();
   private known = new Set<string>();
+  /** When each remote instance's registry was last compared with the directory. */
+  private readonly syncedAt = new Map<string, number>();
+  /** When each directory entry arrived (local clock): a reconcile only drops entries older than its read. */
+  private readonly arrivedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
   private stopped = false;
@@ -199,6 +208,7 @@ export class Cluster {
         const cur = this.directory.get(m.nodeId);
         if (!cur || cur.instanceId !== m.instanceId || cur.since !== m.since || m.instanceId !== from) return;
         this.directory.delete(m.nodeId);
+        this.arrivedAt.delete(m.nodeId);
         hub.broadcast(m.networkId, { type: 'peer-left', nodeId: m.nodeId, lastSeen: m.lastSeen }, m.nodeId);
         return;
       }
@@ -243,6 +253,7 @@ export class Cluster {
   private forget(nodeId: string): void {
     if (this.directory.get(nodeId)?.instanceId === this.instanceId) this.deps.bus.unregisterSession(nodeId);
     this.directory.delete(nodeId);
+    this.arrivedAt.delete(nodeId);
   }
 
   /**
@@ -267,7 +278,33 @@ export class Cluster {
       }
     }
     this.directory.set(e.nodeId, e);
+    this.arrivedAt.set(e.nodeId, Date.now());
     return true;
+  }
+
+  /**
+   * Compares the directory with instance `id`'s registry: sessions missing here are added (peers here
+   * get `peer-joined`); with `dropMissing`, entries of `id` that its registry no longer has, and that
+   * arrived before the read began, are dropped (peers here get `peer-left`).
+   */
+  private async reconcile(id: string, dropMissing: boolean): Promise<void> {
+    const readAt = Date.now();
+    const registered = await this.deps.bus.sessionsOf(id);
+    const present = new Set<string>();
+    for (const e of registered) {
+      present.add(e.nodeId);
+      const had = this.directory.has(e.nodeId);
+      if (!this.accept(e) || had || this.deps.hub.onlineCount(e.networkId) === 0) continue;
+      const raw = await this.peerJoinedRaw(e.nodeId);
+      if (raw) this.deps.hub.broadcastRaw(e.networkId, raw, e.nodeId);
+    }
+    if (!dropMissing) return;
+    for (const [nodeId, e] of this.directory) {
+      if (e.instanceId !== id || present.has(nodeId) || (this.arrivedAt.get(nodeId) ?? 0) >= readAt) continue;
+      this.directory.delete(nodeId);
+      this.arrivedAt.delete(nodeId);
+      this.deps.hub.broadcast(e.networkId, { type: 'peer-left', nodeId, lastSeen: Date.now() }, nodeId);
+    }
   }
 
   /**
@@ -283,17 +320,17 @@ export class Cluster {
       for (const [nodeId, e] of this.directory) {
         if (live.has(e.instanceId)) continue;
         this.directory.delete(nodeId);
+        this.arrivedAt.delete(nodeId);
         this.deps.hub.broadcast(e.networkId, { type: 'peer-left', nodeId, lastSeen: now }, nodeId);
       }
+      const resyncMs = this.deps.resyncMs ?? 30_000;
       for (const id of live) {
-        if (id === this.instanceId || this.known.has(id)) continue;
-        for (const e of await this.deps.bus.sessionsOf(id)) {
-          const had = this.directory.has(e.nodeId);
-          if (!this.accept(e) || had || this.deps.hub.onlineCount(e.networkId) === 0) continue;
-          const raw = await this.peerJoinedRaw(e.nodeId);
-          if (raw) this.deps.hub.broadcastRaw(e.networkId, raw, e.nodeId);
-        }
+        if (id === this.instanceId) continue;
+        if (this.known.has(id) && now - (this.syncedAt.get(id) ?? 0) < resyncMs) continue;
+        await this.reconcile(id, this.known.has(id));
+        this.syncedAt.set(id, now);
       }
+      for (const id of this.syncedAt.keys()) if (!live.has(id)) this.syncedAt.delete(id);
       this.known = live;
     } catch (err) {
       // The bus is unreachable: keep the last view (its members cannot be reached either way).
