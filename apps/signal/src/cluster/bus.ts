@@ -33,6 +33,8 @@ export interface MessageBus {
   liveInstances(): Promise<Set<string>>;
   /** The sessions an instance registered (empty when it is gone). */
   sessionsOf(instanceId: string): Promise<PresenceEntry[]>;
+  /** Messages not sent (bus unreachable) and received messages dropped as invalid, since start. */
+  stats(): { dropped: number; invalid: number };
   /** Stops heartbeats and removes this instance from the shared view at once (graceful shutdown). */
   close(): Promise<void>;
 }

@@ -73,6 +73,10 @@ export class MemoryBus implements MessageBus {
     this.self?.sessions.delete(nodeId);
   }
 
+  stats(): { dropped: number; invalid: number } {
+    return { dropped: 0, invalid: 0 };
+  }
+
   async liveInstances(): Promise<Set<string>> {
     const now = Date.now();
     return new Set([...this.network.members].filter(([, m]) => m.expiresAt > now).map(([id]) => id));

@@ -147,6 +147,10 @@ export class RedisBus implements MessageBus {
     });
   }
 
+  stats(): { dropped: number; invalid: number } {
+    return { dropped: this.dropped, invalid: this.invalid };
+  }
+
   async liveInstances(): Promise<Set<string>> {
     const ids = await this.pub.smembers(`${this.prefix}:instances`);
     const live = new Set<string>([this.instanceId]);
