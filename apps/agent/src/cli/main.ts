@@ -15,13 +15,19 @@ const stateOption = () =>
     process.env.RTCMESH_STATE ?? DEFAULT_STATE_DIR,
   );
 
-/** `--server a,b --server c` → [a, b, c] (an env default is replaced by the first flag, not appended to). */
-function collectUrls(value: string, previous: string[] | undefined): string[] {
-  const urls = value
+function splitUrls(value: string): string[] {
+  return value
     .split(',')
     .map((u) => u.trim())
     .filter((u) => u.length > 0);
-  return [...(previous ?? []), ...urls];
+}
+
+/** RTCMESH_SERVER (comma separated), the default of --server: replaced by the flags, not added to. */
+const SERVER_FROM_ENV = process.env.RTCMESH_SERVER ? splitUrls(process.env.RTCMESH_SERVER) : undefined;
+
+/** `--server a,b --server c` → [a, b, c]. */
+function collectUrls(value: string, previous: string[] | undefined): string[] {
+  return [...(previous === SERVER_FROM_ENV ? [] : (previous ?? [])), ...splitUrls(value)];
 }
 
 function client(opts: { state: string }): LocalApiClient {
@@ -35,7 +41,7 @@ program
     '--server <urls>',
     'signaling server URL(s), http:// or https://; several instances: comma separated or repeated (failover in order)',
     collectUrls,
-    process.env.RTCMESH_SERVER ? collectUrls(process.env.RTCMESH_SERVER, []) : undefined,
+    SERVER_FROM_ENV,
   )
   .option('--key <key>', 'join key (only needed the first time)', process.env.RTCMESH_KEY)
   .option(
