@@ -23,6 +23,8 @@ import {
   rtcmeshL2UnpatchedPath,
   rtcmeshL3Path,
   rtcmeshL3UnpatchedPath,
+  rtcmeshNdcL2Path,
+  rtcmeshNdcL3Path,
 } from './paths/rtcmesh.js';
 import { tincPath } from './paths/tinc.js';
 import { wireguardPath } from './paths/wireguard.js';
@@ -30,7 +32,17 @@ import { markdownTable, type PathFigures, type PathResult, svgChart } from './re
 import { median as med, percentile, summarize } from './stats.js';
 import type { BenchContext, PathUnderTest } from './types.js';
 
-const ALL: PathUnderTest[] = [rawPath, tincPath, n2nPath, wireguardPath, rtcmeshL2Path, rtcmeshL3Path];
+const ALL: PathUnderTest[] = [
+  rawPath,
+  tincPath,
+  n2nPath,
+  wireguardPath,
+  rtcmeshL2Path,
+  rtcmeshL3Path,
+  // The optional native transport (`rtcmesh up --transport libdatachannel`).
+  rtcmeshNdcL2Path,
+  rtcmeshNdcL3Path,
+];
 /** Before/after of the werift patches: only with --werift-baseline or when named in --paths. */
 const OPTIONAL: PathUnderTest[] = [rtcmeshL2UnpatchedPath, rtcmeshL3UnpatchedPath];
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { PeerTransport } from '../../packages/peer/src/linkConnection.js';
 import { linkPair, waitForState } from '../../packages/peer/src/testing/linkPair.js';
 
 export interface FloodOptions {
@@ -7,6 +8,8 @@ export interface FloodOptions {
   /** PeerLink's packet-channel buffered cap (frames over it are dropped, as in the agent). */
   cap: number;
   seconds: number;
+  /** WebRTC stack under the PeerLinks (default werift). */
+  transport?: PeerTransport;
 }
 
 export interface FloodResult {
@@ -22,10 +25,15 @@ export interface FloodResult {
 
 /**
  * Two PeerLinks in one process over loopback; the sender refills the packet channel to its cap every
- * loop turn (64 frames at most, then yields so werift can flush) for `seconds`.
+ * loop turn (64 frames at most, then yields so the stack can flush) for `seconds`.
  */
 export async function floodLinkPair(o: FloodOptions): Promise<FloodResult> {
-  const pair = linkPair({ sctpMtu: o.sctpMtu, maxBufferedBytes: o.cap, keepaliveIntervalMs: 1000 });
+  const pair = linkPair({
+    sctpMtu: o.sctpMtu,
+    maxBufferedBytes: o.cap,
+    keepaliveIntervalMs: 1000,
+    transport: o.transport ?? 'werift',
+  });
   const { a, b } = pair;
   try {
     a.start();

@@ -190,6 +190,26 @@ describe.skipIf(skip !== undefined)('web console in chromium', { timeout: 180_00
     await shot(page, 'events');
   });
 
+  test('the policy editor lists the server validation errors, saves a new version; tags show live', async () => {
+    await page.getByRole('link', { name: 'Policy' }).click();
+    await page.getByTestId('policy-version').getByText('version 0').waitFor();
+    const editor = page.getByLabel('policy JSON');
+    await editor.fill('{ "l2": [ { "src": ["10.0.0.1"], "dst": ["*"] } ] }');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('policy-issues').getByText('l2[0].src[0]').waitFor();
+    await editor.fill('{ "l2": [ { "src": ["*"], "dst": ["*"] } ] }');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('policy-message').getByText('saved as version 1').waitFor();
+    await page.getByTestId('policy-version').getByText('version 1').waitFor();
+    await page.getByLabel('tags of a1').fill('tag:web');
+    await page.locator('tr[data-node="a1"]').getByRole('button', { name: 'Set' }).click();
+    await shot(page, 'policy');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('table.nodes tr[data-node="a1"] td[data-tags="tag:web"]').waitFor({ timeout: 10_000 });
+    // Every link row has its ACL-denied cell (0 here: the policy allows every pair).
+    await page.locator('table.links td[data-acl-denied]').first().waitFor({ timeout: 15_000 });
+  });
+
   test('a node that stops goes offline live, without a reload', async () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.locator('tr[data-node="c1"] .status.online').waitFor();

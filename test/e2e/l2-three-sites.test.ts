@@ -56,6 +56,40 @@ describe.skipIf(skip !== undefined)(
       );
     });
 
+    test('IPv6 crosses the segment and neighbour solicitations for remote addresses are answered locally', async () => {
+      const a1 = lab().agent('a1');
+      const b1 = lab().agent('b1');
+      // Operators number a stretched segment with IPv6 as they like (here a ULA); the agents learn the
+      // addresses from the hosts' own neighbour discovery and advertise them like ARP bindings.
+      await a1.host.exec('ip', ['-6', 'addr', 'add', 'fd98::a1/64', 'dev', 'rtm0', 'nodad']);
+      await b1.host.exec('ip', ['-6', 'addr', 'add', 'fd98::b1/64', 'dev', 'rtm0', 'nodad']);
+      const ping6 = async (from: typeof a1, to: string) => {
+        const r = await from.host.exec('ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '2', to], {
+          timeoutMs: 15_000,
+        });
+        return [...r.stdout.matchAll(/time=([\d.]+) ms/g)].length;
+      };
+      await waitFor(
+        'a1 -> b1 over IPv6',
+        async () => ((await ping6(a1, 'fd98::b1')) >= 2 ? true : undefined),
+        20_000,
+        500,
+      );
+      expect(await ping6(b1, 'fd98::a1')).toBeGreaterThanOrEqual(2);
+      // Once b1's address is advertised, a1's kernel asking for it is answered by a1's own agent.
+      await waitFor(
+        'a1 answering NS for fd98::b1 locally',
+        async () => {
+          await a1.host.exec('ip', ['-6', 'neigh', 'flush', 'dev', 'rtm0']);
+          const before = (await a1.status()).counters['drop.nd-suppressed'] ?? 0;
+          await ping6(a1, 'fd98::b1');
+          return ((await a1.status()).counters['drop.nd-suppressed'] ?? 0) > before ? true : undefined;
+        },
+        20_000,
+        500,
+      );
+    });
+
     test('an ARP request for a remote address is answered locally and never reaches the remote site', async () => {
       const a1 = lab().agent('a1');
       const b1 = lab().agent('b1');

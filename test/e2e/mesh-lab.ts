@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createTestPki } from '@rtcmesh/testkit';
 import {
   type Coturn,
   type LabHost,
@@ -20,10 +21,17 @@ export interface MeshSpec {
   network: { mode: 'l2' | 'l3'; cidr: string };
   /** Environment for every agent (lab timers). */
   agentEnv?: Record<string, string>;
+  /**
+   * Serve HTTPS/WSS with a certificate from a private test CA; agents and admin commands trust only
+   * that CA (`--ca-file`), as in a production deployment.
+   */
+  tls?: boolean;
 }
 
 export interface AgentOptions {
   name?: string;
+  /** Another server URL than the lab's own (a proxy in front of it). */
+  serverUrl?: string;
   advertiseRoutes?: string[];
   bridge?: string;
   noAddress?: boolean;
@@ -143,6 +151,8 @@ export class MeshLab {
   private serverProcess: ManagedProcess | undefined;
   serverUrl = '';
   joinKey = '';
+  /** With `tls`: the server's certificate and the CA agents trust. */
+  private tlsFiles: { certFile: string; keyFile: string; caFile: string } | undefined;
 
   private constructor(
     readonly world: World,
@@ -162,6 +172,11 @@ export class MeshLab {
       });
       const dataDir = await mkdtemp(join(tmpdir(), 'rtm-signal-'));
       const lab = new MeshLab(world, coturn, dataDir, spec);
+      if (spec.tls) {
+        const pki = createTestPki(await mkdtemp(join(dataDir, 'pki-')));
+        const cert = pki.issue('signal', { san: `IP:${world.server.ip}` });
+        lab.tlsFiles = { ...cert, caFile: pki.caFile };
+      }
       await lab.startServer();
       const net = await lab.admin([
         'network',
@@ -214,12 +229,13 @@ export class MeshLab {
         urls.turns,
         '--turn-secret',
         this.coturn.secret,
+        ...(this.tlsFiles ? ['--tls-cert', this.tlsFiles.certFile, '--tls-key', this.tlsFiles.keyFile] : []),
       ],
       { label: 'signal' },
     );
     await p.waitForLine(/"msg":"listening"/, 20_000);
     this.serverProcess = p;
-    this.serverUrl = `http://${s.ip}:${s.signalingPort}`;
+    this.serverUrl = `${this.tlsFiles ? 'https' : 'http'}://${s.ip}:${s.signalingPort}`;
   }
 
   async stopServer(): Promise<void> {
@@ -235,7 +251,7 @@ export class MeshLab {
       AGENT_BIN,
       'up',
       '--server',
-      this.serverUrl,
+      o.serverUrl ?? this.serverUrl,
       '--key',
       this.joinKey,
       '--name',
@@ -246,6 +262,10 @@ export class MeshLab {
     if (o.advertiseRoutes?.length) args.push('--advertise-routes', o.advertiseRoutes.join(','));
     if (o.bridge) args.push('--bridge', o.bridge);
     if (o.noAddress) args.push('--no-address');
+    if (this.tlsFiles) args.push('--ca-file', this.tlsFiles.caFile);
+    // The whole suite runs on either WebRTC stack: RTCMESH_E2E_TRANSPORT=libdatachannel.
+    const transport = process.env.RTCMESH_E2E_TRANSPORT;
+    if (transport) args.push('--transport', transport);
     const env = { ...process.env, ...this.spec.agentEnv, ...o.env };
     const proc = host.spawn('node', args, { label: `agent:${name}`, env });
     const agent = new LabAgent(host, name, stateDir, proc);

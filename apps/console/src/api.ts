@@ -9,6 +9,7 @@ import {
   type JoinKeyInfo,
   type NetworkSummary,
   type NodeSummary,
+  type PolicyResponse,
   type SessionInfo,
   type TelemetryEntry,
 } from '@rtcmesh/protocol/browser';
@@ -19,6 +20,8 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole error body (a refused policy carries `issues`: [{ path, message }]). */
+    readonly body: unknown = null,
   ) {
     super(message);
   }
@@ -38,10 +41,19 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await res.text();
-  const json: unknown = text ? JSON.parse(text) : null;
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    // A proxy's HTML error page or a truncated answer: an ApiFailure the views can show, not a SyntaxError.
+    if (res.ok) throw new ApiFailure(res.status, 'bad-answer', 'the server sent an answer that is not JSON');
+  }
   if (!res.ok) {
     const err = (json as ApiError | null)?.error;
-    throw new ApiFailure(res.status, err?.code ?? 'http', err?.message ?? `HTTP ${res.status}`);
+    // Only strings: whatever else an error body holds must not reach the views as a code or message.
+    const code = typeof err?.code === 'string' && err.code ? err.code : 'http';
+    const message = typeof err?.message === 'string' && err.message ? err.message : `HTTP ${res.status}`;
+    throw new ApiFailure(res.status, code, message, json);
   }
   return json as T;
 }
@@ -59,6 +71,12 @@ export const api = {
   revokeKey: (id: string) => call<JoinKeyInfo>('DELETE', `/api/v1/keys/${encodeURIComponent(id)}`),
   telemetry: () => call<{ links: TelemetryEntry[] }>('GET', '/api/v1/telemetry'),
   recentEvents: () => call<{ events: FeedEvent[] }>('GET', '/api/v1/events/recent?limit=500'),
+  policy: (networkId: string) =>
+    call<PolicyResponse>('GET', `/api/v1/networks/${encodeURIComponent(networkId)}/policy`),
+  putPolicy: (networkId: string, policy: unknown) =>
+    call<PolicyResponse>('PUT', `/api/v1/networks/${encodeURIComponent(networkId)}/policy`, policy),
+  setTags: (nodeId: string, tags: string[]) =>
+    call<NodeSummary>('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/tags`, { tags }),
   browserLink: (nodeId: string, sdp: string) =>
     call<BrowserLinkResponse>('POST', `/api/v1/nodes/${encodeURIComponent(nodeId)}/browser-link`, { sdp }),
 };

@@ -9,6 +9,7 @@ import { Admin } from './views/admin.js';
 import { LinkDetail, NodeDetail } from './views/detail.js';
 import { Events } from './views/events.js';
 import { Links, Networks, Nodes } from './views/overview.js';
+import { PolicyEditor } from './views/policy.js';
 import { SignIn } from './views/signin.js';
 import { MacTable, RouteTable } from './views/tables.js';
 
@@ -18,6 +19,7 @@ const TABS = [
   ['topology', 'Topology'],
   ['tables', 'L2 / L3'],
   ['events', 'Events'],
+  ['policy', 'Policy'],
   ['admin', 'Admin'],
 ] as const;
 
@@ -149,6 +151,7 @@ function Shell({ onSignedOut }: { onSignedOut: () => void }) {
             <MacTable store={store} networkId={net} />
           ))}
         {tab === 'events' && <Events store={store} />}
+        {tab === 'policy' && net && <PolicyEditor key={net} networkId={net} nodes={nodes} />}
         {tab === 'admin' && <Admin store={store} />}
         {tab === 'node' && p1 && <NodeDetail store={store} nodeId={p1} />}
         {tab === 'link' && p1 && p2 && <LinkDetail store={store} a={p1} b={p2} />}

@@ -18,6 +18,8 @@ export type PairView = {
   bytes: number;
   since: number | null;
   candidates: string;
+  /** Frames/packets the access policy denied on this pair: a denied from b, b denied from a (null: no report). */
+  aclDenied: [number | null, number | null];
 };
 
 export const pairId = (a: string, b: string): string => (a < b ? `${a}~${b}` : `${b}~${a}`);
@@ -51,6 +53,7 @@ export function pairs(s: State, networkId?: string): PairView[] {
       candidates: main?.link.localCandidateType
         ? `${main.link.localCandidateType} → ${main.link.remoteCandidateType ?? '?'}`
         : '–',
+      aclDenied: [ab?.link.aclDenied ?? null, ba?.link.aclDenied ?? null],
     });
   };
   for (const e of s.links.values()) {

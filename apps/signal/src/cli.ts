@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { AdminRequestError } from './cli/admin-client.js';
 import { registerAdminCommands, registerSecurityCommands } from './cli/admin-commands.js';
+import { registerLockCommands } from './cli/lock-commands.js';
+import { registerPolicyCommands } from './cli/policy-commands.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -11,6 +13,8 @@ const program = new Command('rtcmesh-signal')
 registerServeCommand(program);
 registerAdminCommands(program);
 registerSecurityCommands(program);
+registerLockCommands(program);
+registerPolicyCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg =

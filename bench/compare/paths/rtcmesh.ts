@@ -35,12 +35,15 @@ const UNPATCHED_HOOK = fileURLToPath(new URL('../werift-unpatched.mjs', import.m
 
 /**
  * rtcmesh: the real signaling server (started by MeshLab in the server namespace) and two real agents.
- * `unpatchedWerift`: the agents load werift 0.25.2 without patches/werift@0.25.2.patch (before/after).
+ * `unpatched`: the agents load werift 0.25.2 without patches/werift@0.25.2.patch (before/after).
+ * `ndc`: the agents run `--transport libdatachannel` (node-datachannel instead of werift).
  */
-function rtcmeshPath(mode: 'l2' | 'l3', unpatchedWerift = false): PathUnderTest {
+function rtcmeshPath(mode: 'l2' | 'l3', variant: 'werift' | 'unpatched' | 'ndc' = 'werift'): PathUnderTest {
+  const unpatchedWerift = variant === 'unpatched';
+  const ndc = variant === 'ndc';
   return {
-    id: `rtcmesh-${mode}${unpatchedWerift ? '-unpatched' : ''}`,
-    label: `rtcmesh ${mode.toUpperCase()}${unpatchedWerift ? ' (werift unpatched)' : ''}`,
+    id: `rtcmesh-${ndc ? 'ndc-' : ''}${mode}${unpatchedWerift ? '-unpatched' : ''}`,
+    label: `rtcmesh ${mode.toUpperCase()}${unpatchedWerift ? ' (werift unpatched)' : ''}${ndc ? ' (libdatachannel)' : ''}`,
     layer: mode === 'l2' ? 'L2' : 'L3',
     async unavailable() {
       try {
@@ -53,11 +56,13 @@ function rtcmeshPath(mode: 'l2' | 'l3', unpatchedWerift = false): PathUnderTest 
     },
     async start(ctx: BenchContext): Promise<RunningPath> {
       ctx.mesh.joinKey = await joinKey(ctx.mesh, mode);
-      const tag = `${mode}${unpatchedWerift ? 'u' : ''}r${ctx.run}`;
+      const tag = `${mode}${unpatchedWerift ? 'u' : ''}${ndc ? 'n' : ''}r${ctx.run}`;
       const names = [`a${tag}`, `b${tag}`];
       const env: Record<string, string> = unpatchedWerift
         ? { NODE_OPTIONS: `--import=${UNPATCHED_HOOK}` }
-        : {};
+        : ndc
+          ? { RTCMESH_TRANSPORT: 'libdatachannel' }
+          : {};
       const agents: LabAgent[] = await Promise.all([
         ctx.mesh.startAgent(ctx.a.name, { name: names[0], env }),
         ctx.mesh.startAgent(ctx.b.name, { name: names[1], env }),
@@ -78,5 +83,7 @@ function rtcmeshPath(mode: 'l2' | 'l3', unpatchedWerift = false): PathUnderTest 
 
 export const rtcmeshL2Path = rtcmeshPath('l2');
 export const rtcmeshL3Path = rtcmeshPath('l3');
-export const rtcmeshL2UnpatchedPath = rtcmeshPath('l2', true);
-export const rtcmeshL3UnpatchedPath = rtcmeshPath('l3', true);
+export const rtcmeshL2UnpatchedPath = rtcmeshPath('l2', 'unpatched');
+export const rtcmeshL3UnpatchedPath = rtcmeshPath('l3', 'unpatched');
+export const rtcmeshNdcL2Path = rtcmeshPath('l2', 'ndc');
+export const rtcmeshNdcL3Path = rtcmeshPath('l3', 'ndc');

@@ -20,6 +20,11 @@ export interface CandidateAddressOptions {
    * so in a network namespace lab the veth address must be listed here.
    */
   additionalHostAddresses?: string[];
+  /**
+   * libdatachannel only: bind ICE to this one address. libjuice gathers every non-loopback interface
+   * address and never a loopback one, so loopback-only tests bind to 127.0.0.1. werift ignores it.
+   */
+  bindAddress?: string;
 }
 
 function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
@@ -46,6 +51,7 @@ export class CandidateAddressFilter {
   private excludeInterfaces: readonly string[] = [];
   private interfaceAddresses = new Set<string>();
   additionalHostAddresses: readonly string[] = [];
+  bindAddress: string | undefined;
 
   constructor(options: CandidateAddressOptions = {}) {
     this.update(options);
@@ -61,7 +67,10 @@ export class CandidateAddressFilter {
     for (const a of options.additionalHostAddresses ?? []) {
       if (isIP(a) === 0) throw new Error(`invalid additional host address: ${a}`);
     }
+    if (options.bindAddress !== undefined && isIP(options.bindAddress) === 0)
+      throw new Error(`invalid bind address: ${options.bindAddress}`);
     this.cidrs = cidrs;
+    this.bindAddress = options.bindAddress;
     this.excludeInterfaces = [...(options.excludeInterfaces ?? [])];
     this.additionalHostAddresses = [...(options.additionalHostAddresses ?? [])];
     this.refresh();

@@ -60,6 +60,13 @@ export function turnUrlCount(servers: readonly IceServer[]): number {
   return flatten(servers).filter((e) => isTurn(e.url)).length;
 }
 
+/** The TURN URLs in configured order (a plan's `turnIndex` indexes this list). */
+export function turnUrls(servers: readonly IceServer[]): string[] {
+  return flatten(servers)
+    .filter((e) => isTurn(e.url))
+    .map((e) => e.url);
+}
+
 /**
  * The order in which a link tries to connect: everything (TURN #0 as the relay fallback inside ICE),
  * then relay-only through each TURN URL in the configured order (order the network config as

@@ -16,8 +16,11 @@ export { type ControlMessage, parseControlMessage } from './controlMessage.js';
 export {
   type ChannelConfig,
   CONTROL_CHANNEL_ID,
+  isPeerTransport,
   PACKET_CHANNEL_ID,
   type PathInfo,
+  PEER_TRANSPORTS,
+  type PeerTransport,
 } from './linkConnection.js';
 export { type LinkSignal, linkSignalSchema, parseLinkSignal } from './linkSignal.js';
 export {

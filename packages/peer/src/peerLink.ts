@@ -10,11 +10,14 @@ import {
   newGeneration,
   planOfGeneration,
   turnUrlCount,
+  turnUrls,
 } from './connectPlan.js';
 import { type ControlMessage, parseControlMessage } from './controlMessage.js';
-import { type ChannelConfig, LinkConnection, type PathInfo } from './linkConnection.js';
+import type { ChannelConfig, LinkConnection, PathInfo, PeerTransport } from './linkConnection.js';
 import { type LinkSignal, parseLinkSignal } from './linkSignal.js';
 import { Listeners } from './listeners.js';
+import { createLinkConnection } from './transport/createLinkConnection.js';
+import { ndcSupportsIceUrl } from './transport/ndcIceServers.js';
 
 export type LinkState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -60,10 +63,18 @@ export interface PeerLinkOptions {
   candidateAddresses?: CandidateAddressOptions | CandidateAddressFilter;
   /** 'relay' never tries a direct path (no 'all' plan, no upgrade probes). Default 'all'. */
   iceTransportPolicy?: 'all' | 'relay';
+  /**
+   * WebRTC stack: 'werift' (default, pure TypeScript) or 'libdatachannel' (node-datachannel, native,
+   * much faster; no ICE restart: keepalive loss goes straight to a new generation; TURN over UDP only:
+   * relay-only generations through a TURN TCP/TLS URL run on werift).
+   */
+  transport?: PeerTransport;
 }
 
 export interface LinkStats {
   state: LinkState;
+  /** Stack of the active generation (the configured one while none is active). */
+  transport: PeerTransport;
   path: 'direct' | 'relay' | null;
   localCandidateType: string | null;
   remoteCandidateType: string | null;
@@ -136,8 +147,14 @@ export class PeerLink {
   readonly remoteId: string;
   readonly polite: boolean;
   private readonly o: Required<
-    Omit<PeerLinkOptions, 'logger' | 'polite' | 'icePortRange' | 'candidateAddresses' | 'iceTransportPolicy'>
+    Omit<
+      PeerLinkOptions,
+      'logger' | 'polite' | 'icePortRange' | 'candidateAddresses' | 'iceTransportPolicy' | 'transport'
+    >
   >;
+  /** The configured stack; a generation may run on werift instead (see transportFor). */
+  readonly transport: PeerTransport;
+  private readonly turnUrls: string[];
   private readonly portRange: [number, number] | undefined;
   private readonly log: Logger;
   private readonly filter: CandidateAddressFilter;
@@ -217,6 +234,8 @@ export class PeerLink {
         ? options.candidateAddresses
         : new CandidateAddressFilter(options.candidateAddresses);
     this.relayOnly = options.iceTransportPolicy === 'relay';
+    this.transport = options.transport ?? 'werift';
+    this.turnUrls = turnUrls(options.iceServers);
     const plans = connectPlans(options.iceServers);
     this.plans = this.relayOnly ? plans.filter((p) => p.policy === 'relay') : plans;
     if (this.plans.length === 0) throw new Error('PeerLink: relay-only policy needs at least one turn: URL');
@@ -311,6 +330,7 @@ export class PeerLink {
     const c = this.counters;
     return {
       state: this.state,
+      transport: this.active?.transport ?? this.transport,
       path: path?.path ?? null,
       localCandidateType: path?.localCandidateType ?? null,
       remoteCandidateType: path?.remoteCandidateType ?? null,
@@ -394,12 +414,13 @@ export class PeerLink {
 
   /**
    * Forces recovery now (e.g. the agent saw a network change): 'ice' restarts ICE on the active
-   * generation, 'renegotiate' negotiates a new generation while the active one keeps forwarding.
+   * generation, 'renegotiate' negotiates a new generation while the active one keeps forwarding. A stack
+   * without ICE restart (libdatachannel) renegotiates for 'ice' too.
    */
   restart(mode: 'ice' | 'renegotiate'): void {
     if (this.state === 'closed' || this.state === 'new') return;
     const conn = this.active;
-    if (mode === 'ice' && conn) {
+    if (mode === 'ice' && conn?.canRestartIce) {
       this.iceRestarts++;
       conn.restartIce();
       return;
@@ -426,10 +447,11 @@ export class PeerLink {
   private startGeneration(plan: ConnectPlan, gen: string | undefined, how: { own: boolean; probe: boolean }) {
     const id = gen ?? newGeneration(plan);
     this.log.info({ gen: id, plan, own: how.own }, 'starting connection generation');
-    const conn: LinkConnection = new LinkConnection({
+    const conn: LinkConnection = createLinkConnection(this.transportFor(plan), {
       gen: id,
       plan,
       polite: this.polite,
+      initiator: gen === undefined,
       iceServers: iceServersForPlan(this.o.iceServers, plan),
       sctpMtu: this.o.sctpMtu,
       maxBufferedBytes: this.o.maxBufferedBytes,
@@ -447,6 +469,16 @@ export class PeerLink {
     const timer = this.timer(() => this.onConnectTimeout(conn), this.o.connectTimeoutMs);
     this.pending = { conn, own: how.own, probe: how.probe, timer, startedAt: performance.now() };
     return conn;
+  }
+
+  /**
+   * libdatachannel's prebuilt ICE (libjuice) relays over UDP only, so a relay-only generation through a
+   * TURN TCP/TLS URL (a site that blocks UDP) runs on werift. Both stacks speak standard WebRTC, so the
+   * two ends need not agree; the answering side derives the same plan from the generation id anyway.
+   */
+  private transportFor(plan: ConnectPlan): PeerTransport {
+    if (this.transport !== 'libdatachannel' || plan.policy !== 'relay') return this.transport;
+    return ndcSupportsIceUrl(this.turnUrls[plan.turnIndex] ?? '') ? 'libdatachannel' : 'werift';
   }
 
   private safeSend(signal: LinkSignal): void {
@@ -580,24 +612,34 @@ export class PeerLink {
   }
 
   private pathDown(conn: LinkConnection, silentMs: number): void {
-    this.log.info({ gen: conn.gen, silentMs: Math.round(silentMs) }, 'keepalive lost: ICE restart');
+    const restart = conn.canRestartIce;
+    this.log.info(
+      { gen: conn.gen, silentMs: Math.round(silentMs) },
+      restart ? 'keepalive lost: ICE restart' : 'keepalive lost: new generation',
+    );
     this.setState('reconnecting');
-    this.iceRestarts++;
-    conn.restartIce();
+    if (restart) {
+      this.iceRestarts++;
+      conn.restartIce();
+    }
     this.clearRestart();
-    this.restartTimer = this.timer(() => {
-      this.restartTimer = null;
-      if (this.active !== conn || this.state !== 'reconnecting') return;
-      this.log.info({ gen: conn.gen }, 'ICE restart did not recover: new generation');
-      // Leave the old generation active (it may still come back) while the next plan negotiates.
-      const index = this.plans.findIndex(
-        (p) => p.policy === conn.plan.policy && p.turnIndex === conn.plan.turnIndex,
-      );
-      this.attempt = index >= 0 ? index + 1 : 0;
-      if (this.pending) this.dropPending();
-      const plan = this.plans[this.attempt % this.plans.length]!;
-      this.startGeneration(plan, undefined, { own: true, probe: false });
-    }, this.o.restartTimeoutMs);
+    // Without ICE restart (libdatachannel) the next generation starts now; the old one stays active.
+    this.restartTimer = this.timer(
+      () => {
+        this.restartTimer = null;
+        if (this.active !== conn || this.state !== 'reconnecting') return;
+        if (restart) this.log.info({ gen: conn.gen }, 'ICE restart did not recover: new generation');
+        // Leave the old generation active (it may still come back) while the next plan negotiates.
+        const index = this.plans.findIndex(
+          (p) => p.policy === conn.plan.policy && p.turnIndex === conn.plan.turnIndex,
+        );
+        this.attempt = index >= 0 ? index + 1 : 0;
+        if (this.pending) this.dropPending();
+        const plan = this.plans[this.attempt % this.plans.length]!;
+        this.startGeneration(plan, undefined, { own: true, probe: false });
+      },
+      restart ? this.o.restartTimeoutMs : 0,
+    );
   }
 
   private clearRestart(): void {

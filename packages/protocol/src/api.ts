@@ -50,6 +50,18 @@ export const CreateNetworkRequestSchema = z.object({
 });
 export type CreateNetworkRequest = z.infer<typeof CreateNetworkRequestSchema>;
 
+/** PUT /api/v1/networks/:id/lock: operator public keys (base64 Ed25519); an empty list unlocks. */
+export const SetLockRequestSchema = z.object({
+  keys: z.array(z.base64().max(64)).max(8),
+});
+export type SetLockRequest = z.infer<typeof SetLockRequestSchema>;
+
+/** PUT /api/v1/nodes/:id/key-signature: an operator's signature over the node's current key. */
+export const SignNodeKeyRequestSchema = z.object({
+  signature: z.base64().max(128),
+});
+export type SignNodeKeyRequest = z.infer<typeof SignNodeKeyRequestSchema>;
+
 export const NetworkSummarySchema = NetworkInfoSchema.extend({
   createdAt: z.number().int(),
   nodeCount: z.number().int(),
@@ -96,6 +108,8 @@ export const NodeSummarySchema = PeerInfoSchema.extend({
   os: z.string().nullable(),
   createdAt: z.number().int(),
   netcheck: ScalarRecordSchema.nullable(),
+  /** Locked networks only: whether `keySignature` verifies with one of the network's lock keys. */
+  keySigned: z.boolean().optional(),
 });
 export type NodeSummary = z.infer<typeof NodeSummarySchema>;
 

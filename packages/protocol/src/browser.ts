@@ -6,6 +6,7 @@ export * from './codes.js';
 export * from './common.js';
 export * from './limits.js';
 export * from './parse.js';
+export * from './policy.js';
 export * from './server-messages.js';
 export * from './signal-data.js';
 export * from './telemetry.js';

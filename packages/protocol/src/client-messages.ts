@@ -65,6 +65,18 @@ export const ClientPingSchema = z.object({
   ts: z.number(),
 });
 
+/**
+ * Rotate this node's key (`rtcmesh rekey`). The session proves the old key; `signature` proves the new
+ * one: signDomain(newKey, REKEY_DOMAIN, rekeyPayload(nodeId, oldPublicKey, publicKey)). The server
+ * answers `rekeyed` (or `error` with this message's `id` as `ref`), bans the old key and tells peers.
+ */
+export const RekeySchema = z.object({
+  type: z.literal('rekey'),
+  id: RequestId,
+  publicKey: Base64Schema.max(64),
+  signature: Base64Schema.max(128),
+});
+
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   HelloSchema,
   AuthSchema,
@@ -75,6 +87,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   StatusSchema,
   ClientPingSchema,
   ClientBrowserSignalSchema,
+  RekeySchema,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
@@ -88,4 +101,5 @@ export type Advertise = z.infer<typeof AdvertiseSchema>;
 export type ClientTelemetry = z.infer<typeof ClientTelemetrySchema>;
 export type ClientEvent = z.infer<typeof ClientEventSchema>;
 export type Status = z.infer<typeof StatusSchema>;
+export type Rekey = z.infer<typeof RekeySchema>;
 export type ClientPing = z.infer<typeof ClientPingSchema>;

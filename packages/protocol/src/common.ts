@@ -36,6 +36,11 @@ export const NetworkInfoSchema = z.object({
   cidr: CidrSchema,
   /** Device MTU (default 1280). */
   mtu: z.number().int().min(576).max(9000),
+  /**
+   * Locked network: every node key must carry a signature by one of these operator keys (Ed25519,
+   * base64 raw), made outside the server (see SECURITY.md). Agents pin the set the first time they see it.
+   */
+  lockKeys: z.array(Base64Schema.max(64)).max(8).optional(),
 });
 export type NetworkInfo = z.infer<typeof NetworkInfoSchema>;
 
@@ -64,6 +69,9 @@ export const RouteSchema = z.object({
 });
 export type Route = z.infer<typeof RouteSchema>;
 
+/** An operator-assigned node tag for the access policy: "tag:" + lowercase letters, digits, dashes. */
+export const NodeTagSchema = z.string().regex(/^tag:[a-z0-9][a-z0-9-]{0,62}$/, 'invalid tag');
+
 /** Everything a node knows about one other node of its network. */
 export const PeerInfoSchema = z.object({
   nodeId: NodeIdSchema,
@@ -82,6 +90,10 @@ export const PeerInfoSchema = z.object({
   agentVersion: z.string().max(64).optional(),
   bindings: z.array(BindingSchema),
   routes: z.array(RouteSchema),
+  /** Access-policy tags an admin gave the node (absent: none). */
+  tags: z.array(NodeTagSchema).max(64).optional(),
+  /** Locked networks: operator signature over nodeKeyPayload(networkId, nodeId, publicKey). */
+  keySignature: Base64Schema.max(128).optional(),
 });
 export type PeerInfo = z.infer<typeof PeerInfoSchema>;
 
@@ -90,6 +102,8 @@ export const SelfInfoSchema = z.object({
   name: NameSchema,
   addresses: z.array(CidrSchema),
   mac: MacSchema,
+  /** Access-policy tags of this node (absent: none). */
+  tags: z.array(NodeTagSchema).max(64).optional(),
 });
 export type SelfInfo = z.infer<typeof SelfInfoSchema>;
 

@@ -120,13 +120,62 @@ export function verifyDomain(
   return verifyDomainSignature(publicKey, domainBytes(domain, payload), signature);
 }
 
+/**
+ * Parsed public keys by their base64 form: parsing costs several times the verification itself, and
+ * the same few keys (a network's peers and lock keys) are checked over and over. Bounded: the oldest
+ * entry goes first.
+ */
+const publicKeyCache = new Map<string, KeyObject>();
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+
+function cachedPublicKey(encoded: string): KeyObject {
+  let key = publicKeyCache.get(encoded);
+  if (!key) {
+    key = importPublicKey(encoded);
+    if (publicKeyCache.size >= PUBLIC_KEY_CACHE_SIZE) {
+      publicKeyCache.delete(publicKeyCache.keys().next().value as string);
+    }
+    publicKeyCache.set(encoded, key);
+  }
+  return key;
+}
+
 function verifyDomainSignature(publicKey: string | KeyObject, bytes: Buffer, signature: string): boolean {
   try {
-    const key = typeof publicKey === 'string' ? importPublicKey(publicKey) : publicKey;
+    const key = typeof publicKey === 'string' ? cachedPublicKey(publicKey) : publicKey;
     const sig = Buffer.from(signature, 'base64');
     if (sig.length !== 64) return false;
     return verify(null, bytes, key, sig);
   } catch {
     return false;
   }
+}
+
+/** Domain of the proof of the new key in a `rekey` message. */
+export const REKEY_DOMAIN = 'rekey';
+
+/** What the new key signs in a `rekey`: the node and both keys, so the proof can't be replayed elsewhere. */
+export function rekeyPayload(nodeId: string, oldPublicKey: string, newPublicKey: string): string {
+  return `${nodeId}\n${oldPublicKey}\n${newPublicKey}`;
+}
+
+/** Domain of an operator's signature over a node key in a locked network. */
+export const NODE_KEY_DOMAIN = 'node-key';
+
+/** What an operator key signs to admit a node key to a locked network. */
+export function nodeKeyPayload(networkId: string, nodeId: string, publicKey: string): string {
+  return `${networkId}\n${nodeId}\n${publicKey}`;
+}
+
+/** True if `signature` over the node key verifies with any of the network's lock keys. */
+export function verifyNodeKeySignature(
+  lockKeys: readonly string[],
+  networkId: string,
+  nodeId: string,
+  publicKey: string,
+  signature: string | undefined,
+): boolean {
+  if (!signature) return false;
+  const payload = nodeKeyPayload(networkId, nodeId, publicKey);
+  return lockKeys.some((k) => verifyDomain(k, NODE_KEY_DOMAIN, payload, signature));
 }

@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { ServerBrowserSignalSchema } from './browser-link.js';
 import { ERROR_CODES, type ErrorCode } from './codes.js';
 import {
+  Base64Schema,
   IceServerSchema,
   NetworkInfoSchema,
   NodeIdSchema,
   PeerInfoSchema,
   SelfInfoSchema,
 } from './common.js';
+import { PolicyDocumentWireSchema, PolicyMessageSchema } from './policy.js';
 import { SignalDataSchema } from './signal-data.js';
 
 /** Answer to `hello`: sign authChallengeBytes({ nodeId, nonce, version }) and send `auth`. */
@@ -32,6 +34,8 @@ export const WelcomeSchema = z.object({
   serverTime: z.number().int(),
   /** Epoch ms when the TURN credentials in iceServers expire (a `config` arrives well before). */
   iceServersExpireAt: z.number().int().nullable(),
+  /** The network's access policy; absent: no policy (everything allowed). Updates come as `policy`. */
+  policy: PolicyDocumentWireSchema.optional(),
 });
 
 /** Updated configuration; fields left out are unchanged. Sent when TURN credentials are re-minted. */
@@ -91,6 +95,14 @@ export const ServerByeSchema = z.object({
   message: z.string().optional(),
 });
 
+/** The node key was rotated: sessions from now on authenticate with `publicKey`. */
+export const RekeyedSchema = z.object({
+  type: z.literal('rekeyed'),
+  /** The `id` of the `rekey` message. */
+  ref: z.string().max(64).optional(),
+  publicKey: Base64Schema.max(64),
+});
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   ChallengeSchema,
   WelcomeSchema,
@@ -104,6 +116,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   PongSchema,
   ServerByeSchema,
   ServerBrowserSignalSchema,
+  RekeyedSchema,
+  PolicyMessageSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type ServerMessageType = ServerMessage['type'];
@@ -112,6 +126,7 @@ export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = ServerMessageS
 );
 export type Challenge = z.infer<typeof ChallengeSchema>;
 export type Welcome = z.infer<typeof WelcomeSchema>;
+export type Rekeyed = z.infer<typeof RekeyedSchema>;
 export type Config = z.infer<typeof ConfigSchema>;
 export type PeerJoined = z.infer<typeof PeerJoinedSchema>;
 export type PeerUpdated = z.infer<typeof PeerUpdatedSchema>;

@@ -8,12 +8,13 @@ import { LIMITS } from './limits.js';
 const GenSchema = z.string().min(1).max(64).optional();
 
 /**
- * Reserved for issue 7: signature of the sender's DTLS fingerprint with its node key. The server relays
- * it untouched; receivers verify it against the publicKey they got in PeerInfo.
+ * The sender's DTLS fingerprints (every `a=fingerprint` of the SDP, canonical form) signed with its node
+ * key. The server relays it untouched; receivers verify it against the publicKey they got in PeerInfo
+ * and refuse the description otherwise (README: "Link authentication").
  */
 const SignalAuthSchema = z
   .object({
-    fingerprint: z.string().max(256),
+    fingerprint: z.string().max(1024),
     signature: z.string().max(256),
   })
   .optional();

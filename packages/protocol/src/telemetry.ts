@@ -25,6 +25,8 @@ export const LinkReportSchema = z.object({
   txPackets: Counter,
   rxPackets: Counter,
   drops: Counter,
+  /** Frames/packets from this peer the access policy denied (absent: agent without ACLs). */
+  aclDenied: Counter.optional(),
   /** Epoch ms since which the link is in `state` (and counters accumulate). */
   since: z.number().int().nonnegative(),
 });
@@ -38,7 +40,17 @@ export type Telemetry = z.infer<typeof TelemetrySchema>;
 
 /** Something an agent wants the console to list (MAC moves, storm-control drops, path changes...). */
 export const AgentEventSchema = z.object({
-  kind: z.enum(['mac-move', 'storm-drop', 'path-change', 'link-up', 'link-down', 'acl-deny', 'other']),
+  kind: z.enum([
+    'mac-move',
+    'storm-drop',
+    'path-change',
+    'link-up',
+    'link-down',
+    'link-refused',
+    'acl-deny',
+    'key-rotated',
+    'other',
+  ]),
   message: z.string().max(LIMITS.maxTextBytes),
   peerId: NodeIdSchema.optional(),
   details: ScalarRecordSchema.optional(),

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { type NetDevice, openTap, openTun } from '@rtcmesh/netdev';
-import { CandidateAddressFilter } from '@rtcmesh/peer';
+import { CandidateAddressFilter, type PeerTransport } from '@rtcmesh/peer';
 import type { AgentEvent, LinkReport, PeerInfo, Route, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
@@ -13,13 +13,18 @@ import {
   LocalApiError,
   type NetcheckReport,
   type PingReply,
+  type RekeyReply,
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
 import { BrowserPeers } from '../mesh/browser-peer.js';
 import { hostCandidateAddresses } from '../mesh/host-addresses.js';
+import { LinkAuthenticator } from '../mesh/link-auth.js';
+import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
+import { PolicyEnforcer } from '../policy/enforcer.js';
 import { AGENT_VERSION } from '../version.js';
+import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { linkReport, peerStatus } from './status.js';
 
 export interface AgentOptions {
@@ -37,8 +42,16 @@ export interface AgentOptions {
   /** Telemetry period; the console shows links this fresh. */
   telemetryIntervalMs?: number;
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
+  /** WebRTC stack of the peer links (default werift). */
+  transport?: PeerTransport;
   /** The only CA(s) trusted for a wss:// server (`--ca-file`). */
   ca?: Buffer;
+  /** Pending key and lock pins (the state directory). */
+  keyStore: PendingKeyStore & NetworkLockStore;
+  /** A rotated key the server may have taken before the agent stopped. */
+  pendingKey?: KeyObject;
+  /** `--lock-key`: operator keys this node trusts for a locked network, whatever the server says. */
+  lockKeys?: string[];
 }
 
 export type AgentExit =
@@ -54,10 +67,14 @@ export type AgentExit =
 export class Agent implements AgentControl {
   private readonly log: Logger;
   private readonly control: ControlClient;
+  /** The network's access policy, enforced on what peers send (apps/agent/src/policy). */
+  private readonly policy: PolicyEnforcer;
   private readonly localApi: LocalApiServer;
   private readonly candidateFilter = new CandidateAddressFilter();
   private browserPeers: BrowserPeers | undefined;
   private mesh: PeerMesh | undefined;
+  private lock: NetworkLock | undefined;
+  private keyRotation: KeyRotation | undefined;
   private device: NetDevice | undefined;
   private forwarder: Forwarder | undefined;
   private config: Welcome | undefined;
@@ -89,8 +106,11 @@ export class Agent implements AgentControl {
       agentVersion: AGENT_VERSION,
       logger: opts.logger.child({ component: 'control' }),
       ...(opts.ca ? { ca: opts.ca } : {}),
+      ...(opts.pendingKey ? { pendingKey: opts.pendingKey } : {}),
     });
     this.localApi = new LocalApiServer(opts.socketPath, this);
+    this.policy = new PolicyEnforcer(opts.logger.child({ component: 'policy' }));
+    this.policy.setOwnRoutes(opts.advertiseRoutes);
     this.browserPeers = new BrowserPeers({
       logger: opts.logger.child({ component: 'browser-peers' }),
       sendSignal: (linkId, data) => this.control.send({ type: 'browser-signal', linkId, data }),
@@ -123,6 +143,7 @@ export class Agent implements AgentControl {
 
   private wireControl(): void {
     const c = this.control;
+    this.policy.attach(c);
     c.on('welcome', (w) => {
       if (!this.config) {
         this.setup(w).then(
@@ -137,7 +158,9 @@ export class Agent implements AgentControl {
       this.resync(w);
     });
     c.on('welcome', () => this.reportNetcheck());
+    c.on('key-promoted', () => void this.opts.keyStore.promotePendingKey());
     c.on('config', (cfg) => {
+      if (cfg.network) void this.observeLock(cfg.network.lockKeys);
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
         this.mesh?.setIceServers(cfg.iceServers);
@@ -169,7 +192,18 @@ export class Agent implements AgentControl {
         ? w.self.addresses.map((a) => `${a.slice(0, a.indexOf('/'))}/${a.includes(':') ? 128 : 32}`)
         : w.self.addresses
       : [];
-    this.updateCandidateFilter(w.network.cidr, []);
+    // Peers' advertised subnets will be routed over the overlay: excluded before the first link starts
+    // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
+    const own = new Set(this.opts.advertiseRoutes);
+    const routed = w.network.mode === 'l3' ? w.peers.flatMap((p) => p.routes.map((r) => r.prefix)) : [];
+    this.updateCandidateFilter(
+      w.network.cidr,
+      routed.filter((prefix) => !own.has(prefix)),
+    );
+    this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
+    await this.lock.load(this.opts.lockKeys ?? []);
+    await this.lock.observe(w.network.lockKeys);
+    this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
     // The mesh exists and knows the peers before the (slow) device setup: peers start offering the
     // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out
     // a whole connect timeout. Frames arriving before the forwarder exists are dropped.
@@ -180,7 +214,10 @@ export class Agent implements AgentControl {
       onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
       onLinkEvent: (peerId, e) => this.sendEvent({ kind: e.kind, message: e.message, peerId }),
       candidateFilter: this.candidateFilter,
+      linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
+      admitPeer: (peer) => this.lock?.admit(peer) ?? null,
       ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
+      ...(this.opts.transport ? { transport: this.opts.transport } : {}),
     });
     this.mesh.setIceServers(w.iceServers);
     this.mesh.sync(w.peers);
@@ -216,6 +253,7 @@ export class Agent implements AgentControl {
             },
           )
         : new L3Forwarder(sink, { addresses: w.self.addresses, routes: this.ownRoutes() });
+    this.forwarder.setReceiveFilter(this.policy);
     this.device.onFrames((frames) => this.forwarder?.fromDevice(frames));
     this.device.onError((err) => log.error({ err: err.message }, 'device error'));
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
@@ -228,12 +266,23 @@ export class Agent implements AgentControl {
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
+    void this.observeLock(w.network.lockKeys);
     this.mesh?.setIceServers(w.iceServers);
     const result = this.mesh?.sync(w.peers);
     for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
     for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(p);
     void this.syncKernelRoutes();
     this.advertise();
+  }
+
+  /** The server's lock keys: pinned the first time; then every peer is judged again. */
+  private async observeLock(keys: string[] | undefined): Promise<void> {
+    try {
+      if (await this.lock?.observe(keys))
+        for (const { info } of this.mesh?.list() ?? []) this.mesh?.upsert(info);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'cannot pin the network lock keys');
+    }
   }
 
   private onPeer(p: PeerInfo): void {
@@ -345,10 +394,12 @@ export class Agent implements AgentControl {
   private sendTelemetry(): void {
     if (!this.mesh) return;
     const links: LinkReport[] = [];
-    for (const [peerId, s] of this.mesh.stats()) links.push(linkReport(peerId, s));
+    for (const [peerId, s] of this.mesh.stats())
+      links.push({ ...linkReport(peerId, s), aclDenied: this.policy.deniedFrom(peerId) });
     const counters: Record<string, number> = {};
     for (const [k, v] of Object.entries(this.forwarder?.counters() ?? {}))
       if (Object.keys(counters).length < 60) counters[k] = v;
+    Object.assign(counters, this.policy.counters());
     this.control.send({ type: 'telemetry', links, counters });
   }
 
@@ -374,8 +425,11 @@ export class Agent implements AgentControl {
         since: this.control.since ? new Date(this.control.since).toISOString() : null,
         lastError: this.control.lastError,
       },
-      peers: (this.mesh?.list() ?? []).map(({ info }) => peerStatus(info, stats.get(info.nodeId))),
+      peers: (this.mesh?.list() ?? []).map(({ info, refused }) =>
+        peerStatus(info, stats.get(info.nodeId), refused?.reason),
+      ),
       counters: this.forwarder?.counters() ?? {},
+      policy: this.policy.status(),
     };
   }
 
@@ -403,6 +457,13 @@ export class Agent implements AgentControl {
 
   netcheck(): Promise<NetcheckReport> {
     return runNetcheck(this.config?.iceServers ?? []);
+  }
+
+  async rekey(): Promise<RekeyReply> {
+    if (!this.keyRotation) throw new LocalApiError('unavailable', 'agent is still starting');
+    const r = await this.keyRotation.rotate();
+    this.sendEvent({ kind: 'key-rotated', message: 'node key rotated' });
+    return r;
   }
 
   async down(): Promise<void> {

@@ -1,6 +1,7 @@
 import { hostname, platform } from 'node:os';
 import { ensureCanCreateDevices } from '@rtcmesh/netdev';
-import { exportPublicKey } from '@rtcmesh/protocol';
+import type { PeerTransport } from '@rtcmesh/peer';
+import { exportPublicKey, isValidPublicKey } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
@@ -20,8 +21,12 @@ export interface RunAgentOptions {
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
+  /** `--transport` / RTCMESH_TRANSPORT: the peer links' WebRTC stack (default werift). */
+  transport?: PeerTransport;
   /** `--ca-file`: the only CA(s) trusted for an https:// server. */
   caFile?: string;
+  /** `--lock-key`: operator public keys of a locked network, pinned whatever the server says. */
+  lockKeys?: string[];
 }
 
 /** Exit code when an admin removed this node: systemd's RestartPreventExitStatus=78 stops the loop. */
@@ -85,6 +90,12 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     );
   }
 
+  const pendingKey = await state.loadPendingKey();
+  if (pendingKey) log.warn('a node key rotation did not finish; the new key is used if the server took it');
+  for (const k of o.lockKeys ?? []) {
+    if (!isValidPublicKey(k) || Buffer.from(k, 'base64').length !== 32)
+      throw new Error(`--lock-key ${k} is not a base64 Ed25519 public key (from rtcmesh-signal lock keygen)`);
+  }
   const agent = new Agent({
     serverUrls: [identity.serverUrl, ...serverUrls.filter((u) => u !== identity.serverUrl)],
     nodeId: identity.nodeId,
@@ -97,7 +108,11 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     ...(o.mtu ? { mtu: o.mtu } : {}),
     logger: log,
     ...(ca ? { ca } : {}),
+    keyStore: state,
+    ...(pendingKey ? { pendingKey } : {}),
+    ...(o.lockKeys?.length ? { lockKeys: o.lockKeys } : {}),
     ...tuningFromEnv(),
+    ...(o.transport ? { transport: o.transport } : {}),
   });
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');

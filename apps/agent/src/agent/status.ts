@@ -8,7 +8,7 @@ function candidateType(t: string | null): CandidateType | undefined {
   return CANDIDATE_TYPES.find((c) => c === t);
 }
 
-export function peerStatus(info: PeerInfo, s: LinkStats | undefined): PeerStatus {
+export function peerStatus(info: PeerInfo, s: LinkStats | undefined, refused?: string | null): PeerStatus {
   return {
     id: info.nodeId,
     name: info.name,
@@ -27,6 +27,7 @@ export function peerStatus(info: PeerInfo, s: LinkStats | undefined): PeerStatus
     rxPackets: s?.rxPackets ?? 0,
     drops: s?.drops ?? 0,
     since: s ? new Date(s.since).toISOString() : null,
+    refused: refused ?? null,
   };
 }
 

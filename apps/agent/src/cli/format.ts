@@ -1,4 +1,5 @@
 import type { AgentStatus, NetcheckReport, PeerStatus } from '../localapi/schema.js';
+import { formatPolicyStatus } from '../policy/status-schema.js';
 
 /** Human-readable renderings for the CLI; `--json` prints the validated objects instead. */
 export function formatStatus(s: AgentStatus): string {
@@ -12,6 +13,7 @@ export function formatStatus(s: AgentStatus): string {
     ? 'connected'
     : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
   lines.push(`server   ${s.server.url} ${server}`);
+  lines.push(...formatPolicyStatus(s.policy, s.network.mode, s.peers));
   if (s.peers.length === 0) {
     lines.push('peers    none');
     return lines.join('\n');
@@ -20,6 +22,8 @@ export function formatStatus(s: AgentStatus): string {
   const header = ['PEER', 'ADDRESSES', 'STATE', 'PATH', 'RTT', 'LOSS', 'TX', 'RX', 'DROPS', 'ENDPOINT'];
   const rows = s.peers.map((p) => peerRow(p));
   lines.push(...table([header, ...rows]));
+  // Refusals are security events: spell them out under the table rather than in a column.
+  for (const p of s.peers) if (p.refused) lines.push(`refused  ${p.name}: ${p.refused}`);
   return lines.join('\n');
 }
 
@@ -27,7 +31,7 @@ function peerRow(p: PeerStatus): string[] {
   return [
     p.name,
     p.addresses.join(','),
-    p.online ? p.state : 'offline',
+    p.refused ? 'refused' : p.online ? p.state : 'offline',
     p.path
       ? `${p.path}${p.localCandidateType ? ` (${p.localCandidateType}/${p.remoteCandidateType ?? '?'})` : ''}`
       : '-',

@@ -1,8 +1,12 @@
+import type { PeerTransport } from '@rtcmesh/peer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { formatNetcheck, formatStatus } from './format.js';
+
+/** Restated here so the CLI does not load the WebRTC stacks before it needs them. */
+const PEER_TRANSPORTS = ['werift', 'libdatachannel'] as const satisfies readonly PeerTransport[];
 
 const program = new Command()
   .name('rtcmesh')
@@ -60,7 +64,22 @@ program
   )
   .option('--no-address', 'do not assign the overlay address to the device (pure bridging)')
   .option('--mtu <bytes>', 'device MTU', parseMtu)
+  .option(
+    '--lock-key <keys>',
+    'locked network: operator public key(s) to trust (comma separated), whatever the server says',
+    (v: string) =>
+      v
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+  )
   .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.RTCMESH_LOG_LEVEL ?? 'info')
+  .addOption(
+    new Option('--transport <stack>', 'WebRTC stack of the peer links (libdatachannel: native, faster)')
+      .choices(PEER_TRANSPORTS)
+      .default('werift')
+      .env('RTCMESH_TRANSPORT'),
+  )
   .action(async (opts: UpCliOptions) => {
     const { runAgent } = await import('../agent/run.js');
     await runAgent({
@@ -74,7 +93,9 @@ program
       assignAddress: opts.address,
       mtu: opts.mtu,
       logLevel: opts.logLevel,
+      transport: opts.transport,
       ...(opts.caFile ? { caFile: opts.caFile } : {}),
+      ...(opts.lockKey ? { lockKeys: opts.lockKey } : {}),
     });
   });
 
@@ -126,6 +147,15 @@ program
   });
 
 program
+  .command('rekey')
+  .description('rotate the node key: the server and every peer switch to the new key; links stay up')
+  .addOption(stateOption())
+  .action(async (opts: { state: string }) => {
+    const r = await client(opts).rekey();
+    process.stdout.write(`node key rotated\nold ${r.previousPublicKey}\nnew ${r.publicKey}\n`);
+  });
+
+program
   .command('down')
   .description('stop the agent: close links, remove the device, leave the network session')
   .addOption(stateOption())
@@ -145,7 +175,9 @@ interface UpCliOptions {
   advertiseRoutes?: string[];
   address: boolean;
   mtu?: number;
+  lockKey?: string[];
   logLevel: string;
+  transport: PeerTransport;
 }
 
 function parsePositiveInt(v: string): number {

@@ -8,7 +8,9 @@ import {
   type ErrorMessage,
   encodeMessage,
   type PeerInfo,
+  type PolicyMessage,
   parseServerMessage,
+  type Rekeyed,
   type ServerBrowserSignal,
   type ServerSignal,
   SUPPORTED_VERSIONS,
@@ -44,6 +46,12 @@ export interface ControlClientEvents {
   removed: [string];
   /** No common protocol version or other permanent refusal: the client stops for good. */
   fatal: [Error];
+  /** The server accepted a key rotation. */
+  rekeyed: [Rekeyed];
+  /** The network's access policy changed (the agent validates it before enforcing it). */
+  policy: [PolicyMessage];
+  /** Authentication with the current key failed but the pending key (an unfinished rekey) worked. */
+  'key-promoted': [KeyObject];
 }
 
 export interface ControlClientOptions {
@@ -61,6 +69,11 @@ export interface ControlClientOptions {
   backoff?: Backoff;
   /** The only CA(s) trusted for a wss:// server (PEM, `--ca-file`); default: the system's CAs. */
   ca?: Buffer;
+  /**
+   * A key from a rotation whose answer never arrived (the agent stopped between the server's commit
+   * and saving the new key): tried when the current key fails to authenticate.
+   */
+  pendingKey?: KeyObject;
 }
 
 /** Delay before trying the next URL while some of this round's URLs are untried: spread, but short. */
@@ -89,9 +102,13 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private urlIndex = 0;
   /** URLs that failed in a row since the last session (a full round of them means backoff). */
   private failedInRow = 0;
+  private key: KeyObject;
+  private pendingKey: KeyObject | undefined;
 
   constructor(private readonly opts: ControlClientOptions) {
     super();
+    this.key = opts.privateKey;
+    this.pendingKey = opts.pendingKey;
     this.backoff = opts.backoff ?? new Backoff();
     this.keepaliveMs = opts.keepaliveMs ?? 5_000;
     if (opts.serverUrls.length === 0) throw new Error('at least one server URL is needed');
@@ -111,6 +128,17 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
   get lastError(): string | null {
     return this.lastErrorText;
+  }
+
+  /** The node key sessions authenticate with (rotated by `rtcmesh rekey`). */
+  get privateKey(): KeyObject {
+    return this.key;
+  }
+
+  /** After a rotation the server accepted: later sessions authenticate with `key`. */
+  setPrivateKey(key: KeyObject): void {
+    this.key = key;
+    this.pendingKey = undefined;
   }
 
   start(): void {
@@ -267,7 +295,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     const msg = parsed.message;
     switch (msg.type) {
       case 'challenge': {
-        const signature = signAuthChallenge(this.opts.privateKey, {
+        const signature = signAuthChallenge(this.key, {
           nodeId: this.opts.nodeId,
           nonce: msg.nonce,
           version: msg.version,
@@ -305,11 +333,23 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       case 'browser-signal':
         this.emit('browser-signal', msg);
         return;
+      case 'policy':
+        this.emit('policy', msg);
+        return;
       case 'pong':
         this.lastPong = Date.now();
         return;
       case 'error':
         this.lastErrorText = `${msg.code}: ${msg.message}`;
+        if (msg.code === ErrorCode.AuthFailed && this.pendingKey && !this.authenticated) {
+          // The server took our rotation but we never saved its answer: the pending key is ours now.
+          log.warn('the node key was rotated before the agent stopped; using the new key');
+          this.key = this.pendingKey;
+          this.pendingKey = undefined;
+          this.backoff.reset();
+          this.emit('key-promoted', this.key);
+          return;
+        }
         if (msg.code === ErrorCode.AuthFailed || msg.code === ErrorCode.NodeRemoved) {
           log.error({ code: msg.code }, msg.message);
         }
@@ -317,6 +357,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         return;
       case 'bye':
         log.info({ reason: msg.reason }, 'server says goodbye');
+        return;
+      case 'rekeyed':
+        this.emit('rekeyed', msg);
         return;
     }
   }

@@ -20,6 +20,17 @@ export interface ForwarderEvents {
 }
 
 /**
+ * Decides about every frame/packet a peer sends before it reaches the device (the access policy).
+ * Enforced on receive only: the sender is never trusted to filter.
+ */
+export interface ReceiveFilter {
+  /** False: drop it (the filter counts it). L2: before the switch learns from the frame. */
+  allowFromPeer(peerId: string, frame: Uint8Array): boolean;
+  /** A packet this node sends to a peer (L3), so the filter lets its answers in. */
+  trackOutbound(packet: Uint8Array): void;
+}
+
+/**
  * The agent's data plane for one network mode: an L2 learning switch (TAP) or an L3 router (TUN)
  * between the local device and the peer links.
  */
@@ -37,4 +48,6 @@ export interface Forwarder {
   counters(): Record<string, number>;
   /** Periodic housekeeping (aging). */
   sweep(nowMs: number): void;
+  /** Installs (or removes, null) the access-policy filter on frames from peers; takes effect at once. */
+  setReceiveFilter(filter: ReceiveFilter | null): void;
 }

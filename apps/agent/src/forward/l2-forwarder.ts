@@ -1,6 +1,9 @@
 import { L2Switch, type L2SwitchOptions, LOCAL_PORT } from '@rtcmesh/dataplane';
-import type { Binding, PeerInfo } from '@rtcmesh/protocol';
-import type { Forwarder, ForwarderEvents, FrameSink } from './forwarder.js';
+import { type Binding, LIMITS, type PeerInfo } from '@rtcmesh/protocol';
+import type { Forwarder, ForwarderEvents, FrameSink, ReceiveFilter } from './forwarder.js';
+
+/** Addresses one advertised binding may carry (the protocol's LIMITS.maxIpsPerBinding). */
+const MAX_IPS_PER_BINDING = LIMITS.maxIpsPerBinding;
 
 /**
  * L2 mode: the TAP and every peer link are ports of one learning switch. The node's own TAP binding
@@ -11,6 +14,7 @@ export class L2Forwarder implements Forwarder {
   readonly mode = 'l2' as const;
   readonly engine: L2Switch;
   private readonly known = new Set<string>();
+  private filter: ReceiveFilter | null = null;
 
   constructor(
     private readonly sink: FrameSink,
@@ -56,6 +60,8 @@ export class L2Forwarder implements Forwarder {
 
   fromPeer(peerId: string, frame: Buffer): void {
     if (!this.known.has(peerId)) return;
+    // Before the switch: a denied frame must not teach it a MAC either.
+    if (this.filter && !this.filter.allowFromPeer(peerId, frame)) return;
     const d = this.engine.process(peerId, frame, Date.now());
     if (d.toLocal) this.sink.toDevice(d.frame);
     if (d.inject) for (const f of d.inject) this.sink.toDevice(f);
@@ -80,7 +86,11 @@ export class L2Forwarder implements Forwarder {
     const learned = this.engine.localBindings().map((b) => ({ mac: b.mac, ips: [...b.ips], seq: b.seq }));
     if (!this.ownBinding) return learned;
     const own = this.ownBinding.mac.toLowerCase();
-    return [this.ownBinding, ...learned.filter((b) => b.mac.toLowerCase() !== own)];
+    // The TAP's own binding keeps its overlay address and seq, plus whatever the host configured on
+    // the device itself (IPv6 addresses, secondary IPv4s) that the switch learned from ARP/ND.
+    const seen = learned.find((b) => b.mac.toLowerCase() === own);
+    const ips = [...new Set([...this.ownBinding.ips, ...(seen?.ips ?? [])])].slice(0, MAX_IPS_PER_BINDING);
+    return [{ ...this.ownBinding, ips }, ...learned.filter((b) => b.mac.toLowerCase() !== own)];
   }
 
   counters(): Record<string, number> {
@@ -99,5 +109,9 @@ export class L2Forwarder implements Forwarder {
 
   sweep(nowMs: number): void {
     this.engine.sweep(nowMs);
+  }
+
+  setReceiveFilter(filter: ReceiveFilter | null): void {
+    this.filter = filter;
   }
 }

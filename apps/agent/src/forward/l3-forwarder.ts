@@ -1,6 +1,6 @@
 import { L3Router, type L3RouterOptions, LOCAL_PORT, type RouteKind } from '@rtcmesh/dataplane';
 import type { Binding, PeerInfo } from '@rtcmesh/protocol';
-import type { Forwarder, FrameSink } from './forwarder.js';
+import type { Forwarder, FrameSink, ReceiveFilter } from './forwarder.js';
 
 export function routeKind(prefix: string): RouteKind {
   const len = Number(prefix.slice(prefix.indexOf('/') + 1));
@@ -22,6 +22,7 @@ export class L3Forwarder implements Forwarder {
   readonly mode = 'l3' as const;
   readonly engine: L3Router;
   private readonly known = new Set<string>();
+  private filter: ReceiveFilter | null = null;
 
   constructor(
     private readonly sink: FrameSink,
@@ -52,15 +53,21 @@ export class L3Forwarder implements Forwarder {
     const now = Date.now();
     for (const packet of frames) {
       const d = this.engine.process(LOCAL_PORT, packet, now);
-      if (d.action === 'peer' && d.peer) this.sink.toPeer(d.peer, d.packet);
-      else if (d.inject) this.sink.toDevice(d.inject);
+      if (d.action === 'peer' && d.peer) {
+        this.filter?.trackOutbound(d.packet);
+        this.sink.toPeer(d.peer, d.packet);
+      } else if (d.inject) this.sink.toDevice(d.inject);
     }
   }
 
   fromPeer(peerId: string, packet: Buffer): void {
     if (!this.known.has(peerId)) return;
     const d = this.engine.process(peerId, packet, Date.now());
-    if (d.action === 'local') this.sink.toDevice(d.packet);
+    // After the router: it drops spoofed sources (the source must route back to this peer), so the
+    // policy may judge the packet by who sent it.
+    if (d.action !== 'local') return;
+    if (this.filter && !this.filter.allowFromPeer(peerId, d.packet)) return;
+    this.sink.toDevice(d.packet);
   }
 
   addPeer(peerId: string): void {
@@ -102,4 +109,8 @@ export class L3Forwarder implements Forwarder {
   }
 
   sweep(): void {}
+
+  setReceiveFilter(filter: ReceiveFilter | null): void {
+    this.filter = filter;
+  }
 }

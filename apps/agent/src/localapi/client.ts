@@ -8,6 +8,8 @@ import {
   netcheckReportSchema,
   type PingReply,
   pingReplySchema,
+  type RekeyReply,
+  rekeyReplySchema,
 } from './schema.js';
 
 export class LocalApiClientError extends Error {
@@ -35,6 +37,10 @@ export class LocalApiClient {
   }
   netcheck(): Promise<NetcheckReport> {
     return this.call('POST', '/v1/netcheck', {}, netcheckReportSchema, 30_000);
+  }
+
+  rekey(): Promise<RekeyReply> {
+    return this.call('POST', '/v1/rekey', {}, rekeyReplySchema, 20_000);
   }
   async down(): Promise<void> {
     await this.call('POST', '/v1/down', {}, undefined);

@@ -33,6 +33,7 @@ function control(overrides: Partial<AgentControl> = {}): AgentControl & { downCa
       stun: [],
       turn: [],
     }),
+    rekey: async () => ({ publicKey: 'new', previousPublicKey: 'old' }),
     down: async () => {
       c.downCalls++;
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { policyStatusSchema } from '../policy/status-schema.js';
 
 /**
  * Types of the agent's local API (a unix socket in the state directory). The CLI validates every
@@ -23,6 +24,8 @@ export const peerStatusSchema = z.object({
   rxPackets: z.number(),
   drops: z.number(),
   since: z.string().nullable(),
+  /** Why links to this peer are refused (unsigned DTLS fingerprint, key not signed in a locked network). */
+  refused: z.string().nullable().optional(),
 });
 export type PeerStatus = z.infer<typeof peerStatusSchema>;
 
@@ -49,6 +52,8 @@ export const agentStatusSchema = z.object({
   }),
   peers: z.array(peerStatusSchema),
   counters: z.record(z.string(), z.number()),
+  /** Access policy in force and what it denied (absent: agent without ACL support). */
+  policy: policyStatusSchema.optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 
@@ -86,6 +91,9 @@ export const netcheckReportSchema = z.object({
 });
 export type NetcheckReport = z.infer<typeof netcheckReportSchema>;
 
+export const rekeyReplySchema = z.object({ publicKey: z.string(), previousPublicKey: z.string() });
+export type RekeyReply = z.infer<typeof rekeyReplySchema>;
+
 export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** What the local API server needs from the running agent. */
@@ -93,6 +101,8 @@ export interface AgentControl {
   status(): AgentStatus;
   ping(peer: string): Promise<PingReply>;
   netcheck(): Promise<NetcheckReport>;
+  /** Rotates the node key (the server must accept it first). */
+  rekey(): Promise<RekeyReply>;
   down(): Promise<void>;
 }
 

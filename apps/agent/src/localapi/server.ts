@@ -25,6 +25,7 @@ export function createLocalApi(control: AgentControl): Hono {
     return c.json(await control.ping(body.data.peer));
   });
   app.post('/v1/netcheck', async (c) => c.json(await control.netcheck()));
+  app.post('/v1/rekey', async (c) => c.json(await control.rekey()));
   app.post('/v1/down', (c) => {
     // Answer first, then shut down: the CLI waits for the socket to go away.
     setImmediate(() => void control.down());

@@ -1,6 +1,13 @@
-import { type CandidateAddressFilter, type LinkStats, PeerLink, type PingResult } from '@rtcmesh/peer';
+import {
+  type CandidateAddressFilter,
+  type LinkStats,
+  PeerLink,
+  type PeerTransport,
+  type PingResult,
+} from '@rtcmesh/peer';
 import type { IceServer, PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import type { LinkAuth } from './link-auth.js';
 
 export interface PeerMeshOptions {
   selfId: string;
@@ -11,16 +18,37 @@ export interface PeerMeshOptions {
   onPacket: (peerId: string, frame: Buffer) => void;
   onLinkEvent?: (
     peerId: string,
-    event: { kind: 'link-up' | 'link-down' | 'path-change'; message: string },
+    event: { kind: 'link-up' | 'link-down' | 'path-change' | 'link-refused'; message: string },
   ) => void;
+  /** Signs our descriptions and verifies the peers' (DTLS fingerprints bound to node keys). */
+  linkAuth: LinkAuth;
+  /**
+   * Extra admission check for a peer (locked networks: its node key must carry an operator
+   * signature). Returns why the peer is refused, or null to admit it.
+   */
+  admitPeer?: (peer: PeerInfo) => string | null;
   candidateFilter: CandidateAddressFilter;
   /** Overrides for tests and the lab (timeouts). */
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
+  /** WebRTC stack of every link (default werift). */
+  transport?: PeerTransport;
 }
 
 export interface PeerView {
   info: PeerInfo;
   link: PeerLink | null;
+  /** Why links to this peer are refused right now (bad fingerprint signature, unsigned key), if so. */
+  refused: LinkRefusal | null;
+}
+
+export interface LinkRefusal {
+  reason: string;
+  /** Epoch ms of the latest refused signal. */
+  at: number;
+  /** Signals refused since the first one. */
+  count: number;
+  /** Refused for who the peer is (locked network), not for a bad description. */
+  admission: boolean;
 }
 
 /**
@@ -32,6 +60,7 @@ export interface PeerView {
 export class PeerMesh {
   private readonly peers = new Map<string, PeerInfo>();
   private readonly links = new Map<string, PeerLink>();
+  private readonly refusals = new Map<string, LinkRefusal>();
   private iceServers: IceServer[] = [];
   private closed = false;
 
@@ -62,7 +91,17 @@ export class PeerMesh {
 
   upsert(peer: PeerInfo): void {
     if (this.closed || peer.nodeId === this.opts.selfId) return;
+    const previous = this.peers.get(peer.nodeId);
     this.peers.set(peer.nodeId, peer);
+    const refusal = this.opts.admitPeer?.(peer) ?? null;
+    if (refusal) {
+      this.refuse(peer.nodeId, refusal, true);
+      this.closeLink(peer.nodeId, refusal);
+      return;
+    }
+    // Admitted now (its key got signed), or a new node key (rekey): the next description is judged afresh.
+    const prev = this.refusals.get(peer.nodeId);
+    if (prev && (prev.admission || previous?.publicKey !== peer.publicKey)) this.refusals.delete(peer.nodeId);
     if (peer.online) this.ensureLink(peer.nodeId).start();
   }
 
@@ -72,7 +111,13 @@ export class PeerMesh {
   }
 
   remove(nodeId: string, reason: string): void {
+    // Forgetting the peer forgets its key: signals signed by it are refused from now on.
     this.peers.delete(nodeId);
+    this.refusals.delete(nodeId);
+    this.closeLink(nodeId, reason);
+  }
+
+  private closeLink(nodeId: string, reason: string): void {
     const link = this.links.get(nodeId);
     if (link) {
       this.links.delete(nodeId);
@@ -82,20 +127,58 @@ export class PeerMesh {
 
   /** A relayed signal from a peer. Signals from unknown peers are ignored (the server only relays within the network). */
   handleSignal(from: string, data: SignalData): void {
-    if (this.closed || !this.peers.has(from)) {
+    const peer = this.peers.get(from);
+    if (this.closed || !peer) {
       this.opts.logger.debug({ from }, 'signal from unknown peer ignored');
       return;
     }
+    const refusal = this.opts.admitPeer?.(peer) ?? null;
+    if (refusal) {
+      this.refuse(from, refusal, true);
+      return;
+    }
+    const auth = this.opts.linkAuth.verify(from, peer.publicKey, data);
+    if (!auth.ok) {
+      // Never hand the description to the link: the DTLS handshake would trust its fingerprint.
+      this.refuse(from, auth.reason);
+      return;
+    }
+    if (data.kind === 'description') this.refusals.delete(from);
     this.ensureLink(from).handleSignal(data);
+  }
+
+  /** Records (and logs once per reason) that a peer's link was refused. */
+  private refuse(peerId: string, reason: string, admission = false): void {
+    const now = Date.now();
+    const prev = this.refusals.get(peerId);
+    if (prev && prev.reason === reason) {
+      prev.at = now;
+      prev.count++;
+      return;
+    }
+    this.refusals.set(peerId, { reason, at: now, count: 1, admission });
+    this.opts.logger.warn({ peer: peerId, reason }, 'link refused');
+    this.opts.onLinkEvent?.(peerId, {
+      kind: 'link-refused',
+      message: `link to ${this.name(peerId)} refused: ${reason}`,
+    });
   }
 
   get(nodeId: string): PeerView | undefined {
     const info = this.peers.get(nodeId);
-    return info ? { info, link: this.links.get(nodeId) ?? null } : undefined;
+    return info ? this.view(info) : undefined;
   }
 
   list(): PeerView[] {
-    return [...this.peers.values()].map((info) => ({ info, link: this.links.get(info.nodeId) ?? null }));
+    return [...this.peers.values()].map((info) => this.view(info));
+  }
+
+  private view(info: PeerInfo): PeerView {
+    return {
+      info,
+      link: this.links.get(info.nodeId) ?? null,
+      refused: this.refusals.get(info.nodeId) ?? null,
+    };
   }
 
   /** Finds a peer by node id, name or overlay address. */
@@ -107,7 +190,7 @@ export class PeerMesh {
         info.name === query ||
         info.addresses.some((a) => a === query || a.slice(0, a.indexOf('/')) === query)
       ) {
-        return { info, link: this.links.get(info.nodeId) ?? null };
+        return this.view(info);
       }
     }
     return undefined;
@@ -143,10 +226,11 @@ export class PeerMesh {
       localId: this.opts.selfId,
       remoteId: peerId,
       iceServers: this.iceServers,
-      sendSignal: (signal) => this.opts.sendSignal(peerId, signal),
+      sendSignal: (signal) => this.opts.sendSignal(peerId, this.opts.linkAuth.sign(peerId, signal)),
       logger: log,
       candidateAddresses: this.opts.candidateFilter,
       ...this.opts.linkTuning,
+      ...(this.opts.transport ? { transport: this.opts.transport } : {}),
     });
     link.onPacket((frame) => this.opts.onPacket(peerId, frame));
     link.onState((state, previous) => {

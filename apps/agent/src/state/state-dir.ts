@@ -19,6 +19,20 @@ const identitySchema = z.object({
 });
 export type NodeIdentity = z.infer<typeof identitySchema>;
 
+const lockPinsSchema = z.object({
+  version: z.literal(1),
+  networkId: z.string().min(1).max(128),
+  keys: z.array(z.base64().max(64)).max(8),
+});
+
+function safeJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 export class StateDirError extends Error {
   override readonly name = 'StateDirError';
 }
@@ -35,6 +49,13 @@ export class StateDir {
   private get identityPath(): string {
     return join(this.dir, 'identity.json');
   }
+  /** A rotated key the server may or may not have taken yet (`rtcmesh rekey` in flight). */
+  private get pendingKeyPath(): string {
+    return join(this.dir, 'node.key.next');
+  }
+  private get lockPath(): string {
+    return join(this.dir, 'lock.json');
+  }
 
   async ensure(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -47,7 +68,8 @@ export class StateDir {
     try {
       pem = await readFile(this.keyPath, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new StateDirError(`cannot read node key ${this.keyPath}: ${(err as Error).message}`);
     }
     if (pem !== undefined) {
       let privateKey: KeyObject;
@@ -66,13 +88,77 @@ export class StateDir {
     return { privateKey, publicKey, created: true };
   }
 
+  /** Creates the next node key (mode 0600) before the server is asked to take it. */
+  async createPendingKey(): Promise<KeyObject> {
+    await this.ensure();
+    const { privateKey } = generateKeyPairSync('ed25519');
+    await writeAtomic(
+      this.pendingKeyPath,
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      0o600,
+    );
+    return privateKey;
+  }
+
+  /** The pending key of a rotation that never finished, if any. */
+  async loadPendingKey(): Promise<KeyObject | undefined> {
+    let pem: string;
+    try {
+      pem = await readFile(this.pendingKeyPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const key = createPrivateKey(pem);
+      return key.asymmetricKeyType === 'ed25519' ? key : undefined;
+    } catch {
+      // A torn write of a key the server never saw: forget it.
+      await this.discardPendingKey();
+      return undefined;
+    }
+  }
+
+  /** The server took the rotation: the pending key becomes the node key (one atomic rename). */
+  async promotePendingKey(): Promise<void> {
+    await rename(this.pendingKeyPath, this.keyPath);
+  }
+
+  async discardPendingKey(): Promise<void> {
+    await rm(this.pendingKeyPath, { force: true });
+  }
+
+  /** Operator lock keys pinned for a network (empty when never seen); see mesh/network-lock.ts. */
+  async readLockPins(networkId: string): Promise<string[]> {
+    let raw: string;
+    try {
+      raw = await readFile(this.lockPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const parsed = lockPinsSchema.safeParse(safeJson(raw));
+    if (!parsed.success) {
+      throw new StateDirError(
+        `${this.lockPath} is invalid; restore it or remove it to trust the server again`,
+      );
+    }
+    return parsed.data.networkId === networkId ? parsed.data.keys : [];
+  }
+
+  async writeLockPins(networkId: string, keys: string[]): Promise<void> {
+    await this.ensure();
+    await writeAtomic(this.lockPath, `${JSON.stringify({ version: 1, networkId, keys }, null, 2)}\n`, 0o600);
+  }
+
   async readIdentity(): Promise<NodeIdentity | undefined> {
     let raw: string;
     try {
       raw = await readFile(this.identityPath, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      // EISDIR/EACCES messages do not name the file: say which one.
+      throw new StateDirError(`cannot read ${this.identityPath}: ${(err as Error).message}`);
     }
     let json: unknown;
     try {

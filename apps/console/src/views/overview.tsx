@@ -13,6 +13,11 @@ export function Networks({ networks }: { networks: NetworkSummary[] }) {
         {networks.map((n) => (
           <div class="net" key={n.id} data-network={n.name}>
             <strong>{n.name}</strong> <span class={`badge ${n.mode}`}>{n.mode.toUpperCase()}</span>
+            {n.lockKeys?.length ? (
+              <span class="badge locked" title={`node keys must be signed by: ${n.lockKeys.join(', ')}`}>
+                locked
+              </span>
+            ) : null}
             <div class="muted">
               {n.cidr} · MTU {n.mtu}
             </div>
@@ -35,6 +40,8 @@ export function natOf(n: NodeSummary): string {
 
 export function Nodes({ nodes, store }: { nodes: NodeSummary[]; store: Store }) {
   const l2 = (id: string) => store.state.networks.get(id)?.mode === 'l2';
+  // Only locked networks have signed node keys; the column appears when one exists.
+  const anyLocked = nodes.some((n) => n.keySigned !== undefined);
   return (
     <section class="card">
       <h2>Nodes</h2>
@@ -51,6 +58,8 @@ export function Nodes({ nodes, store }: { nodes: NodeSummary[]; store: Store }) 
               <th>Endpoint</th>
               <th>NAT</th>
               <th>Routes</th>
+              <th>Tags</th>
+              {anyLocked && <th>Key</th>}
             </tr>
           </thead>
           <tbody>
@@ -76,6 +85,16 @@ export function Nodes({ nodes, store }: { nodes: NodeSummary[]; store: Store }) 
                 <td class="mono">{n.endpoint ?? '–'}</td>
                 <td>{natOf(n)}</td>
                 <td>{n.routes.map((r) => r.prefix).join(', ') || '–'}</td>
+                <td data-tags={(n.tags ?? []).join(',')}>{(n.tags ?? []).join(', ') || '–'}</td>
+                {anyLocked && (
+                  <td data-key-signed={String(n.keySigned ?? '')}>
+                    {n.keySigned === undefined
+                      ? '–'
+                      : n.keySigned
+                        ? 'signed'
+                        : 'NOT SIGNED (refused by peers)'}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -102,12 +121,13 @@ export function Links({ pairs, store }: { pairs: PairView[]; store: Store }) {
               <th>Throughput</th>
               <th>Bytes</th>
               <th>Since</th>
+              <th title="frames/packets each end's access policy denied from the other">ACL denied</th>
             </tr>
           </thead>
           <tbody>
             {pairs.length === 0 && (
               <tr>
-                <td colSpan={9} class="muted">
+                <td colSpan={10} class="muted">
                   No links yet.
                 </td>
               </tr>
@@ -132,6 +152,7 @@ export function Links({ pairs, store }: { pairs: PairView[]; store: Store }) {
                 </td>
                 <td>{bytes(p.bytes)}</td>
                 <td>{p.since ? ago(p.since) : '–'}</td>
+                <td data-acl-denied={(p.aclDenied[0] ?? 0) + (p.aclDenied[1] ?? 0)}>{denied(p, store)}</td>
               </tr>
             ))}
           </tbody>
@@ -139,4 +160,13 @@ export function Links({ pairs, store }: { pairs: PairView[]; store: Store }) {
       </div>
     </section>
   );
+}
+
+/** "a←b 3 · b←a 0": what each end's policy denied from the other ("–" when neither reports it). */
+function denied(p: PairView, store: Store): string {
+  const [ab, ba] = p.aclDenied;
+  if (ab === null && ba === null) return '–';
+  const a = store.name(p.a);
+  const b = store.name(p.b);
+  return `${a}←${b} ${ab ?? '–'} · ${b}←${a} ${ba ?? '–'}`;
 }

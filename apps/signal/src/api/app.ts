@@ -20,6 +20,7 @@ import { type JoinLimits, joinApi } from './join.js';
 import { keysApi } from './keys.js';
 import { networksApi } from './networks.js';
 import { nodesApi } from './nodes.js';
+import { policyApi, tagsApi } from './policy.js';
 import { sessionApi } from './session.js';
 import { telemetryApi } from './telemetry.js';
 
@@ -56,6 +57,14 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
   app.notFound((c) => c.json(errorBody(ErrorCode.NotFound, 'no such route'), 404));
   const addresses = opts.addresses ?? new ClientAddressResolver();
   const maxBody = opts.maxBodyBytes ?? 64 * 1024;
+  // Once the server is reached over HTTPS, browsers that saw it never fall back to plain HTTP (where a
+  // network attacker could take the console). The console's own CSP and framing rules: console/static.ts.
+  if (opts.secureCookie) {
+    app.use('*', async (c, next) => {
+      await next();
+      c.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    });
+  }
   // CORS is closed unless origins are configured: without these headers a browser on another origin
   // cannot read any answer, and cannot send the CSRF header or a Bearer token at all (no preflight grant).
   if (opts.corsOrigins && opts.corsOrigins.length > 0) {
@@ -64,7 +73,7 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
       '/api/*',
       cors({
         origin: (origin) => (allowed.has(origin) ? origin : null),
-        allowMethods: ['GET', 'POST', 'DELETE'],
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
         allowHeaders: ['authorization', 'content-type', CSRF_HEADER],
         maxAge: 600,
       }),
@@ -109,8 +118,10 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
   const admin = new Hono<AdminEnv>();
   admin.use('*', adminAuth(mesh, sessions, opts.trusted));
   admin.use('*', auditMiddleware(mesh, addresses));
+  admin.route('/networks/:id/policy', policyApi(mesh));
   admin.route('/networks', networksApi(mesh));
   admin.route('/keys', keysApi(mesh));
+  admin.route('/nodes/:id/tags', tagsApi(mesh));
   admin.route('/nodes', nodesApi(mesh));
   admin.route('/telemetry', telemetryApi(mesh));
   admin.route('/events', eventsApi(mesh, opts.streams));

@@ -1,4 +1,4 @@
-import { CreateNetworkRequestSchema } from '@rtcmesh/protocol';
+import { CreateNetworkRequestSchema, SetLockRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { Mesh } from '../mesh/mesh.js';
 import { readBody } from './errors.js';
@@ -9,7 +9,8 @@ export function networksApi(mesh: Mesh): Hono {
     .post('/', async (c) =>
       c.json(await mesh.createNetwork(await readBody(c, CreateNetworkRequestSchema)), 201),
     )
-    .get('/:id', async (c) =>
-      c.json(await mesh.networkSummary(await mesh.requireNetwork(c.req.param('id')))),
+    .get('/:id', async (c) => c.json(await mesh.networkSummary(await mesh.requireNetwork(c.req.param('id')))))
+    .put('/:id/lock', async (c) =>
+      c.json(await mesh.setLock(c.req.param('id'), (await readBody(c, SetLockRequestSchema)).keys)),
     );
 }

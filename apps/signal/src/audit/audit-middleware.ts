@@ -23,6 +23,17 @@ const ROUTES: Route[] = [
   },
   { method: 'DELETE', path: /^\/keys\/([^/]+)$/, action: 'key.revoke' },
   { method: 'DELETE', path: /^\/nodes\/([^/]+)$/, action: 'node.remove' },
+  { method: 'PUT', path: /^\/networks\/([^/]+)\/lock\/?$/, action: 'network.lock' },
+  { method: 'PUT', path: /^\/nodes\/([^/]+)\/key-signature\/?$/, action: 'node.sign-key' },
+  {
+    method: 'PUT',
+    path: /^\/networks\/([^/]+)\/policy\/?$/,
+    action: 'policy.set',
+    // "net-x v7": which network, and the version the change created.
+    fromAnswer: (b) =>
+      `${String(b.networkId)} v${String((b.policy as { version?: unknown } | undefined)?.version)}`,
+  },
+  { method: 'PUT', path: /^\/nodes\/([^/]+)\/tags\/?$/, action: 'node.tags' },
   { method: 'POST', path: /^\/nodes\/([^/]+)\/browser-link\/?$/, action: 'node.browser-link' },
   { method: 'POST', path: /^\/admin\/rotate-token\/?$/, action: 'admin.rotate-token' },
 ];

@@ -13,9 +13,9 @@ import { type AdminTarget, adminRequest, ServerUnreachableError } from './admin-
 import { rotateTokenOffline } from './offline.js';
 import { parseDuration } from './parse.js';
 
-type TargetOpts = { data?: string; server?: string; adminToken?: string; caFile?: string };
+export type TargetOpts = { data?: string; server?: string; adminToken?: string; caFile?: string };
 
-function addTarget(cmd: Command): Command {
+export function addTarget(cmd: Command): Command {
   return cmd
     .option('--data <dir>', 'data directory of the running server (talks over its unix socket)')
     .option('--server <url>', 'server URL (with --admin-token)')
@@ -27,7 +27,7 @@ function addTarget(cmd: Command): Command {
     );
 }
 
-function targetOf(o: TargetOpts): AdminTarget {
+export function targetOf(o: TargetOpts): AdminTarget {
   if (o.server) {
     if (!o.adminToken) throw new Error('--server needs --admin-token (or RTCMESH_ADMIN_TOKEN)');
     return { server: o.server, adminToken: o.adminToken, ...(o.caFile ? { ca: readCaFile(o.caFile) } : {}) };
@@ -44,11 +44,11 @@ function readCaFile(file: string): Buffer {
   }
 }
 
-const out = (line: string): void => {
+export const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function table(rows: string[][]): void {
+export function table(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows)
     out(

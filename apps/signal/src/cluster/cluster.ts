@@ -151,6 +151,17 @@ export class Cluster {
     this.deps.bus.publish({ t: 'broadcast', networkId, except: exceptNodeId ?? null, raw });
   }
 
+  /** Sends `msg` to node `to`'s session, here or on the instance that holds it; false if it is offline. */
+  sendTo(networkId: string, to: string, msg: ServerMessage): boolean {
+    const local = this.deps.hub.get(to);
+    if (local) {
+      if (local.networkId !== networkId) return false;
+      local.send(msg);
+      return true;
+    }
+    return this.relay(networkId, to, JSON.stringify(msg));
+  }
+
   /** Forwards a relayed signal (`raw`, already stamped) to the instance holding `to`; false if none does. */
   relay(networkId: string, to: string, raw: string): boolean {
     const e = this.directory.get(to);

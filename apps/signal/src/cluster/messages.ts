@@ -36,7 +36,7 @@ export const BusMessageSchema = z.discriminatedUnion('t', [
   }),
   /** A server message for every session of a network except `except` (peer-updated, peer-removed). */
   z.object({ t: z.literal('broadcast'), networkId: Id, except: Id.nullable(), raw: Raw }),
-  /** A relayed signal for `to`, sent to the instance that holds its session. */
+  /** A relayed signal (or another server message) for `to`, sent to the instance that holds its session. */
   z.object({ t: z.literal('signal'), to: Id, networkId: Id, raw: Raw }),
   /** Close the node's session wherever it is (node removed by an admin). */
   z.object({

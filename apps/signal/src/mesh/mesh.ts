@@ -15,9 +15,13 @@ import {
   type NetworkSummary,
   type NodeSummary,
   type PeerInfo,
+  REKEY_DOMAIN,
+  rekeyPayload,
   type ScalarRecord,
   type SelfInfo,
   type ServerMessage,
+  verifyDomain,
+  verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { formatJoinKey, newJoinKeyId, newJoinKeySecret, parseJoinKey } from '../auth/join-key.js';
@@ -385,6 +389,17 @@ export class Mesh {
       os: n.os,
       createdAt: n.createdAt,
       netcheck: n.netcheck,
+      ...(network.lockKeys?.length
+        ? {
+            keySigned: verifyNodeKeySignature(
+              network.lockKeys,
+              network.id,
+              n.id,
+              n.publicKey,
+              n.keySignature ?? undefined,
+            ),
+          }
+        : {}),
     };
   }
 
@@ -403,11 +418,19 @@ export class Mesh {
     };
     if (session?.endpoint) p.endpoint = session.endpoint;
     if (n.agentVersion) p.agentVersion = n.agentVersion;
+    if (n.keySignature) p.keySignature = n.keySignature;
+    if (n.tags.length > 0) p.tags = n.tags;
     return p;
   }
 
   selfInfo(n: NodeRow, network: NetworkRow): SelfInfo {
-    return { nodeId: n.id, name: n.name, addresses: addressesOf(n, network), mac: n.mac };
+    return {
+      nodeId: n.id,
+      name: n.name,
+      addresses: addressesOf(n, network),
+      mac: n.mac,
+      ...(n.tags.length > 0 ? { tags: n.tags } : {}),
+    };
   }
 
   async peersOf(n: NodeRow, network: NetworkRow): Promise<PeerInfo[]> {
@@ -507,6 +530,85 @@ export class Mesh {
     });
   }
 
+  // ---- node keys: rotation and locked networks ----
+
+  /**
+   * Rotates a node's key (`rekey` on its authenticated session, which proved the old key; `signature`
+   * proves the new one). The old key is banned for good; peers get the new key in `peer-updated` and
+   * verify the node's next DTLS fingerprints with it. Links already up stay up.
+   */
+  async rekey(nodeId: string, publicKey: string, signature: string): Promise<NodeRow> {
+    const node = await this.requireNode(nodeId);
+    if (!isEd25519PublicKey(publicKey)) {
+      throw new MeshError(ErrorCode.InvalidMessage, 'publicKey must be base64 of a 32-byte Ed25519 key');
+    }
+    if (!verifyDomain(publicKey, REKEY_DOMAIN, rekeyPayload(node.id, node.publicKey, publicKey), signature)) {
+      throw new MeshError(ErrorCode.AuthFailed, 'the new key did not sign the rotation', 403);
+    }
+    if (
+      (await this.store.nodes.isKeyRevoked(publicKey)) ||
+      (await this.store.nodes.findByPublicKey(publicKey))
+    ) {
+      throw new MeshError(ErrorCode.PublicKeyRejected, 'this key was used before; generate a new one', 409);
+    }
+    let rotated: boolean;
+    try {
+      rotated = await this.store.transaction((tx) =>
+        tx.nodes.rotateKey(node.id, node.publicKey, publicKey, Date.now()),
+      );
+    } catch (err) {
+      // The same new key raced in through another request or instance.
+      if (isUniqueViolation(err))
+        throw new MeshError(ErrorCode.PublicKeyRejected, 'this key was used before; generate a new one', 409);
+      throw err;
+    }
+    if (!rotated) throw new MeshError(ErrorCode.Conflict, 'the node key changed meanwhile; retry', 409);
+    this.deps.log.info({ node: node.id, name: node.name }, 'node key rotated');
+    await this.announceUpdate(node.id);
+    return this.requireNode(node.id);
+  }
+
+  /**
+   * Locks a network to operator keys (or unlocks it with an empty list). Agents pin the keys the first
+   * time they see them and keep enforcing them whatever this server says later (SECURITY.md).
+   */
+  async setLock(networkIdOrName: string, keys: readonly string[]): Promise<NetworkSummary> {
+    const network = await this.requireNetwork(networkIdOrName);
+    for (const k of keys) {
+      if (!isEd25519PublicKey(k))
+        throw new MeshError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}… is not an Ed25519 key`);
+    }
+    const unique = [...new Set(keys)];
+    if (unique.length > 8) throw new MeshError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
+    await this.store.networks.setLockKeys(network.id, unique);
+    const updated = await this.requireNetwork(network.id);
+    this.deps.cluster.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
+    this.deps.log.info(
+      { network: network.id, keys: unique.length },
+      unique.length ? 'network locked' : 'network unlocked',
+    );
+    return this.networkSummary(updated);
+  }
+
+  /** Stores an operator's signature over a node's current key (checked against the network's lock keys). */
+  async signNodeKey(idOrName: string, signature: string): Promise<NodeSummary> {
+    const node = await this.requireNode(idOrName);
+    const network = (await this.store.networks.get(node.networkId))!;
+    if (!network.lockKeys?.length) {
+      throw new MeshError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
+    }
+    if (!verifyNodeKeySignature(network.lockKeys, network.id, node.id, node.publicKey, signature)) {
+      throw new MeshError(
+        ErrorCode.AuthFailed,
+        `the signature does not cover ${node.name}'s current key with a lock key of ${network.name}`,
+        400,
+      );
+    }
+    await this.store.nodes.setKeySignature(node.id, signature);
+    await this.announceUpdate(node.id);
+    return this.nodeSummary(await this.requireNode(node.id));
+  }
+
   recordTelemetry(nodeId: string, networkId: string, links: LinkReport[]): void {
     this.deps.telemetry.record(networkId, nodeId, links);
     this.publishFeed({ kind: 'telemetry', networkId, nodeId, links });
@@ -518,7 +620,18 @@ export class Mesh {
 }
 
 export function networkInfo(n: NetworkRow): NetworkInfo {
-  return { id: n.id, name: n.name, mode: n.mode, cidr: n.cidr, mtu: n.mtu };
+  return {
+    id: n.id,
+    name: n.name,
+    mode: n.mode,
+    cidr: n.cidr,
+    mtu: n.mtu,
+    ...(n.lockKeys ? { lockKeys: n.lockKeys } : {}),
+  };
+}
+
+function isEd25519PublicKey(key: string): boolean {
+  return isValidPublicKey(key) && Buffer.from(key, 'base64').length === 32;
 }
 
 /** Overlay addresses with the network's prefix length ("10.99.0.5/24"); in L3 the host route is ip/32. */

@@ -49,7 +49,7 @@ export class Metrics {
   });
   readonly limited = new Counter({
     name: 'rtcmesh_limit_hits_total',
-    help: 'Requests refused by a limit (ws-sessions-per-ip, ws-handshakes-per-ip, join-per-ip, join-per-key, rest-body-size, sign-in)',
+    help: 'Requests refused by a limit (ws-sessions-per-ip, ws-handshakes-per-ip, ws-message-rate, ws-message-size, ws-slow-consumer, join-per-ip, join-per-key, rest-body-size, sign-in)',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });

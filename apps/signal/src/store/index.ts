@@ -3,7 +3,9 @@ import { JoinKeyStore } from './join-keys.js';
 import { LeaseStore } from './leases.js';
 import { MetaStore } from './meta.js';
 import { NetworkStore } from './networks.js';
+import { NodeTagStore } from './node-tags.js';
 import { NodeStore } from './nodes.js';
+import { PolicyStore } from './policies.js';
 import { PostgresDatabase, type PostgresOptions } from './postgres.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 import { SqliteDatabase } from './sqlite.js';
@@ -24,6 +26,8 @@ export class StoreTables {
   readonly nodes: NodeStore;
   readonly leases: LeaseStore;
   readonly audit: AuditStore;
+  readonly policies: PolicyStore;
+  readonly nodeTags: NodeTagStore;
 
   constructor(db: SqlExecutor) {
     this.meta = new MetaStore(db);
@@ -32,6 +36,8 @@ export class StoreTables {
     this.nodes = new NodeStore(db);
     this.leases = new LeaseStore(db);
     this.audit = new AuditStore(db);
+    this.policies = new PolicyStore(db);
+    this.nodeTags = new NodeTagStore(db);
   }
 }
 

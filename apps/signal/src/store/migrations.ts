@@ -66,4 +66,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_at ON audit_log(at);
   `,
+  // v3: locked networks (issue 7): operator lock keys per network, operator signature per node key.
+  `
+  ALTER TABLE networks ADD COLUMN lock_keys TEXT;
+  ALTER TABLE nodes ADD COLUMN key_signature TEXT;
+  `,
+  // v4: access policy (issue 7, ACLs): one policy document per network, tags per node.
+  `
+  CREATE TABLE policies (
+    network_id TEXT PRIMARY KEY REFERENCES networks(id),
+    document TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  ALTER TABLE nodes ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

@@ -3,7 +3,16 @@ import type { SqlExecutor } from './sql.js';
 
 export type NetworkRow = NetworkInfo & { createdAt: number };
 
-type Raw = { id: string; name: string; mode: NetworkMode; cidr: string; mtu: number; created_at: number };
+type Raw = {
+  id: string;
+  name: string;
+  mode: NetworkMode;
+  cidr: string;
+  mtu: number;
+  created_at: number;
+  lock_keys: string | null;
+};
+// lock_keys was validated (base64 Ed25519 keys) before it was written.
 const toRow = (r: Raw): NetworkRow => ({
   id: r.id,
   name: r.name,
@@ -11,6 +20,7 @@ const toRow = (r: Raw): NetworkRow => ({
   cidr: r.cidr,
   mtu: r.mtu,
   createdAt: r.created_at,
+  ...(r.lock_keys ? { lockKeys: JSON.parse(r.lock_keys) as string[] } : {}),
 });
 
 export class NetworkStore {
@@ -42,6 +52,14 @@ export class NetworkStore {
   async find(idOrName: string): Promise<NetworkRow | undefined> {
     const r = await this.db.get<Raw>('SELECT * FROM networks WHERE id = ? OR name = ?', [idOrName, idOrName]);
     return r && toRow(r);
+  }
+
+  /** Sets (or with an empty list, clears) the operator keys that lock the network. */
+  async setLockKeys(id: string, keys: readonly string[]): Promise<void> {
+    await this.db.run('UPDATE networks SET lock_keys = ? WHERE id = ?', [
+      keys.length > 0 ? JSON.stringify(keys) : null,
+      id,
+    ]);
   }
 
   async list(): Promise<NetworkRow[]> {

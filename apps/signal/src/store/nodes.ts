@@ -19,6 +19,10 @@ export type NodeRow = {
   netcheck: ScalarRecord | null;
   /** Leased overlay IPs (without prefix length). */
   addresses: string[];
+  /** Locked networks: the operator's signature over this node key. */
+  keySignature: string | null;
+  /** Access-policy tags (validated before they were written). */
+  tags: string[];
 };
 
 type Raw = {
@@ -38,6 +42,8 @@ type Raw = {
   routes: string;
   netcheck: string | null;
   addresses: string | null;
+  key_signature: string | null;
+  tags: string;
 };
 
 // JSON columns were validated by the protocol schemas before they were written.
@@ -58,6 +64,8 @@ const toRow = (r: Raw): NodeRow => ({
   routes: JSON.parse(r.routes) as Route[],
   netcheck: r.netcheck === null ? null : (JSON.parse(r.netcheck) as ScalarRecord),
   addresses: r.addresses ? r.addresses.split(',') : [],
+  keySignature: r.key_signature,
+  tags: JSON.parse(r.tags) as string[],
 });
 
 /** The node columns plus its leased addresses, comma-joined (the aggregate is spelled per engine). */
@@ -68,7 +76,7 @@ function selectNodes(db: SqlExecutor): string {
 
 export type NewNode = Omit<
   NodeRow,
-  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses'
+  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses' | 'keySignature' | 'tags'
 >;
 
 export class NodeStore {
@@ -166,6 +174,29 @@ export class NodeStore {
     if (bindings)
       await this.db.run('UPDATE nodes SET bindings = ? WHERE id = ?', [JSON.stringify(bindings), id]);
     if (routes) await this.db.run('UPDATE nodes SET routes = ? WHERE id = ?', [JSON.stringify(routes), id]);
+  }
+
+  /**
+   * Rotates the node key: the old one is banned like a removed node's (it can never join or
+   * authenticate again) and any operator signature, which covered the old key, is dropped. Call inside
+   * `Store.transaction` (the two statements are one change). Returns whether the key was replaced
+   * (false: the node's key was no longer `oldPublicKey`).
+   */
+  async rotateKey(id: string, oldPublicKey: string, newPublicKey: string, at: number): Promise<boolean> {
+    const r = await this.db.run(
+      'UPDATE nodes SET public_key = ?, key_signature = NULL WHERE id = ? AND public_key = ?',
+      [newPublicKey, id, oldPublicKey],
+    );
+    if (r.changes === 0) return false;
+    await this.db.run(
+      'INSERT INTO revoked_node_keys (public_key, node_id, revoked_at) VALUES (?, ?, ?) ON CONFLICT (public_key) DO UPDATE SET node_id = excluded.node_id, revoked_at = excluded.revoked_at',
+      [oldPublicKey, id, at],
+    );
+    return true;
+  }
+
+  async setKeySignature(id: string, signature: string | null): Promise<void> {
+    await this.db.run('UPDATE nodes SET key_signature = ? WHERE id = ?', [signature, id]);
   }
 
   async setNetcheck(id: string, netcheck: ScalarRecord): Promise<void> {

@@ -65,4 +65,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_log_at ON audit_log(at);
   `,
+  `
+  ALTER TABLE networks ADD COLUMN lock_keys TEXT;
+  ALTER TABLE nodes ADD COLUMN key_signature TEXT;
+  `,
+  `
+  CREATE TABLE policies (
+    network_id TEXT PRIMARY KEY REFERENCES networks(id),
+    document TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  ALTER TABLE nodes ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

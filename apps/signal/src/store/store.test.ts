@@ -150,6 +150,37 @@ for (const engine of pgUp ? [sqlite, postgres] : [sqlite]) {
       await s.close();
     });
 
+    test('lock keys, key signatures, key rotation, tags and policies (issue 7 tables)', async () => {
+      const s = await engine.open();
+      await s.networks.insert(net('net-1'));
+      await s.nodes.insert(node('n-01', 'net-1'));
+      await s.networks.setLockKeys('net-1', ['k1', 'k2']);
+      expect((await s.networks.get('net-1'))?.lockKeys).toEqual(['k1', 'k2']);
+      await s.networks.setLockKeys('net-1', []);
+      expect((await s.networks.get('net-1'))?.lockKeys).toBeUndefined();
+      await s.nodes.setKeySignature('n-01', 'sig');
+      expect((await s.nodes.get('n-01'))?.keySignature).toBe('sig');
+      expect(await s.transaction((tx) => tx.nodes.rotateKey('n-01', 'pk-n-01', 'pk-new', 5))).toBe(true);
+      expect(await s.transaction((tx) => tx.nodes.rotateKey('n-01', 'pk-n-01', 'pk-other', 6))).toBe(false);
+      expect(await s.nodes.get('n-01')).toMatchObject({ publicKey: 'pk-new', keySignature: null });
+      expect(await s.nodes.isKeyRevoked('pk-n-01')).toBe(true);
+      expect(await s.nodeTags.set('n-01', ['db', 'web'])).toBe(true);
+      expect(await s.nodeTags.get('n-01')).toEqual(['db', 'web']);
+      expect((await s.nodes.get('n-01'))?.tags).toEqual(['db', 'web']);
+      const put = (expected: number) =>
+        s.transaction(async (tx) => {
+          await tx.networks.lock('net-1');
+          return tx.policies.replace('net-1', expected, { rules: [] }, 9);
+        });
+      expect(await put(0)).toEqual({ ok: true, version: 1 });
+      expect(await put(0)).toEqual({ ok: false, current: 1 });
+      expect(await s.policies.get('net-1')).toMatchObject({
+        version: 1,
+        document: { rules: [], version: 1 },
+      });
+      await s.close();
+    });
+
     test('last-seen writes are coalesced per node; the newest wins and the agent version is kept', async () => {
       const s = await engine.open();
       await s.networks.insert(net('net-1'));

@@ -25,12 +25,15 @@ afterEach(async () => {
   dir?.remove();
 });
 
-function get(url: string, trust?: Buffer): Promise<{ status: number; body: string }> {
+function get(
+  url: string,
+  trust?: Buffer,
+): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ca: trust }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -103,4 +106,19 @@ test('bad TLS files fail at startup with a message naming the file and the probl
     /--tls-cert .*missing\.pem: cannot read \(ENOENT\)/,
   );
   await expect(start(good.keyFile, good.keyFile)).rejects.toThrow(/not a PEM certificate/);
+});
+
+test('over HTTPS browsers are told to stay on HTTPS (HSTS); plain HTTP does not send it', async () => {
+  const s = await startTls();
+  const r = await get(`${s.url}/healthz`, ca);
+  expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+  const plainDir = tempDir();
+  const plain = await startTestServer(plainDir.path);
+  try {
+    const res = await fetch(`${plain.url}/healthz`);
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+  } finally {
+    await plain.close();
+    plainDir.remove();
+  }
 });

@@ -13,7 +13,8 @@ import {
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { MeshError } from '../mesh/errors.js';
-import type { Mesh } from '../mesh/mesh.js';
+import { type Mesh, networkInfo } from '../mesh/mesh.js';
+import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
 import { TokenBucket } from './rate-limit.js';
 
@@ -92,6 +93,7 @@ export class Session implements SessionHandle {
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       // Queuing more for a client that does not read would grow memory without bound.
       this.log.warn({ node: this.nodeId }, 'closing slow consumer');
+      this.mesh.deps.metrics.limited.inc({ limit: 'ws-slow-consumer' });
       this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
       this.ws.terminate();
       return;
@@ -122,6 +124,7 @@ export class Session implements SessionHandle {
     const metrics = this.mesh.deps.metrics;
     if (!this.bucket.take()) {
       metrics.rejected.inc({ reason: ErrorCode.RateLimited });
+      metrics.limited.inc({ limit: 'ws-message-rate' });
       if (this.bucket.flooding) {
         this.fail(ErrorCode.RateLimited, 'flooding: disconnected', CloseCode.RateLimited);
         return;
@@ -146,6 +149,7 @@ export class Session implements SessionHandle {
     if (!parsed.ok) {
       metrics.rejected.inc({ reason: parsed.code });
       if (parsed.code === ErrorCode.TooLarge) {
+        metrics.limited.inc({ limit: 'ws-message-size' });
         this.fail(parsed.code, parsed.error, CloseCode.MessageTooBig, parsed.ref);
         return;
       }
@@ -263,11 +267,23 @@ export class Session implements SessionHandle {
       case 'ping':
         this.send({ type: 'pong', ts: msg.ts, serverTime: Date.now() });
         return;
+      case 'rekey':
+        return this.rekey(st.nodeId, msg.publicKey, msg.signature, msg.id);
       case 'browser-signal':
         // Only the node the offer went to can answer it; anything else is a stale or forged link id.
         if (!this.mesh.deps.browserLinks?.answer(st.nodeId, msg))
           this.error(ErrorCode.PeerNotFound, `no browser link ${msg.linkId} for this node`, msg.id);
         return;
+    }
+  }
+
+  private async rekey(nodeId: string, publicKey: string, signature: string, ref?: string): Promise<void> {
+    try {
+      await this.mesh.rekey(nodeId, publicKey, signature);
+      this.send({ type: 'rekeyed', publicKey, ...(ref ? { ref } : {}) });
+    } catch (err) {
+      if (!(err instanceof MeshError)) throw err;
+      this.error(err.code, err.message, ref);
     }
   }
 
@@ -301,6 +317,7 @@ export class Session implements SessionHandle {
     }
     const network = (await store.networks.get(node.networkId))!;
     const peers = await this.mesh.peersOf(node, network);
+    const policy = await welcomePolicy(this.mesh, network.id);
     // The socket may have closed while the database answered: then there is nothing to register.
     if (this.state.kind !== 'await-auth') return;
     clearTimeout(this.authTimer);
@@ -323,17 +340,12 @@ export class Session implements SessionHandle {
       type: 'welcome',
       version: st.version,
       self: this.mesh.selfInfo(node, network),
-      network: {
-        id: network.id,
-        name: network.name,
-        mode: network.mode,
-        cidr: network.cidr,
-        mtu: network.mtu,
-      },
+      network: networkInfo(network),
       iceServers: ice.iceServers,
       peers,
       serverTime: Date.now(),
       iceServersExpireAt: ice.expiresAt,
+      ...policy,
     });
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);

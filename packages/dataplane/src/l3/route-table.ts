@@ -113,7 +113,11 @@ export class RouteTable {
     const i = slot.candidates.findIndex((r) => r.owner === route.owner);
     if (i >= 0) slot.candidates[i] = stored;
     else {
-      if (this.#count >= this.#maxRoutes) throw new Error(`route table full (${this.#maxRoutes} routes)`);
+      if (this.#count >= this.#maxRoutes) {
+        // Drop the slot just created: an empty one would make lookups return a null route.
+        if (slot.candidates.length === 0) this.#deleteSlot(slot);
+        throw new Error(`route table full (${this.#maxRoutes} routes)`);
+      }
       slot.candidates.push(stored);
       this.#count++;
     }

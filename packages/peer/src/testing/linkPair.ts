@@ -16,7 +16,7 @@ export function loopbackOnly(): CandidateAddressOptions {
       excludeCidrs.push(`${address}/${info.family === 'IPv4' ? 32 : 128}`);
     }
   }
-  return { additionalHostAddresses: ['127.0.0.1'], excludeCidrs };
+  return { additionalHostAddresses: ['127.0.0.1'], bindAddress: '127.0.0.1', excludeCidrs };
 }
 
 type Deliver = (signal: LinkSignal) => void;

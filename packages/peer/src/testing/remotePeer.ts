@@ -1,12 +1,15 @@
 /**
  * Test-only child process: one PeerLink whose signals travel over the IPC channel, so a test can
  * freeze the whole peer with SIGSTOP (a silent path failure: no DTLS close, no bye).
- * Run with `node --import tsx remotePeer.ts <localId> <remoteId> <keepaliveMs>`.
+ * Run with `node --import tsx remotePeer.ts <localId> <remoteId> <keepaliveMs> [werift|libdatachannel]`.
  */
+import { isPeerTransport } from '../linkConnection.js';
 import { PeerLink } from '../peerLink.js';
 import { loopbackOnly } from './linkPair.js';
 
-const [localId = 'node-b', remoteId = 'node-a', keepalive = '1000'] = process.argv.slice(2);
+const [localId = 'node-b', remoteId = 'node-a', keepalive = '1000', transport = 'werift'] =
+  process.argv.slice(2);
+if (!isPeerTransport(transport)) throw new Error(`unknown transport ${transport}`);
 const link = new PeerLink({
   localId,
   remoteId,
@@ -14,6 +17,7 @@ const link = new PeerLink({
   candidateAddresses: loopbackOnly(),
   keepaliveIntervalMs: Number(keepalive),
   connectTimeoutMs: 3000,
+  transport,
   sendSignal: (signal) => process.send?.({ signal }),
 });
 link.onPacket((frame) => {

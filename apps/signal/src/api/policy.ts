@@ -1,0 +1,45 @@
+import { SetTagsRequestSchema } from '@rtcmesh/protocol';
+import { Hono } from 'hono';
+import type { Mesh } from '../mesh/mesh.js';
+import {
+  getNetworkPolicy,
+  PolicyInvalidError,
+  putNetworkPolicy,
+  setNodeTags,
+} from '../policy/network-policy.js';
+import { errorBody, readBody } from './errors.js';
+
+/** GET/PUT /api/v1/networks/:id/policy (mounted with the network id in the path). */
+export function policyApi(mesh: Mesh): Hono {
+  return new Hono()
+    .get('/', async (c) => c.json(await getNetworkPolicy(mesh, c.req.param('id') ?? '')))
+    .put('/', async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json(
+          {
+            ...errorBody('bad-json', 'body is not valid JSON'),
+            issues: [{ path: '(root)', message: 'not valid JSON' }],
+          },
+          400,
+        );
+      }
+      try {
+        return c.json(await putNetworkPolicy(mesh, c.req.param('id') ?? '', body));
+      } catch (err) {
+        // The editor shows every issue next to the JSON: answer them all, not only the summary.
+        if (err instanceof PolicyInvalidError)
+          return c.json({ ...errorBody(err.code, err.message), issues: err.issues }, 400);
+        throw err;
+      }
+    });
+}
+
+/** PUT /api/v1/nodes/:id/tags */
+export function tagsApi(mesh: Mesh): Hono {
+  return new Hono().put('/', async (c) =>
+    c.json(await setNodeTags(mesh, c.req.param('id') ?? '', (await readBody(c, SetTagsRequestSchema)).tags)),
+  );
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { parsePolicyJson } from '@rtcmesh/policy';
+import type { NodeSummary, PolicyResponse } from '@rtcmesh/protocol';
+import type { Command } from 'commander';
+import { adminRequest } from './admin-client.js';
+import { addTarget, out, type TargetOpts, targetOf } from './admin-commands.js';
+
+/**
+ * `policy get|set` (the network's access policy, SECURITY.md "Between members of a network") and
+ * `node tag` (the tags policies select nodes by).
+ */
+export function registerPolicyCommands(program: Command): void {
+  const policy = program.command('policy').description("a network's access policy (ACLs)");
+  addTarget(
+    policy
+      .command('get')
+      .description('print the policy JSON (version 0 and empty: none written, everything allowed)')
+      .requiredOption('--network <network>', 'network id or name'),
+  ).action(async (o: TargetOpts & { network: string }) => {
+    const r = await adminRequest<PolicyResponse>(targetOf(o), 'GET', policyPath(o.network));
+    out(JSON.stringify(r.policy, null, 2));
+  });
+
+  addTarget(
+    policy
+      .command('set <file>')
+      .description(
+        'replace the policy with FILE (JSON). Its "version" is the version you edited: if the policy changed since, nothing is written (409). Without "version", the current one is overwritten.',
+      )
+      .requiredOption('--network <network>', 'network id or name'),
+  ).action(async (file: string, o: TargetOpts & { network: string }) => {
+    const v = parsePolicyJson(readFileSync(file, 'utf8'));
+    if (!v.ok) {
+      for (const i of v.issues) process.stderr.write(`${file}: ${i.path}: ${i.message}\n`);
+      throw new Error(`${file}: invalid policy, nothing written`);
+    }
+    const target = targetOf(o);
+    const version =
+      v.policy.version ??
+      (await adminRequest<PolicyResponse>(target, 'GET', policyPath(o.network))).policy.version;
+    const r = await adminRequest<PolicyResponse>(target, 'PUT', policyPath(o.network), {
+      ...v.policy,
+      version,
+    });
+    out(`policy of ${r.networkId} is now version ${r.policy.version}`);
+  });
+
+  const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node');
+  addTarget(
+    node
+      .command('tag <node> <tags>')
+      .description('set the tags of a node: "tag:a,tag:b" (an empty string clears them)'),
+  ).action(async (id: string, tags: string, o: TargetOpts) => {
+    const list = tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
+    const n = await adminRequest<NodeSummary>(
+      targetOf(o),
+      'PUT',
+      `/api/v1/nodes/${encodeURIComponent(id)}/tags`,
+      {
+        tags: list,
+      },
+    );
+    out(`node ${n.name} (${n.nodeId}) tags: ${(n.tags ?? []).join(',') || '(none)'}`);
+  });
+}
+
+function policyPath(network: string): string {
+  return `/api/v1/networks/${encodeURIComponent(network)}/policy`;
+}

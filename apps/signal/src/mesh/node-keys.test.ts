@@ -1,0 +1,174 @@
+import {
+  type CreateKeyResponse,
+  ErrorCode,
+  generateNodeKey,
+  importPrivateKey,
+  type NetworkSummary,
+  NODE_KEY_DOMAIN,
+  type NodeSummary,
+  nodeKeyPayload,
+  REKEY_DOMAIN,
+  rekeyPayload,
+  signDomain,
+} from '@rtcmesh/protocol';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { SignalServer } from '../server.js';
+import {
+  adminFetch,
+  connectNode,
+  joinNode,
+  startTestServer,
+  type TestClient,
+  type TestNode,
+  tempDir,
+} from '../testing/test-client.js';
+
+let dir: ReturnType<typeof tempDir>;
+let server: SignalServer;
+const clients: TestClient[] = [];
+
+async function network(name: string): Promise<{ network: NetworkSummary; key: string }> {
+  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', { name, mode: 'l3' });
+  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+    network: name,
+    reusable: true,
+  });
+  return { network: net.body, key: key.body.key };
+}
+
+async function connect(node: TestNode) {
+  const r = await connectNode(server, node);
+  clients.push(r.client);
+  return r;
+}
+
+function rekeyMessage(node: TestNode, next = generateNodeKey(), id = 'r1') {
+  return {
+    next,
+    msg: {
+      type: 'rekey',
+      id,
+      publicKey: next.publicKey,
+      signature: signDomain(
+        next.privateKey,
+        REKEY_DOMAIN,
+        rekeyPayload(node.join.nodeId, node.key.publicKey, next.publicKey),
+      ),
+    },
+  };
+}
+
+beforeEach(async () => {
+  dir = tempDir();
+  server = await startTestServer(dir.path);
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server.close();
+  dir.remove();
+});
+
+describe('node key rotation', () => {
+  test('peers get the new key, the old key is dead, the new one authenticates', async () => {
+    const { key } = await network('rk');
+    const a = await joinNode(server, key, 'a');
+    const b = await joinNode(server, key, 'b');
+    const ca = await connect(a);
+    const cb = await connect(b);
+    const { next, msg } = rekeyMessage(a);
+    ca.client.send(msg);
+    expect((await ca.client.next('rekeyed')).publicKey).toBe(next.publicKey);
+    const update = await cb.client.next('peer-updated', (m) => m.peer.nodeId === a.join.nodeId);
+    expect(update.peer.publicKey).toBe(next.publicKey);
+    ca.client.close();
+    // The old key can neither authenticate nor join again.
+    await expect(connectNode(server, a)).rejects.toThrow(/welcome/);
+    const rejoin = await fetch(`${server.url}/api/v1/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key, publicKey: a.key.publicKey, name: 'a', agentVersion: 'test' }),
+    });
+    expect(rejoin.status).toBe(403);
+    const renewed = await connect({ key: next, join: a.join });
+    expect(renewed.welcome.self.nodeId).toBe(a.join.nodeId);
+  });
+
+  test('a rotation without proof of the new key, or to a used key, is refused', async () => {
+    const { key } = await network('rk2');
+    const a = await joinNode(server, key, 'a');
+    const b = await joinNode(server, key, 'b');
+    const ca = await connect(a);
+    const forged = rekeyMessage(a);
+    ca.client.send({ ...forged.msg, id: 'bad', signature: signDomain(a.key.privateKey, REKEY_DOMAIN, 'x') });
+    expect((await ca.client.next('error', (e) => e.ref === 'bad')).code).toBe(ErrorCode.AuthFailed);
+    // b's key: a node may not take another node's key.
+    const stolen = {
+      type: 'rekey',
+      id: 'stolen',
+      publicKey: b.key.publicKey,
+      signature: signDomain(
+        b.key.privateKey,
+        REKEY_DOMAIN,
+        rekeyPayload(a.join.nodeId, a.key.publicKey, b.key.publicKey),
+      ),
+    };
+    ca.client.send(stolen);
+    expect((await ca.client.next('error', (e) => e.ref === 'stolen')).code).toBe(ErrorCode.PublicKeyRejected);
+    const node = await adminFetch<NodeSummary>(server, 'GET', `/api/v1/nodes/${a.join.nodeId}`);
+    expect(node.body.publicKey).toBe(a.key.publicKey);
+  });
+});
+
+describe('locked networks', () => {
+  test('lock keys reach agents; only a valid operator signature over the current key is stored', async () => {
+    const { key, network: net } = await network('locked');
+    const a = await joinNode(server, key, 'a');
+    const b = await joinNode(server, key, 'b');
+    const cb = await connect(b);
+    const operator = generateNodeKey();
+    const locked = await adminFetch<NetworkSummary>(server, 'PUT', `/api/v1/networks/${net.id}/lock`, {
+      keys: [operator.publicKey],
+    });
+    expect(locked.status).toBe(200);
+    expect(locked.body.lockKeys).toEqual([operator.publicKey]);
+    expect((await cb.client.next('config')).network?.lockKeys).toEqual([operator.publicKey]);
+    expect((await connect(a)).welcome.network.lockKeys).toEqual([operator.publicKey]);
+
+    // Signed by a key that is not a lock key: refused.
+    const rogue = generateNodeKey();
+    const payload = nodeKeyPayload(net.id, a.join.nodeId, a.key.publicKey);
+    const bad = await adminFetch(server, 'PUT', `/api/v1/nodes/${a.join.nodeId}/key-signature`, {
+      signature: signDomain(importPrivateKey(rogue.privateKey), NODE_KEY_DOMAIN, payload),
+    });
+    expect(bad.status).toBe(400);
+
+    const signature = signDomain(operator.privateKey, NODE_KEY_DOMAIN, payload);
+    const ok = await adminFetch<NodeSummary>(server, 'PUT', `/api/v1/nodes/${a.join.nodeId}/key-signature`, {
+      signature,
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.keySignature).toBe(signature);
+    expect(ok.body.keySigned).toBe(true);
+    const other = await adminFetch<NodeSummary>(server, 'GET', `/api/v1/nodes/${b.join.nodeId}`);
+    expect(other.body.keySigned).toBe(false);
+    const update = await cb.client.next('peer-updated', (m) => m.peer.keySignature !== undefined);
+    expect(update.peer.keySignature).toBe(signature);
+  });
+
+  test('lock keys must be Ed25519 public keys; signing needs a locked network', async () => {
+    const { key, network: net } = await network('unlocked');
+    const a = await joinNode(server, key, 'a');
+    const notKey = await adminFetch(server, 'PUT', `/api/v1/networks/${net.id}/lock`, { keys: ['AAAA'] });
+    expect(notKey.status).toBe(400);
+    const notLocked = await adminFetch(server, 'PUT', `/api/v1/nodes/${a.join.nodeId}/key-signature`, {
+      signature: Buffer.alloc(64).toString('base64'),
+    });
+    expect(notLocked.status).toBe(409);
+    const anon = await fetch(`${server.url}/api/v1/networks/${net.id}/lock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ keys: [] }),
+    });
+    expect(anon.status).toBe(401);
+  });
+});

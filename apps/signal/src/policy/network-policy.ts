@@ -1,0 +1,99 @@
+import { type PolicyIssue, validatePolicy } from '@rtcmesh/policy';
+import { ErrorCode, type NodeSummary, type PolicyDocumentWire, type PolicyResponse } from '@rtcmesh/protocol';
+import { MeshError } from '../mesh/errors.js';
+import type { Mesh } from '../mesh/mesh.js';
+
+/** A policy body the schema refused: answered 400 with every issue (path + message) for the editor. */
+export class PolicyInvalidError extends MeshError {
+  constructor(readonly issues: PolicyIssue[]) {
+    super(
+      ErrorCode.InvalidMessage,
+      `invalid policy: ${issues
+        .slice(0, 3)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+/** The stored policy of a network (version 0, empty = allow everything, when none was written). */
+export async function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): Promise<PolicyResponse> {
+  const network = await mesh.requireNetwork(networkIdOrName);
+  const row = await mesh.deps.store.policies.get(network.id);
+  return {
+    networkId: network.id,
+    policy: (row?.document as PolicyDocumentWire | undefined) ?? { version: 0 },
+    updatedAt: row?.updatedAt ?? null,
+  };
+}
+
+/** What `welcome` carries: the network's policy, or nothing when none was ever written. */
+export async function welcomePolicy(mesh: Mesh, networkId: string): Promise<{ policy?: PolicyDocumentWire }> {
+  const row = await mesh.deps.store.policies.get(networkId);
+  return row ? { policy: row.document as PolicyDocumentWire } : {};
+}
+
+/**
+ * Replaces a network's policy. `body.version` must be the version being edited (0 for the first):
+ * a concurrent edit answers 409 and nothing changes. The server assigns version + 1, then pushes the
+ * new policy to every session of the network.
+ */
+export async function putNetworkPolicy(
+  mesh: Mesh,
+  networkIdOrName: string,
+  body: unknown,
+): Promise<PolicyResponse> {
+  const network = await mesh.requireNetwork(networkIdOrName);
+  const v = validatePolicy(body);
+  if (!v.ok) throw new PolicyInvalidError(v.issues);
+  const policy = v.policy;
+  const version = policy.version;
+  if (version === undefined)
+    throw new PolicyInvalidError([
+      { path: 'version', message: 'say which version you edit (GET it first; 0 when there is none)' },
+    ]);
+  // The network's row lock makes check-and-write one step across instances (PostgreSQL).
+  const r = await mesh.deps.store.transaction(async (tx) => {
+    await tx.networks.lock(network.id);
+    return tx.policies.replace(network.id, version, policy, Date.now());
+  });
+  if (!r.ok)
+    throw new MeshError(
+      ErrorCode.Conflict,
+      `the policy changed meanwhile: you edited version ${version}, the server has ${r.current}; reload and retry`,
+      409,
+    );
+  const stored = await getNetworkPolicy(mesh, network.id);
+  mesh.deps.cluster.broadcast(network.id, { type: 'policy', policy: stored.policy });
+  mesh.deps.log.info({ network: network.id, version: r.version }, 'access policy updated');
+  return stored;
+}
+
+/** Sets a node's tags; its peers hear it in `peer-updated`, the node itself in a `config`. */
+export async function setNodeTags(
+  mesh: Mesh,
+  nodeIdOrName: string,
+  tags: readonly string[],
+): Promise<NodeSummary> {
+  const node = await mesh.requireNode(nodeIdOrName);
+  const unique = [...new Set(tags)].sort();
+  await mesh.deps.store.nodeTags.set(node.id, unique);
+  const network = await mesh.requireNetwork(node.networkId);
+  const fresh = await mesh.requireNode(node.id);
+  mesh.deps.cluster.broadcast(
+    network.id,
+    { type: 'peer-updated', peer: mesh.peerInfo(fresh, network) },
+    node.id,
+  );
+  mesh.deps.cluster.sendTo(network.id, node.id, { type: 'config', self: mesh.selfInfo(fresh, network) });
+  const summary = await mesh.nodeSummary(fresh);
+  mesh.publishFeed({
+    kind: 'node',
+    action: 'updated',
+    networkId: network.id,
+    nodeId: node.id,
+    node: summary,
+  });
+  mesh.deps.log.info({ node: node.id, tags: unique }, 'node tags set');
+  return summary;
+}

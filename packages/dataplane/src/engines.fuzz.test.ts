@@ -1,0 +1,353 @@
+// Hostile input into the engines as a whole, over time: random and mutated-valid frames from the
+// device and from peers, interleaved with control-plane updates (garbage bindings, invalid routes),
+// peers coming and going and aging sweeps. The engines never throw on data-plane input, every
+// decision is coherent, and the tables stay within their configured bounds (a peer spraying source
+// MACs or addresses cannot grow memory).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  arpPacket,
+  ethernetFrame,
+  icmpEcho,
+  ipv4Packet,
+  ipv6Packet,
+  neighborSolicitation,
+  tcpSegment,
+  udpDatagram,
+} from './builders/frames.js';
+import { type Binding, MAX_IPS_PER_MAC } from './l2/bindings.js';
+import { L2Switch } from './l2/l2-switch.js';
+import { L3Router } from './l3/l3-router.js';
+import { RouteTable } from './l3/route-table.js';
+import { parseEthernet } from './parse/ethernet.js';
+
+const MAX_MACS = 12;
+const MAX_BINDINGS_PER_PEER = 8;
+const MAX_ROUTES = 16;
+const PEERS = ['p1', 'p2', 'p3'];
+const PORTS = ['local', ...PEERS, 'ghost'];
+
+/** A small pool, so sources collide, move between ports and fill the tables. */
+const macPool = fc
+  .nat(80)
+  .map(
+    (n) => `02:00:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
+  );
+const anyMac = fc.oneof(
+  macPool,
+  fc.constantFrom('ff:ff:ff:ff:ff:ff', '33:33:00:00:00:01', '01:80:c2:00:00:00', '01:00:5e:00:00:01'),
+);
+const v4Addr = fc.oneof(
+  fc.nat(40).map((n) => `10.0.0.${n}`),
+  fc.ipV4(),
+);
+const v6Addr = fc.oneof(
+  fc.nat(40).map((n) => `fd00::${n.toString(16)}`),
+  fc.ipV6(),
+);
+
+function bootReply(clientMac: number, yourIp: number): Buffer {
+  const b = Buffer.alloc(244);
+  b.set([2, 1, 6]);
+  b.writeUInt32BE(yourIp >>> 0, 16);
+  b.writeUIntBE(clientMac, 28, 6);
+  b.writeUInt32BE(0x63825363, 236);
+  b.set([53, 1, 5, 255], 240);
+  return b;
+}
+
+/** IP packets of every kind the engines look into (valid ones; corruption comes on top). */
+const ipPacket = fc.oneof(
+  fc
+    .record({
+      src: v4Addr,
+      dst: v4Addr,
+      ttl: fc.nat(3),
+      proto: fc.constantFrom(1, 6, 17),
+      mss: fc.nat(0xffff),
+    })
+    .map(({ src, dst, ttl, proto, mss }) =>
+      ipv4Packet({
+        src,
+        dst,
+        protocol: proto,
+        ttl,
+        payload:
+          proto === 6
+            ? tcpSegment({ srcPort: 1000, dstPort: 80, flags: 2, mss })
+            : proto === 17
+              ? udpDatagram(68, 67, bootReply(0x0200_0000_0001, 0x0a00_0005))
+              : icmpEcho(1, 1),
+      }),
+    ),
+  fc
+    .record({
+      src: v6Addr,
+      dst: v6Addr,
+      hop: fc.constantFrom(0, 1, 64, 255),
+      kind: fc.nat(2),
+      mss: fc.nat(0xffff),
+    })
+    .map(({ src, dst, hop, kind, mss }) =>
+      ipv6Packet({
+        src,
+        dst,
+        hopLimit: hop,
+        nextHeader: kind === 0 ? 6 : kind === 1 ? 58 : 17,
+        payload:
+          kind === 0
+            ? tcpSegment({ srcPort: 1000, dstPort: 443, flags: 2, mss })
+            : kind === 1
+              ? neighborSolicitation(dst, '02:00:00:00:00:01')
+              : udpDatagram(546, 547, Buffer.alloc(8)),
+      }),
+    ),
+);
+
+const ethFrame = fc
+  .record({
+    dst: anyMac,
+    src: anyMac,
+    vlan: fc.option(fc.nat(4095), { nil: undefined }),
+    body: fc.oneof(
+      ipPacket.map((p) => ({ etherType: p[0]! >> 4 === 4 ? 0x0800 : 0x86dd, payload: p })),
+      fc
+        .record({ op: fc.constantFrom(1, 2), sender: macPool, sip: v4Addr, tip: v4Addr })
+        .map(({ op, sender, sip, tip }) => ({
+          etherType: 0x0806,
+          payload: arpPacket({
+            op,
+            senderMac: sender,
+            senderIp: sip,
+            targetMac: '00:00:00:00:00:00',
+            targetIp: tip,
+          }),
+        })),
+      fc
+        .record({ etherType: fc.nat(0xffff), payload: fc.uint8Array({ maxLength: 64 }) })
+        .map((r) => ({ etherType: r.etherType, payload: Buffer.from(r.payload) })),
+    ),
+  })
+  .map(({ dst, src, vlan, body }) =>
+    ethernetFrame({
+      dst,
+      src,
+      etherType: body.etherType,
+      payload: body.payload,
+      ...(vlan === undefined ? {} : { vlanId: vlan }),
+    }),
+  );
+
+/** Truncated and with a few bytes overwritten. */
+function mutate(base: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
+  return fc
+    .record({
+      b: base,
+      cut: fc.nat(),
+      edits: fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }),
+    })
+    .map(({ b, cut, edits }) => {
+      const out = Buffer.from(b.subarray(0, b.length - (cut % (b.length + 1))));
+      for (const [at, v] of edits) if (out.length > 0) out[at % out.length] = v;
+      return out;
+    });
+}
+const noise = fc.uint8Array({ maxLength: 128 }).map((u) => Buffer.from(u));
+const frames = fc.oneof(
+  { weight: 3, arbitrary: ethFrame },
+  { weight: 3, arbitrary: mutate(ethFrame) },
+  noise,
+);
+const packets = fc.oneof(
+  { weight: 3, arbitrary: ipPacket },
+  { weight: 3, arbitrary: mutate(ipPacket) },
+  noise,
+);
+
+/** What a hostile or buggy control plane could hand the switch (the agent passes it through). */
+const binding: fc.Arbitrary<Binding> = fc.oneof(
+  fc.record({ mac: macPool, ips: fc.array(fc.oneof(v4Addr, v6Addr), { maxLength: 20 }), seq: fc.nat(10) }),
+  fc.record({
+    mac: fc.oneof(fc.string(), anyMac),
+    ips: fc.array(fc.string({ maxLength: 40 }), { maxLength: 3 }),
+    seq: fc.oneof(fc.integer(), fc.double()),
+  }),
+  fc.anything() as fc.Arbitrary<Binding>,
+);
+
+const route = fc.record({
+  prefix: fc.oneof(
+    fc.tuple(v4Addr, fc.nat(32)).map(([a, l]) => `${a}/${l}`),
+    fc.tuple(v6Addr, fc.nat(128)).map(([a, l]) => `${a}/${l}`),
+    fc.string({ maxLength: 20 }),
+  ),
+  owner: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...PEERS) }, fc.constantFrom('local', 'ghost', '')),
+  seq: fc.oneof(fc.nat(5), fc.integer()),
+  kind: fc.constantFrom('node', 'subnet', 'host', 'bogus'),
+});
+
+type Op<T> =
+  | { op: 'frame'; port: string; data: Buffer; dt: number }
+  | { op: 'control'; peer: string; value: T }
+  | { op: 'add' | 'remove'; peer: string }
+  | { op: 'sweep'; dt: number };
+
+function ops<T>(data: fc.Arbitrary<Buffer>, control: fc.Arbitrary<T>): fc.Arbitrary<Op<T>[]> {
+  const peer = fc.constantFrom(...PEERS);
+  return fc.array(
+    fc.oneof(
+      {
+        weight: 20,
+        arbitrary: fc.record({
+          op: fc.constant('frame' as const),
+          port: fc.constantFrom(...PORTS),
+          data,
+          dt: fc.nat(20_000),
+        }),
+      },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('control' as const), peer, value: control }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('add' as const, 'remove' as const), peer }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('sweep' as const), dt: fc.nat(400_000) }) },
+    ),
+    // Long runs (size 'max'): the tables only fill, age and evict over many steps.
+    { minLength: 20, maxLength: 200, size: 'max' },
+  );
+}
+
+describe('L2Switch under hostile frames and bindings', () => {
+  it('never throws, keeps split horizon, and its tables within bounds', () => {
+    fc.assert(
+      fc.property(ops(frames, fc.array(binding, { maxLength: 40 })), (steps) => {
+        const s = new L2Switch({
+          macTable: { maxEntries: MAX_MACS, ageMs: 300_000, holdDownMs: 5_000 },
+          maxBindingsPerPeer: MAX_BINDINGS_PER_PEER,
+          storm: { pps: 200, burst: 50 },
+        });
+        for (const p of PEERS.slice(0, 2)) s.addPeer(p);
+        const attached = new Set<string>(PEERS.slice(0, 2));
+        let now = 1;
+        let processed = 0;
+        for (const step of steps) {
+          if (step.op === 'frame') {
+            now += step.dt;
+            const before = Buffer.from(step.data);
+            const d = s.process(step.port, step.data, now);
+            processed++;
+            if (step.port !== 'local') expect(d.toPeers).toEqual([]);
+            for (const p of d.toPeers) expect(attached.has(p)).toBe(true);
+            if (step.port === 'ghost') expect(d.drop).toBe('unknown-port');
+            if (d.drop !== null) expect(d.toLocal || d.toPeers.length > 0).toBe(false);
+            // Only an MSS clamp may change a frame, and never its length.
+            expect(d.frame.length).toBe(before.length);
+            for (const f of d.inject ?? []) expect(parseEthernet(f)).not.toBeNull();
+          } else if (step.op === 'control') {
+            if (!attached.has(step.peer)) {
+              expect(() => s.setRemoteBindings(step.peer, step.value, now)).toThrow(/not an added peer/);
+              continue;
+            }
+            const r = s.setRemoteBindings(step.peer, step.value, now);
+            // Duplicate MACs collapse into one entry, so this is at most, not exactly, the input size.
+            expect(r.accepted + r.rejected).toBeLessThanOrEqual(step.value.length);
+            expect(r.accepted).toBeLessThanOrEqual(MAX_BINDINGS_PER_PEER);
+            expect(s.bindings.remoteOf(step.peer).length).toBeLessThanOrEqual(MAX_BINDINGS_PER_PEER);
+          } else if (step.op === 'add') {
+            s.addPeer(step.peer);
+            attached.add(step.peer);
+          } else if (step.op === 'remove') {
+            s.removePeer(step.peer, now);
+            attached.delete(step.peer);
+            expect(s.bindings.remoteOf(step.peer)).toEqual([]);
+          } else if (step.op === 'sweep') {
+            now += step.dt;
+            s.sweep(now);
+          }
+          expect(s.macs.size).toBeLessThanOrEqual(MAX_MACS);
+          expect(s.bindings.local.size).toBeLessThanOrEqual(MAX_MACS);
+        }
+        for (const b of s.localBindings()) expect(b.ips.length).toBeLessThanOrEqual(MAX_IPS_PER_MAC);
+        expect(s.counters.frames).toBe(processed);
+        expect([...s.peers].sort()).toEqual([...attached].sort());
+      }),
+      { seed: 4242, numRuns: 200 },
+    );
+  });
+});
+
+describe('L3Router under hostile packets and routes', () => {
+  it('never throws on packets, never transits, and the route table stays bounded', () => {
+    fc.assert(
+      fc.property(ops(packets, fc.array(route, { maxLength: 12 })), fc.boolean(), (steps, checkSource) => {
+        const routes = new RouteTable(MAX_ROUTES);
+        const r = new L3Router({ routes, icmpSource4: '10.0.0.1', icmpSource6: 'fd00::1', checkSource });
+        routes.upsert({ prefix: '10.0.0.1/32', owner: 'local', seq: 0, kind: 'node' });
+        routes.upsert({ prefix: 'fd00::1/128', owner: 'local', seq: 0, kind: 'node' });
+        for (const p of PEERS.slice(0, 2)) r.addPeer(p);
+        const attached = new Set<string>(PEERS.slice(0, 2));
+        let now = 1;
+        for (const step of steps) {
+          if (step.op === 'frame') {
+            now += step.dt;
+            const len = step.data.length;
+            const d = r.process(step.port, step.data, now);
+            if (d.action === 'peer') {
+              expect(step.port).toBe('local');
+              expect(attached.has(d.peer!)).toBe(true);
+            }
+            if (d.action === 'drop') expect(d.drop).not.toBeNull();
+            else expect(d.drop).toBeNull();
+            if (step.port === 'ghost') expect(d.drop).toBe('unknown-port');
+            expect(d.packet.length).toBe(len);
+            if (d.inject) {
+              expect(step.port).toBe('local');
+              expect([4, 6]).toContain(d.inject[0]! >> 4);
+            }
+          } else if (step.op === 'control') {
+            // Invalid routes are refused with an error (the control plane validates before this).
+            for (const rt of step.value) {
+              try {
+                routes.upsert(rt as Parameters<RouteTable['upsert']>[0]);
+              } catch (err) {
+                expect((err as Error).message).toMatch(/invalid|full|owner/);
+              }
+            }
+          } else if (step.op === 'add') {
+            r.addPeer(step.peer);
+            attached.add(step.peer);
+          } else if (step.op === 'remove') {
+            r.removePeer(step.peer);
+            attached.delete(step.peer);
+          } else if (step.op === 'sweep') {
+            now += step.dt;
+          }
+          expect(routes.size).toBeLessThanOrEqual(MAX_ROUTES);
+        }
+        expect([...r.peers].sort()).toEqual([...attached].sort());
+      }),
+      { seed: 4243, numRuns: 200 },
+    );
+  });
+});
+
+describe('regressions found by the fuzzer', () => {
+  it('a full route table refuses a new prefix without poisoning lookups for it', () => {
+    const routes = new RouteTable(1);
+    routes.upsert({ prefix: '10.0.0.0/24', owner: 'p1', seq: 0, kind: 'subnet' });
+    expect(() => routes.upsert({ prefix: '10.0.1.0/24', owner: 'p1', seq: 0, kind: 'subnet' })).toThrow(
+      /full/,
+    );
+    expect(routes.lookup('10.0.1.5')).toBeUndefined();
+    const r = new L3Router({ routes, checkSource: false });
+    r.addPeer('p1');
+    const d = r.process(
+      'local',
+      ipv4Packet({
+        src: '10.9.0.1',
+        dst: '10.0.1.5',
+        protocol: 17,
+        payload: udpDatagram(1, 2, Buffer.alloc(4)),
+      }),
+      0,
+    );
+    expect(d.drop).toBe('no-route');
+  });
+});

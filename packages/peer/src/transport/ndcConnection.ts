@@ -1,0 +1,334 @@
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import { candidateAddress, candidateType } from '../addressFilter.js';
+import type { ConnectPlan } from '../connectPlan.js';
+import {
+  type ChannelConfig,
+  CONTROL_BUFFER_CAP,
+  CONTROL_CHANNEL_ID,
+  formatHostPort,
+  type LinkConnection,
+  type LinkConnectionOptions,
+  PACKET_CHANNEL_ID,
+  type PathInfo,
+  type SendResult,
+} from '../linkConnection.js';
+import type { LinkSignal } from '../linkSignal.js';
+import { toNdcIceServers } from './ndcIceServers.js';
+
+type NodeDataChannel = typeof import('node-datachannel');
+type NdcPeerConnection = import('node-datachannel').PeerConnection;
+type NdcDataChannel = import('node-datachannel').DataChannel;
+
+/**
+ * usrsctp's send buffer (process-wide, set once): frames wait here, behind libdatachannel's own queue
+ * (bufferedAmount, capped by maxBufferedBytes), so a link holds at most cap + this in flight locally.
+ * 1 MiB is libdatachannel's default; on loopback 1200-byte floods ran ~490 Mbit/s with it against ~310
+ * with 64 KiB (bench/peer/ndc-flood.ts), at the price of up to ~20 ms queueing at 400 Mbit/s.
+ */
+export const NDC_SCTP_SEND_BUFFER_BYTES = 1024 * 1024;
+
+let addon: NodeDataChannel | undefined;
+/**
+ * The native addon is loaded on first use only: a host running the default (werift) transport never
+ * needs the platform package (@node-datachannel/<platform>), which exists for the common platforms only.
+ */
+function loadAddon(): NodeDataChannel {
+  if (!addon) {
+    addon = createRequire(import.meta.url)('node-datachannel') as NodeDataChannel;
+    addon.setSctpSettings({ sendBufferSize: NDC_SCTP_SEND_BUFFER_BYTES });
+  }
+  return addon;
+}
+
+/**
+ * libdatachannel's `mtu` is the IP-level MTU: it subtracts 12 (SCTP common header) + 48 (DTLS) + 8 (UDP)
+ * + 40 (IPv6) = 108 bytes and uses the rest as chunk space. werift's `sctp.mtu` is the SCTP packet size
+ * (common header included), so the same packet needs `sctpMtu - 12 + 108`. With sctpMtu 1330 a
+ * 1298-byte frame is one DATA chunk, one 1365-byte UDP datagram (measured on loopback).
+ */
+export const NDC_MTU_OVERHEAD = 96;
+
+const PACKET_CHANNEL = { negotiated: true, id: PACKET_CHANNEL_ID, unordered: true, maxRetransmits: 0 };
+const CONTROL_CHANNEL = { negotiated: true, id: CONTROL_CHANNEL_ID };
+
+/**
+ * One connection generation on libdatachannel (node-datachannel). Differences from werift, and why:
+ * - No perfect negotiation inside a generation: libdatachannel has no ICE restart, so the only offer a
+ *   generation ever needs is its first one, made by the side that created it (`initiator`); the other
+ *   side only answers. Glare between two new generations is settled by PeerLink (generation ids).
+ * - `canRestartIce` is false: on keepalive loss PeerLink starts a new generation right away.
+ * - libjuice never gathers loopback addresses; the filter's `bindAddress` (loopback tests) binds ICE to
+ *   one address instead. Pairs cannot be filtered: excluded local candidates are never signalled and
+ *   excluded remote ones never added, and a generation whose selected pair still uses an excluded
+ *   address (peer-reflexive, or a candidate added before the filter changed) is declared dead.
+ * - TURN over UDP only (see ndcIceServers.ts).
+ * - libdatachannel reports `failed` itself (consent freshness), which PeerLink takes as a dead generation.
+ */
+export class NdcConnection implements LinkConnection {
+  readonly transport = 'libdatachannel' as const;
+  readonly canRestartIce = false;
+  readonly gen: string;
+  readonly plan: ConnectPlan;
+  private readonly pc: NdcPeerConnection;
+  private readonly packet: NdcDataChannel;
+  private readonly control: NdcDataChannel;
+  private readonly opts: LinkConnectionOptions;
+  private readonly log: Logger;
+  private opened = false;
+  private closed = false;
+  /** The selected pair crossed the overlay: reported dead, never opened. */
+  private condemned = false;
+  private reportedDead = false;
+  private remoteSet = false;
+  /** Candidates that arrived before the remote description (bounded: a generation has few). */
+  private readonly early: Array<{ candidate: string; mid: string }> = [];
+  /** `host:port` -> type of every remote candidate added (see path()). */
+  private readonly remoteTypes = new Map<string, string>();
+
+  constructor(opts: LinkConnectionOptions) {
+    this.opts = opts;
+    this.gen = opts.gen;
+    this.plan = opts.plan;
+    this.log = opts.logger.child({ gen: opts.gen, transport: 'libdatachannel' });
+    const filter = opts.addressFilter;
+    filter.refresh();
+    const ice = toNdcIceServers(opts.iceServers);
+    for (const s of ice.skipped) this.log.debug(s, 'ICE server URL not usable with libdatachannel');
+    const { PeerConnection } = loadAddon();
+    this.pc = new PeerConnection(opts.gen, {
+      iceServers: ice.servers,
+      iceTransportPolicy: opts.plan.policy === 'relay' ? 'relay' : 'all',
+      // Offers are made explicitly (initiator only), never on createDataChannel.
+      disableAutoNegotiation: true,
+      mtu: opts.sctpMtu + NDC_MTU_OVERHEAD,
+      ...(opts.icePortRange
+        ? { portRangeBegin: opts.icePortRange[0], portRangeEnd: opts.icePortRange[1] }
+        : {}),
+      // Bound even when the address is excluded as a candidate: traffic then stays on it (relay only).
+      ...(filter.bindAddress ? { bindAddress: filter.bindAddress } : {}),
+    });
+    this.packet = this.pc.createDataChannel('packet', PACKET_CHANNEL);
+    this.control = this.pc.createDataChannel('control', CONTROL_CHANNEL);
+    this.wire();
+    if (opts.initiator) this.guard('offer', () => this.pc.setLocalDescription('offer'));
+  }
+
+  private wire(): void {
+    const { pc } = this;
+    pc.onLocalDescription((sdp, type) => {
+      if (this.closed || (type !== 'offer' && type !== 'answer')) return;
+      const filtered = this.opts.addressFilter.filterSdp(sdp);
+      this.opts.sendSignal({ kind: 'description', description: { type, sdp: filtered }, gen: this.gen });
+    });
+    pc.onLocalCandidate((line, mid) => {
+      if (this.closed) return;
+      // libdatachannel writes SDP attribute form (`a=candidate:...`); signal the W3C form like browsers.
+      const candidate = line.startsWith('a=') ? line.slice(2) : line;
+      if (this.opts.addressFilter.isCandidateExcluded(candidate)) {
+        this.log.debug({ candidate }, 'not signaling excluded candidate');
+        return;
+      }
+      this.opts.sendSignal({
+        kind: 'candidate',
+        candidate: { candidate, sdpMid: mid, sdpMLineIndex: 0 },
+        gen: this.gen,
+      });
+    });
+    pc.onGatheringStateChange((state) => {
+      if (state === 'complete' && !this.closed)
+        this.opts.sendSignal({ kind: 'candidate', candidate: null, gen: this.gen });
+    });
+    pc.onStateChange((state) => {
+      this.log.debug({ state }, 'connection state');
+      if (state === 'failed' || state === 'closed') this.dead(`connection ${state}`);
+    });
+    const checkOpen = () => {
+      if (!this.opened && !this.closed && this.packet.isOpen() && this.control.isOpen()) {
+        if (this.path() === null && this.condemned) return;
+        this.opened = true;
+        this.opts.onOpen();
+      }
+    };
+    for (const [label, channel] of [
+      ['packet', this.packet],
+      ['control', this.control],
+    ] as const) {
+      channel.onOpen(checkOpen);
+      channel.onClosed(() => {
+        if (this.opened) this.dead(`${label} channel closed`);
+      });
+      channel.onError((err) => {
+        if (!this.closed) this.log.debug({ err, channel: label }, 'data channel error');
+      });
+    }
+    this.packet.onMessage((data) => {
+      if (this.closed || typeof data === 'string') return; // the packet channel carries binary frames only
+      this.opts.onPacket(Buffer.isBuffer(data) ? data : Buffer.from(data));
+    });
+    this.control.onMessage((data) => {
+      if (this.closed) return;
+      this.opts.onControl(
+        typeof data === 'string' ? data : (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8'),
+      );
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.opened && !this.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private dead(reason: string): void {
+    if (this.closed || this.reportedDead) return;
+    this.reportedDead = true;
+    this.opts.onDead(reason);
+  }
+
+  /** libdatachannel throws synchronously on bad input or state; a bad signal must never crash the agent. */
+  private guard(what: string, fn: () => void): void {
+    if (this.closed) return;
+    try {
+      fn();
+    } catch (err) {
+      if (!this.closed) this.log.warn({ err, step: what }, 'negotiation step failed');
+    }
+  }
+
+  handleSignal(signal: LinkSignal): void {
+    if (this.closed) return;
+    if (signal.kind === 'description') {
+      const { type, sdp } = signal.description;
+      if (type === 'offer' ? this.opts.initiator || this.remoteSet : !this.opts.initiator || this.remoteSet) {
+        // One offer/answer per generation: a second offer would be a renegotiation (ICE restart from a
+        // werift peer), which libdatachannel cannot do; that peer falls back to a new generation.
+        this.log.debug({ type }, 'description ignored (one offer/answer per generation)');
+        return;
+      }
+      this.guard('remote description', () => {
+        this.pc.setRemoteDescription(this.opts.addressFilter.filterSdp(sdp), type);
+        this.remoteSet = true;
+        if (type === 'offer') this.pc.setLocalDescription('answer');
+      });
+      for (const c of this.early.splice(0)) this.addCandidate(c.candidate, c.mid);
+    } else if (signal.kind === 'candidate') {
+      const c = signal.candidate;
+      if (!c || c.candidate === '') return; // end of candidates: nothing libdatachannel needs
+      if (this.opts.addressFilter.isCandidateExcluded(c.candidate)) return;
+      const mid = c.sdpMid ?? '0';
+      if (!this.remoteSet) {
+        if (this.early.length < 64) this.early.push({ candidate: c.candidate, mid });
+        return;
+      }
+      this.addCandidate(c.candidate, mid);
+    }
+  }
+
+  private addCandidate(candidate: string, mid: string): void {
+    this.guard('remote candidate', () => {
+      this.pc.addRemoteCandidate(candidate, mid);
+      const fields = candidate.split(/\s+/);
+      const address = candidateAddress(candidate);
+      const type = candidateType(candidate);
+      if (address && type && this.remoteTypes.size < 64)
+        this.remoteTypes.set(formatHostPort(address, Number(fields[5])), type);
+    });
+  }
+
+  restartIce(): void {
+    // Not supported by libdatachannel: PeerLink sees canRestartIce === false and renegotiates instead.
+  }
+
+  sendPacket(frame: Buffer): SendResult {
+    if (!this.isOpen) return 'closed';
+    try {
+      if (this.packet.bufferedAmount() > this.opts.maxBufferedBytes) return 'backpressure';
+      // false only means "queued, not yet on the wire"; the cap above bounds that queue.
+      this.packet.sendMessageBinary(frame);
+      return 'sent';
+    } catch {
+      return 'closed';
+    }
+  }
+
+  sendControl(text: string): boolean {
+    if (!this.isOpen) return false;
+    try {
+      if (this.control.bufferedAmount() > CONTROL_BUFFER_CAP) return false;
+      this.control.sendMessage(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * node-datachannel does not expose a channel's reliability, so this reports what was requested
+   * (negotiated channels: both sides configure identically, there is no in-band negotiation to differ).
+   */
+  channelConfig(): { packet: ChannelConfig; control: ChannelConfig } {
+    return {
+      packet: { ordered: false, maxRetransmits: 0, negotiated: true, id: this.packet.getId() },
+      control: { ordered: true, maxRetransmits: null, negotiated: true, id: this.control.getId() },
+    };
+  }
+
+  path(): PathInfo | null {
+    if (this.closed) return null;
+    let pair: ReturnType<NdcPeerConnection['getSelectedCandidatePair']>;
+    try {
+      pair = this.pc.getSelectedCandidatePair();
+    } catch {
+      return null;
+    }
+    if (!pair) return null;
+    const { local, remote } = pair;
+    if (this.excludedPair(local.address, remote.address)) return null;
+    const remoteAddress = formatHostPort(remote.address, remote.port);
+    // libjuice keeps a pair it learned from an incoming check as peer-reflexive even after the same
+    // transport address arrives as a signalled candidate; report the signalled type, as browsers do.
+    const remoteType =
+      remote.type === 'prflx' ? (this.remoteTypes.get(remoteAddress) ?? remote.type) : remote.type;
+    return {
+      path: local.type === 'relay' || remoteType === 'relay' ? 'relay' : 'direct',
+      localCandidateType: local.type,
+      remoteCandidateType: remoteType,
+      remoteAddress,
+    };
+  }
+
+  /**
+   * libjuice cannot be told to skip a pair, and it keeps checking remote candidates added before the
+   * filter learned a new exclusion. The case that matters: a peer's host address inside a subnet that
+   * another peer routes over the overlay (subnet router); once the kernel route exists, the checks run
+   * through the overlay itself, succeed, and a host pair outranks the real one: the link would carry
+   * itself. Such a generation is declared dead (PeerLink negotiates a new one with the updated filter);
+   * the check runs whenever the path is read (every keepalive tick) and before the generation opens.
+   */
+  private excludedPair(localAddress: string, remoteAddress: string): boolean {
+    const filter = this.opts.addressFilter;
+    if (!filter.isExcluded(localAddress) && !filter.isExcluded(remoteAddress)) return false;
+    if (!this.closed && !this.condemned) {
+      this.condemned = true;
+      this.log.info({ localAddress, remoteAddress }, 'selected pair uses an excluded address');
+      // Not from inside PeerLink's own path check: report on the next tick.
+      queueMicrotask(() => this.dead('selected pair uses an excluded (overlay) address'));
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.packet.close();
+      this.control.close();
+      this.pc.close();
+    } catch (err) {
+      this.log.debug({ err }, 'close failed');
+    }
+  }
+}

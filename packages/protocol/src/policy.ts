@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { NodeIdSchema, NodeTagSchema } from './common.js';
+
+/**
+ * The network's access policy (ACLs) on the wire. Its full schema lives in @rtcmesh/policy (the server
+ * validates a policy before storing it, and every agent validates it again before enforcing it: never
+ * trust the sender); here only the envelope: a JSON object with the version the server gave it.
+ */
+export const PolicyDocumentWireSchema = z.looseObject({
+  version: z.number().int().nonnegative(),
+});
+export type PolicyDocumentWire = z.infer<typeof PolicyDocumentWireSchema>;
+
+/** Server -> agent: the network's policy changed (also sent right after `welcome` carries one). */
+export const PolicyMessageSchema = z.object({
+  type: z.literal('policy'),
+  policy: PolicyDocumentWireSchema,
+});
+export type PolicyMessage = z.infer<typeof PolicyMessageSchema>;
+
+/** PUT /api/v1/nodes/:id/tags */
+export const SetTagsRequestSchema = z.object({ tags: z.array(NodeTagSchema).max(64) });
+export type SetTagsRequest = z.infer<typeof SetTagsRequestSchema>;
+
+/** GET/PUT /api/v1/networks/:id/policy answer. */
+export const PolicyResponseSchema = z.object({
+  networkId: NodeIdSchema,
+  policy: PolicyDocumentWireSchema,
+  updatedAt: z.number().int().nullable(),
+});
+export type PolicyResponse = z.infer<typeof PolicyResponseSchema>;
