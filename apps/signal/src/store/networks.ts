@@ -39,13 +39,14 @@ export class NetworkStore {
   }
 
   /**
-   * Takes the network's row lock until the transaction ends (PostgreSQL: SELECT … FOR UPDATE), so
-   * concurrent joins into one network, on any instance, allocate addresses one after the other. On
-   * SQLite the transaction already holds the database's write lock. Call inside `Store.transaction`.
+   * Takes the network's row lock until the transaction ends (PostgreSQL: SELECT … FOR NO KEY UPDATE),
+   * so concurrent joins into one network, on any instance, allocate addresses one after the other. NO
+   * KEY: rows that merely reference the network (a new join key, say) do not wait for it. On SQLite
+   * the transaction already holds the database's write lock. Call inside `Store.transaction`.
    */
   async lock(id: string): Promise<void> {
     if (this.db.dialect === 'postgres')
-      await this.db.run('SELECT id FROM networks WHERE id = ? FOR UPDATE', [id]);
+      await this.db.run('SELECT id FROM networks WHERE id = ? FOR NO KEY UPDATE', [id]);
   }
 
   /** Looks a network up by id or by name. */

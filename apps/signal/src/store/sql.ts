@@ -23,7 +23,7 @@ export interface SqlDatabase extends SqlExecutor {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. Statements
    * must go through `tx` (the connection that holds the transaction). On PostgreSQL `lockNetwork`
-   * (`SELECT … FOR UPDATE`) serializes writers per network; on SQLite the transaction takes the write
+   * (`SELECT … FOR NO KEY UPDATE`) serializes writers per network; on SQLite the transaction takes the write
    * lock up front (BEGIN IMMEDIATE), so writers are serialized anyway.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
