@@ -12,7 +12,13 @@ import {
   TEST_REDIS,
 } from '../../apps/signal/src/testing/services.js';
 import { connectNode, joinNode } from '../../apps/signal/src/testing/test-client.js';
-import type { NodeSummary, PeerInfo, ServerSignal, Welcome } from '../../packages/protocol/src/index.js';
+import {
+  CloseCode,
+  type NodeSummary,
+  type PeerInfo,
+  type ServerSignal,
+  type Welcome,
+} from '../../packages/protocol/src/index.js';
 
 /**
  * Two rtcmesh-signal instances (child processes) on one PostgreSQL database and one Redis bus, with
@@ -107,6 +113,27 @@ describe.runIf(ready)('two instances on one PostgreSQL and one Redis', () => {
     await dropSchema(schema);
   });
 
+  test('a node that connects to B while its session on A is alive: the newest session wins everywhere', async () => {
+    const watcher = await agent('watcher', key, [b.url, a.url]);
+    const dup = await joinNode(a, key, 'dup');
+    const first = await connectNode(a, dup);
+    await until('watcher hears dup', () => watcher.joined.some((p) => p.nodeId === dup.join.nodeId));
+    const second = await connectNode(b, dup);
+    expect((await first.client.closed).code).toBe(CloseCode.SessionReplaced);
+    const view = async (base: string) =>
+      (await admin<{ sessionsByInstance: Record<string, number> }>(base, 'GET', '/cluster'))
+        .sessionsByInstance;
+    await until('both instances see dup on B only', async () => {
+      const [va, vb] = [await view(a.url), await view(b.url)];
+      return JSON.stringify(va) === JSON.stringify(vb) && va[a.instance] === undefined;
+    });
+    expect(watcher.left).not.toContain(dup.join.nodeId);
+    second.client.close();
+    await until('watcher hears dup leave', () => watcher.left.includes(dup.join.nodeId));
+    await watcher.client.stop();
+    clients.splice(clients.indexOf(watcher.client), 1);
+  }, 60_000);
+
   test('agents on different instances see each other and relay signals; a SIGKILLed instance’s agents move and presence heals', async () => {
     const one = await agent('one', key, [a.url, b.url]);
     const two = await agent('two', key, [b.url, a.url]);
@@ -137,7 +164,10 @@ describe.runIf(ready)('two instances on one PostgreSQL and one Redis', () => {
     // ...and B forgets the session that did not come back (heartbeat TTL), telling its peers.
     await until('two hears that stale left', () => two.left.includes(stale));
     const nodes = await admin<{ nodes: NodeSummary[] }>(b.url, 'GET', '/nodes');
-    const online = Object.fromEntries(nodes.nodes.map((n) => [n.nodeId, n.online]));
+    const ids = new Set([one.nodeId, two.nodeId, three.nodeId, stale]);
+    const online = Object.fromEntries(
+      nodes.nodes.filter((n) => ids.has(n.nodeId)).map((n) => [n.nodeId, n.online]),
+    );
     expect(online).toEqual({ [one.nodeId]: true, [two.nodeId]: true, [three.nodeId]: true, [stale]: false });
     // The moved nodes were never announced offline to `two`.
     expect(two.left).not.toContain(one.nodeId);
