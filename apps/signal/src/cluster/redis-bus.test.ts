@@ -64,6 +64,11 @@ describe.runIf(ready)('RedisBus', () => {
     expect(await b.bus.liveInstances()).toEqual(new Set(['i-a', 'i-b']));
     a.bus.unregisterSession('n-1');
     await until(async () => !(await b.bus.sessionsOf('i-a')).some((e) => e.nodeId === 'n-1'));
+    // Redis loses the registry (a restart without persistence): the next heartbeat writes it again.
+    const raw = new Redis(TEST_REDIS);
+    await raw.del(`${prefix}:sessions:i-a`);
+    raw.disconnect();
+    await until(async () => (await b.bus.sessionsOf('i-a')).some((e) => e.nodeId === 'n-local'));
     await a.bus.close();
     expect(await b.bus.liveInstances()).toEqual(new Set(['i-b']));
     expect(await b.bus.sessionsOf('i-a')).toEqual([]);

@@ -109,8 +109,16 @@ export class RedisBus implements MessageBus {
         }
       }
       m.pexpire(sessions, ttl);
-      await m.exec();
+      const results = await m.exec();
+      const wasDirty = this.dirty;
       this.dirty = false;
+      // PEXPIRE answers 0 when the hash is gone (Redis restarted, or it expired while we could not
+      // reach it): write it again now, or the other instances would drop our sessions.
+      const kept = results?.at(-1)?.[1];
+      if (!wasDirty && kept === 0 && (this.handlers?.localSessions().length ?? 0) > 0) {
+        this.dirty = true;
+        await this.beat();
+      }
     } catch (err) {
       this.dirty = true;
       this.opts.log?.warn({ err: (err as Error).message }, 'bus heartbeat failed');
