@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 // so tests always run against the current source, not a stale dist/.
 const conditions = ['source', 'import', 'node', 'default'];
 const resolve = { conditions };
-const ssr = { resolve: { conditions, externalConditions: ['source'] } };
+// Vitest also hands ssr.resolve.conditions to Node as --conditions for external packages: without
+// 'import' there (Vite adds import/require by itself), so a CommonJS package that require()s a dual
+// package (pg → pg-pool) gets its CommonJS build, not the ES module.
+const ssr = { resolve: { conditions: ['source', 'node', 'default'], externalConditions: ['source'] } };
 
 export default defineConfig({
   resolve,

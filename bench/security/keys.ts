@@ -66,8 +66,8 @@ const server = await startSignalServer({
   defaultMetrics: false,
   consoleDir: null,
 });
-server.mesh.createNetwork({ name: 'bench', mode: 'l3' });
-const joinKey = server.mesh.createKey({ network: 'bench', reusable: true }).key;
+await server.mesh.createNetwork({ name: 'bench', mode: 'l3' });
+const joinKey = (await server.mesh.createKey({ network: 'bench', reusable: true })).key;
 const state = new StateDir(join(dir, 'agent'));
 const nodeKey = await state.loadOrCreateKey();
 const joined = await joinNetwork(server.url, {
@@ -77,7 +77,7 @@ const joined = await joinNetwork(server.url, {
   agentVersion: 'bench',
 });
 const client = new ControlClient({
-  serverUrl: server.url,
+  serverUrls: [server.url],
   nodeId: joined.nodeId,
   privateKey: nodeKey.privateKey,
   agentVersion: 'bench',

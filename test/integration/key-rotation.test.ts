@@ -30,8 +30,8 @@ beforeAll(async () => {
     defaultMetrics: false,
     consoleDir: null,
   });
-  server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
-  joinKey = server.mesh.createKey({ network: 'alpha', reusable: true }).key;
+  await server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
+  joinKey = (await server.mesh.createKey({ network: 'alpha', reusable: true })).key;
   // The server's own (silent) pino logger: the test project does not depend on pino itself.
   log = server.mesh.deps.log;
 });
@@ -61,7 +61,7 @@ function session(
   extra: { pendingKey?: ControlClient['privateKey'] } = {},
 ) {
   const c = new ControlClient({
-    serverUrl: server.url,
+    serverUrls: [server.url],
     nodeId,
     privateKey,
     agentVersion: 'test',

@@ -32,8 +32,8 @@ beforeAll(async () => {
     consoleDir: null,
     tls: { certFile, keyFile },
   });
-  server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
-  joinKey = server.mesh.createKey({ network: 'alpha', reusable: true }).key;
+  await server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
+  joinKey = (await server.mesh.createKey({ network: 'alpha', reusable: true })).key;
 });
 
 afterAll(async () => {
@@ -54,7 +54,7 @@ test('an agent with --ca-file joins over HTTPS and authenticates over WSS; witho
   expect(joined.network.name).toBe('alpha');
 
   const control = new ControlClient({
-    serverUrl: server.url,
+    serverUrls: [server.url],
     nodeId: joined.nodeId,
     privateKey,
     agentVersion: 't',

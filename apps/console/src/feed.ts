@@ -21,6 +21,8 @@ const KINDS = [
 export class LiveFeed {
   private es: EventSource | undefined;
   private lastSeq: number | undefined;
+  /** The server instance that numbered lastSeq (several instances may serve one console). */
+  private instance: string | undefined;
   private retry = 0;
   private timer: number | undefined;
   private stopped = false;
@@ -64,10 +66,22 @@ export class LiveFeed {
   private open(): void {
     if (this.stopped) return;
     this.onState(this.retry === 0 ? 'connecting' : 'reconnecting');
-    const url = this.lastSeq === undefined ? '/api/v1/events' : `/api/v1/events?since=${this.lastSeq}`;
+    const url =
+      this.lastSeq === undefined
+        ? '/api/v1/events'
+        : `/api/v1/events?since=${this.lastSeq}${this.instance ? `&instance=${encodeURIComponent(this.instance)}` : ''}`;
     const es = new EventSource(url, { withCredentials: true });
     this.es = es;
-    es.addEventListener('hello', () => {
+    es.addEventListener('hello', (m: MessageEvent<string>) => {
+      try {
+        const hello: unknown = JSON.parse(m.data);
+        const instance = (hello as { instance?: unknown }).instance;
+        // Another instance answered: our sequence numbers mean nothing there.
+        if (this.instance !== undefined && instance !== this.instance) this.lastSeq = undefined;
+        this.instance = typeof instance === 'string' ? instance : undefined;
+      } catch {
+        // an older server's hello
+      }
       if (this.retry > 0) this.onResync();
       this.retry = 0;
       this.onState('live');

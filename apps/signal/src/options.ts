@@ -1,9 +1,17 @@
 import { LIMITS } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import type { BusOptions } from './cluster/open-bus.js';
 
-export type SignalServerOptions = {
+export type SignalServerOptions = BusOptions & {
   /** Directory for the database, the admin socket and the admin-token file. */
   dataDir: string;
+  /**
+   * postgres://user:pass@host:port/db to keep the state in PostgreSQL (several instances can share
+   * it); default: SQLite in `<dataDir>/signal.db`.
+   */
+  database?: string;
+  /** PostgreSQL pool size and schema (tests use a schema per file). */
+  postgres?: { poolSize?: number; schema?: string };
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 8080; 0 picks a free port. */

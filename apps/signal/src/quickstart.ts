@@ -26,10 +26,10 @@ const log = pino({ level: 'warn' });
 
 const server = await startSignalServer({ dataDir, host, port, logger: log });
 const mesh = server.mesh;
-const network = mesh.deps.store.networks.find(values.network)
-  ? mesh.networkSummary(mesh.requireNetwork(values.network))
-  : mesh.createNetwork({ name: values.network, mode: 'l2', cidr: '10.99.0.0/24' });
-const key = mesh.createKey({
+const network = (await mesh.deps.store.networks.find(values.network))
+  ? await mesh.networkSummary(await mesh.requireNetwork(values.network))
+  : await mesh.createNetwork({ name: values.network, mode: 'l2', cidr: '10.99.0.0/24' });
+const key = await mesh.createKey({
   network: network.id,
   reusable: true,
   ttlSeconds: 24 * 3600,

@@ -147,10 +147,14 @@ describe('mesh over the real server', () => {
 
     const closing = c1.client.closed;
     await server.close();
-    // Sessions are told why before the socket closes.
-    expect((await closing).code).toBe(CloseCode.ServerShutdown);
+    // Sessions are told why before the socket closes: go to another instance now.
+    expect((await closing).code).toBe(CloseCode.ReconnectElsewhere);
     expect(c1.client.all('bye')).toEqual([
-      { type: 'bye', reason: 'server-shutdown', message: 'server is shutting down' },
+      {
+        type: 'bye',
+        reason: 'reconnect-elsewhere',
+        message: 'this server instance is shutting down; connect to another one',
+      },
     ]);
 
     server = await startTestServer(dir.path);

@@ -3,12 +3,16 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { CloseCode } from '@rtcmesh/protocol';
 import { type Logger, pino } from 'pino';
 import { adminSocketPath, clearStaleSocket } from './admin-socket.js';
 import { createApp } from './api/app.js';
 import type { StreamRegistry } from './api/events.js';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { BrowserLinkRelay } from './browser-peer/relay.js';
+import { Cluster } from './cluster/cluster.js';
+import { openBus } from './cluster/open-bus.js';
+import { type MetaPersist, metaPersist } from './console/persist.js';
 import { ConsoleSessions } from './console/sessions.js';
 import { DEFAULT_CONSOLE_DIR } from './console/static.js';
 import { Feed } from './feed/feed.js';
@@ -37,13 +41,15 @@ export type SignalServer = {
   /** Path of the admin unix socket, or null. */
   adminSocket: string | null;
   mesh: Mesh;
+  /** This instance's id on the bus and its view of the other instances. */
+  cluster: Cluster;
   /**
    * Re-reads the TLS certificate and key files (after a renewal; the CLI calls it on SIGHUP). New
    * connections use them; open ones keep theirs. Throws (and keeps the old pair) when the new files do
    * not load or do not match. No-op without TLS.
    */
   reloadTls(): void;
-  /** Tells every session `bye` (server-shutdown), closes listeners and the database. Idempotent. */
+  /** Tells every session `bye` (reconnect-elsewhere), leaves the bus, closes listeners and the database. Idempotent. */
   close(): Promise<void>;
 };
 
@@ -68,16 +74,39 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   // Bad TLS files or --trust-proxy entries are startup errors, before anything is opened.
   const tlsFiles = options.tls ? loadTlsFiles(options.tls.certFile, options.tls.keyFile) : null;
   const addresses = new ClientAddressResolver(options.trustProxy ?? []);
-  const store = Store.open(options.dataDir);
-  const adminToken = ensureAdminToken(store, options.dataDir, options.adminToken);
+  const store = await Store.connect({
+    dataDir: options.dataDir,
+    ...(options.database === undefined ? {} : { database: options.database }),
+    ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
+  });
+  let adminToken: string | null;
+  let consolePersist: MetaPersist;
+  try {
+    adminToken = await ensureAdminToken(store, options.dataDir, options.adminToken);
+    consolePersist = await metaPersist(store, 'console_sessions', log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const metrics = new Metrics(options.defaultMetrics ?? true);
   const hub = new Hub();
-  const browserLinks = new BrowserLinkRelay(hub);
+  const feed = new Feed();
+  const telemetry = new LatestTelemetry();
+  const cluster = new Cluster({ bus: openBus(options, log), hub, feed, telemetry, metrics, log });
+  try {
+    await cluster.start();
+  } catch (err) {
+    await cluster.stop().catch(() => undefined);
+    await store.close();
+    throw new Error(`cannot reach the message bus: ${(err as Error).message}`);
+  }
+  const browserLinks = new BrowserLinkRelay(hub, { cluster });
   const mesh = new Mesh({
     store,
     hub,
-    feed: new Feed(),
-    telemetry: new LatestTelemetry(),
+    cluster,
+    feed,
+    telemetry,
     metrics,
     log,
     browserLinks,
@@ -95,11 +124,10 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   // One set of console sessions for both listeners: a token rotation over the admin socket must sign
   // out the browsers of the public listener.
   const sessions = new ConsoleSessions({
-    persist: {
-      load: () => store.meta.get('console_sessions'),
-      save: (v) => store.meta.set('console_sessions', v),
-    },
+    persist: consolePersist,
+    onChange: (e) => cluster.publishConsoleSession(e),
   });
+  cluster.onConsoleSession = (e) => sessions.apply(e);
   const joinLimits = {
     perMinute: options.joinRatePerMinute ?? DEFAULTS.joinRatePerMinute,
     burst: options.joinBurst ?? DEFAULTS.joinBurst,
@@ -174,7 +202,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   } catch (err) {
     ws.close();
     for (const s of servers) s.close();
-    store.close();
+    await cluster.stop();
+    await store.close();
     throw err;
   }
 
@@ -187,13 +216,23 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      // First stop announcing session ends: the agents told to move below are online again on another
+      // instance in a moment (newest session wins there); announcing them offline would make peers flap.
+      // Those that do not come back expire from the others' view once this instance leaves the bus.
+      await mesh.stop().catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
+      // Agents with more than one server URL move to another instance at once (no backoff).
       for (const s of hub.all())
-        s.end(1001, { type: 'bye', reason: 'server-shutdown', message: 'server is shutting down' });
+        s.end(CloseCode.ReconnectElsewhere, {
+          type: 'bye',
+          reason: 'reconnect-elsewhere',
+          message: 'this server instance is shutting down; connect to another one',
+        });
       for (const stop of streams) stop();
       browserLinks.close();
       // Give the close frames a moment to leave, then cut whatever is left.
       await new Promise((r) => setTimeout(r, 100));
-      mesh.stop();
+      // Leaves the shared view at once: the other instances drop what is left of ours at their next sweep.
+      await cluster.stop().catch((err: unknown) => log.warn({ err }, 'leaving the bus failed'));
       ws.close();
       await Promise.all(
         servers.map(
@@ -204,7 +243,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
             }),
         ),
       );
-      store.close();
+      await consolePersist.flush();
+      await store.close();
       log.info('server stopped');
     })();
     return closing;
@@ -231,6 +271,9 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       port: addr.port,
       adminSocket: socketPath,
       version: SERVER_VERSION,
+      database: store.db.location,
+      bus: cluster.bus.kind,
+      instance: cluster.instanceId,
     },
     'listening',
   );
@@ -242,6 +285,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     adminToken,
     adminSocket: socketPath,
     mesh,
+    cluster,
     reloadTls,
     close,
   };

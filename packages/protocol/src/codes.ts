@@ -89,5 +89,11 @@ export const CloseCode = {
   RateLimited: 4006,
   /** The client does not read its messages: the server's send buffer for it overflowed. */
   SlowConsumer: 4007,
+  /**
+   * This server instance is shutting down (or draining) while others serve the same mesh: connect to
+   * another configured server URL at once, without backoff. A client with one URL treats it as
+   * ServerShutdown (reconnect with backoff).
+   */
+  ReconnectElsewhere: 4008,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -81,10 +81,17 @@ export const PongSchema = z.object({
   serverTime: z.number().int(),
 });
 
-/** The server is closing this session on purpose; the close code follows. */
+/**
+ * The server is closing this session on purpose; the close code follows.
+ * - `reconnect-elsewhere` (close code ReconnectElsewhere): this instance is shutting down; connect to
+ *   another of your server URLs now, without backoff (the same URL again only after backoff).
+ * - `server-shutdown` (ServerShutdown): going away; reconnect with backoff (older servers send it).
+ * - `node-removed` (NodeRemoved): do not reconnect. `session-replaced` (SessionReplaced): a newer session
+ *   of this node exists (on this or another instance).
+ */
 export const ServerByeSchema = z.object({
   type: z.literal('bye'),
-  reason: z.enum(['server-shutdown', 'node-removed', 'session-replaced']),
+  reason: z.enum(['server-shutdown', 'node-removed', 'session-replaced', 'reconnect-elsewhere']),
   message: z.string().optional(),
 });
 

@@ -28,7 +28,8 @@ import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { linkReport, peerStatus } from './status.js';
 
 export interface AgentOptions {
-  serverUrl: string;
+  /** Signaling server URLs, in order of preference (instances of one mesh). */
+  serverUrls: readonly string[];
   nodeId: string;
   privateKey: KeyObject;
   socketPath: string;
@@ -99,7 +100,7 @@ export class Agent implements AgentControl {
       this.rejectReady = reject;
     });
     this.control = new ControlClient({
-      serverUrl: opts.serverUrl,
+      serverUrls: opts.serverUrls,
       nodeId: opts.nodeId,
       privateKey: opts.privateKey,
       agentVersion: AGENT_VERSION,
@@ -125,7 +126,7 @@ export class Agent implements AgentControl {
     const waiting = setInterval(
       () =>
         this.log.warn(
-          { server: this.opts.serverUrl, lastError: this.control.lastError },
+          { server: this.control.serverUrl, lastError: this.control.lastError },
           'still waiting for the signaling server',
         ),
       10_000,
@@ -419,7 +420,7 @@ export class Agent implements AgentControl {
       network: { id: w.network.id, name: w.network.name, mode: w.network.mode, cidr: w.network.cidr },
       device: this.device ? { name: this.device.name, mtu: this.device.mtu } : null,
       server: {
-        url: this.opts.serverUrl,
+        url: this.control.serverUrl,
         connected: this.control.connected,
         since: this.control.since ? new Date(this.control.since).toISOString() : null,
         lastError: this.control.lastError,

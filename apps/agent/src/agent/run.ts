@@ -10,7 +10,8 @@ import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
 
 export interface RunAgentOptions {
-  serverUrl: string;
+  /** One or more signaling server URLs (instances of one mesh); the first is where the node registers. */
+  serverUrls: readonly string[];
   joinKey: string | undefined;
   name: string | undefined;
   device: string;
@@ -36,14 +37,17 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   const log = pino({ level: o.logLevel, base: { svc: 'rtcmesh' } });
   // Fail before touching the server when the device cannot be created at all.
   ensureCanCreateDevices();
-  const serverUrl = normalizeServerUrl(o.serverUrl);
+  const serverUrls = [...new Set(o.serverUrls.map(normalizeServerUrl))];
+  if (serverUrls.length === 0) throw new Error('--server is required');
+  const serverUrl = serverUrls[0]!;
   const ca = o.caFile ? loadCaFile(o.caFile) : undefined;
-  if (ca && !serverUrl.startsWith('https:'))
+  if (ca && serverUrls.some((u) => !u.startsWith('https:')))
     log.warn('--ca-file has no effect with an http:// server: the connection is not encrypted');
   const state = new StateDir(o.stateDir);
   const key = await state.loadOrCreateKey();
   let identity = await state.readIdentity();
-  if (identity && identity.serverUrl !== serverUrl) {
+  // Registered with any instance of this mesh is registered with all of them (one database).
+  if (identity && !serverUrls.includes(identity.serverUrl)) {
     log.warn(
       { registered: identity.serverUrl, requested: serverUrl },
       'state directory belongs to another server; joining anew',
@@ -54,10 +58,12 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     if (!o.joinKey)
       throw new Error(`this node is not registered with ${serverUrl}: pass --key <join key> once`);
     const name = sanitizeName(o.name ?? hostname());
+    let attempt = 0;
     const joined = await withRetry(
       () =>
         joinNetwork(
-          serverUrl,
+          // Each retry asks the next instance: one that is down must not block the join.
+          serverUrls[attempt++ % serverUrls.length]!,
           {
             key: o.joinKey!,
             publicKey: exportPublicKey(key.publicKey),
@@ -91,7 +97,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
       throw new Error(`--lock-key ${k} is not a base64 Ed25519 public key (from rtcmesh-signal lock keygen)`);
   }
   const agent = new Agent({
-    serverUrl,
+    serverUrls: [identity.serverUrl, ...serverUrls.filter((u) => u !== identity.serverUrl)],
     nodeId: identity.nodeId,
     privateKey: key.privateKey,
     socketPath: state.socketPath,

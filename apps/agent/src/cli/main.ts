@@ -19,6 +19,21 @@ const stateOption = () =>
     process.env.RTCMESH_STATE ?? DEFAULT_STATE_DIR,
   );
 
+function splitUrls(value: string): string[] {
+  return value
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+}
+
+/** RTCMESH_SERVER (comma separated), the default of --server: replaced by the flags, not added to. */
+const SERVER_FROM_ENV = process.env.RTCMESH_SERVER ? splitUrls(process.env.RTCMESH_SERVER) : undefined;
+
+/** `--server a,b --server c` → [a, b, c]. */
+function collectUrls(value: string, previous: string[] | undefined): string[] {
+  return [...(previous === SERVER_FROM_ENV ? [] : (previous ?? [])), ...splitUrls(value)];
+}
+
 function client(opts: { state: string }): LocalApiClient {
   return new LocalApiClient(new StateDir(opts.state).socketPath);
 }
@@ -26,7 +41,12 @@ function client(opts: { state: string }): LocalApiClient {
 program
   .command('up')
   .description('join the network and run in the foreground until SIGTERM')
-  .requiredOption('--server <url>', 'signaling server URL (http:// or https://)', process.env.RTCMESH_SERVER)
+  .requiredOption(
+    '--server <urls>',
+    'signaling server URL(s), http:// or https://; several instances: comma separated or repeated (failover in order)',
+    collectUrls,
+    SERVER_FROM_ENV,
+  )
   .option('--key <key>', 'join key (only needed the first time)', process.env.RTCMESH_KEY)
   .option(
     '--ca-file <file>',
@@ -63,7 +83,7 @@ program
   .action(async (opts: UpCliOptions) => {
     const { runAgent } = await import('../agent/run.js');
     await runAgent({
-      serverUrl: opts.server,
+      serverUrls: opts.server,
       joinKey: opts.key,
       name: opts.name,
       device: opts.dev,
@@ -145,7 +165,7 @@ program
   });
 
 interface UpCliOptions {
-  server: string;
+  server: string[];
   key?: string;
   caFile?: string;
   name?: string;

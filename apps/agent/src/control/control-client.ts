@@ -55,7 +55,11 @@ export interface ControlClientEvents {
 }
 
 export interface ControlClientOptions {
-  serverUrl: string;
+  /**
+   * Signaling server URLs (instances of one mesh). The client uses one at a time and moves to the next
+   * when it cannot connect or when its instance says `reconnect-elsewhere`.
+   */
+  serverUrls: readonly string[];
   nodeId: string;
   privateKey: KeyObject;
   agentVersion: string;
@@ -72,9 +76,15 @@ export interface ControlClientOptions {
   pendingKey?: KeyObject;
 }
 
+/** Delay before trying the next URL while some of this round's URLs are untried: spread, but short. */
+const NEXT_URL_JITTER_MS = 250;
+
 /**
  * The agent's session with the signaling server: connect, authenticate by signing the challenge,
- * reconnect with backoff and jitter forever. The data plane never waits for it: peer links keep
+ * reconnect with backoff and jitter forever. With several URLs (instances of one mesh): a lost session
+ * is retried on the same URL first (after the backoff); a URL that cannot be reached hands over to the
+ * next one within NEXT_URL_JITTER_MS; only when every URL failed in a row does the backoff grow. An
+ * instance that shuts down says `reconnect-elsewhere`: the client moves to the next URL at once. The data plane never waits for it: peer links keep
  * forwarding while this reconnects, and every new session starts with a full `welcome` (resync).
  */
 export class ControlClient extends EventEmitter<ControlClientEvents> {
@@ -88,6 +98,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private readonly keepaliveMs: number;
   private connectedSince: number | null = null;
   private lastErrorText: string | null = null;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
+  /** URLs that failed in a row since the last session (a full round of them means backoff). */
+  private failedInRow = 0;
   private key: KeyObject;
   private pendingKey: KeyObject | undefined;
 
@@ -97,6 +111,13 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.pendingKey = opts.pendingKey;
     this.backoff = opts.backoff ?? new Backoff();
     this.keepaliveMs = opts.keepaliveMs ?? 5_000;
+    if (opts.serverUrls.length === 0) throw new Error('at least one server URL is needed');
+    this.urls = [...opts.serverUrls];
+  }
+
+  /** The URL in use (or being tried). */
+  get serverUrl(): string {
+    return this.urls[this.urlIndex]!;
   }
 
   get connected(): boolean {
@@ -154,7 +175,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
 
   private wsUrl(): string {
-    const url = new URL('/ws', this.opts.serverUrl);
+    const url = new URL('/ws', this.serverUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return url.toString();
   }
@@ -187,9 +208,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     });
     ws.on('error', (err) => {
       // A certificate problem will not fix itself on retry: say what it is, loudly, once per change.
-      const text = describeTlsError(err, this.opts.serverUrl) ?? describeRefusal(err) ?? err.message;
-      if (text !== err.message && text !== this.lastErrorText)
-        log.error({ server: this.opts.serverUrl }, text);
+      const text = describeTlsError(err, this.serverUrl) ?? describeRefusal(err) ?? err.message;
+      if (text !== err.message && text !== this.lastErrorText) log.error({ server: this.serverUrl }, text);
       else log.debug({ err: err.message }, 'control socket error');
       this.lastErrorText = text;
     });
@@ -224,16 +244,40 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       // Before `open` the error event already said what went wrong (TLS, refused, 429): keep that.
       if (opened && code !== 1000 && code !== 1005)
         this.lastErrorText = `closed ${code}${reason ? `: ${reason}` : ''}`;
+      if (code === CloseCode.ReconnectElsewhere && this.urls.length > 1) {
+        this.moveOn('instance shutting down', Math.floor(Math.random() * NEXT_URL_JITTER_MS));
+        return;
+      }
       this.scheduleReconnect(wasUp);
     });
   }
 
+  /** Switches to the next URL and connects after `delayMs`. */
+  private moveOn(why: string, delayMs: number): void {
+    if (this.stopped) return;
+    const from = this.serverUrl;
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    this.opts.logger.info({ from, to: this.serverUrl, delayMs, why }, 'moving to another signaling server');
+    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
+  }
+
   private scheduleReconnect(wasUp: boolean): void {
     if (this.stopped) return;
-    if (wasUp) this.backoff.reset();
+    if (wasUp) {
+      // A lost session: the same instance first (it may only have dropped this socket).
+      this.backoff.reset();
+      this.failedInRow = 0;
+    } else if (this.urls.length > 1 && ++this.failedInRow < this.urls.length) {
+      this.moveOn(this.lastErrorText ?? 'unreachable', Math.floor(Math.random() * NEXT_URL_JITTER_MS));
+      return;
+    } else if (this.urls.length > 1) {
+      // Every URL failed in a row: back off, then start the next round on the next URL.
+      this.failedInRow = 0;
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    }
     const delay = this.backoff.next();
     this.opts.logger.info(
-      { delayMs: delay, lastError: this.lastErrorText },
+      { delayMs: delay, server: this.serverUrl, lastError: this.lastErrorText },
       'control connection lost, reconnecting',
     );
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
@@ -261,6 +305,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       }
       case 'welcome':
         this.authenticated = true;
+        this.failedInRow = 0;
         this.connectedSince = Date.now();
         this.lastErrorText = null;
         this.backoff.reset();

@@ -110,7 +110,7 @@ test('the control WebSocket verifies the certificate too and reports why it cann
   const key = generateNodeKey();
   const make = (trust?: Buffer) =>
     new ControlClient({
-      serverUrl: url,
+      serverUrls: [url],
       nodeId: 'n-abc',
       privateKey: importPrivateKey(key.privateKey),
       agentVersion: 't',

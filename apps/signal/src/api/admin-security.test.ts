@@ -81,7 +81,7 @@ test('rotation while the server is stopped takes effect at the next start', asyn
   let s = await start();
   const cookie = await signIn(s);
   await s.close();
-  const r = rotateTokenOffline(dir.path);
+  const r = await rotateTokenOffline(dir.path);
   expect(r.sessionsRevoked).toBe(1);
   server = s = await startTestServer(dir.path);
   expect((await bearer(s, 'test-admin-token')).status).toBe(401);

@@ -11,8 +11,8 @@ import type { Mesh } from '../mesh/mesh.js';
  * signed out, since they were all opened with the old token.
  */
 export function adminApi(mesh: Mesh, sessions: ConsoleSessions, dataDir: string): Hono<AdminEnv> {
-  return new Hono<AdminEnv>().post('/rotate-token', (c) => {
-    const adminToken = rotateAdminToken(mesh.deps.store, dataDir);
+  return new Hono<AdminEnv>().post('/rotate-token', async (c) => {
+    const adminToken = await rotateAdminToken(mesh.deps.store, dataDir);
     const sessionsRevoked = sessions.revokeAll();
     mesh.deps.log.warn({ sessionsRevoked }, 'admin token rotated');
     const body: RotateTokenResponse = { adminToken, sessionsRevoked };

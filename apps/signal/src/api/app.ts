@@ -13,6 +13,7 @@ import { ClientAddressResolver } from '../net/client-address.js';
 import { adminApi } from './admin.js';
 import { auditApi } from './audit.js';
 import { browserLinkApi } from './browser-link.js';
+import { clusterApi } from './cluster.js';
 import { errorBody, handleError } from './errors.js';
 import { eventsApi, type StreamRegistry } from './events.js';
 import { type JoinLimits, joinApi } from './join.js';
@@ -90,7 +91,9 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
     }),
   );
 
-  app.get('/healthz', (c) => c.json({ ok: true, sessions: mesh.deps.hub.size }));
+  app.get('/healthz', (c) =>
+    c.json({ ok: true, sessions: mesh.deps.hub.size, instance: mesh.deps.cluster.instanceId }),
+  );
   app.get('/metrics', async (c) => {
     const reg = mesh.deps.metrics.registry;
     return c.body(await reg.metrics(), 200, { 'content-type': reg.contentType });
@@ -123,6 +126,7 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
   admin.route('/telemetry', telemetryApi(mesh));
   admin.route('/events', eventsApi(mesh, opts.streams));
   admin.route('/audit', auditApi(mesh));
+  admin.route('/cluster', clusterApi(mesh));
   if (opts.dataDir) admin.route('/admin', adminApi(mesh, sessions, opts.dataDir));
   if (opts.browserLinks) admin.route('/nodes/:id/browser-link', browserLinkApi(mesh, opts.browserLinks));
   app.route('/api/v1', admin);

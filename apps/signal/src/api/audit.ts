@@ -6,11 +6,11 @@ import type { Mesh } from '../mesh/mesh.js';
 
 /** GET /api/v1/audit?limit=100&before=<id>: audit entries, newest first (limit 1..1000). */
 export function auditApi(mesh: Mesh): Hono<AdminEnv> {
-  return new Hono<AdminEnv>().get('/', (c) => {
+  return new Hono<AdminEnv>().get('/', async (c) => {
     const limit = intParam(c.req.query('limit'), 'limit');
     const before = intParam(c.req.query('before'), 'before');
     return c.json({
-      entries: mesh.deps.store.audit.list({
+      entries: await mesh.deps.store.audit.list({
         ...(limit === undefined ? {} : { limit }),
         ...(before === undefined ? {} : { before }),
       }),

@@ -20,7 +20,7 @@ export function browserLinkApi(
     if (c.get('adminVia') !== 'session')
       return c.json(errorBody(ErrorCode.Forbidden, 'browser links need a console session (sign in)'), 403);
     const id = c.req.param('id') ?? '';
-    const node = mesh.requireNode(id);
+    const node = await mesh.requireNode(id);
     const { sdp } = await readBody(c, BrowserLinkRequestSchema);
     const res: BrowserLinkResponse = await relay.open(node.id, sdp);
     mesh.deps.log.info({ node: node.id, linkId: res.linkId }, 'browser link answered');

@@ -10,7 +10,7 @@ const KEEPALIVE_MS = 15_000;
 export type StreamRegistry = Set<() => void>;
 
 /**
- * GET /api/v1/events: live feed as Server-Sent Events (event = kind, id = seq, data = FeedEvent JSON).
+ * GET /api/v1/events: live feed as Server-Sent Events (event = kind, id = instance:seq, data = FeedEvent JSON).
  * `Last-Event-ID` (or ?since=SEQ) replays what is still in the ring. GET /api/v1/events/recent returns
  * the last events as JSON.
  */
@@ -21,7 +21,12 @@ export function eventsApi(mesh: Mesh, streams: StreamRegistry): Hono {
       c.json({ events: feed.recent(Math.min(1000, Number(c.req.query('limit') ?? 200) || 200)) }),
     )
     .get('/', (c) => {
-      const since = Number(c.req.header('last-event-id') ?? c.req.query('since') ?? Number.NaN);
+      const instance = mesh.deps.cluster.instanceId;
+      const since = resumePoint(
+        c.req.header('last-event-id') ?? c.req.query('since'),
+        c.req.query('instance'),
+        instance,
+      );
       return streamSSE(c, async (stream) => {
         const queue: FeedEvent[] = Number.isFinite(since) ? feed.since(since) : [];
         let wake: (() => void) | undefined;
@@ -38,11 +43,15 @@ export function eventsApi(mesh: Mesh, streams: StreamRegistry): Hono {
         streams.add(stop);
         stream.onAbort(stop);
         try {
-          await stream.writeSSE({ event: 'hello', data: JSON.stringify({ serverTime: Date.now() }) });
+          await stream.writeSSE({
+            event: 'hello',
+            data: JSON.stringify({ serverTime: Date.now(), instance }),
+          });
           while (!done) {
             while (queue.length > 0 && !done) {
               const e = queue.shift()!;
-              await stream.writeSSE({ event: e.kind, id: String(e.seq), data: JSON.stringify(e) });
+              // The id names the instance: its sequence numbers mean nothing on another one.
+              await stream.writeSSE({ event: e.kind, id: `${instance}:${e.seq}`, data: JSON.stringify(e) });
             }
             if (done) break;
             const idle = await new Promise<boolean>((resolve) => {
@@ -61,4 +70,18 @@ export function eventsApi(mesh: Mesh, streams: StreamRegistry): Hono {
         }
       });
     });
+}
+
+/**
+ * Where a reconnecting stream resumes: `Last-Event-ID` ("<instance>:<seq>", or a bare seq from older
+ * servers) or `?since=<seq>[&instance=<id>]`. Sequence numbers are per instance (every instance carries
+ * every event, numbered its own way), so a point from another instance replays nothing (NaN); the
+ * console refetches its state after every reconnect anyway.
+ */
+export function resumePoint(raw: string | undefined, from: string | undefined, self: string): number {
+  if (raw === undefined) return Number.NaN;
+  const m = /^(?:([A-Za-z0-9_-]{1,64}):)?(\d{1,15})$/.exec(raw);
+  if (!m) return Number.NaN;
+  const origin = m[1] ?? from;
+  return origin === undefined || origin === self ? Number(m[2]) : Number.NaN;
 }

@@ -44,6 +44,6 @@ export function joinApi(
     const keyId = parseJoinKey(req.key)?.id ?? 'malformed';
     const keyWait = perKey?.take(keyId) ?? 0;
     if (keyWait > 0) return limited('join-per-key', keyWait, 'with this join key');
-    return c.json(mesh.join(req, remote), 200);
+    return c.json(await mesh.join(req, remote), 200);
   });
 }

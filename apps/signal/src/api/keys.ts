@@ -5,7 +5,7 @@ import { readBody } from './errors.js';
 
 export function keysApi(mesh: Mesh): Hono {
   return new Hono()
-    .get('/', (c) => c.json({ keys: mesh.listKeys(c.req.query('network')) }))
-    .post('/', async (c) => c.json(mesh.createKey(await readBody(c, CreateKeyRequestSchema)), 201))
-    .delete('/:id', (c) => c.json(mesh.revokeKey(c.req.param('id'))));
+    .get('/', async (c) => c.json({ keys: await mesh.listKeys(c.req.query('network')) }))
+    .post('/', async (c) => c.json(await mesh.createKey(await readBody(c, CreateKeyRequestSchema)), 201))
+    .delete('/:id', async (c) => c.json(await mesh.revokeKey(c.req.param('id'))));
 }

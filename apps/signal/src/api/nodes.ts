@@ -5,10 +5,12 @@ import { readBody } from './errors.js';
 
 export function nodesApi(mesh: Mesh): Hono {
   return new Hono()
-    .get('/', (c) => c.json({ nodes: mesh.listNodes(c.req.query('network')) }))
-    .get('/:id', (c) => c.json(mesh.nodeSummary(mesh.requireNode(c.req.param('id')))))
-    .delete('/:id', (c) => c.json(mesh.removeNode(c.req.param('id'))))
+    .get('/', async (c) => c.json({ nodes: await mesh.listNodes(c.req.query('network')) }))
+    .get('/:id', async (c) => c.json(await mesh.nodeSummary(await mesh.requireNode(c.req.param('id')))))
+    .delete('/:id', async (c) => c.json(await mesh.removeNode(c.req.param('id'))))
     .put('/:id/key-signature', async (c) =>
-      c.json(mesh.signNodeKey(c.req.param('id'), (await readBody(c, SignNodeKeyRequestSchema)).signature)),
+      c.json(
+        await mesh.signNodeKey(c.req.param('id'), (await readBody(c, SignNodeKeyRequestSchema)).signature),
+      ),
     );
 }

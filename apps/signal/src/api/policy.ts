@@ -12,7 +12,7 @@ import { errorBody, readBody } from './errors.js';
 /** GET/PUT /api/v1/networks/:id/policy (mounted with the network id in the path). */
 export function policyApi(mesh: Mesh): Hono {
   return new Hono()
-    .get('/', (c) => c.json(getNetworkPolicy(mesh, c.req.param('id') ?? '')))
+    .get('/', async (c) => c.json(await getNetworkPolicy(mesh, c.req.param('id') ?? '')))
     .put('/', async (c) => {
       let body: unknown;
       try {
@@ -27,7 +27,7 @@ export function policyApi(mesh: Mesh): Hono {
         );
       }
       try {
-        return c.json(putNetworkPolicy(mesh, c.req.param('id') ?? '', body));
+        return c.json(await putNetworkPolicy(mesh, c.req.param('id') ?? '', body));
       } catch (err) {
         // The editor shows every issue next to the JSON: answer them all, not only the summary.
         if (err instanceof PolicyInvalidError)
@@ -40,6 +40,6 @@ export function policyApi(mesh: Mesh): Hono {
 /** PUT /api/v1/nodes/:id/tags */
 export function tagsApi(mesh: Mesh): Hono {
   return new Hono().put('/', async (c) =>
-    c.json(setNodeTags(mesh, c.req.param('id') ?? '', (await readBody(c, SetTagsRequestSchema)).tags)),
+    c.json(await setNodeTags(mesh, c.req.param('id') ?? '', (await readBody(c, SetTagsRequestSchema)).tags)),
   );
 }

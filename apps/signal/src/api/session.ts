@@ -43,9 +43,9 @@ export function sessionApi(
         return c.json(errorBody(ErrorCode.RateLimited, 'too many sign-in attempts; wait a moment'), 429);
       }
       const { token } = await readBody(c, SessionRequestSchema);
-      if (!checkAdminToken(mesh.deps.store, token)) {
+      if (!(await checkAdminToken(mesh.deps.store, token))) {
         mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
-        recordAudit(mesh, {
+        await recordAudit(mesh, {
           actor: 'anonymous',
           action: 'session.sign-in',
           source: sourceOf(c),
@@ -54,7 +54,7 @@ export function sessionApi(
         return c.json(errorBody(ErrorCode.Unauthorized, 'wrong admin token'), 401);
       }
       const s = sessions.create();
-      recordAudit(mesh, {
+      await recordAudit(mesh, {
         actor: actorOf('token', token),
         action: 'session.sign-in',
         target: actorOf('session', s.id),
@@ -70,12 +70,16 @@ export function sessionApi(
       const info: SessionInfo = { signedIn: true, expiresAt: s.expiresAt };
       return c.json(info);
     })
-    .delete('/', (c) => {
+    .delete('/', async (c) => {
       if (c.req.header(CSRF_HEADER) !== '1')
         return c.json(errorBody(ErrorCode.Forbidden, `missing ${CSRF_HEADER} header`), 403);
       const id = getCookie(c, SESSION_COOKIE);
       if (id !== undefined && sessions.check(id) !== null)
-        recordAudit(mesh, { actor: actorOf('session', id), action: 'session.sign-out', source: sourceOf(c) });
+        await recordAudit(mesh, {
+          actor: actorOf('session', id),
+          action: 'session.sign-out',
+          source: sourceOf(c),
+        });
       sessions.revoke(id);
       deleteCookie(c, SESSION_COOKIE, { path: '/' });
       const info: SessionInfo = { signedIn: false, expiresAt: null };

@@ -2,11 +2,11 @@ import { Hono } from 'hono';
 import type { Mesh } from '../mesh/mesh.js';
 
 export function telemetryApi(mesh: Mesh): Hono {
-  return new Hono().get('/', (c) => {
+  return new Hono().get('/', async (c) => {
     const network = c.req.query('network');
     const node = c.req.query('node');
     const filter: { networkId?: string; nodeId?: string } = {};
-    if (network) filter.networkId = mesh.requireNetwork(network).id;
+    if (network) filter.networkId = (await mesh.requireNetwork(network)).id;
     if (node) filter.nodeId = node;
     return c.json({ links: mesh.deps.telemetry.entries(filter) });
   });

@@ -70,7 +70,7 @@ export function auditMiddleware(mesh: Mesh, addresses: ClientAddressResolver): M
       }
     }
     const incoming = c.env?.incoming;
-    recordAudit(mesh, {
+    await recordAudit(mesh, {
       actor: c.get('adminActor') ?? 'unknown',
       action: route?.action ?? `${c.req.method} ${sub}`,
       target,

@@ -24,14 +24,14 @@ export type AuditInput = {
 };
 
 /**
- * Records an admin action: stored first (SQLite, capped), then published on the live feed as an
+ * Records an admin action: stored first (database, capped), then published on the live feed as an
  * `audit` event and counted. A failure to store never fails the action itself (it is logged).
  */
-export function recordAudit(mesh: Mesh, input: AuditInput): AuditEntry | null {
-  const { store, feed, metrics, log } = mesh.deps;
+export async function recordAudit(mesh: Mesh, input: AuditInput): Promise<AuditEntry | null> {
+  const { store, metrics, log } = mesh.deps;
   const result = input.result ?? 'ok';
   try {
-    const entry = store.audit.append({
+    const entry = await store.audit.append({
       at: Date.now(),
       actor: input.actor.slice(0, 64),
       action: input.action.slice(0, 128),
@@ -40,7 +40,7 @@ export function recordAudit(mesh: Mesh, input: AuditInput): AuditEntry | null {
       result: result.slice(0, 64),
     });
     metrics.audited.inc({ result: result === 'ok' ? 'ok' : 'refused' });
-    feed.publish({ kind: 'audit', entry });
+    mesh.publishFeed({ kind: 'audit', entry });
     log.info({ audit: entry }, 'admin action');
     return entry;
   } catch (err) {

@@ -11,16 +11,21 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
  * written to `<dataDir>/admin-token` (mode 0600) and returned so the caller prints it once. Later starts
  * return null: the server never knows the plain token again.
  */
-export function ensureAdminToken(store: Store, dataDir: string, preset?: string): string | null {
-  if (store.meta.get(META_KEY)) return null;
+export async function ensureAdminToken(
+  store: Store,
+  dataDir: string,
+  preset?: string,
+): Promise<string | null> {
+  if (await store.meta.get(META_KEY)) return null;
   const token = preset ?? `rta_${randomToken(32)}`;
-  store.meta.set(META_KEY, hashSecret(token));
+  // Several instances may start together on one new PostgreSQL database: only the first one's token counts.
+  if (!(await store.meta.setIfAbsent(META_KEY, hashSecret(token)))) return null;
   writeAdminTokenFile(dataDir, token);
   return token;
 }
 
-export function checkAdminToken(store: Store, token: string): boolean {
-  const hash = store.meta.get(META_KEY);
+export async function checkAdminToken(store: Store, token: string): Promise<boolean> {
+  const hash = await store.meta.get(META_KEY);
   return hash !== undefined && secretMatches(token, hash);
 }
 
@@ -29,9 +34,9 @@ export function checkAdminToken(store: Store, token: string): boolean {
  * request on), the plain token is written to `<dataDir>/admin-token` (0600) and returned, shown once.
  * Callers also sign out console sessions (they were opened with the old token).
  */
-export function rotateAdminToken(store: Store, dataDir: string): string {
+export async function rotateAdminToken(store: Store, dataDir: string): Promise<string> {
   const token = `rta_${randomToken(32)}`;
-  store.meta.set(META_KEY, hashSecret(token));
+  await store.meta.set(META_KEY, hashSecret(token));
   writeAdminTokenFile(dataDir, token);
   return token;
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type ClientBrowserSignal, ErrorCode } from '@rtcmesh/protocol';
+import type { Cluster } from '../cluster/cluster.js';
 import { MeshError } from '../mesh/errors.js';
-import type { Hub } from '../ws/hub.js';
+import type { Hub, SessionHandle } from '../ws/hub.js';
 
 export type BrowserLinkRelayOptions = {
   /** How long the agent has to answer an offer (default 10 s). */
@@ -9,7 +10,12 @@ export type BrowserLinkRelayOptions = {
   /** Offers waiting for an answer, per agent (default 4) and in total (default 64). */
   maxPendingPerNode?: number;
   maxPending?: number;
+  /** Agents on other server instances are reached through the cluster (absent: this instance only). */
+  cluster?: Cluster;
 };
+
+/** An offer this instance forwarded to one of its agents for a browser signed in elsewhere. */
+type Forwarded = { nodeId: string; origin: string; timer: NodeJS.Timeout };
 
 type Pending = {
   nodeId: string;
@@ -28,6 +34,8 @@ type Pending = {
  */
 export class BrowserLinkRelay {
   private readonly pending = new Map<string, Pending>();
+  private readonly forwarded = new Map<string, Forwarded>();
+  private readonly cluster: Cluster | undefined;
   private readonly timeoutMs: number;
   private readonly maxPerNode: number;
   private readonly maxTotal: number;
@@ -39,6 +47,12 @@ export class BrowserLinkRelay {
     this.timeoutMs = opts.answerTimeoutMs ?? 10_000;
     this.maxPerNode = opts.maxPendingPerNode ?? 4;
     this.maxTotal = opts.maxPending ?? 64;
+    this.cluster = opts.cluster;
+    if (this.cluster) {
+      this.cluster.onBrowserOffer = (from, linkId, nodeId, sdp) =>
+        this.forwardOffer(from, linkId, nodeId, sdp);
+      this.cluster.onBrowserAnswer = (nodeId, signal) => void this.answer(nodeId, signal);
+    }
   }
 
   get size(): number {
@@ -48,7 +62,8 @@ export class BrowserLinkRelay {
   /** Sends the offer to `nodeId` and resolves with the agent's answer SDP. Throws MeshError. */
   open(nodeId: string, offerSdp: string): Promise<{ linkId: string; sdp: string }> {
     const session = this.hub.get(nodeId);
-    if (!session)
+    const elsewhere = session ? undefined : this.cluster?.entry(nodeId);
+    if (!session && (!elsewhere || elsewhere.instanceId === this.cluster?.instanceId))
       return Promise.reject(new MeshError(ErrorCode.PeerOffline, `node ${nodeId} is offline`, 409));
     let perNode = 0;
     for (const p of this.pending.values()) if (p.nodeId === nodeId) perNode++;
@@ -67,12 +82,31 @@ export class BrowserLinkRelay {
         reject,
         timer,
       });
-      session.send({
-        type: 'browser-signal',
-        linkId,
-        data: { kind: 'description', description: { type: 'offer', sdp: offerSdp } },
-      });
+      if (session) this.sendOffer(session, linkId, offerSdp);
+      else
+        this.cluster?.bus.publish(
+          { t: 'browser-offer', linkId, nodeId, sdp: offerSdp },
+          (elsewhere as { instanceId: string }).instanceId,
+        );
     });
+  }
+
+  private sendOffer(session: SessionHandle, linkId: string, sdp: string): void {
+    session.send({
+      type: 'browser-signal',
+      linkId,
+      data: { kind: 'description', description: { type: 'offer', sdp } },
+    });
+  }
+
+  /** An offer from another instance for one of our agents: pass it on, remember where the answer goes. */
+  private forwardOffer(origin: string, linkId: string, nodeId: string, sdp: string): void {
+    const session = this.hub.get(nodeId);
+    if (!session || this.forwarded.has(linkId) || this.forwarded.size >= this.maxTotal) return;
+    const timer = setTimeout(() => this.forwarded.delete(linkId), this.timeoutMs);
+    timer.unref();
+    this.forwarded.set(linkId, { nodeId, origin, timer });
+    this.sendOffer(session, linkId, sdp);
   }
 
   /**
@@ -80,6 +114,14 @@ export class BrowserLinkRelay {
    * nothing) when no offer with that linkId went to that node.
    */
   answer(fromNodeId: string, msg: ClientBrowserSignal): boolean {
+    const f = this.forwarded.get(msg.linkId);
+    if (f && f.nodeId === fromNodeId) {
+      // Answer to an offer from a browser signed in on another instance: back it goes.
+      this.forwarded.delete(msg.linkId);
+      clearTimeout(f.timer);
+      this.cluster?.bus.publish({ t: 'browser-answer', nodeId: fromNodeId, signal: msg }, f.origin);
+      return true;
+    }
     const p = this.pending.get(msg.linkId);
     if (!p || p.nodeId !== fromNodeId) return false;
     this.pending.delete(msg.linkId);
@@ -99,6 +141,8 @@ export class BrowserLinkRelay {
 
   /** Fails every pending offer (server shutdown). */
   close(): void {
+    for (const f of this.forwarded.values()) clearTimeout(f.timer);
+    this.forwarded.clear();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new MeshError(ErrorCode.Internal, 'server shutting down', 503));

@@ -195,23 +195,30 @@ export function registerSecurityCommands(program: Command): void {
       .description(
         'replace the admin token: the old one stops working at once and console sessions are signed out; the new token is printed once and written to <data>/admin-token',
       ),
-  ).action(async (o: TargetOpts) => {
-    const target = targetOf(o);
-    let r: RotateTokenResponse;
-    try {
-      r = await adminRequest<RotateTokenResponse>(target, 'POST', '/api/v1/admin/rotate-token');
-    } catch (err) {
-      // No server on the socket: rotate in the database directly (the next start uses the new token).
-      const socketGone =
-        err instanceof ServerUnreachableError && (err.errno === 'ENOENT' || err.errno === 'ECONNREFUSED');
-      if (!('dataDir' in target) || !socketGone) throw err;
-      r = rotateTokenOffline(target.dataDir);
-      out('(server not running: rotated in the database)');
-    }
-    out(`admin token rotated; ${r.sessionsRevoked} console session(s) signed out`);
-    if ('dataDir' in target) out(`new token (also in ${target.dataDir}/${ADMIN_TOKEN_FILE}):`);
-    out(r.adminToken);
-  });
+  )
+    .addOption(
+      new Option(
+        '--db <url>',
+        "with --data: the server's PostgreSQL (--db), used when the server is stopped",
+      ).env('RTCMESH_DB'),
+    )
+    .action(async (o: TargetOpts & { db?: string }) => {
+      const target = targetOf(o);
+      let r: RotateTokenResponse;
+      try {
+        r = await adminRequest<RotateTokenResponse>(target, 'POST', '/api/v1/admin/rotate-token');
+      } catch (err) {
+        // No server on the socket: rotate in the database directly (the next start uses the new token).
+        const socketGone =
+          err instanceof ServerUnreachableError && (err.errno === 'ENOENT' || err.errno === 'ECONNREFUSED');
+        if (!('dataDir' in target) || !socketGone) throw err;
+        r = await rotateTokenOffline(target.dataDir, o.db);
+        out('(server not running: rotated in the database)');
+      }
+      out(`admin token rotated; ${r.sessionsRevoked} console session(s) signed out`);
+      if ('dataDir' in target) out(`new token (also in ${target.dataDir}/${ADMIN_TOKEN_FILE}):`);
+      out(r.adminToken);
+    });
 
   const audit = program.command('audit').description('audit log of admin actions');
   addTarget(

@@ -3,26 +3,27 @@ import { join } from 'node:path';
 import type { RotateTokenResponse } from '@rtcmesh/protocol';
 import { LOCAL_SOCKET_ACTOR } from '../audit/audit.js';
 import { rotateAdminToken } from '../auth/admin-token.js';
+import { metaPersist } from '../console/persist.js';
 import { ConsoleSessions } from '../console/sessions.js';
 import { Store } from '../store/index.js';
 
 /**
  * Token rotation while the server is stopped: straight into its database (the caller saw that nothing
- * answers on the admin socket, so no server holds it). Same effects as the online route.
+ * answers on the admin socket, so no server holds it). Same effects as the online route. `database`:
+ * the server's --db (PostgreSQL); with several instances, rotate through a running one instead
+ * (`--server`), which also signs out the console sessions the others hold in memory.
  */
-export function rotateTokenOffline(dataDir: string): RotateTokenResponse {
-  if (!existsSync(join(dataDir, 'signal.db'))) throw new Error(`no rtcmesh-signal data in ${dataDir}`);
-  const store = Store.open(dataDir);
+export async function rotateTokenOffline(dataDir: string, database?: string): Promise<RotateTokenResponse> {
+  if (!database && !existsSync(join(dataDir, 'signal.db')))
+    throw new Error(`no rtcmesh-signal data in ${dataDir}`);
+  const store = await Store.connect({ dataDir, ...(database ? { database } : {}) });
   try {
-    const adminToken = rotateAdminToken(store, dataDir);
-    const sessions = new ConsoleSessions({
-      persist: {
-        load: () => store.meta.get('console_sessions'),
-        save: (v) => store.meta.set('console_sessions', v),
-      },
-    });
+    const adminToken = await rotateAdminToken(store, dataDir);
+    const persist = await metaPersist(store, 'console_sessions');
+    const sessions = new ConsoleSessions({ persist });
     const sessionsRevoked = sessions.revokeAll();
-    store.audit.append({
+    await persist.flush();
+    await store.audit.append({
       at: Date.now(),
       actor: `${LOCAL_SOCKET_ACTOR} (offline)`,
       action: 'admin.rotate-token',
@@ -32,6 +33,6 @@ export function rotateTokenOffline(dataDir: string): RotateTokenResponse {
     });
     return { adminToken, sessionsRevoked };
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { ADMIN_TOKEN_FILE } from '../auth/admin-token.js';
+import { isRedisUrl } from '../cluster/open-bus.js';
 import { startSignalServer } from '../server.js';
+import { isPostgresUrl } from '../store/index.js';
 import { parseDuration, parseListen } from './parse.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -23,6 +25,9 @@ type ServeOpts = {
   maxSessionsPerIp: number;
   maxHandshakesPerIp: number;
   joinRate: number;
+  db?: string;
+  bus?: string;
+  busPrefix?: string;
 };
 
 const count = (v: string): number => {
@@ -72,11 +77,26 @@ export function registerServeCommand(program: Command): void {
       count,
       10,
     )
+    .option(
+      '--db <url>',
+      'keep the state in PostgreSQL (postgres://user:pass@host/db) instead of SQLite in --data; several instances can share it',
+      process.env.RTCMESH_DB,
+    )
+    .option(
+      '--bus <url>',
+      'Redis (redis://host:6379) connecting several instances: relay, presence, admin events; default: none (one instance)',
+      process.env.RTCMESH_BUS,
+    )
+    .option('--bus-prefix <prefix>', 'Redis key/channel prefix (several meshes on one Redis)', 'rtcmesh')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o: ServeOpts) => {
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
         throw new Error('--tls-cert and --tls-key go together');
       const log = pino({ level: o.logLevel });
+      if (o.db !== undefined && !isPostgresUrl(o.db)) throw new Error('--db must be a postgres:// URL');
+      if (o.bus !== undefined && !isRedisUrl(o.bus)) throw new Error('--bus must be a redis:// URL');
+      if (o.busPrefix !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(o.busPrefix))
+        throw new Error('--bus-prefix: letters, digits and _.:- only');
       const { host, port } = parseListen(o.listen);
       const server = await startSignalServer({
         dataDir: o.data,
@@ -94,6 +114,9 @@ export function registerServeCommand(program: Command): void {
         maxSessionsPerIp: o.maxSessionsPerIp,
         maxHandshakesPerIp: o.maxHandshakesPerIp,
         joinRatePerMinute: o.joinRate,
+        ...(o.db === undefined ? {} : { database: o.db }),
+        ...(o.bus === undefined ? {} : { bus: o.bus }),
+        ...(o.busPrefix === undefined ? {} : { busPrefix: o.busPrefix }),
       });
       if (server.adminToken) {
         process.stderr.write(

@@ -41,7 +41,7 @@ export function adminAuth(
     const token = bearerToken(c);
     const sessionId = getCookie(c, SESSION_COOKIE);
     if (token) {
-      if (checkAdminToken(mesh.deps.store, token)) {
+      if (await checkAdminToken(mesh.deps.store, token)) {
         c.set('adminVia', 'bearer');
         c.set('adminActor', actorOf('token', token));
         return next();

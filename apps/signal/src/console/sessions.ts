@@ -2,7 +2,15 @@ import { hashSecret, randomToken } from '../auth/secrets.js';
 
 export const SESSION_COOKIE = 'rtcmesh_session';
 
+/** A change another server instance must apply too (sessions are kept in each instance's memory). */
+export type ConsoleSessionEvent =
+  | { op: 'add'; hash: string; expiresAt: number }
+  | { op: 'revoke'; hash: string }
+  | { op: 'revoke-all' };
+
 export type ConsoleSessionsOptions = {
+  /** Called for every sign-in, sign-out and revocation here (the server forwards them over the bus). */
+  onChange?: (e: ConsoleSessionEvent) => void;
   /** Lifetime of a session (default 12 h); it does not slide. */
   ttlMs?: number;
   /** Sessions kept at most (default 1000); signing in beyond it evicts the oldest. */
@@ -24,12 +32,14 @@ export class ConsoleSessions {
   private readonly max: number;
   private readonly now: () => number;
   private readonly persist: ConsoleSessionsOptions['persist'];
+  private readonly onChange: ConsoleSessionsOptions['onChange'];
 
   constructor(opts: ConsoleSessionsOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 12 * 3600_000;
     this.max = opts.max ?? 1000;
     this.now = opts.now ?? Date.now;
     this.persist = opts.persist;
+    this.onChange = opts.onChange;
     this.restore();
   }
 
@@ -72,8 +82,10 @@ export class ConsoleSessions {
     }
     const id = randomToken(32);
     const expiresAt = this.now() + this.ttlMs;
-    this.byHash.set(hashSecret(id), expiresAt);
+    const hash = hashSecret(id);
+    this.byHash.set(hash, expiresAt);
     this.save();
+    this.onChange?.({ op: 'add', hash, expiresAt });
     return { id, expiresAt };
   }
 
@@ -91,7 +103,11 @@ export class ConsoleSessions {
   }
 
   revoke(id: string | undefined): void {
-    if (id && this.byHash.delete(hashSecret(id))) this.save();
+    if (!id) return;
+    const hash = hashSecret(id);
+    if (!this.byHash.delete(hash)) return;
+    this.save();
+    this.onChange?.({ op: 'revoke', hash });
   }
 
   /** Signs everyone out (admin token rotation); returns how many live sessions there were. */
@@ -100,7 +116,22 @@ export class ConsoleSessions {
     const n = this.byHash.size;
     this.byHash.clear();
     this.save();
+    this.onChange?.({ op: 'revoke-all' });
     return n;
+  }
+
+  /** Applies a change made on another instance (not persisted again, not forwarded again). */
+  apply(e: ConsoleSessionEvent): void {
+    if (e.op === 'revoke-all') this.byHash.clear();
+    else if (e.op === 'revoke') this.byHash.delete(e.hash);
+    else if (e.expiresAt > this.now()) {
+      while (this.byHash.size >= this.max) {
+        const oldest = this.byHash.keys().next().value;
+        if (oldest === undefined) break;
+        this.byHash.delete(oldest);
+      }
+      this.byHash.set(e.hash, e.expiresAt);
+    }
   }
 
   private sweep(): void {

@@ -1,11 +1,11 @@
 import {
   type Advertise,
   type AgentEvent,
-  CloseCode,
   type CreateKeyRequest,
   type CreateKeyResponse,
   type CreateNetworkRequest,
   ErrorCode,
+  type FeedEventInput,
   isValidPublicKey,
   type JoinKeyInfo,
   type JoinRequest,
@@ -19,6 +19,7 @@ import {
   rekeyPayload,
   type ScalarRecord,
   type SelfInfo,
+  type ServerMessage,
   verifyDomain,
   verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
@@ -26,14 +27,15 @@ import type { Logger } from 'pino';
 import { formatJoinKey, newJoinKeyId, newJoinKeySecret, parseJoinKey } from '../auth/join-key.js';
 import { hashSecret, randomToken, secretMatches } from '../auth/secrets.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Feed } from '../feed/feed.js';
 import { formatCidr, parseIpv4Cidr } from '../ipam/ipv4.js';
 import { deriveMac } from '../ipam/mac.js';
 import { pickFreeAddress } from '../ipam/pool.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { tagsField } from '../policy/network-policy.js';
-import type { Store } from '../store/index.js';
+import { isUniqueViolation, type Store } from '../store/index.js';
 import type { JoinKeyRow } from '../store/join-keys.js';
+import { LastSeenWriter } from '../store/last-seen.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow } from '../store/nodes.js';
 import type { LatestTelemetry } from '../telemetry/latest.js';
@@ -45,6 +47,8 @@ import { MeshError } from './errors.js';
 export type MeshDeps = {
   store: Store;
   hub: Hub;
+  /** Presence across instances and delivery to sessions on other instances (cluster/cluster.ts). */
+  cluster: Cluster;
   feed: Feed;
   telemetry: LatestTelemetry;
   metrics: Metrics;
@@ -71,13 +75,26 @@ export class Mesh {
   /** Set by shutdown: session ends no longer touch the (closing) database. */
   private stopped = false;
 
-  constructor(readonly deps: MeshDeps) {}
+  /** Session starts and ends update last-seen in batches (store/last-seen.ts). */
+  private readonly seen: LastSeenWriter;
 
-  /** Records every online node as last seen now, then ignores session ends. Called before the store closes. */
-  stop(): void {
-    const now = Date.now();
-    for (const s of this.deps.hub.all()) this.store.nodes.setSeen(s.nodeId, now, null);
+  constructor(readonly deps: MeshDeps) {
+    this.seen = new LastSeenWriter(deps.store, deps.log);
+  }
+
+  /**
+   * Shutdown: from now on session ends are not announced (see server.ts close); every node whose
+   * session is ours is recorded as last seen now. Called before the sessions are told to go.
+   */
+  async stop(): Promise<void> {
     this.stopped = true;
+    const now = Date.now();
+    // Only nodes still ours: one that already moved to another instance is online there.
+    const ours = this.deps.hub
+      .all()
+      .filter((s) => this.deps.cluster.entry(s.nodeId)?.instanceId === this.deps.cluster.instanceId);
+    for (const s of ours) this.seen.record(s.nodeId, now, null);
+    await this.seen.flush();
   }
 
   private get store(): Store {
@@ -86,12 +103,12 @@ export class Mesh {
 
   // ---- networks ----
 
-  createNetwork(req: CreateNetworkRequest): NetworkSummary {
+  async createNetwork(req: CreateNetworkRequest): Promise<NetworkSummary> {
     const cidr = parseIpv4Cidr(req.cidr ?? DEFAULT_CIDR);
     if (!cidr || cidr.prefix < 8 || cidr.prefix > 30) {
       throw new MeshError(ErrorCode.InvalidMessage, 'cidr must be an IPv4 CIDR between /8 and /30');
     }
-    if (this.store.networks.find(req.name))
+    if (await this.store.networks.find(req.name))
       throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
     const row: NetworkRow = {
       id: newId('net'),
@@ -101,9 +118,15 @@ export class Mesh {
       mtu: req.mtu ?? DEFAULT_MTU,
       createdAt: Date.now(),
     };
-    this.store.networks.insert(row);
-    const summary = this.networkSummary(row);
-    this.deps.feed.publish({ kind: 'network', action: 'created', network: summary });
+    try {
+      await this.store.networks.insert(row);
+    } catch (err) {
+      // Another instance (or request) created the same name between our check and insert.
+      if (isUniqueViolation(err)) throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
+      throw err;
+    }
+    const summary = await this.networkSummary(row);
+    this.publishFeed({ kind: 'network', action: 'created', network: summary });
     this.deps.log.info(
       { network: row.id, name: row.name, mode: row.mode, cidr: row.cidr },
       'network created',
@@ -111,29 +134,29 @@ export class Mesh {
     return summary;
   }
 
-  requireNetwork(idOrName: string): NetworkRow {
-    const n = this.store.networks.find(idOrName);
+  async requireNetwork(idOrName: string): Promise<NetworkRow> {
+    const n = await this.store.networks.find(idOrName);
     if (!n) throw new MeshError(ErrorCode.NotFound, `no network ${idOrName}`, 404);
     return n;
   }
 
-  networkSummary(n: NetworkRow): NetworkSummary {
+  async networkSummary(n: NetworkRow): Promise<NetworkSummary> {
     return {
       ...networkInfo(n),
       createdAt: n.createdAt,
-      nodeCount: this.store.nodes.countInNetwork(n.id),
-      onlineCount: this.deps.hub.onlineCount(n.id),
+      nodeCount: await this.store.nodes.countInNetwork(n.id),
+      onlineCount: this.deps.cluster.onlineCount(n.id),
     };
   }
 
-  listNetworks(): NetworkSummary[] {
-    return this.store.networks.list().map((n) => this.networkSummary(n));
+  async listNetworks(): Promise<NetworkSummary[]> {
+    return Promise.all((await this.store.networks.list()).map((n) => this.networkSummary(n)));
   }
 
   // ---- join keys ----
 
-  createKey(req: CreateKeyRequest): CreateKeyResponse {
-    const network = this.requireNetwork(req.network);
+  async createKey(req: CreateKeyRequest): Promise<CreateKeyResponse> {
+    const network = await this.requireNetwork(req.network);
     const id = newJoinKeyId();
     const secret = newJoinKeySecret();
     const now = Date.now();
@@ -148,9 +171,9 @@ export class Mesh {
       revokedAt: null,
       uses: 0,
     };
-    this.store.joinKeys.insert(row);
+    await this.store.joinKeys.insert(row);
     const info = keyInfo(row);
-    this.deps.feed.publish({ kind: 'key', action: 'created', key: info });
+    this.publishFeed({ kind: 'key', action: 'created', key: info });
     this.deps.log.info(
       { key: id, network: network.id, reusable: row.reusable, expiresAt: row.expiresAt },
       'join key created',
@@ -158,33 +181,33 @@ export class Mesh {
     return { key: formatJoinKey(id, secret), info };
   }
 
-  listKeys(network?: string): JoinKeyInfo[] {
-    const networkId = network === undefined ? undefined : this.requireNetwork(network).id;
-    return this.store.joinKeys.list(networkId).map(keyInfo);
+  async listKeys(network?: string): Promise<JoinKeyInfo[]> {
+    const networkId = network === undefined ? undefined : (await this.requireNetwork(network)).id;
+    return (await this.store.joinKeys.list(networkId)).map(keyInfo);
   }
 
-  revokeKey(id: string): JoinKeyInfo {
-    const row = this.store.joinKeys.get(id);
+  async revokeKey(id: string): Promise<JoinKeyInfo> {
+    const row = await this.store.joinKeys.get(id);
     if (!row) throw new MeshError(ErrorCode.NotFound, `no join key ${id}`, 404);
-    this.store.joinKeys.revoke(id, Date.now());
-    const info = keyInfo(this.store.joinKeys.get(id)!);
-    this.deps.feed.publish({ kind: 'key', action: 'revoked', key: info });
+    await this.store.joinKeys.revoke(id, Date.now());
+    const info = keyInfo((await this.store.joinKeys.get(id))!);
+    this.publishFeed({ kind: 'key', action: 'revoked', key: info });
     return info;
   }
 
   // ---- join ----
 
-  join(req: JoinRequest, remoteAddress: string | null): JoinResponse {
+  async join(req: JoinRequest, remoteAddress: string | null): Promise<JoinResponse> {
     try {
-      const res = this.joinUnchecked(req);
+      const res = await this.joinUnchecked(req);
       this.deps.metrics.joins.inc({ result: 'ok' });
       return res;
     } catch (err) {
       if (err instanceof MeshError) {
         this.deps.metrics.joins.inc({ result: err.code });
         const parsed = parseJoinKey(req.key);
-        const networkId = parsed ? (this.store.joinKeys.get(parsed.id)?.networkId ?? null) : null;
-        this.deps.feed.publish({
+        const networkId = parsed ? ((await this.store.joinKeys.get(parsed.id))?.networkId ?? null) : null;
+        this.publishFeed({
           kind: 'join-rejected',
           networkId,
           code: err.code,
@@ -201,9 +224,9 @@ export class Mesh {
     }
   }
 
-  private joinUnchecked(req: JoinRequest): JoinResponse {
+  private async joinUnchecked(req: JoinRequest): Promise<JoinResponse> {
     const parsed = parseJoinKey(req.key);
-    const row = parsed && this.store.joinKeys.get(parsed.id);
+    const row = parsed && (await this.store.joinKeys.get(parsed.id));
     if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash)) {
       throw new MeshError(ErrorCode.InvalidKey, 'join key is not valid', 401);
     }
@@ -214,15 +237,15 @@ export class Mesh {
     if (!isValidPublicKey(req.publicKey) || Buffer.from(req.publicKey, 'base64').length !== 32) {
       throw new MeshError(ErrorCode.InvalidMessage, 'publicKey must be base64 of a 32-byte Ed25519 key');
     }
-    if (this.store.nodes.isKeyRevoked(req.publicKey)) {
+    if (await this.store.nodes.isKeyRevoked(req.publicKey)) {
       throw new MeshError(
         ErrorCode.PublicKeyRejected,
         'this node key belongs to a removed node; generate a new key',
         403,
       );
     }
-    const network = this.store.networks.get(row.networkId)!;
-    const existing = this.store.nodes.findByPublicKey(req.publicKey);
+    const network = (await this.store.networks.get(row.networkId))!;
+    const existing = await this.store.nodes.findByPublicKey(req.publicKey);
     if (existing) {
       // A retried join (the agent lost the answer) gets the same node back without using the key again.
       if (existing.networkId !== network.id) {
@@ -234,48 +257,20 @@ export class Mesh {
       }
       return this.joinResponse(existing, network);
     }
-    const node = this.store.transaction(() => {
-      if (!row.reusable && !this.store.joinKeys.consume(row.id)) {
-        throw new MeshError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
-      }
-      if (row.reusable) this.store.joinKeys.consume(row.id);
-      const id = newId('n');
-      const address = pickFreeAddress(network.cidr, this.store.leases.leased(network.id));
-      if (address === null) {
-        throw new MeshError(
-          ErrorCode.AddressPoolExhausted,
-          `network ${network.name} has no free address`,
-          409,
-        );
-      }
-      this.store.nodes.insert({
-        id,
-        networkId: network.id,
-        name: this.uniqueName(network.id, req.name),
-        publicKey: req.publicKey,
-        mac: deriveMac(network.id, id, this.store.nodes.macsOf(network.id)),
-        hostname: req.hostname ?? null,
-        os: req.os ?? null,
-        agentVersion: req.agentVersion,
-        joinKeyId: row.id,
-        createdAt: now,
-      });
-      this.store.leases.insert(network.id, address, id);
-      return this.store.nodes.get(id)!;
-    });
+    const node = await this.allocateNode(req, row, network, now);
     this.deps.log.info(
       { node: node.id, name: node.name, network: network.id, addresses: node.addresses },
       'node joined',
     );
-    this.deps.feed.publish({
+    this.publishFeed({
       kind: 'node',
       action: 'joined',
       networkId: network.id,
       nodeId: node.id,
-      node: this.nodeSummary(node),
+      node: this.summaryIn(node, network),
     });
     // Peers learn about the (still offline) new node at once; `peer-joined` follows when it connects.
-    this.deps.hub.broadcast(
+    this.deps.cluster.broadcast(
       network.id,
       { type: 'peer-updated', peer: this.peerInfo(node, network) },
       node.id,
@@ -283,13 +278,59 @@ export class Mesh {
     return this.joinResponse(node, network);
   }
 
-  /** Names are unique per network: a second "web" becomes "web-2" (as a re-installed host would). */
-  private uniqueName(networkId: string, wanted: string): string {
-    const taken = new Set(this.store.nodes.list(networkId).map((n) => n.name));
-    if (!taken.has(wanted)) return wanted;
-    for (let i = 2; ; i++) {
-      const candidate = `${wanted.slice(0, 58)}-${i}`;
-      if (!taken.has(candidate)) return candidate;
+  /**
+   * Creates the node and leases its address in one transaction. Address, name and MAC are picked from
+   * what the transaction reads, under the network's row lock (PostgreSQL) or the write lock (SQLite),
+   * so joins racing on several instances get distinct values; the lease's primary key backs that up,
+   * and a violation (a writer that did not take the lock) is retried.
+   */
+  private async allocateNode(
+    req: JoinRequest,
+    row: JoinKeyRow,
+    network: NetworkRow,
+    now: number,
+  ): Promise<NodeRow> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.transaction(async (tx) => {
+          await tx.networks.lock(network.id);
+          if (!row.reusable && !(await tx.joinKeys.consume(row.id))) {
+            throw new MeshError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
+          }
+          if (row.reusable) await tx.joinKeys.consume(row.id);
+          const id = newId('n');
+          const address = pickFreeAddress(network.cidr, await tx.leases.leased(network.id));
+          if (address === null) {
+            throw new MeshError(
+              ErrorCode.AddressPoolExhausted,
+              `network ${network.name} has no free address`,
+              409,
+            );
+          }
+          await tx.nodes.insert({
+            id,
+            networkId: network.id,
+            name: uniqueName(await tx.nodes.namesOf(network.id), req.name),
+            publicKey: req.publicKey,
+            mac: deriveMac(network.id, id, await tx.nodes.macsOf(network.id)),
+            hostname: req.hostname ?? null,
+            os: req.os ?? null,
+            agentVersion: req.agentVersion,
+            joinKeyId: row.id,
+            createdAt: now,
+          });
+          await tx.leases.insert(network.id, address, id);
+          return (await tx.nodes.get(id))!;
+        });
+      } catch (err) {
+        if (attempt < 5 && isUniqueViolation(err)) {
+          // The same public key joined concurrently: that join's node is the answer.
+          const existing = await this.store.nodes.findByPublicKey(req.publicKey);
+          if (existing) return existing;
+          continue;
+        }
+        throw err;
+      }
     }
   }
 
@@ -305,28 +346,27 @@ export class Mesh {
 
   // ---- nodes ----
 
-  requireNode(idOrName: string): NodeRow {
-    const n = this.store.nodes.find(idOrName);
+  async requireNode(idOrName: string): Promise<NodeRow> {
+    const n = await this.store.nodes.find(idOrName);
     if (!n) throw new MeshError(ErrorCode.NotFound, `no node ${idOrName}`, 404);
     return n;
   }
 
-  listNodes(network?: string): NodeSummary[] {
-    const networkId = network === undefined ? undefined : this.requireNetwork(network).id;
-    return this.store.nodes.list(networkId).map((n) => this.nodeSummary(n));
+  async listNodes(network?: string): Promise<NodeSummary[]> {
+    const networkId = network === undefined ? undefined : (await this.requireNetwork(network)).id;
+    const networks = new Map((await this.store.networks.list()).map((n) => [n.id, n]));
+    return (await this.store.nodes.list(networkId)).map((n) => this.summaryIn(n, networks.get(n.networkId)!));
   }
 
   /** Deletes the node, frees its addresses, bans its key, tells its peers and closes its session. */
-  removeNode(idOrName: string): NodeSummary {
-    const node = this.requireNode(idOrName);
-    const summary = this.nodeSummary(node);
-    this.store.nodes.remove(node.id, Date.now());
+  async removeNode(idOrName: string): Promise<NodeSummary> {
+    const node = await this.requireNode(idOrName);
+    const summary = await this.nodeSummary(node);
+    await this.store.transaction((tx) => tx.nodes.remove(node.id, Date.now()));
     this.deps.telemetry.forgetNode(node.id);
-    this.deps.hub
-      .get(node.id)
-      ?.end(CloseCode.NodeRemoved, { type: 'bye', reason: 'node-removed', message: 'removed by an admin' });
-    this.deps.hub.broadcast(node.networkId, { type: 'peer-removed', nodeId: node.id }, node.id);
-    this.deps.feed.publish({
+    this.deps.cluster.kick(node.id, 'removed by an admin');
+    this.deps.cluster.broadcast(node.networkId, { type: 'peer-removed', nodeId: node.id }, node.id);
+    this.publishFeed({
       kind: 'node',
       action: 'removed',
       networkId: node.networkId,
@@ -337,8 +377,11 @@ export class Mesh {
     return summary;
   }
 
-  nodeSummary(n: NodeRow): NodeSummary {
-    const network = this.store.networks.get(n.networkId)!;
+  async nodeSummary(n: NodeRow): Promise<NodeSummary> {
+    return this.summaryIn(n, (await this.store.networks.get(n.networkId))!);
+  }
+
+  private summaryIn(n: NodeRow, network: NetworkRow): NodeSummary {
     return {
       ...this.peerInfo(n, network),
       networkId: n.networkId,
@@ -361,7 +404,7 @@ export class Mesh {
   }
 
   peerInfo(n: NodeRow, network: NetworkRow): PeerInfo {
-    const session = this.deps.hub.get(n.id);
+    const session = this.deps.cluster.entry(n.id);
     const p: PeerInfo = {
       nodeId: n.id,
       name: n.name,
@@ -376,7 +419,7 @@ export class Mesh {
     if (session?.endpoint) p.endpoint = session.endpoint;
     if (n.agentVersion) p.agentVersion = n.agentVersion;
     if (n.keySignature) p.keySignature = n.keySignature;
-    Object.assign(p, tagsField(this, n.id));
+    if (n.tags.length > 0) p.tags = n.tags;
     return p;
   }
 
@@ -386,13 +429,12 @@ export class Mesh {
       name: n.name,
       addresses: addressesOf(n, network),
       mac: n.mac,
-      ...tagsField(this, n.id),
+      ...(n.tags.length > 0 ? { tags: n.tags } : {}),
     };
   }
 
-  peersOf(n: NodeRow, network: NetworkRow): PeerInfo[] {
-    return this.store.nodes
-      .list(network.id)
+  async peersOf(n: NodeRow, network: NetworkRow): Promise<PeerInfo[]> {
+    return (await this.store.nodes.list(network.id))
       .filter((p) => p.id !== n.id)
       .map((p) => this.peerInfo(p, network));
   }
@@ -403,49 +445,88 @@ export class Mesh {
 
   // ---- session lifecycle (called by ws/session.ts) ----
 
-  sessionOnline(nodeId: string, endpoint: string | null, agentVersion: string | undefined): void {
-    this.store.nodes.setSeen(nodeId, Date.now(), endpoint, agentVersion);
-    const node = this.store.nodes.get(nodeId);
-    if (!node) return;
-    const network = this.store.networks.get(node.networkId)!;
-    this.deps.hub.broadcast(network.id, { type: 'peer-joined', peer: this.peerInfo(node, network) }, nodeId);
-    this.deps.feed.publish({ kind: 'presence', networkId: network.id, nodeId, online: true });
+  /**
+   * A session of `node` authenticated at `since` (it is in the local hub already): announced at once
+   * to the presence directory of every instance (peers everywhere get `peer-joined`); last-seen is
+   * written in the next batch.
+   */
+  sessionOnline(
+    session: { nodeId: string; networkId: string; endpoint: string | null },
+    node: NodeRow,
+    network: NetworkRow,
+    agentVersion: string | undefined,
+    since: number,
+  ): void {
+    if (this.stopped) return; // shutting down: the session is about to be told to go
+    const { nodeId, networkId, endpoint } = session;
+    const peer = this.peerInfo(node, network);
+    peer.online = true;
+    peer.lastSeen = since;
+    if (endpoint) peer.endpoint = endpoint;
+    if (agentVersion) peer.agentVersion = agentVersion;
+    this.deps.cluster.sessionOnline(
+      { nodeId, networkId, endpoint, since },
+      JSON.stringify({ type: 'peer-joined', peer } satisfies ServerMessage),
+    );
+    this.publishFeed({ kind: 'presence', networkId, nodeId, online: true });
+    this.seen.record(nodeId, since, endpoint, agentVersion);
   }
 
-  sessionOffline(nodeId: string, networkId: string): void {
+  /** A session authenticated at `since` ended; peers learn it unless the node is online elsewhere. */
+  sessionOffline(nodeId: string, networkId: string, since: number): void {
     if (this.stopped) return;
     const now = Date.now();
-    if (!this.store.nodes.get(nodeId)) return; // removed: peers already got peer-removed
-    this.store.nodes.setSeen(nodeId, now, null);
-    this.deps.hub.broadcast(networkId, { type: 'peer-left', nodeId, lastSeen: now }, nodeId);
-    this.deps.feed.publish({ kind: 'presence', networkId, nodeId, online: false });
+    // Not the node's current session (replaced here or on another instance, or the node was removed).
+    if (!this.deps.cluster.sessionOffline(nodeId, networkId, since, now)) return;
+    this.seen.record(nodeId, now, null);
+    this.publishFeed({ kind: 'presence', networkId, nodeId, online: false });
   }
 
-  advertise(nodeId: string, msg: Advertise): void {
-    const node = this.requireNode(nodeId);
-    const network = this.store.networks.get(node.networkId)!;
+  /** The `peer-joined` for a node that is online on another instance (after a bus outage). */
+  async peerJoinedRaw(nodeId: string): Promise<string | null> {
+    const node = await this.store.nodes.get(nodeId);
+    const network = node && (await this.store.networks.get(node.networkId));
+    if (!node || !network) return null;
+    return JSON.stringify({
+      type: 'peer-joined',
+      peer: this.peerInfo(node, network),
+    } satisfies ServerMessage);
+  }
+
+  /** Console feed events reach the consoles of every instance. */
+  publishFeed(input: FeedEventInput): void {
+    this.deps.cluster.publishFeed(input);
+  }
+
+  async advertise(nodeId: string, msg: Advertise): Promise<void> {
+    const node = await this.requireNode(nodeId);
+    const network = (await this.store.networks.get(node.networkId))!;
     const bindings = msg.bindings && normalizeBindings(msg.bindings);
     const routes = msg.routes && normalizeRoutes(msg.routes, network.cidr, node.addresses);
-    this.store.nodes.setAdvertisements(nodeId, bindings, routes);
-    this.announceUpdate(nodeId);
+    await this.store.nodes.setAdvertisements(nodeId, bindings, routes);
+    await this.announceUpdate(nodeId);
   }
 
-  setNetcheck(nodeId: string, netcheck: ScalarRecord): void {
-    this.store.nodes.setNetcheck(nodeId, netcheck);
-    this.announceUpdate(nodeId);
+  async setNetcheck(nodeId: string, netcheck: ScalarRecord): Promise<void> {
+    await this.store.nodes.setNetcheck(nodeId, netcheck);
+    await this.announceUpdate(nodeId);
   }
 
-  private announceUpdate(nodeId: string): void {
-    const node = this.store.nodes.get(nodeId);
+  private async announceUpdate(nodeId: string): Promise<void> {
+    const node = await this.store.nodes.get(nodeId);
     if (!node) return;
-    const network = this.store.networks.get(node.networkId)!;
-    this.deps.hub.broadcast(network.id, { type: 'peer-updated', peer: this.peerInfo(node, network) }, nodeId);
-    this.deps.feed.publish({
+    const network = (await this.store.networks.get(node.networkId))!;
+    this.deps.cluster.broadcast(
+      network.id,
+      { type: 'peer-updated', peer: this.peerInfo(node, network) },
+      nodeId,
+    );
+    this.publishFeed({
       kind: 'node',
       action: 'updated',
       networkId: network.id,
       nodeId,
-      node: this.nodeSummary(node),
+      node: this.summaryIn(node, network),
     });
   }
 
@@ -456,20 +537,34 @@ export class Mesh {
    * proves the new one). The old key is banned for good; peers get the new key in `peer-updated` and
    * verify the node's next DTLS fingerprints with it. Links already up stay up.
    */
-  rekey(nodeId: string, publicKey: string, signature: string): NodeRow {
-    const node = this.requireNode(nodeId);
+  async rekey(nodeId: string, publicKey: string, signature: string): Promise<NodeRow> {
+    const node = await this.requireNode(nodeId);
     if (!isEd25519PublicKey(publicKey)) {
       throw new MeshError(ErrorCode.InvalidMessage, 'publicKey must be base64 of a 32-byte Ed25519 key');
     }
     if (!verifyDomain(publicKey, REKEY_DOMAIN, rekeyPayload(node.id, node.publicKey, publicKey), signature)) {
       throw new MeshError(ErrorCode.AuthFailed, 'the new key did not sign the rotation', 403);
     }
-    if (this.store.nodes.isKeyRevoked(publicKey) || this.store.nodes.findByPublicKey(publicKey)) {
+    if (
+      (await this.store.nodes.isKeyRevoked(publicKey)) ||
+      (await this.store.nodes.findByPublicKey(publicKey))
+    ) {
       throw new MeshError(ErrorCode.PublicKeyRejected, 'this key was used before; generate a new one', 409);
     }
-    this.store.nodes.rotateKey(node.id, node.publicKey, publicKey, Date.now());
+    let rotated: boolean;
+    try {
+      rotated = await this.store.transaction((tx) =>
+        tx.nodes.rotateKey(node.id, node.publicKey, publicKey, Date.now()),
+      );
+    } catch (err) {
+      // The same new key raced in through another request or instance.
+      if (isUniqueViolation(err))
+        throw new MeshError(ErrorCode.PublicKeyRejected, 'this key was used before; generate a new one', 409);
+      throw err;
+    }
+    if (!rotated) throw new MeshError(ErrorCode.Conflict, 'the node key changed meanwhile; retry', 409);
     this.deps.log.info({ node: node.id, name: node.name }, 'node key rotated');
-    this.announceUpdate(node.id);
+    await this.announceUpdate(node.id);
     return this.requireNode(node.id);
   }
 
@@ -477,17 +572,17 @@ export class Mesh {
    * Locks a network to operator keys (or unlocks it with an empty list). Agents pin the keys the first
    * time they see them and keep enforcing them whatever this server says later (SECURITY.md).
    */
-  setLock(networkIdOrName: string, keys: readonly string[]): NetworkSummary {
-    const network = this.requireNetwork(networkIdOrName);
+  async setLock(networkIdOrName: string, keys: readonly string[]): Promise<NetworkSummary> {
+    const network = await this.requireNetwork(networkIdOrName);
     for (const k of keys) {
       if (!isEd25519PublicKey(k))
         throw new MeshError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}… is not an Ed25519 key`);
     }
     const unique = [...new Set(keys)];
     if (unique.length > 8) throw new MeshError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
-    this.store.networks.setLockKeys(network.id, unique);
-    const updated = this.requireNetwork(network.id);
-    this.deps.hub.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
+    await this.store.networks.setLockKeys(network.id, unique);
+    const updated = await this.requireNetwork(network.id);
+    this.deps.cluster.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
     this.deps.log.info(
       { network: network.id, keys: unique.length },
       unique.length ? 'network locked' : 'network unlocked',
@@ -496,9 +591,9 @@ export class Mesh {
   }
 
   /** Stores an operator's signature over a node's current key (checked against the network's lock keys). */
-  signNodeKey(idOrName: string, signature: string): NodeSummary {
-    const node = this.requireNode(idOrName);
-    const network = this.store.networks.get(node.networkId)!;
+  async signNodeKey(idOrName: string, signature: string): Promise<NodeSummary> {
+    const node = await this.requireNode(idOrName);
+    const network = (await this.store.networks.get(node.networkId))!;
     if (!network.lockKeys?.length) {
       throw new MeshError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
     }
@@ -509,18 +604,18 @@ export class Mesh {
         400,
       );
     }
-    this.store.nodes.setKeySignature(node.id, signature);
-    this.announceUpdate(node.id);
-    return this.nodeSummary(this.requireNode(node.id));
+    await this.store.nodes.setKeySignature(node.id, signature);
+    await this.announceUpdate(node.id);
+    return this.nodeSummary(await this.requireNode(node.id));
   }
 
   recordTelemetry(nodeId: string, networkId: string, links: LinkReport[]): void {
     this.deps.telemetry.record(networkId, nodeId, links);
-    this.deps.feed.publish({ kind: 'telemetry', networkId, nodeId, links });
+    this.publishFeed({ kind: 'telemetry', networkId, nodeId, links });
   }
 
   recordAgentEvent(nodeId: string, networkId: string, event: AgentEvent): void {
-    this.deps.feed.publish({ kind: 'agent-event', networkId, nodeId, event });
+    this.publishFeed({ kind: 'agent-event', networkId, nodeId, event });
   }
 }
 
@@ -560,4 +655,13 @@ function keyInfo(k: JoinKeyRow): JoinKeyInfo {
     uses: k.uses,
     valid,
   };
+}
+
+/** Names are unique per network: a second "web" becomes "web-2" (as a re-installed host would). */
+function uniqueName(taken: Set<string>, wanted: string): string {
+  if (!taken.has(wanted)) return wanted;
+  for (let i = 2; ; i++) {
+    const candidate = `${wanted.slice(0, 58)}-${i}`;
+    if (!taken.has(candidate)) return candidate;
+  }
 }

@@ -24,6 +24,11 @@ export class Metrics {
     help: 'Signals delivered to a peer',
     registers: [this.registry],
   });
+  readonly relayedOut = new Counter({
+    name: 'rtcmesh_signals_forwarded_total',
+    help: 'Signals forwarded over the bus to the instance holding the peer',
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'rtcmesh_errors_total',
     help: 'Error replies sent to clients, by code',

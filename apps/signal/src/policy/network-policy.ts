@@ -1,5 +1,5 @@
 import { type PolicyIssue, validatePolicy } from '@rtcmesh/policy';
-import { ErrorCode, type PolicyDocumentWire, type PolicyResponse } from '@rtcmesh/protocol';
+import { ErrorCode, type NodeSummary, type PolicyDocumentWire, type PolicyResponse } from '@rtcmesh/protocol';
 import { MeshError } from '../mesh/errors.js';
 import type { Mesh } from '../mesh/mesh.js';
 
@@ -17,9 +17,9 @@ export class PolicyInvalidError extends MeshError {
 }
 
 /** The stored policy of a network (version 0, empty = allow everything, when none was written). */
-export function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): PolicyResponse {
-  const network = mesh.requireNetwork(networkIdOrName);
-  const row = mesh.deps.store.policies.get(network.id);
+export async function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): Promise<PolicyResponse> {
+  const network = await mesh.requireNetwork(networkIdOrName);
+  const row = await mesh.deps.store.policies.get(network.id);
   return {
     networkId: network.id,
     policy: (row?.document as PolicyDocumentWire | undefined) ?? { version: 0 },
@@ -28,8 +28,8 @@ export function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): PolicyRes
 }
 
 /** What `welcome` carries: the network's policy, or nothing when none was ever written. */
-export function welcomePolicy(mesh: Mesh, networkId: string): { policy?: PolicyDocumentWire } {
-  const row = mesh.deps.store.policies.get(networkId);
+export async function welcomePolicy(mesh: Mesh, networkId: string): Promise<{ policy?: PolicyDocumentWire }> {
+  const row = await mesh.deps.store.policies.get(networkId);
   return row ? { policy: row.document as PolicyDocumentWire } : {};
 }
 
@@ -38,38 +38,56 @@ export function welcomePolicy(mesh: Mesh, networkId: string): { policy?: PolicyD
  * a concurrent edit answers 409 and nothing changes. The server assigns version + 1, then pushes the
  * new policy to every session of the network.
  */
-export function putNetworkPolicy(mesh: Mesh, networkIdOrName: string, body: unknown): PolicyResponse {
-  const network = mesh.requireNetwork(networkIdOrName);
+export async function putNetworkPolicy(
+  mesh: Mesh,
+  networkIdOrName: string,
+  body: unknown,
+): Promise<PolicyResponse> {
+  const network = await mesh.requireNetwork(networkIdOrName);
   const v = validatePolicy(body);
   if (!v.ok) throw new PolicyInvalidError(v.issues);
-  if (v.policy.version === undefined)
+  const policy = v.policy;
+  const version = policy.version;
+  if (version === undefined)
     throw new PolicyInvalidError([
       { path: 'version', message: 'say which version you edit (GET it first; 0 when there is none)' },
     ]);
-  const r = mesh.deps.store.policies.replace(network.id, v.policy.version, v.policy, Date.now());
+  // The network's row lock makes check-and-write one step across instances (PostgreSQL).
+  const r = await mesh.deps.store.transaction(async (tx) => {
+    await tx.networks.lock(network.id);
+    return tx.policies.replace(network.id, version, policy, Date.now());
+  });
   if (!r.ok)
     throw new MeshError(
       ErrorCode.Conflict,
-      `the policy changed meanwhile: you edited version ${v.policy.version}, the server has ${r.current}; reload and retry`,
+      `the policy changed meanwhile: you edited version ${version}, the server has ${r.current}; reload and retry`,
       409,
     );
-  const stored = getNetworkPolicy(mesh, network.id);
-  mesh.deps.hub.broadcast(network.id, { type: 'policy', policy: stored.policy });
+  const stored = await getNetworkPolicy(mesh, network.id);
+  mesh.deps.cluster.broadcast(network.id, { type: 'policy', policy: stored.policy });
   mesh.deps.log.info({ network: network.id, version: r.version }, 'access policy updated');
   return stored;
 }
 
 /** Sets a node's tags; its peers hear it in `peer-updated`, the node itself in a `config`. */
-export function setNodeTags(mesh: Mesh, nodeIdOrName: string, tags: readonly string[]) {
-  const node = mesh.requireNode(nodeIdOrName);
+export async function setNodeTags(
+  mesh: Mesh,
+  nodeIdOrName: string,
+  tags: readonly string[],
+): Promise<NodeSummary> {
+  const node = await mesh.requireNode(nodeIdOrName);
   const unique = [...new Set(tags)].sort();
-  mesh.deps.store.nodeTags.set(node.id, unique);
-  const network = mesh.requireNetwork(node.networkId);
-  const fresh = mesh.requireNode(node.id);
-  mesh.deps.hub.broadcast(network.id, { type: 'peer-updated', peer: mesh.peerInfo(fresh, network) }, node.id);
-  mesh.deps.hub.get(node.id)?.send({ type: 'config', self: mesh.selfInfo(fresh, network) });
-  const summary = mesh.nodeSummary(fresh);
-  mesh.deps.feed.publish({
+  await mesh.deps.store.nodeTags.set(node.id, unique);
+  const network = await mesh.requireNetwork(node.networkId);
+  const fresh = await mesh.requireNode(node.id);
+  mesh.deps.cluster.broadcast(
+    network.id,
+    { type: 'peer-updated', peer: mesh.peerInfo(fresh, network) },
+    node.id,
+  );
+  mesh.deps.cluster.sendTo(network.id, node.id, { type: 'config', self: mesh.selfInfo(fresh, network) });
+  const summary = await mesh.nodeSummary(fresh);
+  mesh.publishFeed({
     kind: 'node',
     action: 'updated',
     networkId: network.id,
@@ -78,10 +96,4 @@ export function setNodeTags(mesh: Mesh, nodeIdOrName: string, tags: readonly str
   });
   mesh.deps.log.info({ node: node.id, tags: unique }, 'node tags set');
   return summary;
-}
-
-/** Tags for PeerInfo/SelfInfo (absent when the node has none, as older servers sent). */
-export function tagsField(mesh: Mesh, nodeId: string): { tags?: string[] } {
-  const tags = mesh.deps.store.nodeTags.get(nodeId);
-  return tags.length > 0 ? { tags } : {};
 }

@@ -1,5 +1,4 @@
 import { AuditStore } from './audit.js';
-import { type Db, openDatabase } from './db.js';
 import { JoinKeyStore } from './join-keys.js';
 import { LeaseStore } from './leases.js';
 import { MetaStore } from './meta.js';
@@ -7,9 +6,20 @@ import { NetworkStore } from './networks.js';
 import { NodeTagStore } from './node-tags.js';
 import { NodeStore } from './nodes.js';
 import { PolicyStore } from './policies.js';
+import { PostgresDatabase, type PostgresOptions } from './postgres.js';
+import type { SqlDatabase, SqlExecutor } from './sql.js';
+import { SqliteDatabase } from './sqlite.js';
 
-/** All persistent state, one SQLite file. */
-export class Store {
+export {
+  isUniqueViolation,
+  type SqlDatabase,
+  type SqlDialect,
+  type SqlExecutor,
+  type SqlValue,
+} from './sql.js';
+
+/** The tables, on one connection or inside one transaction. */
+export class StoreTables {
   readonly meta: MetaStore;
   readonly networks: NetworkStore;
   readonly joinKeys: JoinKeyStore;
@@ -19,7 +29,7 @@ export class Store {
   readonly policies: PolicyStore;
   readonly nodeTags: NodeTagStore;
 
-  constructor(readonly db: Db) {
+  constructor(db: SqlExecutor) {
     this.meta = new MetaStore(db);
     this.networks = new NetworkStore(db);
     this.joinKeys = new JoinKeyStore(db);
@@ -29,17 +39,43 @@ export class Store {
     this.policies = new PolicyStore(db);
     this.nodeTags = new NodeTagStore(db);
   }
+}
 
+/** Where the server keeps its state: `<dataDir>/signal.db` (SQLite) unless `database` is a postgres:// URL. */
+export type StoreLocation = { dataDir: string; database?: string; postgres?: PostgresOptions };
+
+/** All persistent state: SQLite (one file, the default) or PostgreSQL (shared by several instances). */
+export class Store extends StoreTables {
+  constructor(readonly db: SqlDatabase) {
+    super(db);
+  }
+
+  get dialect(): SqlDatabase['dialect'] {
+    return this.db.dialect;
+  }
+
+  /** Opens the SQLite database in `dataDir` (sync: used by offline CLI commands and tests). */
   static open(dataDir: string): Store {
-    return new Store(openDatabase(dataDir));
+    return new Store(SqliteDatabase.open(dataDir));
   }
 
-  /** Runs `fn` in one transaction (all or nothing). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /** Opens the configured database: PostgreSQL for a postgres:// or postgresql:// URL, else SQLite. */
+  static async connect(where: StoreLocation): Promise<Store> {
+    if (where.database && isPostgresUrl(where.database))
+      return new Store(await PostgresDatabase.open(where.database, where.postgres));
+    return Store.open(where.dataDir);
   }
 
-  close(): void {
-    this.db.close();
+  /** Runs `fn` in one transaction (all or nothing); `fn` must use the tables it is given. */
+  transaction<T>(fn: (tx: StoreTables) => Promise<T>): Promise<T> {
+    return this.db.transaction((exec) => fn(new StoreTables(exec)));
   }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
 }

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { SqlExecutor } from './sql.js';
 
 export type JoinKeyRow = {
   id: string;
@@ -36,14 +36,12 @@ const toRow = (r: Raw): JoinKeyRow => ({
 });
 
 export class JoinKeyStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlExecutor) {}
 
-  insert(k: JoinKeyRow): void {
-    this.db
-      .prepare(
-        'INSERT INTO join_keys (id, network_id, secret_hash, reusable, description, created_at, expires_at, revoked_at, uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
+  async insert(k: JoinKeyRow): Promise<void> {
+    await this.db.run(
+      'INSERT INTO join_keys (id, network_id, secret_hash, reusable, description, created_at, expires_at, revoked_at, uses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
         k.id,
         k.networkId,
         k.secretHash,
@@ -53,37 +51,42 @@ export class JoinKeyStore {
         k.expiresAt,
         k.revokedAt,
         k.uses,
-      );
+      ],
+    );
   }
 
-  get(id: string): JoinKeyRow | undefined {
-    const r = this.db.prepare('SELECT * FROM join_keys WHERE id = ?').get(id) as Raw | undefined;
+  async get(id: string): Promise<JoinKeyRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM join_keys WHERE id = ?', [id]);
     return r && toRow(r);
   }
 
-  list(networkId?: string): JoinKeyRow[] {
+  async list(networkId?: string): Promise<JoinKeyRow[]> {
     const rows = networkId
-      ? this.db.prepare('SELECT * FROM join_keys WHERE network_id = ? ORDER BY created_at').all(networkId)
-      : this.db.prepare('SELECT * FROM join_keys ORDER BY created_at').all();
-    return (rows as Raw[]).map(toRow);
+      ? await this.db.all<Raw>('SELECT * FROM join_keys WHERE network_id = ? ORDER BY created_at', [
+          networkId,
+        ])
+      : await this.db.all<Raw>('SELECT * FROM join_keys ORDER BY created_at');
+    return rows.map(toRow);
   }
 
-  revoke(id: string, at: number): boolean {
-    return (
-      this.db.prepare('UPDATE join_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id)
-        .changes > 0
-    );
+  async revoke(id: string, at: number): Promise<boolean> {
+    const r = await this.db.run('UPDATE join_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [
+      at,
+      id,
+    ]);
+    return r.changes > 0;
   }
 
   /**
    * Counts one use. For a single-use key the update only succeeds when it was unused, so two concurrent
-   * joins cannot both consume it.
+   * joins cannot both consume it (on PostgreSQL the second waits for the first's row lock, then sees
+   * uses = 1).
    */
-  consume(id: string): boolean {
-    return (
-      this.db
-        .prepare('UPDATE join_keys SET uses = uses + 1 WHERE id = ? AND (reusable = 1 OR uses = 0)')
-        .run(id).changes > 0
+  async consume(id: string): Promise<boolean> {
+    const r = await this.db.run(
+      'UPDATE join_keys SET uses = uses + 1 WHERE id = ? AND (reusable = 1 OR uses = 0)',
+      [id],
     );
+    return r.changes > 0;
   }
 }

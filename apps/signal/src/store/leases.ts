@@ -1,19 +1,21 @@
-import type { Db } from './db.js';
+import type { SqlExecutor } from './sql.js';
 
 export class LeaseStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlExecutor) {}
 
-  leased(networkId: string): Set<string> {
-    const rows = this.db.prepare('SELECT address FROM leases WHERE network_id = ?').all(networkId) as {
-      address: string;
-    }[];
+  async leased(networkId: string): Promise<Set<string>> {
+    const rows = await this.db.all<{ address: string }>('SELECT address FROM leases WHERE network_id = ?', [
+      networkId,
+    ]);
     return new Set(rows.map((r) => r.address));
   }
 
   /** The primary key (network, address) makes a double lease impossible even if callers race. */
-  insert(networkId: string, address: string, nodeId: string): void {
-    this.db
-      .prepare('INSERT INTO leases (network_id, address, node_id) VALUES (?, ?, ?)')
-      .run(networkId, address, nodeId);
+  async insert(networkId: string, address: string, nodeId: string): Promise<void> {
+    await this.db.run('INSERT INTO leases (network_id, address, node_id) VALUES (?, ?, ?)', [
+      networkId,
+      address,
+      nodeId,
+    ]);
   }
 }

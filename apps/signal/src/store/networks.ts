@@ -1,5 +1,5 @@
 import type { NetworkInfo, NetworkMode } from '@rtcmesh/protocol';
-import type { Db } from './db.js';
+import type { SqlExecutor } from './sql.js';
 
 export type NetworkRow = NetworkInfo & { createdAt: number };
 
@@ -24,35 +24,46 @@ const toRow = (r: Raw): NetworkRow => ({
 });
 
 export class NetworkStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlExecutor) {}
 
-  insert(n: NetworkRow): void {
-    this.db
-      .prepare('INSERT INTO networks (id, name, mode, cidr, mtu, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(n.id, n.name, n.mode, n.cidr, n.mtu, n.createdAt);
+  async insert(n: NetworkRow): Promise<void> {
+    await this.db.run(
+      'INSERT INTO networks (id, name, mode, cidr, mtu, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [n.id, n.name, n.mode, n.cidr, n.mtu, n.createdAt],
+    );
   }
 
-  get(id: string): NetworkRow | undefined {
-    const r = this.db.prepare('SELECT * FROM networks WHERE id = ?').get(id) as Raw | undefined;
+  async get(id: string): Promise<NetworkRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM networks WHERE id = ?', [id]);
     return r && toRow(r);
   }
 
+  /**
+   * Takes the network's row lock until the transaction ends (PostgreSQL: SELECT … FOR NO KEY UPDATE),
+   * so concurrent joins into one network, on any instance, allocate addresses one after the other. NO
+   * KEY: rows that merely reference the network (a new join key, say) do not wait for it. On SQLite
+   * the transaction already holds the database's write lock. Call inside `Store.transaction`.
+   */
+  async lock(id: string): Promise<void> {
+    if (this.db.dialect === 'postgres')
+      await this.db.run('SELECT id FROM networks WHERE id = ? FOR NO KEY UPDATE', [id]);
+  }
+
   /** Looks a network up by id or by name. */
-  find(idOrName: string): NetworkRow | undefined {
-    const r = this.db.prepare('SELECT * FROM networks WHERE id = ? OR name = ?').get(idOrName, idOrName) as
-      | Raw
-      | undefined;
+  async find(idOrName: string): Promise<NetworkRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM networks WHERE id = ? OR name = ?', [idOrName, idOrName]);
     return r && toRow(r);
   }
 
   /** Sets (or with an empty list, clears) the operator keys that lock the network. */
-  setLockKeys(id: string, keys: readonly string[]): void {
-    this.db
-      .prepare('UPDATE networks SET lock_keys = ? WHERE id = ?')
-      .run(keys.length > 0 ? JSON.stringify(keys) : null, id);
+  async setLockKeys(id: string, keys: readonly string[]): Promise<void> {
+    await this.db.run('UPDATE networks SET lock_keys = ? WHERE id = ?', [
+      keys.length > 0 ? JSON.stringify(keys) : null,
+      id,
+    ]);
   }
 
-  list(): NetworkRow[] {
-    return (this.db.prepare('SELECT * FROM networks ORDER BY created_at, name').all() as Raw[]).map(toRow);
+  async list(): Promise<NetworkRow[]> {
+    return (await this.db.all<Raw>('SELECT * FROM networks ORDER BY created_at, name')).map(toRow);
   }
 }

@@ -1,20 +1,19 @@
-import type { Db } from './db.js';
+import type { SqlExecutor } from './sql.js';
 
 /** Access-policy tags per node (the `tags` column of nodes, a JSON array validated before writing). */
 export class NodeTagStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlExecutor) {}
 
-  get(nodeId: string): string[] {
-    const r = this.db.prepare('SELECT tags FROM nodes WHERE id = ?').get(nodeId) as
-      | { tags: string }
-      | undefined;
+  async get(nodeId: string): Promise<string[]> {
+    const r = await this.db.get<{ tags: string }>('SELECT tags FROM nodes WHERE id = ?', [nodeId]);
     return r ? (JSON.parse(r.tags) as string[]) : [];
   }
 
-  set(nodeId: string, tags: readonly string[]): boolean {
-    const r = this.db
-      .prepare('UPDATE nodes SET tags = ? WHERE id = ?')
-      .run(JSON.stringify([...tags]), nodeId);
+  async set(nodeId: string, tags: readonly string[]): Promise<boolean> {
+    const r = await this.db.run('UPDATE nodes SET tags = ? WHERE id = ?', [
+      JSON.stringify([...tags]),
+      nodeId,
+    ]);
     return r.changes > 0;
   }
 }

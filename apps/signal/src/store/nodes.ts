@@ -1,5 +1,5 @@
 import type { Binding, Route, ScalarRecord } from '@rtcmesh/protocol';
-import type { Db } from './db.js';
+import type { SqlExecutor } from './sql.js';
 
 export type NodeRow = {
   id: string;
@@ -21,6 +21,8 @@ export type NodeRow = {
   addresses: string[];
   /** Locked networks: the operator's signature over this node key. */
   keySignature: string | null;
+  /** Access-policy tags (validated before they were written). */
+  tags: string[];
 };
 
 type Raw = {
@@ -41,6 +43,7 @@ type Raw = {
   netcheck: string | null;
   addresses: string | null;
   key_signature: string | null;
+  tags: string;
 };
 
 // JSON columns were validated by the protocol schemas before they were written.
@@ -62,24 +65,31 @@ const toRow = (r: Raw): NodeRow => ({
   netcheck: r.netcheck === null ? null : (JSON.parse(r.netcheck) as ScalarRecord),
   addresses: r.addresses ? r.addresses.split(',') : [],
   keySignature: r.key_signature,
+  tags: JSON.parse(r.tags) as string[],
 });
 
-const SELECT = `SELECT n.*, (SELECT group_concat(address) FROM leases l WHERE l.node_id = n.id) AS addresses FROM nodes n`;
+/** The node columns plus its leased addresses, comma-joined (the aggregate is spelled per engine). */
+function selectNodes(db: SqlExecutor): string {
+  const agg = db.dialect === 'postgres' ? "string_agg(address, ',')" : 'group_concat(address)';
+  return `SELECT n.*, (SELECT ${agg} FROM leases l WHERE l.node_id = n.id) AS addresses FROM nodes n`;
+}
 
 export type NewNode = Omit<
   NodeRow,
-  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses' | 'keySignature'
+  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses' | 'keySignature' | 'tags'
 >;
 
 export class NodeStore {
-  constructor(private readonly db: Db) {}
+  private readonly select: string;
 
-  insert(n: NewNode): void {
-    this.db
-      .prepare(
-        'INSERT INTO nodes (id, network_id, name, public_key, mac, hostname, os, agent_version, join_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
+  constructor(private readonly db: SqlExecutor) {
+    this.select = selectNodes(db);
+  }
+
+  async insert(n: NewNode): Promise<void> {
+    await this.db.run(
+      'INSERT INTO nodes (id, network_id, name, public_key, mac, hostname, os, agent_version, join_key_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
         n.id,
         n.networkId,
         n.name,
@@ -90,119 +100,138 @@ export class NodeStore {
         n.agentVersion,
         n.joinKeyId,
         n.createdAt,
-      );
+      ],
+    );
   }
 
-  get(id: string): NodeRow | undefined {
-    const r = this.db.prepare(`${SELECT} WHERE n.id = ?`).get(id) as Raw | undefined;
+  async get(id: string): Promise<NodeRow | undefined> {
+    const r = await this.db.get<Raw>(`${this.select} WHERE n.id = ?`, [id]);
     return r && toRow(r);
   }
 
-  findByPublicKey(publicKey: string): NodeRow | undefined {
-    const r = this.db.prepare(`${SELECT} WHERE n.public_key = ?`).get(publicKey) as Raw | undefined;
+  async findByPublicKey(publicKey: string): Promise<NodeRow | undefined> {
+    const r = await this.db.get<Raw>(`${this.select} WHERE n.public_key = ?`, [publicKey]);
     return r && toRow(r);
   }
 
   /** Finds by id, or by name (names are unique per network only: the first match wins). */
-  find(idOrName: string): NodeRow | undefined {
-    return this.get(idOrName) ?? this.listWhere('n.name = ?', idOrName)[0];
+  async find(idOrName: string): Promise<NodeRow | undefined> {
+    return (await this.get(idOrName)) ?? (await this.listWhere('n.name = ?', idOrName))[0];
   }
 
-  list(networkId?: string): NodeRow[] {
+  list(networkId?: string): Promise<NodeRow[]> {
     return networkId ? this.listWhere('n.network_id = ?', networkId) : this.listWhere('1 = 1');
   }
 
-  private listWhere(where: string, ...args: string[]): NodeRow[] {
-    return (
-      this.db.prepare(`${SELECT} WHERE ${where} ORDER BY n.created_at, n.id`).all(...args) as Raw[]
-    ).map(toRow);
+  private async listWhere(where: string, ...args: string[]): Promise<NodeRow[]> {
+    const rows = await this.db.all<Raw>(`${this.select} WHERE ${where} ORDER BY n.created_at, n.id`, args);
+    return rows.map(toRow);
   }
 
-  macsOf(networkId: string): Set<string> {
-    const rows = this.db.prepare('SELECT mac FROM nodes WHERE network_id = ?').all(networkId) as {
-      mac: string;
-    }[];
+  async namesOf(networkId: string): Promise<Set<string>> {
+    const rows = await this.db.all<{ name: string }>('SELECT name FROM nodes WHERE network_id = ?', [
+      networkId,
+    ]);
+    return new Set(rows.map((r) => r.name));
+  }
+
+  async macsOf(networkId: string): Promise<Set<string>> {
+    const rows = await this.db.all<{ mac: string }>('SELECT mac FROM nodes WHERE network_id = ?', [
+      networkId,
+    ]);
     return new Set(rows.map((r) => r.mac));
   }
 
-  countInNetwork(networkId: string): number {
-    return (
-      this.db.prepare('SELECT count(*) AS c FROM nodes WHERE network_id = ?').get(networkId) as { c: number }
-    ).c;
+  async countInNetwork(networkId: string): Promise<number> {
+    const r = await this.db.get<{ c: number }>('SELECT count(*) AS c FROM nodes WHERE network_id = ?', [
+      networkId,
+    ]);
+    return Number(r?.c ?? 0);
   }
 
-  setSeen(id: string, lastSeen: number, endpoint: string | null, agentVersion?: string): void {
+  async setSeen(id: string, lastSeen: number, endpoint: string | null, agentVersion?: string): Promise<void> {
     if (agentVersion === undefined) {
-      this.db
-        .prepare('UPDATE nodes SET last_seen = ?, endpoint = ? WHERE id = ?')
-        .run(lastSeen, endpoint, id);
+      await this.db.run('UPDATE nodes SET last_seen = ?, endpoint = ? WHERE id = ?', [
+        lastSeen,
+        endpoint,
+        id,
+      ]);
     } else {
-      this.db
-        .prepare('UPDATE nodes SET last_seen = ?, endpoint = ?, agent_version = ? WHERE id = ?')
-        .run(lastSeen, endpoint, agentVersion, id);
+      await this.db.run('UPDATE nodes SET last_seen = ?, endpoint = ?, agent_version = ? WHERE id = ?', [
+        lastSeen,
+        endpoint,
+        agentVersion,
+        id,
+      ]);
     }
   }
 
-  setAdvertisements(id: string, bindings: Binding[] | undefined, routes: Route[] | undefined): void {
+  async setAdvertisements(
+    id: string,
+    bindings: Binding[] | undefined,
+    routes: Route[] | undefined,
+  ): Promise<void> {
     if (bindings)
-      this.db.prepare('UPDATE nodes SET bindings = ? WHERE id = ?').run(JSON.stringify(bindings), id);
-    if (routes) this.db.prepare('UPDATE nodes SET routes = ? WHERE id = ?').run(JSON.stringify(routes), id);
+      await this.db.run('UPDATE nodes SET bindings = ? WHERE id = ?', [JSON.stringify(bindings), id]);
+    if (routes) await this.db.run('UPDATE nodes SET routes = ? WHERE id = ?', [JSON.stringify(routes), id]);
   }
 
   /**
    * Rotates the node key: the old one is banned like a removed node's (it can never join or
-   * authenticate again) and any operator signature, which covered the old key, is dropped.
+   * authenticate again) and any operator signature, which covered the old key, is dropped. Call inside
+   * `Store.transaction` (the two statements are one change). Returns whether the key was replaced
+   * (false: the node's key was no longer `oldPublicKey`).
    */
-  rotateKey(id: string, oldPublicKey: string, newPublicKey: string, at: number): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO revoked_node_keys (public_key, node_id, revoked_at) VALUES (?, ?, ?)',
-        )
-        .run(oldPublicKey, id, at);
-      this.db
-        .prepare('UPDATE nodes SET public_key = ?, key_signature = NULL WHERE id = ? AND public_key = ?')
-        .run(newPublicKey, id, oldPublicKey);
-    })();
+  async rotateKey(id: string, oldPublicKey: string, newPublicKey: string, at: number): Promise<boolean> {
+    const r = await this.db.run(
+      'UPDATE nodes SET public_key = ?, key_signature = NULL WHERE id = ? AND public_key = ?',
+      [newPublicKey, id, oldPublicKey],
+    );
+    if (r.changes === 0) return false;
+    await this.db.run(
+      'INSERT INTO revoked_node_keys (public_key, node_id, revoked_at) VALUES (?, ?, ?) ON CONFLICT (public_key) DO UPDATE SET node_id = excluded.node_id, revoked_at = excluded.revoked_at',
+      [oldPublicKey, id, at],
+    );
+    return true;
   }
 
-  setKeySignature(id: string, signature: string | null): void {
-    this.db.prepare('UPDATE nodes SET key_signature = ? WHERE id = ?').run(signature, id);
+  async setKeySignature(id: string, signature: string | null): Promise<void> {
+    await this.db.run('UPDATE nodes SET key_signature = ? WHERE id = ?', [signature, id]);
   }
 
-  setNetcheck(id: string, netcheck: ScalarRecord): void {
-    this.db.prepare('UPDATE nodes SET netcheck = ? WHERE id = ?').run(JSON.stringify(netcheck), id);
+  async setNetcheck(id: string, netcheck: ScalarRecord): Promise<void> {
+    await this.db.run('UPDATE nodes SET netcheck = ? WHERE id = ?', [JSON.stringify(netcheck), id]);
   }
 
-  /** Deletes the node and its leases, and records its key as revoked forever. */
-  remove(id: string, at: number): boolean {
-    return this.db.transaction(() => {
-      const node = this.db.prepare('SELECT public_key FROM nodes WHERE id = ?').get(id) as
-        | { public_key: string }
-        | undefined;
-      if (!node) return false;
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO revoked_node_keys (public_key, node_id, revoked_at) VALUES (?, ?, ?)',
-        )
-        .run(node.public_key, id, at);
-      this.db.prepare('DELETE FROM leases WHERE node_id = ?').run(id);
-      this.db.prepare('DELETE FROM nodes WHERE id = ?').run(id);
-      return true;
-    })();
+  /**
+   * Deletes the node and its leases, and records its key as revoked forever. Call inside
+   * `Store.transaction` (the three statements are one change).
+   */
+  async remove(id: string, at: number): Promise<boolean> {
+    const node = await this.db.get<{ public_key: string }>('SELECT public_key FROM nodes WHERE id = ?', [id]);
+    if (!node) return false;
+    await this.db.run(
+      'INSERT INTO revoked_node_keys (public_key, node_id, revoked_at) VALUES (?, ?, ?) ON CONFLICT (public_key) DO UPDATE SET node_id = excluded.node_id, revoked_at = excluded.revoked_at',
+      [node.public_key, id, at],
+    );
+    await this.db.run('DELETE FROM leases WHERE node_id = ?', [id]);
+    await this.db.run('DELETE FROM nodes WHERE id = ?', [id]);
+    return true;
   }
 
   /** The banned public key of a removed node, by its old id. */
-  revokedKeyOf(nodeId: string): string | undefined {
-    const r = this.db.prepare('SELECT public_key FROM revoked_node_keys WHERE node_id = ?').get(nodeId) as
-      | { public_key: string }
-      | undefined;
+  async revokedKeyOf(nodeId: string): Promise<string | undefined> {
+    const r = await this.db.get<{ public_key: string }>(
+      'SELECT public_key FROM revoked_node_keys WHERE node_id = ?',
+      [nodeId],
+    );
     return r?.public_key;
   }
 
-  isKeyRevoked(publicKey: string): boolean {
+  async isKeyRevoked(publicKey: string): Promise<boolean> {
     return (
-      this.db.prepare('SELECT 1 FROM revoked_node_keys WHERE public_key = ?').get(publicKey) !== undefined
+      (await this.db.get('SELECT 1 AS x FROM revoked_node_keys WHERE public_key = ?', [publicKey])) !==
+      undefined
     );
   }
 }

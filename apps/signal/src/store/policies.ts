@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { SqlExecutor } from './sql.js';
 
 export type PolicyRow = {
   networkId: string;
@@ -12,12 +12,10 @@ type Raw = { network_id: string; document: string; version: number; updated_at: 
 
 /** One access policy per network (absent: nobody wrote one yet; everything is allowed). */
 export class PolicyStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: SqlExecutor) {}
 
-  get(networkId: string): PolicyRow | undefined {
-    const r = this.db.prepare('SELECT * FROM policies WHERE network_id = ?').get(networkId) as
-      | Raw
-      | undefined;
+  async get(networkId: string): Promise<PolicyRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM policies WHERE network_id = ?', [networkId]);
     if (!r) return undefined;
     // The document was validated by the policy schema before it was written.
     return {
@@ -30,28 +28,26 @@ export class PolicyStore {
 
   /**
    * Stores `document` as version `expected + 1`, only if the stored version is still `expected` (0 when
-   * there is none): optimistic concurrency, checked and written in one transaction. Returns the new
-   * version, or the current one on a conflict.
+   * there is none): optimistic concurrency. Call inside `Store.transaction` after
+   * `tx.networks.lock(networkId)`, so the check and the write are one step on every instance. Returns
+   * the new version, or the current one on a conflict.
    */
-  replace(
+  async replace(
     networkId: string,
     expected: number,
     document: Record<string, unknown>,
     at: number,
-  ): { ok: true; version: number } | { ok: false; current: number } {
-    return this.db.transaction(() => {
-      const current = this.get(networkId)?.version ?? 0;
-      if (current !== expected) return { ok: false as const, current };
-      const version = current + 1;
-      const text = JSON.stringify({ ...document, version });
-      this.db
-        .prepare(
-          `INSERT INTO policies (network_id, document, version, updated_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (network_id) DO UPDATE SET document = excluded.document, version = excluded.version,
-           updated_at = excluded.updated_at`,
-        )
-        .run(networkId, text, version, at);
-      return { ok: true as const, version };
-    })();
+  ): Promise<{ ok: true; version: number } | { ok: false; current: number }> {
+    const current = (await this.get(networkId))?.version ?? 0;
+    if (current !== expected) return { ok: false as const, current };
+    const version = current + 1;
+    const text = JSON.stringify({ ...document, version });
+    await this.db.run(
+      `INSERT INTO policies (network_id, document, version, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (network_id) DO UPDATE SET document = excluded.document, version = excluded.version,
+       updated_at = excluded.updated_at`,
+      [networkId, text, version, at],
+    );
+    return { ok: true as const, version };
   }
 }

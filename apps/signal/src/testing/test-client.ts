@@ -98,7 +98,7 @@ export class TestClient {
 export type TestNode = { key: NodeKeyPair; join: JoinResponse };
 
 export async function joinNode(
-  server: SignalServer,
+  server: Pick<SignalServer, 'url'>,
   joinKey: string,
   name: string,
   key: NodeKeyPair = generateNodeKey(),
@@ -114,7 +114,7 @@ export async function joinNode(
 }
 
 /** Full handshake; returns the client positioned after `welcome`. */
-export async function connectNode(server: SignalServer, node: TestNode) {
+export async function connectNode(server: Pick<SignalServer, 'wsUrl'>, node: TestNode) {
   const c = await TestClient.connect(server.wsUrl);
   c.send({ type: 'hello', versions: [PROTOCOL_VERSION], nodeId: node.join.nodeId, agentVersion: 'test' });
   const ch = await c.next('challenge');

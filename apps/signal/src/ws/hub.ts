@@ -44,7 +44,11 @@ export class Hub {
 
   broadcast(networkId: string, msg: ServerMessage, exceptNodeId?: string): void {
     // Serialize once: with N peers this is the hot path of presence updates.
-    const raw = JSON.stringify(msg);
+    this.broadcastRaw(networkId, JSON.stringify(msg), exceptNodeId);
+  }
+
+  /** Sends an already serialized message to the network's local sessions. */
+  broadcastRaw(networkId: string, raw: string, exceptNodeId?: string): void {
     for (const s of this.byNode.values()) {
       if (s.networkId === networkId && s.nodeId !== exceptNodeId) s.sendRaw(raw);
     }

@@ -27,6 +27,9 @@ export type SessionLimits = {
   maxBufferedBytes: number;
 };
 
+/** Messages waiting behind a slow (database) one before the session counts as flooding. */
+const MAX_PENDING = 64;
+
 type State =
   | { kind: 'await-hello' }
   | {
@@ -52,6 +55,9 @@ export class Session implements SessionHandle {
   private authTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private lastRateError = 0;
+  /** Messages being handled or waiting (see enqueue). */
+  private pending = 0;
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ws: WebSocket,
@@ -75,6 +81,8 @@ export class Session implements SessionHandle {
   /** Set once authenticated (empty before); kept after close so the hub can still find this session. */
   nodeId = '';
   networkId = '';
+  /** When it authenticated (strictly increasing per instance): the newest session of a node wins. */
+  since = 0;
 
   send(msg: ServerMessage): void {
     this.sendRaw(JSON.stringify(msg));
@@ -154,19 +162,53 @@ export class Session implements SessionHandle {
       return;
     }
     metrics.messages.inc({ type: parsed.message.type });
-    try {
-      this.dispatch(parsed.message);
-    } catch (err) {
+    this.enqueue(parsed.message);
+  }
+
+  /**
+   * Messages are handled in arrival order. Most (signal, ping) finish synchronously; the ones that
+   * touch the database (auth, advertise, status) take a while, and whatever arrives meanwhile waits
+   * behind them, at most MAX_PENDING messages (beyond that the client is flooding: it is disconnected).
+   */
+  private enqueue(msg: ClientMessage): void {
+    if (this.pending === 0) {
+      const running = this.handle(msg);
+      if (running) this.track(running);
+      return;
+    }
+    if (this.pending >= MAX_PENDING) {
+      this.fail(ErrorCode.RateLimited, 'too many messages waiting: disconnected', CloseCode.RateLimited);
+      return;
+    }
+    this.track(this.tail.then(() => (this.state.kind === 'closed' ? undefined : this.handle(msg))));
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending++;
+    this.tail = p.finally(() => {
+      this.pending--;
+    });
+  }
+
+  /** Runs one message; never throws or rejects (errors are answered to the client). */
+  private handle(msg: ClientMessage): Promise<void> | undefined {
+    const onError = (err: unknown): void => {
       if (err instanceof MeshError) {
-        this.error(err.code, err.message, parsed.message.id);
+        this.error(err.code, err.message, msg.id);
         return;
       }
-      this.log.error({ err, type: parsed.message.type }, 'message handler failed');
-      this.error(ErrorCode.Internal, 'internal error', parsed.message.id);
+      this.log.error({ err, type: msg.type }, 'message handler failed');
+      this.error(ErrorCode.Internal, 'internal error', msg.id);
+    };
+    try {
+      return this.dispatch(msg)?.catch(onError);
+    } catch (err) {
+      onError(err);
+      return undefined;
     }
   }
 
-  private dispatch(msg: ClientMessage): void {
+  private dispatch(msg: ClientMessage): Promise<void> | undefined {
     const st = this.state;
     if (st.kind === 'await-hello') {
       if (msg.type !== 'hello') {
@@ -201,8 +243,7 @@ export class Session implements SessionHandle {
         this.fail(ErrorCode.ProtocolViolation, 'expected auth', CloseCode.ProtocolError, msg.id);
         return;
       }
-      this.authenticate(st, msg.signature, msg.id);
-      return;
+      return this.authenticate(st, msg.signature, msg.id);
     }
     if (st.kind !== 'open') return;
     switch (msg.type) {
@@ -211,11 +252,9 @@ export class Session implements SessionHandle {
         this.error(ErrorCode.ProtocolViolation, 'session is already authenticated', msg.id);
         return;
       case 'signal':
-        this.relay(st, msg.to, msg, msg.id);
-        return;
+        return this.relay(st, msg.to, msg, msg.id);
       case 'advertise':
-        this.mesh.advertise(st.nodeId, msg);
-        return;
+        return this.mesh.advertise(st.nodeId, msg);
       case 'telemetry':
         this.mesh.recordTelemetry(st.nodeId, st.networkId, msg.links);
         return;
@@ -223,14 +262,13 @@ export class Session implements SessionHandle {
         this.mesh.recordAgentEvent(st.nodeId, st.networkId, msg.event);
         return;
       case 'status':
-        if (msg.netcheck) this.mesh.setNetcheck(st.nodeId, msg.netcheck);
+        if (msg.netcheck) return this.mesh.setNetcheck(st.nodeId, msg.netcheck);
         return;
       case 'ping':
         this.send({ type: 'pong', ts: msg.ts, serverTime: Date.now() });
         return;
       case 'rekey':
-        this.rekey(st.nodeId, msg.publicKey, msg.signature, msg.id);
-        return;
+        return this.rekey(st.nodeId, msg.publicKey, msg.signature, msg.id);
       case 'browser-signal':
         // Only the node the offer went to can answer it; anything else is a stale or forged link id.
         if (!this.mesh.deps.browserLinks?.answer(st.nodeId, msg))
@@ -239,9 +277,9 @@ export class Session implements SessionHandle {
     }
   }
 
-  private rekey(nodeId: string, publicKey: string, signature: string, ref?: string): void {
+  private async rekey(nodeId: string, publicKey: string, signature: string, ref?: string): Promise<void> {
     try {
-      this.mesh.rekey(nodeId, publicKey, signature);
+      await this.mesh.rekey(nodeId, publicKey, signature);
       this.send({ type: 'rekeyed', publicKey, ...(ref ? { ref } : {}) });
     } catch (err) {
       if (!(err instanceof MeshError)) throw err;
@@ -249,19 +287,23 @@ export class Session implements SessionHandle {
     }
   }
 
-  private authenticate(st: Extract<State, { kind: 'await-auth' }>, signature: string, ref?: string): void {
+  private async authenticate(
+    st: Extract<State, { kind: 'await-auth' }>,
+    signature: string,
+    ref?: string,
+  ): Promise<void> {
     const store = this.mesh.deps.store;
-    const node = store.nodes.get(st.nodeId);
+    const node = await store.nodes.get(st.nodeId);
     const ok =
       node !== undefined &&
-      !store.nodes.isKeyRevoked(node.publicKey) &&
+      !(await store.nodes.isKeyRevoked(node.publicKey)) &&
       verifyAuthChallenge(
         node.publicKey,
         { nodeId: st.nodeId, nonce: st.nonce, version: st.version },
         signature,
       );
     const params = { nodeId: st.nodeId, nonce: st.nonce, version: st.version };
-    const removedKey = node ? undefined : store.nodes.revokedKeyOf(st.nodeId);
+    const removedKey = node ? undefined : await store.nodes.revokedKeyOf(st.nodeId);
     if (removedKey && verifyAuthChallenge(removedKey, params, signature)) {
       // Only the real holder of a removed node's key learns it was removed, so its agent stops retrying.
       this.fail(ErrorCode.NodeRemoved, 'this node was removed by an admin', CloseCode.NodeRemoved, ref);
@@ -273,12 +315,17 @@ export class Session implements SessionHandle {
       this.fail(ErrorCode.AuthFailed, 'authentication failed', CloseCode.AuthFailed, ref);
       return;
     }
+    const network = (await store.networks.get(node.networkId))!;
+    const peers = await this.mesh.peersOf(node, network);
+    const policy = await welcomePolicy(this.mesh, network.id);
+    // The socket may have closed while the database answered: then there is nothing to register.
+    if (this.state.kind !== 'await-auth') return;
     clearTimeout(this.authTimer);
     this.onAuthenticated();
-    const network = store.networks.get(node.networkId)!;
     this.state = { kind: 'open', nodeId: node.id, networkId: network.id, version: st.version };
     this.nodeId = node.id;
     this.networkId = network.id;
+    this.since = this.mesh.deps.cluster.nextSince();
     const replaced = this.mesh.deps.hub.add(this);
     if (replaced) {
       replaced.end(CloseCode.SessionReplaced, {
@@ -295,15 +342,14 @@ export class Session implements SessionHandle {
       self: this.mesh.selfInfo(node, network),
       network: networkInfo(network),
       iceServers: ice.iceServers,
-      peers: this.mesh.peersOf(node, network),
+      peers,
       serverTime: Date.now(),
       iceServersExpireAt: ice.expiresAt,
-      ...welcomePolicy(this.mesh, network.id),
+      ...policy,
     });
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
-    if (!replaced) this.mesh.sessionOnline(node.id, this.endpoint, st.agentVersion);
-    else this.mesh.deps.store.nodes.setSeen(node.id, Date.now(), this.endpoint, st.agentVersion);
+    this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
   }
 
@@ -328,15 +374,33 @@ export class Session implements SessionHandle {
     to: string,
     msg: Extract<ClientMessage, { type: 'signal' }>,
     ref?: string,
-  ): void {
+  ): Promise<void> | undefined {
     const target = this.mesh.deps.hub.get(to);
-    if (target && target.networkId === st.networkId && to !== st.nodeId) {
+    if (to === st.nodeId) return this.relayFailed(st, to, ref);
+    if (target && target.networkId === st.networkId) {
       // `from` comes from the authenticated session, never from the client.
       target.sendRaw(JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }));
       this.mesh.deps.metrics.relayed.inc();
       return;
     }
-    const node = to === st.nodeId ? undefined : this.mesh.deps.store.nodes.get(to);
+    // On another instance: one publish to that instance, found in the in-memory presence directory.
+    if (
+      !target &&
+      this.mesh.deps.cluster.relay(
+        st.networkId,
+        to,
+        JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }),
+      )
+    ) {
+      this.mesh.deps.metrics.relayedOut.inc();
+      return;
+    }
+    return this.relayFailed(st, to, ref);
+  }
+
+  /** Off the hot path: tells the sender why a signal could not be delivered. */
+  private async relayFailed(st: Extract<State, { kind: 'open' }>, to: string, ref?: string): Promise<void> {
+    const node = to === st.nodeId ? undefined : await this.mesh.deps.store.nodes.get(to);
     // Nodes of other networks are reported exactly like nodes that do not exist.
     if (!node || node.networkId !== st.networkId) {
       this.error(ErrorCode.PeerNotFound, `no peer ${to} in this network`, ref);
@@ -355,7 +419,7 @@ export class Session implements SessionHandle {
     if (!hub.remove(this)) return;
     this.mesh.deps.metrics.sessions.set(hub.size);
     try {
-      this.mesh.sessionOffline(st.nodeId, st.networkId);
+      this.mesh.sessionOffline(st.nodeId, st.networkId, this.since);
     } catch (err) {
       // An event handler must never throw: that would take the whole server down.
       this.log.error({ err, node: st.nodeId }, 'marking node offline failed');
