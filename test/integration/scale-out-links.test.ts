@@ -1,0 +1,148 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ControlClient } from '../../apps/agent/src/control/control-client.js';
+import { joinNetwork } from '../../apps/agent/src/control/join.js';
+import { LinkAuthenticator } from '../../apps/agent/src/mesh/link-auth.js';
+import { PeerMesh } from '../../apps/agent/src/mesh/peer-mesh.js';
+import { type ChildInstance, startChildInstance } from '../../apps/signal/src/testing/instances.js';
+import {
+  dropSchema,
+  freshSchema,
+  requireServices,
+  silentLogger,
+  TEST_PG,
+  TEST_REDIS,
+} from '../../apps/signal/src/testing/services.js';
+import { CandidateAddressFilter } from '../../packages/peer/src/index.js';
+import { loopbackOnly } from '../../packages/peer/src/testing/index.js';
+
+/**
+ * Peer links across signaling instances: agents built from the agent's real parts (control client,
+ * PeerMesh with signed fingerprints, werift links on loopback) attached to different instances of
+ * one PostgreSQL + Redis deployment negotiate a link through both instances and carry packets. When
+ * an instance is killed, its agent moves to the other one, the link keeps forwarding, and new links
+ * are negotiated through the surviving instance.
+ */
+const ready = await requireServices({ pg: true, redis: true });
+const TOKEN = 'scale-out-links-token';
+const schema = freshSchema('solinks');
+const options = {
+  database: TEST_PG,
+  postgres: { schema, poolSize: 4 },
+  bus: TEST_REDIS,
+  busPrefix: `t-${randomBytes(4).toString('hex')}`,
+  busHeartbeat: { intervalMs: 500, ttlMs: 1500 },
+  adminToken: TOKEN,
+};
+const instances: ChildInstance[] = [];
+const agents: MeshAgent[] = [];
+
+async function admin<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type MeshAgent = { nodeId: string; client: ControlClient; mesh: PeerMesh; received: string[] };
+
+/** The agent's control plane and peer links, wired as apps/agent/src/agent/agent.ts does (no device). */
+async function meshAgent(name: string, key: string, urls: string[]): Promise<MeshAgent> {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+  const joined = await joinNetwork(urls[0]!, { key, publicKey: raw, name, agentVersion: 't' });
+  const log = silentLogger();
+  const client = new ControlClient({
+    serverUrls: urls,
+    nodeId: joined.nodeId,
+    privateKey,
+    agentVersion: 't',
+    logger: log,
+  });
+  const received: string[] = [];
+  const mesh = new PeerMesh({
+    selfId: joined.nodeId,
+    logger: log,
+    sendSignal: (to, data) => client.send({ type: 'signal', to, data }),
+    onPacket: (_peer, frame) => received.push(frame.toString()),
+    candidateFilter: new CandidateAddressFilter(loopbackOnly()),
+    linkAuth: new LinkAuthenticator(joined.nodeId, () => client.privateKey),
+  });
+  client.on('welcome', (w) => mesh.sync(w.peers));
+  client.on('peer-joined', (p) => mesh.upsert(p));
+  client.on('peer-updated', (p) => mesh.upsert(p));
+  client.on('peer-left', (p) => mesh.markOffline(p.nodeId, p.lastSeen));
+  client.on('signal', (s) => mesh.handleSignal(s.from, s.data));
+  const welcomed = new Promise<void>((resolve) => client.once('welcome', () => resolve()));
+  client.start();
+  await welcomed;
+  const a: MeshAgent = { nodeId: joined.nodeId, client, mesh, received };
+  agents.push(a);
+  return a;
+}
+
+const connected = (from: MeshAgent, to: MeshAgent) =>
+  from.mesh.get(to.nodeId)?.link?.currentState === 'connected';
+
+/** Sends `text` from `from` to `to` until it arrives (the first packets may race the channel opening). */
+async function deliver(from: MeshAgent, to: MeshAgent, text: string): Promise<void> {
+  await until(`${text} delivered`, () => {
+    if (to.received.includes(text)) return true;
+    from.mesh.sendPacket(to.nodeId, Buffer.from(text));
+    return false;
+  });
+}
+
+describe.runIf(ready)('peer links across two signaling instances', { timeout: 90_000 }, () => {
+  let a: ChildInstance;
+  let b: ChildInstance;
+  let key: string;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startChildInstance(options), startChildInstance(options)]);
+    instances.push(a, b);
+    await admin(a.url, 'POST', '/networks', { name: 'links', mode: 'l3', cidr: '10.51.0.0/24' });
+    key = (await admin<{ key: string }>(b.url, 'POST', '/keys', { network: 'links', reusable: true })).key;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const x of agents) {
+      await x.mesh.close('test over');
+      await x.client.stop();
+    }
+    for (const i of instances) await i.kill();
+    await dropSchema(schema);
+  });
+
+  test('agents on different instances link; when one instance dies the link keeps forwarding and new links form through the other', async () => {
+    const onA = await meshAgent('on-a', key, [a.url, b.url]);
+    const onB = await meshAgent('on-b', key, [b.url, a.url]);
+    expect(onA.client.serverUrl).toBe(a.url);
+    expect(onB.client.serverUrl).toBe(b.url);
+    await until('the link through both instances', () => connected(onA, onB) && connected(onB, onA));
+    await deliver(onA, onB, 'across instances');
+    await deliver(onB, onA, 'and back');
+
+    await a.kill();
+    await until('on-a moved to instance b', () => onA.client.connected && onA.client.serverUrl === b.url);
+    // The data plane never waited for the control plane.
+    await deliver(onA, onB, 'after the instance died');
+    expect(connected(onA, onB)).toBe(true);
+
+    // A node arriving now negotiates with on-a through the surviving instance.
+    const late = await meshAgent('late', key, [b.url]);
+    await until('the late node links with on-a', () => connected(late, onA) && connected(onA, late));
+    await deliver(late, onA, 'new link after failover');
+  });
+});
