@@ -94,7 +94,7 @@ export function verifyAuthChallenge(
 }
 
 /**
- * Domain-separated signature for other uses of the node key (issue 7: DTLS fingerprints). Signed bytes:
+ * Domain-separated signature for other uses of the node key (DTLS fingerprints, key rotation, lock). Signed bytes:
  * UTF-8 "rtcmesh-" + domain + "-v1\n" followed by the payload.
  */
 export function domainBytes(domain: string, payload: string | Uint8Array): Buffer {
