@@ -25,3 +25,8 @@ export function summarize(xs: readonly number[]): Summary {
   if (finite.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, samples: [...xs] };
   return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite), samples: [...xs] };
 }
+
+/** `x` rounded to `digits` decimals, for printed and saved figures. */
+export function round(x: number, digits = 1): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}

@@ -8,17 +8,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LabAgent, MeshLab } from '../../test/e2e/mesh-lab.js';
+import { median, summarize } from '../compare/stats.js';
 
 const RUNS = Number(process.argv[2] ?? 3);
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '../results/mesh.json');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
-function summary(xs: number[]) {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), samples: xs };
-}
 
 /** Starts `host`'s agent and pings `target` from it every 100 ms until a reply: ms from `up`. */
 async function upToFirstPing(mesh: MeshLab, host: string, target: string): Promise<number> {
@@ -96,13 +89,13 @@ const result = {
   date: new Date().toISOString(),
   machine: '2 cores, lab in network namespaces (no WAN delay)',
   runs: RUNS,
-  upToFirstPingMs: { direct: summary(upDirect), relayed: summary(upRelay) },
+  upToFirstPingMs: { direct: summarize(upDirect), relayed: summarize(upRelay) },
   rttMs: {
-    underlayHostToServer: summary(rttUnder),
-    overlayDirect: summary(rttDirect),
-    overlayRelayed: summary(rttRelay),
+    underlayHostToServer: summarize(rttUnder),
+    overlayDirect: summarize(rttDirect),
+    overlayRelayed: summarize(rttRelay),
   },
-  tcpMbps: { direct: summary(tcpDirect), relayed: summary(tcpRelay) },
+  tcpMbps: { direct: summarize(tcpDirect), relayed: summarize(tcpRelay) },
 };
 await mkdir(dirname(RESULTS), { recursive: true });
 await writeFile(RESULTS, `${JSON.stringify(result, null, 2)}\n`);

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PEER_TRANSPORTS, type PeerTransport } from '../../packages/peer/src/linkConnection.js';
 import { NDC_SCTP_SEND_BUFFER_BYTES } from '../../packages/peer/src/transport/ndcConnection.js';
+import { median } from '../compare/stats.js';
 import { floodLinkPair, lossPct } from './flood.js';
 
 const MESSAGE_BYTES = 1200;
@@ -30,12 +31,6 @@ interface Run {
   /** CPU seconds of this process (sender + receiver + native threads) per second of flood. */
   cpuPerSecond: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const seconds = Number(process.argv[2] ?? 4);
 const rounds = Number(process.argv[3] ?? 2);

@@ -22,10 +22,9 @@ import {
   signDomain,
   verifyNodeKeySignature,
 } from '../../packages/protocol/src/index.js';
+import { median, round } from '../compare/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function opsPerSecond(n: number, fn: () => void): number {
   const t0 = performance.now();

@@ -19,6 +19,8 @@ import { Store } from '../../apps/signal/src/store/index.js';
 import { type ChildInstance, startChildInstance } from '../../apps/signal/src/testing/instances.js';
 import { dropSchema, freshSchema, TEST_PG, TEST_REDIS } from '../../apps/signal/src/testing/services.js';
 import { generateNodeKey } from '../../packages/protocol/src/index.js';
+import { median, round } from '../compare/stats.js';
+import { pool } from './pool.js';
 import {
   api,
   BENCH_ADMIN_TOKEN,
@@ -62,31 +64,6 @@ const SIZE = Number(values['network-size']);
 const BUDGET_MS = Number(values.budget) * 1000;
 const CONCURRENCY = 32;
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : Number.NaN;
-};
-
-async function pool<T, R>(items: T[], fn: (t: T, i: number) => Promise<R>) {
-  const deadline = Date.now() + BUDGET_MS;
-  const done: R[] = [];
-  let next = 0;
-  let overran = false;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) {
-        if (Date.now() > deadline) {
-          overran = true;
-          return;
-        }
-        const i = next++;
-        done.push(await fn(items[i]!, i));
-      }
-    }),
-  );
-  return { done, overran };
-}
 
 async function get<T>(base: string, path: string): Promise<T> {
   const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
@@ -134,7 +111,7 @@ try {
   // Round-robin over the networks for the REST joins, so they do not all queue on one network's lock.
   const restSlots = slots.filter((s) => s.i % SIZE < Math.ceil(REST_JOINS / nets)).slice(0, REST_JOINS);
   let t = performance.now();
-  const joinedRest = await pool(restSlots, async (s) => ({
+  const joinedRest = await pool(restSlots, { concurrency: CONCURRENCY, budgetMs: BUDGET_MS }, async (s) => ({
     ...s,
     node: await joinNode(ep[s.i % 2]!, keys[s.net]!, `n${s.i}`),
   }));
@@ -151,7 +128,7 @@ try {
   );
   const sessions: { s: SimSession; on: number }[][] = keys.map(() => []);
   t = performance.now();
-  const connected = await pool(joined.done, async (j) => {
+  const connected = await pool(joined.done, { concurrency: CONCURRENCY, budgetMs: BUDGET_MS }, async (j) => {
     const s = await connect(ep[j.i % 2]!, j.node);
     sessions[j.net]!.push({ s, on: j.i % 2 });
     return s;

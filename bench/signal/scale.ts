@@ -13,6 +13,8 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median, round } from '../compare/stats.js';
+import { pool } from './pool.js';
 import { api, connect, joinNode, pumpSignals, type SimSession } from './sim-agent.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,37 +69,6 @@ function childRequest<T>(child: ChildProcess, msg: string): Promise<T> {
   });
 }
 
-/** Runs `fn` over `items` with bounded concurrency; stops starting new work after `budgetMs`. */
-async function pool<T, R>(
-  items: T[],
-  budgetMs: number,
-  fn: (t: T, i: number) => Promise<R>,
-): Promise<{ done: R[]; overran: boolean }> {
-  const deadline = Date.now() + budgetMs;
-  const done: R[] = [];
-  let next = 0;
-  let overran = false;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) {
-        if (Date.now() > deadline) {
-          overran = true;
-          return;
-        }
-        const i = next++;
-        done.push(await fn(items[i]!, i));
-      }
-    }),
-  );
-  return { done, overran };
-}
-
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : Number.NaN;
-};
-
 interface Population {
   keys: string[];
   sessions: SimSession[][];
@@ -119,7 +90,7 @@ async function populate(ctx: Ctx, tag: string, n: number, size: number) {
   }
   const slots = Array.from({ length: n }, (_, i) => ({ net: Math.floor(i / size), i }));
   const t0 = performance.now();
-  const joined = await pool(slots, STAGE_BUDGET_MS, async (s) => ({
+  const joined = await pool(slots, { concurrency: CONCURRENCY, budgetMs: STAGE_BUDGET_MS }, async (s) => ({
     ...s,
     node: await joinNode(ctx, keys[s.net]!, `n${s.i}`),
   }));
@@ -127,11 +98,15 @@ async function populate(ctx: Ctx, tag: string, n: number, size: number) {
   const memBefore = (await childRequest<{ mem: Mem }>(ctx.child, 'mem')).mem;
   const t1 = performance.now();
   const sessions: SimSession[][] = keys.map(() => []);
-  const connected = await pool(joined.done, STAGE_BUDGET_MS, async (j) => {
-    const s = await connect(ctx, j.node);
-    sessions[j.net]!.push(s);
-    return s;
-  });
+  const connected = await pool(
+    joined.done,
+    { concurrency: CONCURRENCY, budgetMs: STAGE_BUDGET_MS },
+    async (j) => {
+      const s = await connect(ctx, j.node);
+      sessions[j.net]!.push(s);
+      return s;
+    },
+  );
   const connectS = (performance.now() - t1) / 1000;
   await new Promise((r) => setTimeout(r, 1000)); // let the presence fan-out settle
   const memAfter = (await childRequest<{ mem: Mem }>(ctx.child, 'mem')).mem;
