@@ -1,20 +1,14 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
 import { LinkAuthenticator } from '../../apps/agent/src/mesh/link-auth.js';
 import { PeerMesh } from '../../apps/agent/src/mesh/peer-mesh.js';
 import { type ChildInstance, startChildInstance } from '../../apps/signal/src/testing/instances.js';
-import {
-  dropSchema,
-  freshSchema,
-  requireServices,
-  silentLogger,
-  TEST_PG,
-  TEST_REDIS,
-} from '../../apps/signal/src/testing/services.js';
+import { dropSchema, requireServices, silentLogger } from '../../apps/signal/src/testing/services.js';
 import { CandidateAddressFilter } from '../../packages/peer/src/index.js';
 import { loopbackOnly } from '../../packages/peer/src/testing/index.js';
+import { twoInstanceDeployment, until } from './two-instances.js';
 
 /**
  * Peer links across signaling instances: agents built from the agent's real parts (control client,
@@ -24,36 +18,11 @@ import { loopbackOnly } from '../../packages/peer/src/testing/index.js';
  * are negotiated through the surviving instance.
  */
 const ready = await requireServices({ pg: true, redis: true });
-const TOKEN = 'scale-out-links-token';
-const schema = freshSchema('solinks');
-const options = {
-  database: TEST_PG,
-  postgres: { schema, poolSize: 4 },
-  bus: TEST_REDIS,
-  busPrefix: `t-${randomBytes(4).toString('hex')}`,
-  busHeartbeat: { intervalMs: 500, ttlMs: 1500 },
-  adminToken: TOKEN,
-};
+const { schema, options, admin } = twoInstanceDeployment('solinks');
+/** WebRTC negotiations take longer than presence on a loaded machine. */
+const LINK_WAIT_MS = 20_000;
 const instances: ChildInstance[] = [];
 const agents: MeshAgent[] = [];
-
-async function admin<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type MeshAgent = { nodeId: string; client: ControlClient; mesh: PeerMesh; received: string[] };
 
@@ -97,11 +66,15 @@ const connected = (from: MeshAgent, to: MeshAgent) =>
 
 /** Sends `text` from `from` to `to` until it arrives (the first packets may race the channel opening). */
 async function deliver(from: MeshAgent, to: MeshAgent, text: string): Promise<void> {
-  await until(`${text} delivered`, () => {
-    if (to.received.includes(text)) return true;
-    from.mesh.sendPacket(to.nodeId, Buffer.from(text));
-    return false;
-  });
+  await until(
+    `${text} delivered`,
+    () => {
+      if (to.received.includes(text)) return true;
+      from.mesh.sendPacket(to.nodeId, Buffer.from(text));
+      return false;
+    },
+    LINK_WAIT_MS,
+  );
 }
 
 describe.runIf(ready)('peer links across two signaling instances', { timeout: 90_000 }, () => {
@@ -130,19 +103,31 @@ describe.runIf(ready)('peer links across two signaling instances', { timeout: 90
     const onB = await meshAgent('on-b', key, [b.url, a.url]);
     expect(onA.client.serverUrl).toBe(a.url);
     expect(onB.client.serverUrl).toBe(b.url);
-    await until('the link through both instances', () => connected(onA, onB) && connected(onB, onA));
+    await until(
+      'the link through both instances',
+      () => connected(onA, onB) && connected(onB, onA),
+      LINK_WAIT_MS,
+    );
     await deliver(onA, onB, 'across instances');
     await deliver(onB, onA, 'and back');
 
     await a.kill();
-    await until('on-a moved to instance b', () => onA.client.connected && onA.client.serverUrl === b.url);
+    await until(
+      'on-a moved to instance b',
+      () => onA.client.connected && onA.client.serverUrl === b.url,
+      LINK_WAIT_MS,
+    );
     // The data plane never waited for the control plane.
     await deliver(onA, onB, 'after the instance died');
     expect(connected(onA, onB)).toBe(true);
 
     // A node arriving now negotiates with on-a through the surviving instance.
     const late = await meshAgent('late', key, [b.url]);
-    await until('the late node links with on-a', () => connected(late, onA) && connected(onA, late));
+    await until(
+      'the late node links with on-a',
+      () => connected(late, onA) && connected(onA, late),
+      LINK_WAIT_MS,
+    );
     await deliver(late, onA, 'new link after failover');
   });
 });

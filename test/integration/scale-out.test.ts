@@ -1,16 +1,9 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
 import { type ChildInstance, startChildInstance } from '../../apps/signal/src/testing/instances.js';
-import {
-  dropSchema,
-  freshSchema,
-  requireServices,
-  silentLogger,
-  TEST_PG,
-  TEST_REDIS,
-} from '../../apps/signal/src/testing/services.js';
+import { dropSchema, requireServices, silentLogger } from '../../apps/signal/src/testing/services.js';
 import { connectNode, joinNode } from '../../apps/signal/src/testing/test-client.js';
 import {
   CloseCode,
@@ -19,6 +12,7 @@ import {
   type ServerSignal,
   type Welcome,
 } from '../../packages/protocol/src/index.js';
+import { twoInstanceDeployment, until } from './two-instances.js';
 
 /**
  * Two rtcmesh-signal instances (child processes) on one PostgreSQL database and one Redis bus, with
@@ -26,42 +20,15 @@ import {
  * keep the dead-instance cases quick; production uses 2 s / 6 s.
  */
 const ready = await requireServices({ pg: true, redis: true });
-const TOKEN = 'scale-out-admin-token';
 const SIGNAL = {
   kind: 'candidate',
   gen: 'g1',
   candidate: { candidate: 'candidate:1 1 udp 1 192.0.2.1 4000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
 } as const;
 
-const schema = freshSchema('scaleout');
-const options = {
-  database: TEST_PG,
-  postgres: { schema, poolSize: 4 },
-  bus: TEST_REDIS,
-  busPrefix: `t-${randomBytes(4).toString('hex')}`,
-  busHeartbeat: { intervalMs: 500, ttlMs: 1500 },
-  adminToken: TOKEN,
-};
+const { schema, options, admin } = twoInstanceDeployment('scaleout');
 const instances: ChildInstance[] = [];
 const clients: ControlClient[] = [];
-
-async function admin<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** An agent's control session (the real client) that records what it hears. */
 type Agent = {
