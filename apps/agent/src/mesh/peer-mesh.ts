@@ -132,9 +132,11 @@ export class PeerMesh {
       this.opts.logger.debug({ from }, 'signal from unknown peer ignored');
       return;
     }
-    const refusal = this.opts.admitPeer?.(peer) ?? null;
-    if (refusal) {
-      this.refuse(from, refusal, true);
+    // Admission was judged when the peer's info last arrived (upsert): a refused peer stays refused
+    // until new info (a signature, a new key, new lock keys) admits it.
+    const refusal = this.refusals.get(from);
+    if (refusal?.admission) {
+      this.refuse(from, refusal.reason, true);
       return;
     }
     const auth = this.opts.linkAuth.verify(from, peer.publicKey, data);

@@ -10,7 +10,6 @@ import {
   nodeKeyPayload,
   publicKeyOf,
   signDomain,
-  verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
 import type { Command } from 'commander';
 import { adminRequest } from './admin-client.js';
@@ -90,7 +89,8 @@ export function registerLockCommands(program: Command): void {
       nodeId: n.nodeId,
       name: n.name,
       publicKey: n.publicKey,
-      signed: verifyNodeKeySignature(keys, net.id, n.nodeId, n.publicKey, n.keySignature),
+      // The server checks each key against the network's lock keys (NodeSummary.keySigned).
+      signed: n.keySigned === true,
     }));
     if (o.json) {
       out(JSON.stringify({ network: net.name, lockKeys: keys, nodes: rows }, null, 2));
