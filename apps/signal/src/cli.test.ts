@@ -1,59 +1,24 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { runCli as cli, ServeProcess } from './testing/cli-runner.js';
 import { tempDir } from './testing/test-client.js';
 
-// Runs the CLI from source (tsx + the "source" export condition), so no build is needed.
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
-const cliArgs = ['--conditions=source', '--import', 'tsx', join(repoRoot, 'apps/signal/src/cli.ts')];
-
 let dir: ReturnType<typeof tempDir>;
-let proc: ChildProcess | undefined;
+let server: ServeProcess;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...cliArgs, ...args], { cwd: repoRoot }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Starts `serve` and resolves with the bound URL from its "listening" JSON log line. */
+/** Starts `serve` on the test's data directory; resolves with the bound URL. */
 function serve(): Promise<string> {
-  proc = spawn(process.execPath, [...cliArgs, 'serve', '--listen', '127.0.0.1:0', '--data', dir.path], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p = proc;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error('serve did not print its listening line in time')),
-      15_000,
-    );
-    p.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-    createInterface({ input: p.stdout! }).on('line', (line) => {
-      const log = JSON.parse(line) as { msg?: string; url?: string };
-      if (log.msg === 'listening' && log.url) {
-        clearTimeout(timer);
-        resolve(log.url);
-      }
-    });
-  });
+  return server.start(['--data', dir.path]);
 }
 
 beforeEach(() => {
   dir = tempDir();
+  server = new ServeProcess();
 });
 
 afterEach(async () => {
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc!.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  }
+  await server.stop();
   dir.remove();
 });
 
@@ -116,8 +81,8 @@ test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits c
   expect((await cli('node', 'remove', 'edge1', '--data', dir.path)).stdout).toMatch(/removed/);
   expect(JSON.parse((await cli('node', 'list', '--json', '--data', dir.path)).stdout)).toEqual([]);
 
-  const exited = new Promise<number | null>((r) => proc!.once('exit', (code) => r(code)));
-  proc!.kill('SIGTERM');
+  const exited = new Promise<number | null>((r) => server.proc!.once('exit', (code) => r(code)));
+  server.proc!.kill('SIGTERM');
   expect(await exited).toBe(0);
 });
 

@@ -1,54 +1,23 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import { runCli as cli, ServeProcess } from '../testing/cli-runner.js';
 import { tempDir } from '../testing/test-client.js';
 
-// The CLI from source (tsx + the "source" export condition), as cli.test.ts runs it.
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../../..');
-const cliArgs = ['--conditions=source', '--import', 'tsx', join(repoRoot, 'apps/signal/src/cli.ts')];
-
 let dir: ReturnType<typeof tempDir>;
-let proc: ChildProcess | undefined;
+let server: ServeProcess;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [...cliArgs, ...args], { cwd: repoRoot }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-function serve(): Promise<void> {
-  proc = spawn(process.execPath, [...cliArgs, 'serve', '--listen', '127.0.0.1:0', '--data', dir.path], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p = proc;
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('serve did not start in time')), 15_000);
-    p.once('exit', (code) => fail(new Error(`serve exited early with ${code}`)));
-    createInterface({ input: p.stdout! }).on('line', (line) => {
-      if ((JSON.parse(line) as { msg?: string }).msg === 'listening') {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-  });
+async function serve(): Promise<void> {
+  await server.start(['--data', dir.path]);
 }
 
 beforeEach(() => {
   dir = tempDir();
+  server = new ServeProcess();
 });
 
 afterEach(async () => {
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc!.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  }
+  await server.stop();
   dir.remove();
 });
 

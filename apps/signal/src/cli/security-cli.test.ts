@@ -1,58 +1,19 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { copyFileSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import type { AuditEntry } from '@rtcmesh/protocol';
 import { createTestPki } from '@rtcmesh/testkit';
 import { afterEach, expect, test } from 'vitest';
+import { runCli as cli, ServeProcess } from '../testing/cli-runner.js';
 import { tempDir } from '../testing/test-client.js';
 
-// The CLI from source, as in cli.test.ts.
-const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../../..');
-const cliArgs = ['--conditions=source', '--import', 'tsx', join(repoRoot, 'apps/signal/src/cli.ts')];
-
 let dir: ReturnType<typeof tempDir>;
-let proc: ChildProcess | undefined;
+const server = new ServeProcess();
 
 afterEach(async () => {
-  if (proc && proc.exitCode === null) {
-    const exited = new Promise((r) => proc!.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  }
+  await server.stop();
   dir.remove();
 });
-
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [...cliArgs, ...args], { cwd: repoRoot }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-/** Starts `serve` with `args`; resolves with the bound URL; every JSON log line goes to `logs`. */
-function serve(args: string[], logs: { msg?: string }[]): Promise<string> {
-  proc = spawn(process.execPath, [...cliArgs, 'serve', '--listen', '127.0.0.1:0', ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p = proc;
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('serve did not print its listening line in time')), 15_000);
-    p.once('exit', (code) => fail(new Error(`serve exited early with ${code}`)));
-    createInterface({ input: p.stdout! }).on('line', (line) => {
-      const log = JSON.parse(line) as { msg?: string; url?: string };
-      logs.push(log);
-      if (log.msg === 'listening' && log.url) {
-        clearTimeout(timer);
-        ok(log.url);
-      }
-    });
-  });
-}
 
 function servedName(port: number, ca: Buffer): Promise<string> {
   return new Promise((ok, fail) => {
@@ -78,8 +39,7 @@ test('serve --tls-cert/--tls-key serves HTTPS, SIGHUP reloads the certificate; r
   const ca = readFileSync(pki.caFile);
   const cert = pki.issue('first');
   const data = join(dir.path, 'data');
-  const logs: { msg?: string }[] = [];
-  const url = await serve(['--data', data, '--tls-cert', cert.certFile, '--tls-key', cert.keyFile], logs);
+  const url = await server.start(['--data', data, '--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
   expect(url).toMatch(/^https:/);
   const port = Number(new URL(url).port);
   expect(await servedName(port, ca)).toBe('first');
@@ -87,8 +47,8 @@ test('serve --tls-cert/--tls-key serves HTTPS, SIGHUP reloads the certificate; r
   const renewed = pki.issue('second');
   copyFileSync(renewed.certFile, cert.certFile);
   copyFileSync(renewed.keyFile, cert.keyFile);
-  proc!.kill('SIGHUP');
-  await until(() => logs.some((l) => l.msg === 'TLS certificate reloaded'));
+  server.proc!.kill('SIGHUP');
+  await until(() => server.logs.some((l) => l.msg === 'TLS certificate reloaded'));
   expect(await servedName(port, ca)).toBe('second');
 
   const rotated = await cli('admin', 'rotate-token', '--data', data);
