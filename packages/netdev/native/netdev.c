@@ -8,13 +8,20 @@
 // up to `maxBatch` frames (or until EAGAIN) and hand them to JS in ONE callback.
 //
 // Exports:
-//   open(name, isTap, netnsPath|null) -> { fd, name, existed }
-//   NativeDevice(fd, readBufSize, maxBatch, onFrames, onWritable, onError)
+//   open(name, isTap, netnsPath|null, vnetHdr) -> { fd, name, existed }
+//   NativeDevice(fd, readBufSize, maxBatch, onFrames, onWritable, onError, vnetHdr, l2Len)
 //     .setReading(bool) .setWantWritable(bool) .write(u8) -> bytes | -errno
 //     .writeMany(u8[], start) -> count written (stops at first EAGAIN/error; see lastWriteErrno)
+//     .writeCoalesced(u8[], out: Uint32Array(5)) -> errno of the last failed write, 0 if none;
+//       out = [framesWritten, bytesWritten, writes, coalescedFrames, dropped] (coalesce.h)
 //     .lastWriteErrno() -> errno of the failure that stopped writeMany, 0 if none
 //     .close()
 //   errnoName(n) -> 'EPERM' etc.
+//   coalescePreview(u8[], l2Len) -> Buffer[]: what writeCoalesced would write (virtio-net header
+//     + packet per write), for tests.
+//
+// With vnetHdr (IFF_VNET_HDR, no offloads enabled) every read starts with a virtio-net header,
+// which is stripped here (a partial checksum is completed first), and every write gets one.
 
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
@@ -30,8 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include "coalesce.h"
 
 #define CHECK(call)                                                                                          \
   do {                                                                                                       \
@@ -89,9 +99,11 @@ static void throw_errno(napi_env env, int e, const char *syscall) {
 // open(name, isTap, netnsPath|null)
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool vnet_hdr = false;
+  if (argc >= 4) CHECK(napi_get_value_bool(env, argv[3], &vnet_hdr));
   char name[IFNAMSIZ + 1];
   size_t name_len = 0;
   CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len));
@@ -146,11 +158,22 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     failed = "open(/dev/net/tun)";
   } else {
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = (is_tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+    ifr.ifr_flags = (is_tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
     memcpy(ifr.ifr_name, name, name_len);
+    int hdr_sz = VNET_HDR_LEN;
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
       err = errno;
       failed = "ioctl(TUNSETIFF)";
+    } else if (vnet_hdr && ioctl(fd, TUNSETVNETHDRSZ, &hdr_sz) < 0) {
+      err = errno;
+      failed = "ioctl(TUNSETVNETHDRSZ)";
+    } else if (vnet_hdr && ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
+      // No offloads towards us: the kernel segments and checksums what it sends to the device,
+      // so reads are plain packets; only our writes use GSO.
+      err = errno;
+      failed = "ioctl(TUNSETOFFLOAD)";
+    }
+    if (failed) {
       close(fd);
       fd = -1;
     }
@@ -191,6 +214,8 @@ typedef struct {
   bool reading;
   bool want_writable;
   bool poll_active;
+  bool vnet_hdr;
+  size_t l2_len;
   int last_write_errno;
   size_t buf_size;
   uint32_t max_batch;
@@ -255,9 +280,21 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
         break;
       }
       if (n == 0) break;
+      unsigned char *pkt = d->buf;
+      if (d->vnet_hdr) {
+        // Offloads are off, so GSO never comes; a partial checksum would only come from a kernel
+        // that ignores that, and is completed rather than passed on wrong.
+        if (n <= VNET_HDR_LEN || pkt[1] != VNET_GSO_NONE) continue;
+        if ((pkt[0] & VNET_F_NEEDS_CSUM) &&
+            complete_partial_checksum(pkt + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN,
+                                      (size_t)(pkt[6] | (pkt[7] << 8)), (size_t)(pkt[8] | (pkt[9] << 8))) < 0)
+          continue;
+        pkt += VNET_HDR_LEN;
+        n -= VNET_HDR_LEN;
+      }
       napi_value frame;
       void *data;
-      if (napi_create_buffer_copy(env, (size_t)n, d->buf, &data, &frame) != napi_ok) break;
+      if (napi_create_buffer_copy(env, (size_t)n, pkt, &data, &frame) != napi_ok) break;
       napi_set_element(env, arr, count++, frame);
     }
     if (count > 0) call_js(d, d->on_frames, 1, &arr);
@@ -326,15 +363,20 @@ static Device *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_
 }
 
 static napi_value device_ctor(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], self;
+  size_t argc = 8;
+  napi_value argv[8], self;
   CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   int32_t fd, buf_size;
-  uint32_t max_batch;
+  uint32_t max_batch, l2_len = 0;
+  bool vnet_hdr = false;
+  if (argc >= 8) {
+    CHECK(napi_get_value_bool(env, argv[6], &vnet_hdr));
+    CHECK(napi_get_value_uint32(env, argv[7], &l2_len));
+  }
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   CHECK(napi_get_value_int32(env, argv[1], &buf_size));
   CHECK(napi_get_value_uint32(env, argv[2], &max_batch));
-  if (fd < 0 || buf_size < 64 || buf_size > 262144 || max_batch < 1) {
+  if (fd < 0 || buf_size < 64 || buf_size > 262144 || max_batch < 1 || (l2_len != 0 && l2_len != 14)) {
     napi_throw_range_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "bad NativeDevice arguments");
     return NULL;
   }
@@ -353,6 +395,8 @@ static napi_value device_ctor(napi_env env, napi_callback_info info) {
   d->fd = fd;
   d->buf_size = (size_t)buf_size;
   d->max_batch = max_batch;
+  d->vnet_hdr = vnet_hdr;
+  d->l2_len = l2_len;
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   int r = uv_poll_init(loop, &d->poll, fd);
@@ -411,13 +455,135 @@ static int write_one(Device *d, napi_env env, napi_value v, ssize_t *out) {
       type != napi_uint8_array) {
     return EINVAL;
   }
+  static const unsigned char zero_hdr[VNET_HDR_LEN] = {0};
+  struct iovec iov[2] = {{(void *)zero_hdr, VNET_HDR_LEN}, {data, length}};
   for (;;) {
-    ssize_t n = write(d->fd, data, length);
+    ssize_t n = d->vnet_hdr ? writev(d->fd, iov, 2) : write(d->fd, data, length);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno;
-    *out = n;
+    *out = d->vnet_hdr && n >= VNET_HDR_LEN ? n - VNET_HDR_LEN : n;
     return 0;
   }
+}
+
+// Frames of one batch as coalesce_frame views (the JS array keeps the buffers alive for the call).
+// Returns the count, or -1 with a JS exception pending.
+static int64_t batch_views(napi_env env, napi_value arr, coalesce_frame **out) {
+  uint32_t len = 0;
+  if (napi_get_array_length(env, arr, &len) != napi_ok) return -1;
+  coalesce_frame *v = calloc(len ? len : 1, sizeof *v);
+  if (!v) {
+    throw_errno(env, ENOMEM, "calloc");
+    return -1;
+  }
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value el, ab;
+    napi_typedarray_type type;
+    size_t length, offset;
+    void *data;
+    if (napi_get_element(env, arr, i, &el) != napi_ok ||
+        napi_get_typedarray_info(env, el, &type, &length, &data, &ab, &offset) != napi_ok ||
+        type != napi_uint8_array) {
+      free(v);
+      napi_throw_type_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "frames must be Uint8Arrays");
+      return -1;
+    }
+    v[i].data = data;
+    v[i].len = length;
+  }
+  *out = v;
+  return len;
+}
+
+static int emit_writev(void *ctx, const struct iovec *iov, int iovcnt, uint32_t frames) {
+  Device *d = ctx;
+  (void)frames;
+  for (;;) {
+    ssize_t n = writev(d->fd, iov, iovcnt);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 ? errno : 0;
+  }
+}
+
+// writeCoalesced(frames, out) -> errno of the last failed write (0 if none). Needs vnetHdr.
+static napi_value device_write_coalesced(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  Device *d = unwrap(env, info, &argc, argv);
+  if (!d) return NULL;
+  napi_typedarray_type type;
+  size_t out_len, offset;
+  void *out_data;
+  napi_value ab;
+  CHECK(napi_get_typedarray_info(env, argv[1], &type, &out_len, &out_data, &ab, &offset));
+  if (type != napi_uint32_array || out_len < 5 || !d->vnet_hdr) {
+    napi_throw_type_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "writeCoalesced needs a vnet-header device and a Uint32Array(5)");
+    return NULL;
+  }
+  uint32_t *o = out_data;
+  coalesce_result r;
+  memset(&r, 0, sizeof r);
+  if (d->closed) {
+    r.last_errno = EBADF;
+  } else {
+    coalesce_frame *frames = NULL;
+    int64_t n = batch_views(env, argv[0], &frames);
+    if (n < 0) return NULL;
+    coalesce_batch(frames, (uint32_t)n, d->l2_len, emit_writev, d, &r);
+    if (r.dropped) r.last_errno = r.last_errno ? r.last_errno : EIO;
+    free(frames);
+  }
+  o[0] = r.frames_written;
+  o[1] = r.bytes_written;
+  o[2] = r.writes;
+  o[3] = r.coalesced_frames;
+  o[4] = r.dropped;
+  CHECK(napi_create_int32(env, r.last_errno, &result));
+  return result;
+}
+
+typedef struct {
+  napi_env env;
+  napi_value arr;
+  uint32_t count;
+} preview_ctx;
+
+static int emit_preview(void *ctx, const struct iovec *iov, int iovcnt, uint32_t frames) {
+  preview_ctx *p = ctx;
+  (void)frames;
+  size_t total = 0;
+  for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
+  void *data;
+  napi_value buf;
+  if (napi_create_buffer(p->env, total, &data, &buf) != napi_ok) return ENOMEM;
+  unsigned char *w = data;
+  for (int i = 0; i < iovcnt; i++) {
+    memcpy(w, iov[i].iov_base, iov[i].iov_len);
+    w += iov[i].iov_len;
+  }
+  napi_set_element(p->env, p->arr, p->count++, buf);
+  return 0;
+}
+
+static napi_value js_coalesce_preview(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t l2_len = 0;
+  CHECK(napi_get_value_uint32(env, argv[1], &l2_len));
+  if (l2_len != 0 && l2_len != 14) {
+    napi_throw_range_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "l2Len must be 0 or 14");
+    return NULL;
+  }
+  coalesce_frame *frames = NULL;
+  int64_t n = batch_views(env, argv[0], &frames);
+  if (n < 0) return NULL;
+  preview_ctx p = {env, NULL, 0};
+  napi_create_array(env, &p.arr);
+  coalesce_result r;
+  coalesce_batch(frames, (uint32_t)n, l2_len, emit_preview, &p, &r);
+  free(frames);
+  return p.arr;
 }
 
 // write(u8) -> bytes written, or -errno (EAGAIN: try again when writable).
@@ -494,6 +660,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setWantWritable", NULL, device_set_want_writable, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, device_write, NULL, NULL, NULL, napi_default, NULL},
       {"writeMany", NULL, device_write_many, NULL, NULL, NULL, napi_default, NULL},
+      {"writeCoalesced", NULL, device_write_coalesced, NULL, NULL, NULL, napi_default, NULL},
       {"lastWriteErrno", NULL, device_last_write_errno, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, device_close, NULL, NULL, NULL, napi_default, NULL},
   };
@@ -503,6 +670,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "NativeDevice", cls));
   CHECK(napi_create_function(env, "open", NAPI_AUTO_LENGTH, js_open, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "open", fn));
+  CHECK(napi_create_function(env, "coalescePreview", NAPI_AUTO_LENGTH, js_coalesce_preview, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "coalescePreview", fn));
   CHECK(napi_create_function(env, "errnoName", NAPI_AUTO_LENGTH, js_errno_name, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "errnoName", fn));
   return exports;

@@ -1,5 +1,6 @@
 // Real TAP/TUN devices inside a network namespace this test creates (and always deletes).
 // Needs root; outside CI it skips without root, in CI (CI=true) it fails instead.
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetDevBusyError, NetDevCommandError, NetDevInvalidArgumentError } from './errors.js';
@@ -14,6 +15,7 @@ import {
   udp4Packet,
 } from './testing/frames.js';
 import { missingDevicePrerequisite, TestNetns } from './testing/netns.js';
+import { TCP_ACK, TCP_SYN, tcpSegment } from './testing/tcp.js';
 
 const missing = missingDevicePrerequisite();
 
@@ -200,6 +202,103 @@ describe.skipIf(missing !== undefined)('TAP/TUN devices in a network namespace',
     const timeout = new Promise((r) => setTimeout(() => r('thread pool starved'), 3000));
     expect(await Promise.race([statDone, timeout])).toBe('done');
     for (const d of devices) await d.close();
+  });
+
+  it('TUN: a burst of TCP segments reaches a local socket as one merged write, acknowledged once', async () => {
+    const tun = await openTun({ netns: ns.name, name: 'rmtun4', addresses: ['10.203.0.1/24'] });
+    open.push(tun);
+    const SEGMENTS = 20;
+    const SIZE = 1200;
+    const data = Buffer.alloc(SEGMENTS * SIZE);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 8)) & 0xff;
+    // The server prints how much it got and its hash, then exits.
+    const server = ns.node(
+      `const h = require('crypto').createHash('sha256'); let n = 0;
+       const give = setTimeout(() => { console.error('timeout with ' + n); process.exit(1); }, 8000);
+       require('net').createServer((s) => s.on('data', (d) => { n += d.length; h.update(d);
+         if (n >= ${data.length}) { clearTimeout(give); console.log(n + ' ' + h.digest('hex')); process.exit(0); } }))
+         .listen(5001, '10.203.0.1');`,
+    );
+    const me = Uint8Array.of(10, 203, 0, 2);
+    const srv = Uint8Array.of(10, 203, 0, 1);
+    const base = { src: me, dst: srv, srcPort: 41000, dstPort: 5001 };
+    const ISN = 1_000_000;
+    const acks: number[] = [];
+    let serverIsn: number | undefined;
+    const synAcked = new Promise<void>((resolve) => {
+      tun.onFrames((packets) => {
+        for (const p of packets) {
+          if (p[9] !== 6 || p.readUInt16BE(22) !== 41000) continue;
+          const flags = p[33] ?? 0;
+          if (flags & TCP_SYN && serverIsn === undefined) {
+            serverIsn = p.readUInt32BE(24);
+            resolve();
+          } else if (flags === TCP_ACK && p.length === 40) {
+            acks.push(p.readUInt32BE(28));
+          }
+        }
+      });
+    });
+    // The listener may not be up yet: SYN again until the SYN-ACK comes (the wait is bounded below).
+    const mss = Uint8Array.of(2, 4, 0x04, 0xd8); // MSS 1240
+    const syn = () => tun.write(tcpSegment({ ...base, seq: ISN, ack: 0, flags: TCP_SYN, options: mss }));
+    syn();
+    const again = setInterval(syn, 200);
+    try {
+      await Promise.race([
+        synAcked,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no SYN-ACK from the server')), 5000)),
+      ]);
+    } finally {
+      clearInterval(again);
+    }
+    const ack = (serverIsn! + 1) >>> 0;
+    tun.write(tcpSegment({ ...base, seq: ISN + 1, ack }));
+    await new Promise((r) => setImmediate(r));
+    const before = tun.stats();
+    // All segments in one loop turn, as they come off a busy peer link.
+    for (let i = 0; i < SEGMENTS; i++)
+      tun.write(
+        tcpSegment({
+          ...base,
+          seq: ISN + 1 + i * SIZE,
+          ack,
+          payload: data.subarray(i * SIZE, (i + 1) * SIZE),
+        }),
+      );
+    const [n, hash] = (await server).trim().split(' ');
+    expect(Number(n)).toBe(data.length);
+    expect(hash).toBe(createHash('sha256').update(data).digest('hex'));
+    const after = tun.stats();
+    expect(after.framesCoalesced - before.framesCoalesced).toBe(SEGMENTS);
+    expect(after.writes - before.writes).toBe(1);
+    // The receiver acknowledged the merged write as a whole: one ACK, not one per segment or two.
+    const end = (ISN + 1 + data.length) >>> 0;
+    const deadline = Date.now() + 3000;
+    while (!acks.includes(end) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(acks.filter((a) => a !== ISN + 1)).toEqual([end]);
+  });
+
+  it('TUN without coalescing: every frame is its own write', async () => {
+    const tun = await openTun({
+      netns: ns.name,
+      name: 'rmtun5',
+      addresses: ['10.204.0.1/24'],
+      coalesce: false,
+    });
+    open.push(tun);
+    const seg = (i: number) =>
+      tcpSegment({
+        src: Uint8Array.of(10, 204, 0, 2),
+        dst: Uint8Array.of(10, 204, 0, 1),
+        srcPort: 41000,
+        dstPort: 5009,
+        seq: 1 + i * 100,
+        ack: 1,
+        payload: Buffer.alloc(100),
+      });
+    for (let i = 0; i < 5; i++) expect(tun.write(seg(i))).toBe(true);
+    expect(tun.stats()).toMatchObject({ writes: 5, framesWritten: 5, framesCoalesced: 0 });
   });
 
   it('refuses frames the kernel could not take, counting them', async () => {

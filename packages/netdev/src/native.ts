@@ -9,6 +9,12 @@ export interface NativeDeviceHandle {
   write(frame: Uint8Array): number;
   /** Frames written from `start` before the first failure (see lastWriteErrno). */
   writeMany(frames: readonly Uint8Array[], start: number): number;
+  /**
+   * Writes a batch, merging contiguous TCP segments of a flow into one GSO write (vnetHdr devices
+   * only; native/coalesce.h). Fills `out` with [framesWritten, bytesWritten, writes,
+   * coalescedFrames, dropped]; returns the errno of the last failed write, 0 if none.
+   */
+  writeCoalesced(frames: readonly Uint8Array[], out: Uint32Array): number;
   lastWriteErrno(): number;
   close(): void;
 }
@@ -18,6 +24,7 @@ export interface NativeAddon {
     name: string,
     isTap: boolean,
     netnsPath: string | null,
+    vnetHdr?: boolean,
   ): { fd: number; name: string; existed: boolean };
   NativeDevice: new (
     fd: number,
@@ -26,8 +33,12 @@ export interface NativeAddon {
     onFrames: (frames: Buffer[]) => void,
     onWritable: () => void,
     onError: (code: string, errno: number, syscall: string) => void,
+    vnetHdr?: boolean,
+    l2Len?: number,
   ) => NativeDeviceHandle;
   errnoName(errno: number): string;
+  /** What writeCoalesced would write: one Buffer per write, virtio-net header first (tests). */
+  coalescePreview(frames: readonly Uint8Array[], l2Len: 0 | 14): Buffer[];
 }
 
 export const EAGAIN = 11;

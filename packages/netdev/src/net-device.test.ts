@@ -46,6 +46,25 @@ class FakeNative implements NativeDeviceHandle {
     }
     return n;
   }
+  /** No merging here: each frame is one "kernel write" answered by the script. */
+  writeCoalesced(frames: readonly Uint8Array[], out: Uint32Array): number {
+    out.fill(0);
+    let last = 0;
+    for (const f of frames) {
+      const r = this.write(f);
+      if (r < 0) {
+        out[4]!++;
+        last = -r;
+      } else {
+        out[0]!++;
+        out[1]! += r;
+        out[2]!++;
+      }
+    }
+    this.batches.push(frames.length);
+    return last;
+  }
+  batches: number[] = [];
   lastWriteErrno(): number {
     return this.#lastErrno;
   }
@@ -57,6 +76,7 @@ class FakeNative implements NativeDeviceHandle {
 function makeDevice(
   kind: 'tap' | 'tun' = 'tap',
   writeQueueLimit = 3,
+  coalesce = false,
 ): { dev: NetDevice; native: FakeNative } {
   let native: FakeNative | undefined;
   const addon = {
@@ -88,6 +108,7 @@ function makeDevice(
     created: true,
     readBatch: 64,
     writeQueueLimit,
+    coalesce,
   });
   return { dev, native: native as FakeNative };
 }
@@ -155,6 +176,46 @@ describe('NetDevice writes', () => {
     expect(native.closed).toBe(true);
     expect(dev.write(frame(2))).toBe(false);
     expect(dev.stats().writeQueueLength).toBe(0);
+  });
+});
+
+describe('NetDevice writes with coalescing', () => {
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('holds the frames of one loop turn and writes them in one call at its end', async () => {
+    const { dev, native } = makeDevice('tap', 3, true);
+    for (let i = 0; i < 5; i++) expect(dev.write(frame(i))).toBe(true);
+    expect(native.written).toHaveLength(0);
+    await turn();
+    expect(native.batches).toEqual([5]);
+    expect(native.written.map((f) => f[0])).toEqual([0, 1, 2, 3, 4]);
+    expect(dev.stats()).toMatchObject({
+      framesWritten: 5,
+      writes: 5,
+      bytesWritten: 300,
+      writeQueueLength: 0,
+    });
+  });
+
+  it('writes at once when a turn brings a full batch, bounding what is held', async () => {
+    const { dev, native } = makeDevice('tap', 3, true);
+    for (let i = 0; i < 70; i++) dev.write(frame(i));
+    expect(native.batches).toEqual([64]);
+    await turn();
+    expect(native.batches).toEqual([64, 6]);
+  });
+
+  it('counts the frames of refused writes as write errors, and still writes held frames on close', async () => {
+    const { dev, native } = makeDevice('tap', 3, true);
+    native.script = [0, EIO];
+    dev.write(frame(1));
+    dev.write(frame(2));
+    await turn();
+    expect(dev.stats()).toMatchObject({ framesWritten: 1, writeErrors: 1, lastWriteError: 'EIO' });
+    dev.write(frame(3));
+    await dev.close();
+    expect(native.written.map((f) => f[0])).toEqual([1, 3]);
+    expect(dev.write(frame(4))).toBe(false);
   });
 });
 

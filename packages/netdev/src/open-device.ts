@@ -30,6 +30,11 @@ export interface OpenDeviceOptions {
   readonly readBatch?: number;
   /** Max frames queued on EAGAIN before write() drops (default 256). */
   readonly writeQueueLimit?: number;
+  /**
+   * Merge contiguous TCP segments written in one event-loop turn into one write, as the kernel's
+   * GRO does for a NIC (IFF_VNET_HDR; see NetDevice). Default true.
+   */
+  readonly coalesce?: boolean;
 }
 
 export interface OpenTapOptions extends OpenDeviceOptions {
@@ -62,6 +67,7 @@ interface ValidOptions {
   readonly netns: string | undefined;
   readonly readBatch: number;
   readonly writeQueueLimit: number;
+  readonly coalesce: boolean;
 }
 
 /** Validates every option before touching the system, so a typo never leaves a half-made device. */
@@ -71,6 +77,9 @@ export function validateOpenOptions(kind: DeviceKind, options: OpenTapOptions): 
   }
   if (kind === 'tun' && (options.mac !== undefined || options.bridge !== undefined)) {
     throw new NetDevInvalidArgumentError('mac and bridge apply to a TAP device only');
+  }
+  if (options.coalesce !== undefined && typeof options.coalesce !== 'boolean') {
+    throw new NetDevInvalidArgumentError('coalesce must be a boolean');
   }
   const routes = (options.routes ?? []).map((r) => (typeof r === 'string' ? { cidr: r } : r));
   for (const r of routes) parseCidr(r.cidr);
@@ -89,6 +98,7 @@ export function validateOpenOptions(kind: DeviceKind, options: OpenTapOptions): 
       'writeQueueLimit',
       65536,
     ),
+    coalesce: options.coalesce ?? true,
   };
 }
 
@@ -102,7 +112,7 @@ async function openDevice(kind: DeviceKind, options: OpenTapOptions): Promise<Ne
   const addon = loadNativeAddon();
   let opened: { fd: number; name: string; existed: boolean };
   try {
-    opened = addon.open(opts.name, kind === 'tap', nsPath);
+    opened = addon.open(opts.name, kind === 'tap', nsPath, opts.coalesce);
   } catch (err) {
     if (isNativeOpenFailure(err)) throw mapOpenError(err, { kind, name: opts.name, netns: opts.netns });
     throw err;
@@ -129,6 +139,7 @@ async function openDevice(kind: DeviceKind, options: OpenTapOptions): Promise<Ne
       created: !opened.existed,
       readBatch: opts.readBatch,
       writeQueueLimit: opts.writeQueueLimit,
+      coalesce: opts.coalesce,
     });
     if (opts.bridge) device.recordUndo('bridge', ['link', 'set', 'dev', name, 'nomaster']);
     for (const address of opts.addresses) await device.addAddress(address);
