@@ -4,11 +4,10 @@
 
 #include <string.h>
 
-#define TCP_FIN 0x01
 #define TCP_PSH 0x08
 #define TCP_ACK 0x10
 
-static const uint8_t zero_vnet_hdr[VNET_HDR_LEN] = {0};
+const uint8_t zero_vnet_hdr[VNET_HDR_LEN] = {0};
 
 static inline uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static inline uint32_t be32(const uint8_t *p) {
@@ -169,7 +168,8 @@ typedef struct {
   size_t payload_len[COALESCE_MAX_SEGMENTS];
 } run_t;
 
-// Everything about `p` that must equal the run's head for `p` to be merged into it.
+// Everything about `p` that must equal the run's head for `p` to be merged into it (flags need no
+// check here: classify() admits only ACK, with PSH, which ends the run).
 static int can_extend(const run_t *r, const pkt_info *p) {
   const pkt_info *h = &r->head;
   if (r->psh || r->nseg >= COALESCE_MAX_SEGMENTS || r->last_len != r->gso_size) return 0;
@@ -181,7 +181,6 @@ static int can_extend(const run_t *r, const pkt_info *p) {
     return 0;  // TOS (incl. ECN CE), TTL
   }
   if (memcmp(h->tcp + 8, p->tcp + 8, 4) != 0) return 0;  // ACK number
-  if ((h->tcp[13] & ~TCP_PSH) != (p->tcp[13] & ~TCP_PSH)) return 0;
   return memcmp(h->tcp + 20, p->tcp + 20, h->thl - 20) == 0;  // options (timestamps)
 }
 

@@ -26,6 +26,9 @@
 #define VNET_GSO_TCPV4 1
 #define VNET_GSO_TCPV6 4
 
+// The header of a plain write (no GSO, checksum complete).
+extern const uint8_t zero_vnet_hdr[VNET_HDR_LEN];
+
 // Segments per coalesced write at most (64 KiB of 1.4 KB segments is 46).
 #define COALESCE_MAX_SEGMENTS 48
 // Flows coalesced at once within one batch; a 9th flow flushes the oldest run.

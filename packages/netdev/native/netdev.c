@@ -455,8 +455,7 @@ static int write_one(Device *d, napi_env env, napi_value v, ssize_t *out) {
       type != napi_uint8_array) {
     return EINVAL;
   }
-  static const unsigned char zero_hdr[VNET_HDR_LEN] = {0};
-  struct iovec iov[2] = {{(void *)zero_hdr, VNET_HDR_LEN}, {data, length}};
+  struct iovec iov[2] = {{(void *)zero_vnet_hdr, VNET_HDR_LEN}, {data, length}};
   for (;;) {
     ssize_t n = d->vnet_hdr ? writev(d->fd, iov, 2) : write(d->fd, data, length);
     if (n < 0 && errno == EINTR) continue;
@@ -530,7 +529,6 @@ static napi_value device_write_coalesced(napi_env env, napi_callback_info info) 
     int64_t n = batch_views(env, argv[0], &frames);
     if (n < 0) return NULL;
     coalesce_batch(frames, (uint32_t)n, d->l2_len, emit_writev, d, &r);
-    if (r.dropped) r.last_errno = r.last_errno ? r.last_errno : EIO;
     free(frames);
   }
   o[0] = r.frames_written;

@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadNativeAddon } from './native.js';
+import { internetChecksum } from './testing/frames.js';
 import {
   ipv4HeaderChecksumValid,
   parseVnetHeader,
@@ -45,14 +46,9 @@ function burst(n: number, base: Partial<TcpSegmentSpec> = {}, seq = 1000): Buffe
   );
 }
 
-/** The kernel's skb_checksum_help for a CHECKSUM_PARTIAL packet. */
+/** The kernel's skb_checksum_help for a CHECKSUM_PARTIAL packet (the field holds the pseudo-header sum). */
 function completePartial(pkt: Buffer, start: number, offset: number): void {
-  let sum = 0;
-  const l4 = pkt.subarray(start);
-  for (let i = 0; i + 1 < l4.length; i += 2) sum += ((l4[i] ?? 0) << 8) | (l4[i + 1] ?? 0);
-  if (l4.length % 2) sum += (l4[l4.length - 1] ?? 0) << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  pkt.writeUInt16BE(~sum & 0xffff, start + offset);
+  pkt.writeUInt16BE(internetChecksum(pkt.subarray(start)), start + offset);
 }
 
 const preview = (frames: Buffer[], l2: 0 | 14 = 0): Buffer[] => addon.coalescePreview(frames, l2);

@@ -1,6 +1,7 @@
 // Test support for TCP coalescing: build TCP segments (IPv4/IPv6, optional Ethernet header) with
 // correct checksums, and undo a coalesced write the way the kernel's GSO would (resegment), so
 // tests can compare what went in with what the kernel would see. Not exported from the package.
+import { internetChecksum } from './frames.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -30,17 +31,6 @@ export interface TcpSegmentSpec {
   readonly ether?: { readonly dst: Uint8Array; readonly src: Uint8Array };
 }
 
-function sum16(data: Uint8Array, sum = 0): number {
-  for (let i = 0; i + 1 < data.length; i += 2) sum += ((data[i] ?? 0) << 8) | (data[i + 1] ?? 0);
-  if (data.length % 2 === 1) sum += (data[data.length - 1] ?? 0) << 8;
-  return sum;
-}
-
-function foldSum(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
-}
-
 function pseudoHeader(v6: boolean, src: Uint8Array, dst: Uint8Array, l4Len: number): Buffer {
   if (v6) {
     const p = Buffer.alloc(40);
@@ -66,11 +56,16 @@ export function tcpChecksumValid(ip: Uint8Array): boolean {
   const l4 = ip.subarray(ihl, total);
   const src = v6 ? ip.subarray(8, 24) : ip.subarray(12, 16);
   const dst = v6 ? ip.subarray(24, 40) : ip.subarray(16, 20);
-  return foldSum(sum16(l4, sum16(pseudoHeader(v6, src, dst, l4.length)))) === 0xffff;
+  return tcpChecksum(v6, src, dst, l4) === 0;
 }
 
 export function ipv4HeaderChecksumValid(ip: Uint8Array): boolean {
-  return foldSum(sum16(ip.subarray(0, ((ip[0] ?? 0) & 15) * 4))) === 0xffff;
+  return internetChecksum(ip.subarray(0, ((ip[0] ?? 0) & 15) * 4)) === 0;
+}
+
+/** The TCP checksum over pseudo-header and segment (0 when the segment's own checksum is right). */
+function tcpChecksum(v6: boolean, src: Uint8Array, dst: Uint8Array, l4: Uint8Array): number {
+  return internetChecksum(Buffer.concat([pseudoHeader(v6, src, dst, l4.length), l4]));
 }
 
 export function tcpSegment(s: TcpSegmentSpec): Buffer {
@@ -98,7 +93,7 @@ export function tcpSegment(s: TcpSegmentSpec): Buffer {
     ip[9] = 6;
     ip.set(s.src, 12);
     ip.set(s.dst, 16);
-    ip.writeUInt16BE(~foldSum(sum16(ip.subarray(0, 20))) & 0xffff, 10);
+    ip.writeUInt16BE(internetChecksum(ip.subarray(0, 20)), 10);
   }
   const t = ip.subarray(ihl);
   t.writeUInt16BE(s.srcPort, 0);
@@ -112,7 +107,7 @@ export function tcpSegment(s: TcpSegmentSpec): Buffer {
   t.set(payload, thl);
   const src = v6 ? ip.subarray(8, 24) : ip.subarray(12, 16);
   const dst = v6 ? ip.subarray(24, 40) : ip.subarray(16, 20);
-  t.writeUInt16BE(~foldSum(sum16(t, sum16(pseudoHeader(v6, src, dst, t.length)))) & 0xffff, 16);
+  t.writeUInt16BE(tcpChecksum(v6, src, dst, t), 16);
   if (!s.ether) return ip;
   const f = Buffer.alloc(14 + ip.length);
   f.set(s.ether.dst, 0);
@@ -171,7 +166,7 @@ export function resegment(write: Uint8Array, l2Len: 0 | 14): Buffer[] {
     else {
       ip.writeUInt16BE(ihl + thl + chunk.length, 2);
       ip.writeUInt16BE(0, 10);
-      ip.writeUInt16BE(~foldSum(sum16(ip.subarray(0, ihl))) & 0xffff, 10);
+      ip.writeUInt16BE(internetChecksum(ip.subarray(0, ihl)), 10);
     }
     const t = ip.subarray(ihl);
     t.writeUInt32BE((seq0 + off) >>> 0, 4);
@@ -179,7 +174,7 @@ export function resegment(write: Uint8Array, l2Len: 0 | 14): Buffer[] {
     t.writeUInt16BE(0, 16);
     const src = v6 ? ip.subarray(8, 24) : ip.subarray(12, 16);
     const dst = v6 ? ip.subarray(24, 40) : ip.subarray(16, 20);
-    t.writeUInt16BE(~foldSum(sum16(t, sum16(pseudoHeader(v6, src, dst, t.length)))) & 0xffff, 16);
+    t.writeUInt16BE(tcpChecksum(v6, src, dst, t), 16);
     out.push(f);
   }
   return out;
