@@ -37,6 +37,9 @@ describe.skipIf(skip !== undefined)(
       expect(path(a, 'b1')).toBe('direct');
       expect(path(a, 'c1')).toBe('relay');
       expect(path(c, 'b1')).toBe('relay');
+      // Frames cross on the packet track (RTP over SRTP), direct and relayed alike.
+      for (const s of [a, c])
+        for (const p of s.peers) expect(p.packetPath, `${s.node.name}->${p.name}`).toBe('rtp');
     });
 
     test('each node reports its NAT behaviour, as netcheck sees it, to the server', async () => {

@@ -79,6 +79,10 @@ describe.skipIf(skip !== undefined)(
       );
       expect(received.bytes).toBe(STREAM_BYTES);
       expect(received.sha256).toBe(sent.sha256);
+      // It crossed on the packet track (RTP), direct or relayed (c1 is behind a symmetric NAT).
+      const link = (await lab().agent(from).status()).peers.find((p) => p.name === to);
+      expect(link).toMatchObject({ packetPath: 'rtp', state: 'connected' });
+      expect(link?.pathLossPct).toBeTypeOf('number');
     });
 
     test('a host at another site reaches a LAN host behind the subnet router', async () => {

@@ -52,6 +52,10 @@ export interface StatusJson {
     localCandidateType: string | null;
     remoteCandidateType: string | null;
     rttMs: number | null;
+    /** WebRTC stack of the active connection, and how frames cross it (packet track or channel). */
+    transport?: 'werift' | 'libdatachannel' | null;
+    packetPath?: 'rtp' | 'datachannel' | null;
+    pathLossPct?: number | null;
   }[];
   counters: Record<string, number>;
 }

@@ -25,6 +25,11 @@ describe.skipIf(skip !== undefined)('UDP blocked at one site', { timeout: 180_00
     expect(peer?.localCandidateType).toBe('relay');
     const r = await d1.ping(await lab().agent('a1').address(), 5);
     expect(r.received, r.output).toBeGreaterThanOrEqual(4);
+    // Frames ride the packet track (RTP) inside the TURN TCP/TLS connection too; only werift relays
+    // over TCP/TLS, so that generation runs on werift whatever the agents' transport.
+    const after = (await d1.status()).peers.find((p) => p.name === 'a1');
+    expect(after).toMatchObject({ packetPath: 'rtp', transport: 'werift' });
+    expect(after?.pathLossPct).toBeTypeOf('number');
   });
 
   test('netcheck reports no UDP and a working TURN over TCP', async () => {

@@ -45,7 +45,8 @@ export function pairs(s: State, networkId?: string): PairView[] {
       path: main?.link.path ?? null,
       state: main?.link.state ?? 'no report',
       rttMs: main?.link.rttMs ?? null,
-      lossPct: main?.link.lossPct ?? null,
+      // Loss of tunnelled packets when the packet track measures it, else of keepalives.
+      lossPct: main?.link.pathLossPct ?? main?.link.lossPct ?? null,
       txBps: h?.txBps ?? 0,
       rxBps: h?.rxBps ?? 0,
       bytes: main ? main.link.txBytes + main.link.rxBytes : 0,

@@ -34,6 +34,8 @@ export interface LinkConnectionOptions {
   /** SCTP packet size in bytes (common header + chunks), werift's `sctp.mtu` meaning. */
   sctpMtu: number;
   maxBufferedBytes: number;
+  /** Negotiate the packet track (RTP over SRTP, see packetTrack.ts) beside the data channels. */
+  packetTrack: boolean;
   icePortRange?: [number, number] | undefined;
   addressFilter: CandidateAddressFilter;
   logger: Logger;
@@ -42,6 +44,19 @@ export interface LinkConnectionOptions {
   onDead: (reason: string) => void;
   onPacket: (frame: Buffer) => void;
   onControl: (text: string) => void;
+  /** This side now receives on the packet track (may come after onOpen on some stacks). */
+  onPacketTrackReady: () => void;
+}
+
+/** How frames cross a link: the packet track (RTP over SRTP), or the `packet` data channel. */
+export type PacketPath = 'rtp' | 'datachannel';
+
+/** Cumulative packet-track counters of one generation. */
+export interface PacketTrackCounters {
+  txPackets: number;
+  rxPackets: number;
+  /** Packets the peer sent as far as the highest index received says (rx + lost). */
+  rxExpected: number;
 }
 
 export interface ChannelConfig {
@@ -80,8 +95,21 @@ export interface LinkConnection {
   handleSignal(signal: LinkSignal): void;
   /** ICE restart through perfect negotiation; a no-op when `canRestartIce` is false. */
   restartIce(): void;
-  /** 'backpressure' when the packet channel holds more than maxBufferedBytes (the frame is not sent). */
+  /**
+   * Sends one frame: on the packet track when the peer receives there and the frame fits
+   * (PACKET_TRACK_MAX_FRAME), otherwise on the packet channel. 'backpressure' when the path's local
+   * queue is over maxBufferedBytes (the frame is not sent).
+   */
   sendPacket(frame: Buffer): SendResult;
+  /** The packet track is negotiated in both descriptions and keyed: this side receives on it. */
+  packetTrackReady(): boolean;
+  /** What the peer said (control channel `caps`): whether frames may be sent on the packet track. */
+  setPeerReceivesPacketTrack(on: boolean): void;
+  /** Where frames that fit go now. */
+  packetPath(): PacketPath;
+  packetTrackCounters(): PacketTrackCounters;
+  /** Bytes this generation holds locally, not yet on the wire (null: not open, or not measurable). */
+  localQueueBytes(): number | null;
   /** False when not open or over CONTROL_BUFFER_CAP. */
   sendControl(text: string): boolean;
   /** The data channels' reliability settings (for tests and diagnostics). */

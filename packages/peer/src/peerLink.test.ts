@@ -25,6 +25,15 @@ async function connected(p: LinkPair): Promise<void> {
   await Promise.all([waitForState(p.a, 'connected'), waitForState(p.b, 'connected')]);
 }
 
+/** Both sides send on the packet track (each heard the other's `caps`). */
+async function onPacketTrack(p: LinkPair): Promise<void> {
+  await eventually(
+    async () => p.a.stats().packetPath === 'rtp' && p.b.stats().packetPath === 'rtp',
+    5000,
+    'both sides on the packet track',
+  );
+}
+
 function nextFrame(link: PeerLink, timeoutMs = 5000): Promise<Buffer> {
   return waitFor(link.onPacket.bind(link), (f: Buffer) => f, timeoutMs, `frame at ${link.localId}`);
 }
@@ -145,8 +154,50 @@ describe.each(PEER_TRANSPORTS)('PeerLink over loopback (%s)', (transport) => {
     expect(s.rttMs).not.toBeNull();
   });
 
+  it('moves frames onto the packet track (RTP) once both sides say they receive there; larger frames keep the data channel', async () => {
+    pair = linkPair();
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    await onPacketTrack(pair);
+    const sizes = [1, 64, 1280, 1298, 1400, 1401, 1514, 9000];
+    for (const size of sizes) {
+      const frame = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) frame[i] = (i * 7 + size) & 0xff;
+      const got = nextFrame(b);
+      expect(a.sendPacket(frame)).toBe(true);
+      expect((await got).equals(frame)).toBe(true);
+      const back = nextFrame(a);
+      expect(b.sendPacket(frame)).toBe(true);
+      expect((await back).equals(frame)).toBe(true);
+    }
+    // Frames up to 1400 bytes rode the track: the peer counted them by packet index, none lost.
+    await eventually(async () => a.stats().pathLossPct === 0, 3000, 'a keepalive tick to sample the track');
+    expect(b.stats()).toMatchObject({ packetPath: 'rtp', txPackets: sizes.length, rxPackets: sizes.length });
+    expect(typeof a.stats().queuedBytes).toBe('number');
+  });
+
+  it('keeps frames on the data channel when one side runs without the packet track (an older agent)', async () => {
+    pair = linkPair({}, { b: { packetTrack: false } });
+    const { a, b } = pair;
+    a.start();
+    await connected(pair);
+    // A round trip on the ordered control channel: any caps message was sent before this pong.
+    await a.ping();
+    await b.ping();
+    expect([a.stats().packetPath, b.stats().packetPath]).toEqual(['datachannel', 'datachannel']);
+    const frame = Buffer.alloc(1200, 5);
+    const got = nextFrame(b);
+    expect(a.sendPacket(frame)).toBe(true);
+    expect((await got).equals(frame)).toBe(true);
+    const back = nextFrame(a);
+    expect(b.sendPacket(frame)).toBe(true);
+    expect((await back).equals(frame)).toBe(true);
+    expect(a.stats().pathLossPct).toBeNull();
+  });
+
   it('drops and counts frames when the packet channel buffer is over the cap', async () => {
-    pair = linkPair({ maxBufferedBytes: 16 * 1024 });
+    pair = linkPair({ maxBufferedBytes: 16 * 1024, packetTrack: false });
     const { a, b } = pair;
     a.start();
     await connected(pair);
@@ -327,15 +378,19 @@ describe('mixed stacks', () => {
   it.each([
     ['werift', 'libdatachannel'],
     ['libdatachannel', 'werift'],
-  ] as const)('a %s link and a %s link connect and carry a one-chunk frame', async (ta, tb) => {
+  ] as const)('a %s link and a %s link connect and carry frames on the packet track', async (ta, tb) => {
     pair = basePair({}, { a: { transport: ta }, b: { transport: tb } });
     const { a, b } = pair;
     a.start();
     await connected(pair);
+    await onPacketTrack(pair);
     const frame = Buffer.alloc(1298, 0x42);
     const got = nextFrame(b);
     expect(a.sendPacket(frame)).toBe(true);
     expect((await got).equals(frame)).toBe(true);
+    const back = nextFrame(a);
+    expect(b.sendPacket(frame)).toBe(true);
+    expect((await back).equals(frame)).toBe(true);
     expect((await b.ping()).path).toBe('direct');
     expect([a.stats().transport, b.stats().transport]).toEqual([ta, tb]);
   });

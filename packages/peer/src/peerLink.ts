@@ -13,7 +13,7 @@ import {
   turnUrls,
 } from './connectPlan.js';
 import { type ControlMessage, parseControlMessage } from './controlMessage.js';
-import type { ChannelConfig, LinkConnection, PathInfo, PeerTransport } from './linkConnection.js';
+import type { ChannelConfig, LinkConnection, PacketPath, PathInfo, PeerTransport } from './linkConnection.js';
 import { type LinkSignal, parseLinkSignal } from './linkSignal.js';
 import { Listeners } from './listeners.js';
 import { createLinkConnection } from './transport/createLinkConnection.js';
@@ -69,6 +69,12 @@ export interface PeerLinkOptions {
    * relay-only generations through a TURN TCP/TLS URL run on werift).
    */
   transport?: PeerTransport;
+  /**
+   * Carry frames on the packet track (RTP over SRTP, no congestion control or retransmission of its
+   * own: see packetTrack.ts) when the peer supports it; false keeps them on the `packet` data channel.
+   * Default true.
+   */
+  packetTrack?: boolean;
 }
 
 export interface LinkStats {
@@ -83,6 +89,15 @@ export interface LinkStats {
   rttMs: number | null;
   /** Unanswered keepalives among the last 30 (percent). */
   lossPct: number;
+  /** Where frames go: the packet track (`rtp`) or the packet data channel (null: no active generation). */
+  packetPath: PacketPath | null;
+  /**
+   * Tunnelled packets from the peer lost on the path over the last ~10 s (percent), counted on the
+   * packet track from the sender's packet index; null when nothing arrived on it in that window.
+   */
+  pathLossPct: number | null;
+  /** Bytes the active generation holds locally, not yet on the wire (null when not measurable). */
+  queuedBytes: number | null;
   txBytes: number;
   rxBytes: number;
   txPackets: number;
@@ -107,6 +122,8 @@ export interface PingResult {
 }
 
 const KEEPALIVE_WINDOW = 30;
+/** Keepalive ticks of packet-track counters kept for pathLossPct (20 x 500 ms = 10 s). */
+const TRACK_LOSS_SAMPLES = 20;
 /** Offers crossing within this window are glare; a later remote offer means ours was lost. */
 const GLARE_WINDOW_MS = 2_000;
 /** First direct-path probe after a link lands on the relay. */
@@ -149,7 +166,13 @@ export class PeerLink {
   private readonly o: Required<
     Omit<
       PeerLinkOptions,
-      'logger' | 'polite' | 'icePortRange' | 'candidateAddresses' | 'iceTransportPolicy' | 'transport'
+      | 'logger'
+      | 'polite'
+      | 'icePortRange'
+      | 'candidateAddresses'
+      | 'iceTransportPolicy'
+      | 'transport'
+      | 'packetTrack'
     >
   >;
   /** The configured stack; a generation may run on werift instead (see transportFor). */
@@ -161,6 +184,10 @@ export class PeerLink {
   private readonly plans: ConnectPlan[];
   private readonly turnCount: number;
   private readonly relayOnly: boolean;
+  private readonly packetTrack: boolean;
+  /** Packet-track counters of the active generation at each keepalive tick (oldest first). */
+  private readonly trackSamples: Array<{ conn: LinkConnection; rx: number; expected: number }> = [];
+  private readonly capsSent = new WeakSet<LinkConnection>();
 
   private state: LinkState = 'new';
   private since = Date.now();
@@ -235,6 +262,7 @@ export class PeerLink {
         : new CandidateAddressFilter(options.candidateAddresses);
     this.relayOnly = options.iceTransportPolicy === 'relay';
     this.transport = options.transport ?? 'werift';
+    this.packetTrack = options.packetTrack ?? true;
     this.turnUrls = turnUrls(options.iceServers);
     const plans = connectPlans(options.iceServers);
     this.plans = this.relayOnly ? plans.filter((p) => p.policy === 'relay') : plans;
@@ -337,6 +365,9 @@ export class PeerLink {
       remoteAddress: path?.remoteAddress ?? null,
       rttMs: this.rttMs,
       lossPct: this.keepaliveLossPct(),
+      packetPath: this.active?.packetPath() ?? null,
+      pathLossPct: this.trackLossPct(),
+      queuedBytes: this.active?.localQueueBytes() ?? null,
       txBytes: c.txBytes,
       rxBytes: c.rxBytes,
       txPackets: c.txPackets,
@@ -455,6 +486,7 @@ export class PeerLink {
       iceServers: iceServersForPlan(this.o.iceServers, plan),
       sctpMtu: this.o.sctpMtu,
       maxBufferedBytes: this.o.maxBufferedBytes,
+      packetTrack: this.packetTrack,
       icePortRange: this.portRange,
       addressFilter: this.filter,
       logger: this.log,
@@ -465,6 +497,7 @@ export class PeerLink {
       onDead: (reason) => this.onGenerationDead(conn, reason),
       onPacket: (frame) => this.onFrame(frame),
       onControl: (text) => this.onControlText(conn, text),
+      onPacketTrackReady: () => this.sendCaps(conn),
     });
     const timer = this.timer(() => this.onConnectTimeout(conn), this.o.connectTimeoutMs);
     this.pending = { conn, own: how.own, probe: how.probe, timer, startedAt: performance.now() };
@@ -502,6 +535,7 @@ export class PeerLink {
     this.clearRestart();
     this.lastPongAt = performance.now();
     if (old) this.retire(old);
+    this.sendCaps(conn);
     this.log.info({ gen: conn.gen, path: conn.path(), probe }, 'connection generation open');
     this.setState('connected');
     this.checkPath();
@@ -600,6 +634,9 @@ export class PeerLink {
     const conn = this.active;
     this.checkPath();
     if (!conn) return;
+    const track = conn.packetTrackCounters();
+    this.trackSamples.push({ conn, rx: track.rxPackets, expected: track.rxExpected });
+    if (this.trackSamples.length > TRACK_LOSS_SAMPLES) this.trackSamples.shift();
     const id = this.nextPingId++;
     if (conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage))) {
       this.keepalives.push({ id, sentAt: performance.now(), answered: false });
@@ -692,6 +729,30 @@ export class PeerLink {
     return n === 0 ? 0 : Math.round((lost / n) * 1000) / 10;
   }
 
+  /** Loss on the packet track between the oldest kept sample of the active generation and now. */
+  private trackLossPct(): number | null {
+    const conn = this.active;
+    if (!conn) return null;
+    const first = this.trackSamples.find((x) => x.conn === conn);
+    const now = conn.packetTrackCounters();
+    const expected = now.rxExpected - (first?.expected ?? 0);
+    const rx = now.rxPackets - (first?.rx ?? 0);
+    if (expected <= 0) return null;
+    return Math.round((Math.max(0, expected - rx) / expected) * 1000) / 10;
+  }
+
+  /**
+   * Tells the peer this side receives frames on the packet track, once per generation: when it is open
+   * and the track is keyed, whichever comes last.
+   */
+  private sendCaps(conn: LinkConnection): void {
+    if (!conn.isOpen || !conn.packetTrackReady() || this.capsSent.has(conn)) return;
+    if (conn.sendControl(JSON.stringify({ t: 'caps', track: true } satisfies ControlMessage))) {
+      this.capsSent.add(conn);
+      this.log.debug({ gen: conn.gen }, 'packet track ready: told the peer');
+    }
+  }
+
   // ---- inbound ------------------------------------------------------------------------------------
 
   private onFrame(frame: Buffer): void {
@@ -710,6 +771,9 @@ export class PeerLink {
       conn.sendControl(JSON.stringify({ t: 'pong', id: msg.id } satisfies ControlMessage));
     } else if (msg.t === 'pong') {
       this.onPong(msg.id);
+    } else if (msg.t === 'caps') {
+      conn.setPeerReceivesPacketTrack(msg.track);
+      this.log.info({ gen: conn.gen, packetPath: conn.packetPath() }, 'packet path');
     } else {
       this.controlListeners.emit(msg.body);
     }

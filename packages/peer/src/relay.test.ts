@@ -32,6 +32,30 @@ function noDirectPath(): CandidateAddressFilter {
   });
 }
 
+/** Both sides move to the packet track, and 1300-byte frames cross it both ways, counted as received. */
+async function packetTrackCarries(p: LinkPair): Promise<void> {
+  await eventually(
+    async () => p.a.stats().packetPath === 'rtp' && p.b.stats().packetPath === 'rtp',
+    5000,
+    'both sides on the packet track',
+  );
+  for (const [from, to] of [
+    [p.a, p.b],
+    [p.b, p.a],
+  ] as const) {
+    const frame = Buffer.alloc(1300, from === p.a ? 0xa1 : 0xb2);
+    const got = waitFor(to.onPacket.bind(to), (f: Buffer) => f, 5000, 'frame on the packet track');
+    expect(from.sendPacket(frame)).toBe(true);
+    expect((await got).equals(frame)).toBe(true);
+  }
+  // pathLossPct is null until something arrived on the track.
+  await eventually(
+    async () => p.a.stats().pathLossPct !== null && p.b.stats().pathLossPct !== null,
+    3000,
+    'frames counted on the packet track',
+  );
+}
+
 describe.skipIf(!available).each(PEER_TRANSPORTS)(
   'PeerLink through a real coturn on loopback (%s)',
   (transport) => {
@@ -77,6 +101,7 @@ describe.skipIf(!available).each(PEER_TRANSPORTS)(
       const got = waitFor(b.onPacket.bind(b), (f: Buffer) => f, 5000, 'relayed frame');
       expect(a.sendPacket(frame)).toBe(true);
       expect((await got).equals(frame)).toBe(true);
+      await packetTrackCarries(pair);
       await done();
     });
 
@@ -103,6 +128,7 @@ describe.skipIf(!available).each(PEER_TRANSPORTS)(
         transport: 'werift',
       });
       expect(b.stats()).toMatchObject({ connectPlan: 'relay#1', transport: 'werift' });
+      await packetTrackCarries(pair);
       await done();
     }, 30_000);
 

@@ -20,6 +20,12 @@ export const LinkReportSchema = z.object({
   remoteAddress: z.string().max(128).optional(),
   rttMs: z.number().nonnegative().optional(),
   lossPct: z.number().min(0).max(100).optional(),
+  /** WebRTC stack of the link's active connection. */
+  transport: z.enum(['werift', 'libdatachannel']).optional(),
+  /** How frames cross: the packet track (RTP over SRTP) or the packet data channel. */
+  packetPath: z.enum(['rtp', 'datachannel']).optional(),
+  /** Tunnelled packets from the peer lost on the path over the last ~10 s (packet track only). */
+  pathLossPct: z.number().min(0).max(100).optional(),
   txBytes: Counter,
   rxBytes: Counter,
   txPackets: Counter,

@@ -19,7 +19,19 @@ export function formatStatus(s: AgentStatus): string {
     return lines.join('\n');
   }
   lines.push('');
-  const header = ['PEER', 'ADDRESSES', 'STATE', 'PATH', 'RTT', 'LOSS', 'TX', 'RX', 'DROPS', 'ENDPOINT'];
+  const header = [
+    'PEER',
+    'ADDRESSES',
+    'STATE',
+    'PATH',
+    'CARRIED',
+    'RTT',
+    'LOSS',
+    'TX',
+    'RX',
+    'DROPS',
+    'ENDPOINT',
+  ];
   const rows = s.peers.map((p) => peerRow(p));
   lines.push(...table([header, ...rows]));
   // Refusals are security events: spell them out under the table rather than in a column.
@@ -35,13 +47,26 @@ function peerRow(p: PeerStatus): string[] {
     p.path
       ? `${p.path}${p.localCandidateType ? ` (${p.localCandidateType}/${p.remoteCandidateType ?? '?'})` : ''}`
       : '-',
+    carried(p),
     p.rttMs === null ? '-' : `${p.rttMs.toFixed(1)}ms`,
-    p.lossPct === null ? '-' : `${p.lossPct.toFixed(0)}%`,
+    // Loss of tunnelled packets on the path when the packet track measures it, else of keepalives.
+    p.pathLossPct !== null && p.pathLossPct !== undefined
+      ? `${p.pathLossPct.toFixed(p.pathLossPct < 10 ? 2 : 0)}%`
+      : p.lossPct === null
+        ? '-'
+        : `${p.lossPct.toFixed(0)}%`,
     formatBytes(p.txBytes),
     formatBytes(p.rxBytes),
     String(p.drops),
     p.remoteAddress ?? '-',
   ];
+}
+
+/** "rtp/libdatachannel": how frames cross the link (packet track or data channel) and on which stack. */
+function carried(p: PeerStatus): string {
+  if (!p.transport) return '-';
+  const path = p.packetPath === 'rtp' ? 'rtp' : p.packetPath === 'datachannel' ? 'sctp' : '?';
+  return `${path}/${p.transport}`;
 }
 
 export function formatNetcheck(r: NetcheckReport): string {

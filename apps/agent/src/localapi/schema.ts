@@ -18,6 +18,12 @@ export const peerStatusSchema = z.object({
   remoteAddress: z.string().nullable(),
   rttMs: z.number().nullable(),
   lossPct: z.number().nullable(),
+  /** WebRTC stack of the active connection (optional: older agents do not report it). */
+  transport: z.enum(['werift', 'libdatachannel']).nullable().optional(),
+  /** How frames cross: the packet track (`rtp`, RTP over SRTP) or the packet data channel. */
+  packetPath: z.enum(['rtp', 'datachannel']).nullable().optional(),
+  /** Tunnelled packets from the peer lost on the path over the last ~10 s (packet track only). */
+  pathLossPct: z.number().nullable().optional(),
   txBytes: z.number(),
   rxBytes: z.number(),
   txPackets: z.number(),

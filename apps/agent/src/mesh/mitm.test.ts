@@ -28,13 +28,13 @@ class MitmRelay {
       ...base,
       localId: 'node-b',
       remoteId: 'node-a',
-      sendSignal: (s) => deliver(() => this.meshA().handleSignal('node-b', this.forge(s, this.authFromB))),
+      sendSignal: (s) => this.toA(s),
     });
     this.towardB = new PeerLink({
       ...base,
       localId: 'node-a',
       remoteId: 'node-b',
-      sendSignal: (s) => deliver(() => this.meshB().handleSignal('node-a', this.forge(s, this.authFromA))),
+      sendSignal: (s) => this.toB(s),
     });
     this.towardA.onPacket((f) => {
       this.seen.push(Buffer.from(f));
@@ -46,15 +46,32 @@ class MitmRelay {
     });
   }
 
+  /**
+   * The relay's own signals toward A, its descriptions carrying B's latest real signature. A clever
+   * relay holds them until it has a signature to copy (not signing at all would be refused trivially).
+   */
+  private readonly heldForA: SignalData[] = [];
+  private readonly heldForB: SignalData[] = [];
+  private toA(s: SignalData): void {
+    if (!this.authFromB) this.heldForA.push(s);
+    else deliver(() => this.meshA().handleSignal('node-b', this.forge(s, this.authFromB)));
+  }
+  private toB(s: SignalData): void {
+    if (!this.authFromA) this.heldForB.push(s);
+    else deliver(() => this.meshB().handleSignal('node-a', this.forge(s, this.authFromA)));
+  }
+
   /** What an agent sends "to its peer" arrives here. */
   fromAgent(from: string, data: SignalData): void {
     const copy = JSON.parse(JSON.stringify(data)) as SignalData;
     if (from === 'node-a') {
       if (copy.kind === 'description') this.authFromA = copy;
       deliver(() => this.towardA.handleSignal(copy));
+      if (this.authFromA) for (const s of this.heldForB.splice(0)) this.toB(s);
     } else {
       if (copy.kind === 'description') this.authFromB = copy;
       deliver(() => this.towardB.handleSignal(copy));
+      if (this.authFromB) for (const s of this.heldForA.splice(0)) this.toA(s);
     }
   }
 

@@ -166,11 +166,25 @@ export function LinkDetail({ store, a, b }: { store: Store; a: string; b: string
             <span class={`path ${e.link.path ?? 'none'}`}>{e.link.path ?? '–'}</span> (
             {e.link.localCandidateType ?? '?'} → {e.link.remoteCandidateType ?? '?'})
           </dd>
+          <dt>Carried</dt>
+          <dd data-carried={e.link.packetPath ?? ''}>
+            {e.link.packetPath === 'rtp'
+              ? 'packet track (RTP)'
+              : e.link.packetPath === 'datachannel'
+                ? 'data channel (SCTP)'
+                : '–'}
+            {e.link.transport ? ` on ${e.link.transport}` : ''}
+          </dd>
           <dt>Remote</dt>
           <dd class="mono">{e.link.remoteAddress ?? '–'}</dd>
           <dt>RTT / loss</dt>
           <dd>
-            {ms(e.link.rttMs)} / {e.link.lossPct === undefined ? '–' : `${e.link.lossPct.toFixed(1)} %`}
+            {ms(e.link.rttMs)} /{' '}
+            {e.link.pathLossPct !== undefined
+              ? `${e.link.pathLossPct.toFixed(2)} % of packets`
+              : e.link.lossPct === undefined
+                ? '–'
+                : `${e.link.lossPct.toFixed(1)} % of keepalives`}
           </dd>
           <dt>Sent / received</dt>
           <dd>

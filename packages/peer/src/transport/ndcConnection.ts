@@ -10,15 +10,27 @@ import {
   type LinkConnection,
   type LinkConnectionOptions,
   PACKET_CHANNEL_ID,
+  type PacketTrackCounters,
   type PathInfo,
   type SendResult,
 } from '../linkConnection.js';
 import type { LinkSignal } from '../linkSignal.js';
+import {
+  PACKET_CODEC_NAME,
+  PACKET_PAYLOAD_TYPE,
+  PACKET_TRACK_MAX_FRAME,
+  PACKET_TRACK_MID,
+  parseRtpFrame,
+  RtpFramer,
+  RtpLossMeter,
+  sdpHasPacketTrack,
+} from '../packetTrack.js';
 import { toNdcIceServers } from './ndcIceServers.js';
 
 type NodeDataChannel = typeof import('node-datachannel');
 type NdcPeerConnection = import('node-datachannel').PeerConnection;
 type NdcDataChannel = import('node-datachannel').DataChannel;
+type NdcTrack = import('node-datachannel').Track;
 
 /**
  * usrsctp's send buffer (process-wide, set once): frames wait here, behind libdatachannel's own queue
@@ -75,6 +87,14 @@ export class NdcConnection implements LinkConnection {
   private readonly pc: NdcPeerConnection;
   private readonly packet: NdcDataChannel;
   private readonly control: NdcDataChannel;
+  /** The packet track (null when the link runs without one). Held here: a collected wrapper closes it. */
+  private readonly track: NdcTrack | null;
+  private readonly framer: RtpFramer;
+  private readonly rtpLoss = new RtpLossMeter();
+  private trackOpen = false;
+  private trackReady = false;
+  private peerReceivesTrack = false;
+  private trackSend = false;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private opened = false;
@@ -110,6 +130,18 @@ export class NdcConnection implements LinkConnection {
       // Bound even when the address is excluded as a candidate: traffic then stays on it (relay only).
       ...(filter.bindAddress ? { bindAddress: filter.bindAddress } : {}),
     });
+    // The media section first (mid 0), as werift orders it; its SSRC is declared so that the receiving
+    // stack can route the packets to the track (libdatachannel routes by the SSRCs of the SDP).
+    this.framer = new RtpFramer((Math.random() * 0x1_0000_0000) >>> 0 || 1);
+    if (opts.packetTrack) {
+      const { Video } = loadAddon();
+      const media = new Video(PACKET_TRACK_MID, 'SendRecv');
+      media.addVideoCodec(PACKET_PAYLOAD_TYPE, PACKET_CODEC_NAME);
+      media.addSSRC(this.framer.ssrc, 'rtcmesh');
+      this.track = this.pc.addTrack(media);
+    } else {
+      this.track = null;
+    }
     this.packet = this.pc.createDataChannel('packet', PACKET_CHANNEL);
     this.control = this.pc.createDataChannel('control', CONTROL_CHANNEL);
     this.wire();
@@ -149,6 +181,7 @@ export class NdcConnection implements LinkConnection {
       if (!this.opened && !this.closed && this.packet.isOpen() && this.control.isOpen()) {
         if (this.path() === null && this.condemned) return;
         this.opened = true;
+        this.refreshPacketTrack();
         this.opts.onOpen();
       }
     };
@@ -168,6 +201,29 @@ export class NdcConnection implements LinkConnection {
       if (this.closed || typeof data === 'string') return; // the packet channel carries binary frames only
       this.opts.onPacket(Buffer.isBuffer(data) ? data : Buffer.from(data));
     });
+    if (this.track) {
+      const track = this.track;
+      track.onOpen(() => {
+        this.trackOpen = true;
+        this.refreshPacketTrack();
+      });
+      track.onClosed(() => {
+        this.trackOpen = false;
+        this.trackReady = false;
+        this.trackSend = false;
+      });
+      track.onError((err) => {
+        if (!this.closed) this.log.debug({ err }, 'packet track error');
+      });
+      // RTP and any RTCP the peer's stack sends arrive here; only packet-track RTP is a frame.
+      track.onMessage((data) => {
+        if (this.closed) return;
+        const rtp = parseRtpFrame(Buffer.isBuffer(data) ? data : Buffer.from(data));
+        if (!rtp) return;
+        this.rtpLoss.observe(rtp.index);
+        this.opts.onPacket(rtp.payload);
+      });
+    }
     this.control.onMessage((data) => {
       if (this.closed) return;
       this.opts.onControl(
@@ -244,8 +300,68 @@ export class NdcConnection implements LinkConnection {
     // Not supported by libdatachannel: PeerLink sees canRestartIce === false and renegotiates instead.
   }
 
+  /**
+   * Receiving on the packet track needs the track open (DTLS-SRTP keyed) and the section accepted in
+   * both descriptions: a peer that rejected it (port 0) or never offered it leaves the track unused.
+   */
+  private refreshPacketTrack(): void {
+    if (this.trackReady || !this.trackOpen || this.closed) return;
+    let local: string | undefined;
+    let remote: string | undefined;
+    try {
+      local = this.pc.localDescription()?.sdp;
+      remote = this.pc.remoteDescription()?.sdp;
+    } catch {
+      return;
+    }
+    if (!local || !remote || !sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
+    this.trackReady = true;
+    this.trackSend = this.peerReceivesTrack;
+    this.opts.onPacketTrackReady();
+  }
+
+  packetTrackReady(): boolean {
+    return this.trackReady;
+  }
+
+  setPeerReceivesPacketTrack(on: boolean): void {
+    this.peerReceivesTrack = on;
+    this.trackSend = on && this.trackReady;
+  }
+
+  packetPath(): 'rtp' | 'datachannel' {
+    return this.trackSend ? 'rtp' : 'datachannel';
+  }
+
+  /** libdatachannel's packet channel queue; the packet track queues nothing (a full socket drops). */
+  localQueueBytes(): number | null {
+    if (!this.isOpen) return null;
+    try {
+      return this.packet.bufferedAmount();
+    } catch {
+      return null;
+    }
+  }
+
+  packetTrackCounters(): PacketTrackCounters {
+    return {
+      txPackets: this.framer.packets,
+      rxPackets: this.rtpLoss.received,
+      rxExpected: this.rtpLoss.expected,
+    };
+  }
+
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
+    if (this.trackSend && this.track && frame.length <= PACKET_TRACK_MAX_FRAME) {
+      try {
+        // Straight through SRTP to the socket on this thread: nothing queues (a full socket drops).
+        this.track.sendMessageBinary(this.framer.frame(frame));
+        return 'sent';
+      } catch {
+        return 'closed';
+      }
+    }
     try {
       if (this.packet.bufferedAmount() > this.opts.maxBufferedBytes) return 'backpressure';
       // false only means "queued, not yet on the wire"; the cap above bounds that queue.
@@ -326,6 +442,7 @@ export class NdcConnection implements LinkConnection {
     if (this.closed) return;
     this.closed = true;
     try {
+      this.track?.close();
       this.packet.close();
       this.control.close();
       this.pc.close();

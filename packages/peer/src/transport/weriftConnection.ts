@@ -1,5 +1,14 @@
 import type { Logger } from 'pino';
-import { type RTCDataChannel, type RTCIceTransport, RTCPeerConnection } from 'werift';
+import {
+  type RTCDataChannel,
+  type RTCDtlsTransport,
+  type RTCIceTransport,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+  type RtpPacket,
+} from 'werift';
 import type { ConnectPlan } from '../connectPlan.js';
 import {
   type ChannelConfig,
@@ -9,10 +18,28 @@ import {
   type LinkConnection,
   type LinkConnectionOptions,
   PACKET_CHANNEL_ID,
+  type PacketTrackCounters,
   type PathInfo,
   type SendResult,
 } from '../linkConnection.js';
 import type { LinkSignal } from '../linkSignal.js';
+import {
+  PACKET_CODEC_CLOCK_RATE,
+  PACKET_CODEC_NAME,
+  PACKET_PAYLOAD_TYPE,
+  PACKET_TRACK_MAX_FRAME,
+  RtpLossMeter,
+  sdpHasPacketTrack,
+} from '../packetTrack.js';
+
+/** The packet track's only codec; no RTCP feedback (no NACK, PLI or REMB: nothing is retransmitted). */
+const PACKET_CODEC = () =>
+  new RTCRtpCodecParameters({
+    mimeType: `video/${PACKET_CODEC_NAME}`,
+    clockRate: PACKET_CODEC_CLOCK_RATE,
+    payloadType: PACKET_PAYLOAD_TYPE,
+    rtcpFeedback: [],
+  });
 
 /**
  * One RTCPeerConnection "generation" of a PeerLink on werift (pure TypeScript): the connection, its two
@@ -29,6 +56,18 @@ export class WeriftConnection implements LinkConnection {
   readonly pc: RTCPeerConnection;
   private readonly packet: RTCDataChannel;
   private readonly control: RTCDataChannel;
+  /** The packet track's transceiver (null when the link runs without one). */
+  private readonly transceiver: RTCRtpTransceiver | null;
+  /** The DTLS transport the packet track's SRTP runs on, once both descriptions are applied. */
+  private trackDtls: RTCDtlsTransport | null = null;
+  /** Both descriptions carry the packet track and SRTP is keyed: this side receives on it. */
+  private trackReady = false;
+  /** The peer said it receives on the packet track: frames that fit go there. */
+  private peerReceivesTrack = false;
+  private trackSend = false;
+  private rtpIndex = 0;
+  private readonly rtpLoss = new RtpLossMeter();
+  private rtpTx = 0;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private makingOffer = false;
@@ -55,7 +94,12 @@ export class WeriftConnection implements LinkConnection {
       iceFilterCandidatePair: (pair) =>
         !filter.isExcluded(pair.localCandidate.host) && !filter.isExcluded(pair.remoteCandidate.host),
       sctp: { mtu: opts.sctpMtu },
+      // Only the packet track's codec, no header extensions: werift adds nothing to each packet.
+      codecs: { video: opts.packetTrack ? [PACKET_CODEC()] : [], audio: [] },
+      headerExtensions: { video: [], audio: [] },
     });
+    // The media section comes first (mid 0) on both stacks, before the data channels' section.
+    this.transceiver = opts.packetTrack ? this.pc.addTransceiver('video', { direction: 'sendrecv' }) : null;
     // Unordered, no retransmission: one frame per message; a reliable channel would put TCP inside
     // TCP-like recovery and melt down under loss.
     this.packet = this.pc.createDataChannel('packet', {
@@ -115,6 +159,7 @@ export class WeriftConnection implements LinkConnection {
         this.control.readyState === 'open'
       ) {
         this.opened = true;
+        this.refreshPacketTrack();
         this.opts.onOpen();
       }
     };
@@ -259,8 +304,81 @@ export class WeriftConnection implements LinkConnection {
     this.enqueue(() => this.makeOffer(true));
   }
 
+  /**
+   * Whether this side can receive on the packet track: both descriptions carry it and the DTLS
+   * transport has derived its SRTP keys. Checked when the generation opens (DTLS is up by then).
+   */
+  private refreshPacketTrack(): void {
+    if (this.trackReady || !this.transceiver || this.closed) return;
+    const local = this.pc.localDescription?.sdp;
+    const remote = this.pc.remoteDescription?.sdp;
+    const dtls = this.transceiver.dtlsTransport ?? this.pc.dtlsTransports[0];
+    if (!local || !remote || !dtls?.srtp) return;
+    if (!sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
+    this.trackDtls = dtls;
+    const sub = dtls.onRtp.subscribe((rtp: RtpPacket) => this.onRtp(rtp));
+    this.unsubscribe.push(() => sub.unSubscribe());
+    this.trackReady = true;
+    this.trackSend = this.peerReceivesTrack;
+    this.opts.onPacketTrackReady();
+  }
+
+  private onRtp(rtp: RtpPacket): void {
+    if (this.closed || rtp.header.payloadType !== PACKET_PAYLOAD_TYPE) return;
+    this.rtpLoss.observe(rtp.header.timestamp);
+    this.opts.onPacket(rtp.payload);
+  }
+
+  packetTrackReady(): boolean {
+    return this.trackReady;
+  }
+
+  setPeerReceivesPacketTrack(on: boolean): void {
+    this.peerReceivesTrack = on;
+    this.trackSend = on && this.trackReady;
+  }
+
+  packetPath(): 'rtp' | 'datachannel' {
+    return this.trackSend ? 'rtp' : 'datachannel';
+  }
+
+  localQueueBytes(): number | null {
+    if (!this.isOpen) return null;
+    const socket = socketQueueBytes(this.pc);
+    return socket === null ? null : socket + this.packet.bufferedAmount;
+  }
+
+  packetTrackCounters(): PacketTrackCounters {
+    return {
+      txPackets: this.rtpTx,
+      rxPackets: this.rtpLoss.received,
+      rxExpected: this.rtpLoss.expected,
+    };
+  }
+
+  private sendRtp(frame: Buffer): SendResult {
+    const dtls = this.trackDtls;
+    const ssrc = this.transceiver?.sender.ssrc;
+    if (!dtls || ssrc === undefined) return 'closed';
+    // werift hands each packet to Node's socket, whose queue (behind a full kernel buffer) has no bound.
+    if ((socketQueueBytes(this.pc) ?? 0) > this.opts.maxBufferedBytes) return 'backpressure';
+    const i = this.rtpIndex;
+    this.rtpIndex = (i + 1) >>> 0;
+    const header = new RtpHeader({
+      payloadType: PACKET_PAYLOAD_TYPE,
+      sequenceNumber: i & 0xffff,
+      timestamp: i,
+      ssrc,
+    });
+    this.rtpTx++;
+    void dtls.sendRtp(frame, header);
+    return 'sent';
+  }
+
   sendPacket(frame: Buffer): SendResult {
-    if (!this.isOpen || this.packet.readyState !== 'open') return 'closed';
+    if (!this.isOpen) return 'closed';
+    if (this.trackSend && frame.length <= PACKET_TRACK_MAX_FRAME) return this.sendRtp(frame);
+    if (this.packet.readyState !== 'open') return 'closed';
     if (this.packet.bufferedAmount > this.opts.maxBufferedBytes) return 'backpressure';
     this.packet.send(frame);
     return 'sent';
@@ -314,4 +432,35 @@ export class WeriftConnection implements LinkConnection {
       this.log.debug({ err }, 'close failed');
     }
   }
+}
+
+/** The parts of werift's ICE internals that lead to the socket the nominated pair sends on. */
+interface QueueingSocket {
+  getSendQueueSize?: () => number;
+  writableLength?: number;
+}
+interface SocketHolder {
+  /** UDP (dgram). */
+  socket?: QueueingSocket;
+  /** TCP or TLS (net/tls socket of werift's StreamTransport). */
+  stream?: { client?: QueueingSocket };
+}
+interface NominatedProtocol {
+  transport?: SocketHolder;
+  turn?: { transport?: SocketHolder };
+}
+
+/**
+ * Bytes waiting in user space to be written to the nominated pair's socket: libuv's queue of a UDP
+ * socket (direct, or TURN over UDP), or the write buffer of a TURN TCP/TLS connection. Null when no
+ * pair is nominated or the socket cannot be found (a werift upgrade moved it: the link test says so).
+ */
+export function socketQueueBytes(pc: RTCPeerConnection): number | null {
+  const nominated = pc.iceTransports[0]?.connection.nominated as { protocol?: unknown } | undefined;
+  const protocol = nominated?.protocol as NominatedProtocol | undefined;
+  const holder = protocol?.transport ?? protocol?.turn?.transport;
+  const socket = holder?.socket ?? holder?.stream?.client;
+  if (!socket) return null;
+  if (typeof socket.getSendQueueSize === 'function') return socket.getSendQueueSize();
+  return typeof socket.writableLength === 'number' ? socket.writableLength : null;
 }
