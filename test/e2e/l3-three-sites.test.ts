@@ -1,24 +1,9 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
 import { useMeshLab } from './fixture.js';
-import type { LabAgent } from './mesh-lab.js';
+import { STREAM_BYTES, streamIntact } from './stream.js';
 
-const TCP_TOOL = join(dirname(fileURLToPath(import.meta.url)), 'tools/tcp-stream.mjs');
-const STREAM_BYTES = 50 * 1024 * 1024;
 const SITE_A_LAN = '10.1.1.0/24';
-
-/** Sends STREAM_BYTES from `from` to `to` over the overlay; both ends hash what they saw. */
-async function streamIntact(from: LabAgent, to: LabAgent, toIp: string, port: number) {
-  const server = to.host.spawn('node', [TCP_TOOL, 'serve', String(port)], { label: `tcp-serve-${to.name}` });
-  await server.waitForLine(/listening/, 10_000, 'stderr');
-  const sent = await from.host.exec('node', [TCP_TOOL, 'send', toIp, String(port), String(STREAM_BYTES)], {
-    timeoutMs: 240_000,
-  });
-  const received = await server.waitForLine(/^\{.*"sha256".*\}$/, 30_000);
-  return { sent: JSON.parse(sent.stdout.trim()), received: JSON.parse(received[0]) };
-}
 
 /**
  * Issue 4, test 2: an L3 overlay over three sites (cone, cone, symmetric). Every pair pings and moves

@@ -36,6 +36,8 @@ export interface AgentOptions {
   bridge?: string;
   noAddress?: boolean;
   env?: Record<string, string>;
+  /** More `rtcmesh up` arguments (e.g. `--no-offload`). */
+  args?: string[];
 }
 
 /** `rtcmesh status --json`, as far as the tests read it. */
@@ -58,6 +60,13 @@ export interface StatusJson {
     pathLossPct?: number | null;
   }[];
   counters: Record<string, number>;
+  device?: {
+    name: string;
+    mtu: number;
+    offloads?: { checksum: boolean; tso4: boolean; tso6: boolean; uso: boolean };
+    coalescing?: boolean;
+    counters?: Record<string, number>;
+  } | null;
 }
 
 const TURN_SECRET = 'lab-turn-secret';
@@ -266,6 +275,7 @@ export class MeshLab {
     if (o.advertiseRoutes?.length) args.push('--advertise-routes', o.advertiseRoutes.join(','));
     if (o.bridge) args.push('--bridge', o.bridge);
     if (o.noAddress) args.push('--no-address');
+    if (o.args) args.push(...o.args);
     if (this.tlsFiles) args.push('--ca-file', this.tlsFiles.caFile);
     // The whole suite runs on either WebRTC stack: RTCMESH_E2E_TRANSPORT=libdatachannel.
     const transport = process.env.RTCMESH_E2E_TRANSPORT;

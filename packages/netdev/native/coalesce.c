@@ -2,76 +2,19 @@
 
 #include "coalesce.h"
 
+#include <errno.h>
 #include <string.h>
+
+#include "csum.h"
 
 #define TCP_PSH 0x08
 #define TCP_ACK 0x10
 
 const uint8_t zero_vnet_hdr[VNET_HDR_LEN] = {0};
 
-static inline uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-static inline uint32_t be32(const uint8_t *p) {
-  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-static inline void put_be16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-static inline void put_le16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
-// Ones'-complement sum (RFC 1071) over memory in native word order: the folded result, stored
-// back in native order, is the right checksum on either endianness.
-static uint64_t sum_bytes(uint64_t sum, const uint8_t *p, size_t len) {
-  while (len >= 4) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-    sum += w;
-    p += 4;
-    len -= 4;
-  }
-  if (len >= 2) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    sum += h;
-    p += 2;
-    len -= 2;
-  }
-  if (len) {
-    uint16_t h = 0;
-    memcpy(&h, p, 1);
-    sum += h;
-  }
-  return sum;
-}
-
-static uint16_t fold(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)sum;
-}
-
 // Pseudo-header sum for TCP (protocol 6) over `l4_len` bytes.
 static uint64_t pseudo_sum(const uint8_t *ip, int v6, uint32_t l4_len) {
-  uint8_t tail[8];
-  uint64_t sum;
-  if (v6) {
-    sum = sum_bytes(0, ip + 8, 32);
-    tail[0] = (uint8_t)(l4_len >> 24);
-    tail[1] = (uint8_t)(l4_len >> 16);
-    tail[2] = (uint8_t)(l4_len >> 8);
-    tail[3] = (uint8_t)l4_len;
-    tail[4] = tail[5] = tail[6] = 0;
-    tail[7] = 6;
-    return sum_bytes(sum, tail, 8);
-  }
-  sum = sum_bytes(0, ip + 12, 8);
-  tail[0] = 0;
-  tail[1] = 6;
-  tail[2] = (uint8_t)(l4_len >> 8);
-  tail[3] = (uint8_t)l4_len;
-  return sum_bytes(sum, tail, 4);
+  return pseudo_sum_proto(ip, v6, 6, l4_len);
 }
 
 typedef enum {
@@ -190,9 +133,8 @@ typedef struct {
   coalesce_result *out;
 } sink_t;
 
-static void emit_frames(sink_t *s, const struct iovec *iov, int iovcnt, uint32_t frames, size_t bytes,
-                        int merged) {
-  int e = s->emit(s->ctx, iov, iovcnt, frames);
+// Counts one write of `frames` input frames: written, or dropped with its errno.
+static void count_write(sink_t *s, int e, uint32_t frames, size_t bytes, int merged) {
   if (e) {
     s->out->dropped += frames;
     s->out->last_errno = e;
@@ -206,7 +148,7 @@ static void emit_frames(sink_t *s, const struct iovec *iov, int iovcnt, uint32_t
 
 static void emit_plain(sink_t *s, const uint8_t *frame, size_t len) {
   struct iovec iov[2] = {{(void *)zero_vnet_hdr, VNET_HDR_LEN}, {(void *)frame, len}};
-  emit_frames(s, iov, 2, 1, len, 0);
+  count_write(s, s->emit(s->ctx, iov, 2, 1), 1, len, 0);
 }
 
 static void flush_run(sink_t *s, run_t *r, size_t l2) {
@@ -255,7 +197,16 @@ static void flush_run(sink_t *s, run_t *r, size_t l2) {
     iov[2 + i].iov_len = r->payload_len[i];
     bytes += hdr_len + r->payload_len[i];
   }
-  emit_frames(s, iov, (int)(2 + r->nseg), r->nseg, bytes, 1);
+  int e = s->emit(s->ctx, iov, (int)(2 + r->nseg), r->nseg);
+  if (e == EINVAL) {
+    // The kernel refused the GSO write (a kernel without it, or one with a regression there): the
+    // segments go out one by one as they came, and the caller stops merging.
+    s->out->gso_refused++;
+    for (uint32_t i = 0; i < r->nseg; i++)
+      emit_plain(s, r->payload[i] - hdr_len, hdr_len + r->payload_len[i]);
+    return;
+  }
+  count_write(s, e, r->nseg, bytes, 1);
 }
 
 static void start_run(run_t *r, const pkt_info *p, uint32_t order) {

@@ -51,6 +51,7 @@ typedef struct {
   uint32_t writes;         // emit calls that succeeded
   uint32_t coalesced_frames;  // frames that went out inside a merged write
   uint32_t dropped;        // frames of failed writes
+  uint32_t gso_refused;    // merged writes the kernel refused (EINVAL), sent again segment by segment
   int last_errno;
 } coalesce_result;
 

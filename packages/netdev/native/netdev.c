@@ -8,25 +8,36 @@
 // up to `maxBatch` frames (or until EAGAIN) and hand them to JS in ONE callback.
 //
 // Exports:
-//   open(name, isTap, netnsPath|null, vnetHdr) -> { fd, name, existed }
-//   NativeDevice(fd, readBufSize, maxBatch, onFrames, onWritable, onError, vnetHdr, l2Len)
+//   open(name, isTap, netnsPath|null, vnetHdr, offload) -> { fd, name, existed, offload }
+//     offload: TUN_F_* flags the kernel accepted (TUNSETOFFLOAD), 0 when off or refused
+//   NativeDevice(fd, readBufSize, maxBatch, onFrames, onWritable, onError, vnetHdr, l2Len, offload)
+//     .offloadCounters(out: Float64Array(4)) -> [superPackets, segments, invalid, offloadOff]
+//     .disableOffload() -> errno (0: the kernel now segments and checksums itself again)
 //     .setReading(bool) .setWantWritable(bool) .write(u8) -> bytes | -errno
 //     .writeMany(u8[], start) -> count written (stops at first EAGAIN/error; see lastWriteErrno)
-//     .writeCoalesced(u8[], out: Uint32Array(5)) -> errno of the last failed write, 0 if none;
-//       out = [framesWritten, bytesWritten, writes, coalescedFrames, dropped] (coalesce.h)
+//     .writeCoalesced(u8[], out: Uint32Array(6)) -> errno of the last failed write, 0 if none;
+//       out = [framesWritten, bytesWritten, writes, coalescedFrames, dropped, gsoRefused] (coalesce.h)
 //     .lastWriteErrno() -> errno of the failure that stopped writeMany, 0 if none
 //     .close()
 //   errnoName(n) -> 'EPERM' etc.
+//   raiseUdpBuffers(bytes) -> how many of this process's UDP sockets now have receive and send
+//     buffers of at least `bytes` (SO_RCVBUFFORCE/SO_SNDBUFFORCE with CAP_NET_ADMIN, else capped by
+//     net.core.rmem_max/wmem_max)
 //   coalescePreview(u8[], l2Len) -> Buffer[]: what writeCoalesced would write (virtio-net header
 //     + packet per write), for tests.
+//   segmentPreview(u8 virtio-net header + packet, l2Len) -> Buffer[] | negative segment_error:
+//     what a read of that would deliver (segment.h), for tests.
 //
-// With vnetHdr (IFF_VNET_HDR, no offloads enabled) every read starts with a virtio-net header,
-// which is stripped here (a partial checksum is completed first), and every write gets one.
+// With vnetHdr (IFF_VNET_HDR) every read starts with a virtio-net header and every write gets one.
+// Without offloads the header of a read is stripped (a partial checksum completed first); with
+// offloads (checksum, TSO4/6, USO) a read may hold a GSO packet of up to 64 KiB, which is split
+// into plain packets here (segment.h) before JS sees it.
 
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,11 +48,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "coalesce.h"
+#include "segment.h"
 
 #define CHECK(call)                                                                                          \
   do {                                                                                                       \
@@ -98,12 +111,24 @@ static void throw_errno(napi_env env, int e, const char *syscall) {
 // ---------------------------------------------------------------------------------------------
 // open(name, isTap, netnsPath|null)
 
+// Offloads asked of the kernel, most first: USO needs Linux 6.2; a kernel that does not know a flag
+// refuses the whole set with EINVAL, so the next smaller set is tried.
+static const unsigned long offload_sets[] = {
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | 0x20 /* TUN_F_USO4 */ | 0x40 /* TUN_F_USO6 */,
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+    TUN_F_CSUM,
+};
+
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   bool vnet_hdr = false;
+  bool want_offload = false;
   if (argc >= 4) CHECK(napi_get_value_bool(env, argv[3], &vnet_hdr));
+  if (argc >= 5) CHECK(napi_get_value_bool(env, argv[4], &want_offload));
+  unsigned long offload = 0;
   char name[IFNAMSIZ + 1];
   size_t name_len = 0;
   CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len));
@@ -167,11 +192,22 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     } else if (vnet_hdr && ioctl(fd, TUNSETVNETHDRSZ, &hdr_sz) < 0) {
       err = errno;
       failed = "ioctl(TUNSETVNETHDRSZ)";
-    } else if (vnet_hdr && ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
-      // No offloads towards us: the kernel segments and checksums what it sends to the device,
-      // so reads are plain packets; only our writes use GSO.
-      err = errno;
-      failed = "ioctl(TUNSETOFFLOAD)";
+    } else if (vnet_hdr) {
+      // Offloads towards us when asked for (and the kernel takes them): reads may be GSO packets,
+      // split in segment.c. Otherwise none: the kernel segments and checksums what it sends to the
+      // device, so reads are plain packets; our writes use GSO either way.
+      if (want_offload) {
+        for (size_t i = 0; i < sizeof offload_sets / sizeof offload_sets[0]; i++) {
+          if (ioctl(fd, TUNSETOFFLOAD, offload_sets[i]) == 0) {
+            offload = offload_sets[i];
+            break;
+          }
+        }
+      }
+      if (!offload && ioctl(fd, TUNSETOFFLOAD, 0UL) < 0) {
+        err = errno;
+        failed = "ioctl(TUNSETOFFLOAD)";
+      }
     }
     if (failed) {
       close(fd);
@@ -200,6 +236,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, result, "name", v));
   CHECK(napi_get_boolean(env, existed, &v));
   CHECK(napi_set_named_property(env, result, "existed", v));
+  CHECK(napi_create_uint32(env, (uint32_t)offload, &v));
+  CHECK(napi_set_named_property(env, result, "offload", v));
   return result;
 }
 
@@ -215,7 +253,15 @@ typedef struct {
   bool want_writable;
   bool poll_active;
   bool vnet_hdr;
+  bool offload;  // reads may be GSO packets (TUNSETOFFLOAD was accepted)
   size_t l2_len;
+  // Offload counters: GSO packets read, segments made of them, reads refused as invalid, and
+  // whether offloads were turned off at run time after invalid reads.
+  double super_packets;
+  double segments;
+  double invalid;
+  uint32_t invalid_in_a_row;
+  bool offload_off;
   int last_write_errno;
   size_t buf_size;
   uint32_t max_batch;
@@ -253,6 +299,32 @@ static void report_error(Device *d, int e, const char *syscall) {
 
 static void update_poll(Device *d);
 
+typedef struct {
+  napi_env env;
+  napi_value arr;
+  uint32_t count;
+} read_ctx;
+
+// One JS Buffer per segment, written in place by segment_packet.
+static uint8_t *alloc_segment(void *ctx, size_t len) {
+  read_ctx *rc = ctx;
+  void *data;
+  napi_value buf;
+  if (napi_create_buffer(rc->env, len, &data, &buf) != napi_ok) return NULL;
+  if (napi_set_element(rc->env, rc->arr, rc->count, buf) != napi_ok) return NULL;
+  rc->count++;
+  return data;
+}
+
+// Reads the kernel gives us that we cannot take (it is the kernel's word against our parser: a
+// regression in either) are dropped; if they keep coming, offloads go off for good on this device
+// and the kernel segments and checksums again, so traffic flows at the plain path's speed.
+#define OFFLOAD_INVALID_LIMIT 16
+static void offload_refused(Device *d) {
+  if (++d->invalid_in_a_row < OFFLOAD_INVALID_LIMIT || d->offload_off) return;
+  if (ioctl(d->fd, TUNSETOFFLOAD, 0UL) == 0) d->offload_off = true;
+}
+
 static void on_poll(uv_poll_t *handle, int status, int events) {
   Device *d = (Device *)handle->data;
   if (d->closed) return;
@@ -281,6 +353,23 @@ static void on_poll(uv_poll_t *handle, int status, int events) {
       }
       if (n == 0) break;
       unsigned char *pkt = d->buf;
+      if (d->offload) {
+        if (n <= VNET_HDR_LEN) continue;
+        read_ctx rc = {env, arr, count};
+        int segs = segment_packet(pkt, pkt + VNET_HDR_LEN, (size_t)n - VNET_HDR_LEN, d->l2_len, alloc_segment, &rc);
+        count = rc.count;
+        if (segs < 0) {
+          d->invalid++;
+          offload_refused(d);
+        } else {
+          d->invalid_in_a_row = 0;
+          if (pkt[1] != VNET_GSO_NONE) {
+            d->super_packets++;
+            d->segments += segs;
+          }
+        }
+        continue;
+      }
       if (d->vnet_hdr) {
         // Offloads are off, so GSO never comes; a partial checksum would only come from a kernel
         // that ignores that, and is completed rather than passed on wrong.
@@ -363,20 +452,22 @@ static Device *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_
 }
 
 static napi_value device_ctor(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8], self;
+  size_t argc = 9;
+  napi_value argv[9], self;
   CHECK(napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   int32_t fd, buf_size;
   uint32_t max_batch, l2_len = 0;
-  bool vnet_hdr = false;
+  bool vnet_hdr = false, offload = false;
   if (argc >= 8) {
     CHECK(napi_get_value_bool(env, argv[6], &vnet_hdr));
     CHECK(napi_get_value_uint32(env, argv[7], &l2_len));
   }
+  if (argc >= 9) CHECK(napi_get_value_bool(env, argv[8], &offload));
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   CHECK(napi_get_value_int32(env, argv[1], &buf_size));
   CHECK(napi_get_value_uint32(env, argv[2], &max_batch));
-  if (fd < 0 || buf_size < 64 || buf_size > 262144 || max_batch < 1 || (l2_len != 0 && l2_len != 14)) {
+  if (fd < 0 || buf_size < 64 || buf_size > 262144 || max_batch < 1 || (l2_len != 0 && l2_len != 14) ||
+      (offload && !vnet_hdr)) {
     napi_throw_range_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "bad NativeDevice arguments");
     return NULL;
   }
@@ -396,6 +487,7 @@ static napi_value device_ctor(napi_env env, napi_callback_info info) {
   d->buf_size = (size_t)buf_size;
   d->max_batch = max_batch;
   d->vnet_hdr = vnet_hdr;
+  d->offload = offload;
   d->l2_len = l2_len;
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
@@ -515,8 +607,8 @@ static napi_value device_write_coalesced(napi_env env, napi_callback_info info) 
   void *out_data;
   napi_value ab;
   CHECK(napi_get_typedarray_info(env, argv[1], &type, &out_len, &out_data, &ab, &offset));
-  if (type != napi_uint32_array || out_len < 5 || !d->vnet_hdr) {
-    napi_throw_type_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "writeCoalesced needs a vnet-header device and a Uint32Array(5)");
+  if (type != napi_uint32_array || out_len < 6 || !d->vnet_hdr) {
+    napi_throw_type_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "writeCoalesced needs a vnet-header device and a Uint32Array(6)");
     return NULL;
   }
   uint32_t *o = out_data;
@@ -536,6 +628,7 @@ static napi_value device_write_coalesced(napi_env env, napi_callback_info info) 
   o[2] = r.writes;
   o[3] = r.coalesced_frames;
   o[4] = r.dropped;
+  o[5] = r.gso_refused;
   CHECK(napi_create_int32(env, r.last_errno, &result));
   return result;
 }
@@ -625,6 +718,76 @@ static napi_value device_write_many(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value device_offload_counters(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Device *d = unwrap(env, info, &argc, argv);
+  if (!d) return NULL;
+  napi_typedarray_type type;
+  size_t len, offset;
+  void *data;
+  napi_value ab;
+  CHECK(napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset));
+  if (type != napi_float64_array || len < 4) {
+    napi_throw_type_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "offloadCounters needs a Float64Array(4)");
+    return NULL;
+  }
+  double *o = data;
+  o[0] = d->super_packets;
+  o[1] = d->segments;
+  o[2] = d->invalid;
+  o[3] = d->offload_off ? 1 : 0;
+  return NULL;
+}
+
+// disableOffload() -> errno of TUNSETOFFLOAD(0), 0 on success. Reads stay split-aware (a GSO packet
+// already queued in the kernel is still segmented here).
+static napi_value device_disable_offload(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value result;
+  Device *d = unwrap(env, info, &argc, NULL);
+  if (!d) return NULL;
+  int e = 0;
+  if (!d->closed && d->offload && !d->offload_off) {
+    if (ioctl(d->fd, TUNSETOFFLOAD, 0UL) == 0)
+      d->offload_off = true;
+    else
+      e = errno;
+  }
+  CHECK(napi_create_int32(env, e, &result));
+  return result;
+}
+
+static napi_value js_segment_preview(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t l2_len = 0;
+  CHECK(napi_get_value_uint32(env, argv[1], &l2_len));
+  napi_typedarray_type type;
+  size_t len, offset;
+  void *data;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset) != napi_ok ||
+      type != napi_uint8_array || (l2_len != 0 && l2_len != 14)) {
+    napi_throw_type_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "segmentPreview(Uint8Array, 0 | 14)");
+    return NULL;
+  }
+  if (len < VNET_HDR_LEN) {
+    CHECK(napi_create_int32(env, SEGMENT_BAD_HEADER, &result));
+    return result;
+  }
+  read_ctx rc = {env, NULL, 0};
+  CHECK(napi_create_array(env, &rc.arr));
+  const uint8_t *in = data;
+  int r = segment_packet(in, in + VNET_HDR_LEN, len - VNET_HDR_LEN, l2_len, alloc_segment, &rc);
+  if (r < 0) {
+    CHECK(napi_create_int32(env, r, &result));
+    return result;
+  }
+  return rc.arr;
+}
+
 static napi_value device_last_write_errno(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   napi_value result;
@@ -652,6 +815,54 @@ static napi_value js_errno_name(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// Raises one socket buffer to `bytes` unless it is that large already (the kernel reports twice
+// what was set). FORCE ignores net.core.{r,w}mem_max and needs CAP_NET_ADMIN, which the agent has.
+static int raise_buffer(int fd, int get_opt, int force_opt, int plain_opt, int bytes) {
+  int cur = 0;
+  socklen_t l = sizeof cur;
+  if (getsockopt(fd, SOL_SOCKET, get_opt, &cur, &l) == 0 && cur >= 2 * bytes) return 1;
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes) == 0) return 1;
+  setsockopt(fd, SOL_SOCKET, plain_opt, &bytes, sizeof bytes);
+  l = sizeof cur;
+  return getsockopt(fd, SOL_SOCKET, get_opt, &cur, &l) == 0 && cur >= 2 * bytes;
+}
+
+static napi_value js_raise_udp_buffers(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t bytes = 0;
+  CHECK(napi_get_value_int32(env, argv[0], &bytes));
+  if (bytes < 4096 || bytes > (64 << 20)) {
+    napi_throw_range_error(env, "ERR_NETDEV_INVALID_ARGUMENT", "bytes must be 4 KiB..64 MiB");
+    return NULL;
+  }
+  uint32_t raised = 0;
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir) {
+    int self = dirfd(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+      char *end = NULL;
+      long fd = strtol(e->d_name, &end, 10);
+      if (!end || *end || fd < 0 || fd == self) continue;
+      int type = 0, domain = 0;
+      socklen_t l = sizeof type;
+      if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0 || type != SOCK_DGRAM) continue;
+      l = sizeof domain;
+      if (getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &domain, &l) != 0 ||
+          (domain != AF_INET && domain != AF_INET6))
+        continue;
+      int ok = raise_buffer((int)fd, SO_RCVBUF, SO_RCVBUFFORCE, SO_RCVBUF, bytes);
+      ok &= raise_buffer((int)fd, SO_SNDBUF, SO_SNDBUFFORCE, SO_SNDBUF, bytes);
+      if (ok) raised++;
+    }
+    closedir(dir);
+  }
+  CHECK(napi_create_uint32(env, raised, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"setReading", NULL, device_set_reading, NULL, NULL, NULL, napi_default, NULL},
@@ -660,6 +871,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"writeMany", NULL, device_write_many, NULL, NULL, NULL, napi_default, NULL},
       {"writeCoalesced", NULL, device_write_coalesced, NULL, NULL, NULL, napi_default, NULL},
       {"lastWriteErrno", NULL, device_last_write_errno, NULL, NULL, NULL, napi_default, NULL},
+      {"offloadCounters", NULL, device_offload_counters, NULL, NULL, NULL, napi_default, NULL},
+      {"disableOffload", NULL, device_disable_offload, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, device_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls, fn;
@@ -670,6 +883,10 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "open", fn));
   CHECK(napi_create_function(env, "coalescePreview", NAPI_AUTO_LENGTH, js_coalesce_preview, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "coalescePreview", fn));
+  CHECK(napi_create_function(env, "segmentPreview", NAPI_AUTO_LENGTH, js_segment_preview, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "segmentPreview", fn));
+  CHECK(napi_create_function(env, "raiseUdpBuffers", NAPI_AUTO_LENGTH, js_raise_udp_buffers, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "raiseUdpBuffers", fn));
   CHECK(napi_create_function(env, "errnoName", NAPI_AUTO_LENGTH, js_errno_name, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "errnoName", fn));
   return exports;

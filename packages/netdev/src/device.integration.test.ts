@@ -15,7 +15,7 @@ import {
   udp4Packet,
 } from './testing/frames.js';
 import { missingDevicePrerequisite, TestNetns } from './testing/netns.js';
-import { TCP_ACK, TCP_SYN, tcpSegment } from './testing/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_SYN, tcpChecksumValid, tcpSegment } from './testing/tcp.js';
 
 const missing = missingDevicePrerequisite();
 
@@ -278,6 +278,100 @@ describe.skipIf(missing !== undefined)('TAP/TUN devices in a network namespace',
     while (!acks.includes(end) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(acks.filter((a) => a !== ISN + 1)).toEqual([end]);
   });
+
+  it.each([
+    ['with offloads', true],
+    ['without offloads (--no-offload)', false],
+  ] as const)(
+    'TUN %s: a TCP stream from the namespace arrives whole, in MSS-sized packets with valid checksums',
+    async (_name, offload) => {
+      const tun = await openTun({
+        netns: ns.name,
+        name: offload ? 'rmtun7' : 'rmtun8',
+        addresses: [offload ? '10.207.0.1/24' : '10.208.0.1/24'],
+        offload,
+      });
+      open.push(tun);
+      const net = offload ? 207 : 208;
+      expect(tun.offloadActive).toBe(offload);
+      if (offload) expect(tun.offloads).toMatchObject({ checksum: true, tso4: true, tso6: true });
+      const BYTES = 512 * 1024;
+      // The client in the namespace connects to a "remote" address routed into the TUN and sends
+      // BYTES; this test is the remote TCP end, acknowledging everything in order.
+      const client = ns.node(
+        `const data = Buffer.alloc(${BYTES}); for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 9)) & 0xff;
+       const h = require('crypto').createHash('sha256').update(data).digest('hex');
+       const give = setTimeout(() => { console.error('timeout'); process.exit(1); }, 15000);
+       const s = require('net').connect(5002, '10.${net}.0.2', () => s.end(data));
+       s.on('close', () => { clearTimeout(give); console.log(h); process.exit(0); });
+       s.on('error', (e) => { console.error(e.message); process.exit(1); });`,
+      );
+      const me = Uint8Array.of(10, net, 0, 2);
+      const peer = Uint8Array.of(10, net, 0, 1);
+      const ISN = 5_000_000;
+      let expected: number | undefined;
+      let clientPort = 0;
+      let biggest = 0;
+      let badChecksums = 0;
+      const chunks: Buffer[] = [];
+      const mss = Uint8Array.of(2, 4, 0x04, 0xd8); // MSS 1240
+      const reply = (flags: number, options?: Uint8Array) =>
+        tun.write(
+          tcpSegment({
+            src: me,
+            dst: peer,
+            srcPort: 5002,
+            dstPort: clientPort,
+            seq: flags & TCP_SYN ? ISN : ISN + 1,
+            ack: expected!,
+            flags,
+            window: 65535,
+            ...(options ? { options } : {}),
+          }),
+        );
+      tun.onFrames((packets) => {
+        let ack = false;
+        for (const p of packets) {
+          if (p[0] !== 0x45 || p[9] !== 6 || p.readUInt16BE(22) !== 5002) continue;
+          if (!tcpChecksumValid(p)) badChecksums++;
+          biggest = Math.max(biggest, p.length);
+          const thl = (p[32]! >> 4) * 4;
+          const flags = p[33]!;
+          const seq = p.readUInt32BE(24);
+          if (flags & TCP_SYN) {
+            clientPort = p.readUInt16BE(20);
+            expected = (seq + 1) >>> 0;
+            reply(TCP_SYN | TCP_ACK, mss);
+            continue;
+          }
+          const data = p.subarray(20 + thl, p.readUInt16BE(2));
+          if (expected !== undefined && seq === expected && data.length > 0) {
+            chunks.push(Buffer.from(data));
+            expected = (expected + data.length) >>> 0;
+            ack = true;
+          }
+          if (flags & TCP_FIN && expected !== undefined && seq + data.length === expected) {
+            expected = (expected + 1) >>> 0;
+            reply(TCP_ACK | TCP_FIN);
+          }
+        }
+        if (ack) reply(TCP_ACK);
+      });
+      const hash = (await client).trim();
+      expect(createHash('sha256').update(Buffer.concat(chunks)).digest('hex')).toBe(hash);
+      expect(badChecksums).toBe(0);
+      expect(biggest).toBeLessThanOrEqual(1280); // segments, never a 64 KiB GSO packet
+      const s = tun.stats();
+      expect(s.offloadInvalid).toBe(0);
+      if (offload) {
+        // The kernel handed over packets of many segments at once: fewer reads than packets.
+        expect(s.offloadSuperPackets).toBeGreaterThan(0);
+        expect(s.offloadSegments).toBeGreaterThan(s.offloadSuperPackets);
+      } else {
+        expect(s.offloadSuperPackets).toBe(0);
+      }
+    },
+  );
 
   it('TUN without coalescing: every frame is its own write', async () => {
     const tun = await openTun({

@@ -12,10 +12,14 @@ export interface NativeDeviceHandle {
   /**
    * Writes a batch, merging contiguous TCP segments of a flow into one GSO write (vnetHdr devices
    * only; native/coalesce.h). Fills `out` with [framesWritten, bytesWritten, writes,
-   * coalescedFrames, dropped]; returns the errno of the last failed write, 0 if none.
+   * coalescedFrames, dropped, gsoRefused]; returns the errno of the last failed write, 0 if none.
    */
   writeCoalesced(frames: readonly Uint8Array[], out: Uint32Array): number;
   lastWriteErrno(): number;
+  /** Fills `out` with [GSO packets read, segments made of them, reads refused as invalid, offload off (0/1)]. */
+  offloadCounters(out: Float64Array): void;
+  /** TUNSETOFFLOAD(0): the kernel segments and checksums again. Returns an errno, 0 on success. */
+  disableOffload(): number;
   close(): void;
 }
 
@@ -25,7 +29,8 @@ export interface NativeAddon {
     isTap: boolean,
     netnsPath: string | null,
     vnetHdr?: boolean,
-  ): { fd: number; name: string; existed: boolean };
+    offload?: boolean,
+  ): { fd: number; name: string; existed: boolean; offload: number };
   NativeDevice: new (
     fd: number,
     readBufferSize: number,
@@ -35,11 +40,39 @@ export interface NativeAddon {
     onError: (code: string, errno: number, syscall: string) => void,
     vnetHdr?: boolean,
     l2Len?: number,
+    offload?: boolean,
   ) => NativeDeviceHandle;
   errnoName(errno: number): string;
+  /** Raises the buffers of every UDP socket of the process to `bytes`; returns how many are that big. */
+  raiseUdpBuffers(bytes: number): number;
   /** What writeCoalesced would write: one Buffer per write, virtio-net header first (tests). */
   coalescePreview(frames: readonly Uint8Array[], l2Len: 0 | 14): Buffer[];
+  /**
+   * What a read of `vnetAndPacket` (virtio-net header, then the packet) delivers on an offload
+   * device: the packets it is split into, or a negative SegmentError (tests).
+   */
+  segmentPreview(vnetAndPacket: Uint8Array, l2Len: 0 | 14): Buffer[] | number;
 }
+
+/** Why a read was refused (native/segment.h). */
+export const SEGMENT_ERRORS: Readonly<Record<number, string>> = {
+  [-1]: 'bad virtio-net header',
+  [-2]: 'bad packet',
+  [-3]: 'unsupported',
+  [-4]: 'too many segments',
+  [-5]: 'no memory',
+};
+
+/** TUN_F_* bits of TUNSETOFFLOAD (linux/if_tun.h). */
+export const TUN_F = {
+  CSUM: 0x01,
+  TSO4: 0x02,
+  TSO6: 0x04,
+  TSO_ECN: 0x08,
+  UFO: 0x10,
+  USO4: 0x20,
+  USO6: 0x40,
+} as const;
 
 export const EAGAIN = 11;
 

@@ -61,10 +61,25 @@ class FakeNative implements NativeDeviceHandle {
         out[2]!++;
       }
     }
+    if (this.refuseGso) {
+      out[5] = 1;
+      this.refuseGso = false;
+    }
     this.batches.push(frames.length);
     return last;
   }
   batches: number[] = [];
+  /** Answer the next writeCoalesced as a kernel that refused a merged (GSO) write. */
+  refuseGso = false;
+  offloadOff = 0;
+  offloadCounters(out: Float64Array): void {
+    out.fill(0);
+    out[3] = this.offloadOff;
+  }
+  disableOffload(): number {
+    this.offloadOff = 1;
+    return 0;
+  }
   lastWriteErrno(): number {
     return this.#lastErrno;
   }
@@ -216,6 +231,21 @@ describe('NetDevice writes with coalescing', () => {
     await dev.close();
     expect(native.written.map((f) => f[0])).toEqual([1, 3]);
     expect(dev.write(frame(4))).toBe(false);
+  });
+
+  it('stops merging once the kernel refuses a GSO write (its frames went out one by one)', async () => {
+    const { dev, native } = makeDevice('tun', 3, true);
+    const packet = Buffer.from([0x45, ...Buffer.alloc(19)]);
+    native.refuseGso = true;
+    dev.write(packet);
+    dev.write(packet);
+    await turn();
+    expect(dev.stats()).toMatchObject({ gsoWritesRefused: 1, framesWritten: 2 });
+    expect(dev.coalescing).toBe(false);
+    // From now on every write goes straight to the kernel, none is held for a turn.
+    dev.write(packet);
+    expect(native.written).toHaveLength(3);
+    expect(native.batches).toEqual([2]);
   });
 });
 

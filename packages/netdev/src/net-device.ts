@@ -1,6 +1,6 @@
 import { NetDevClosedError, type NetDevCommandError, NetDevIoError } from './errors.js';
 import { runIp } from './ip-command.js';
-import { EAGAIN, type NativeAddon, type NativeDeviceHandle } from './native.js';
+import { EAGAIN, type NativeAddon, type NativeDeviceHandle, TUN_F } from './native.js';
 import { parseCidr, validateIp, validateRouteMetric } from './validate.js';
 
 export type DeviceKind = 'tap' | 'tun';
@@ -35,6 +35,21 @@ export interface NetDeviceStats {
   readonly writes: number;
   /** Frames that went out merged with others into one TCP segmentation-offload write. */
   readonly framesCoalesced: number;
+  /** Merged writes the kernel refused (EINVAL); their frames went out one by one, merging stopped. */
+  readonly gsoWritesRefused: number;
+  /** Offloaded reads: GSO packets (up to 64 KiB) the kernel handed us, and the packets made of them. */
+  readonly offloadSuperPackets: number;
+  readonly offloadSegments: number;
+  /** Reads refused as invalid (bad virtio-net header or packet); 16 in a row turn offloads off. */
+  readonly offloadInvalid: number;
+}
+
+/** What the kernel segments and checksums for us on reads (TUNSETOFFLOAD), as it accepted it. */
+export interface DeviceOffloads {
+  readonly checksum: boolean;
+  readonly tso4: boolean;
+  readonly tso6: boolean;
+  readonly uso: boolean;
 }
 
 export interface NetDeviceInit {
@@ -48,15 +63,22 @@ export interface NetDeviceInit {
   readonly created: boolean;
   readonly readBatch: number;
   readonly writeQueueLimit: number;
-  /** The fd was opened with IFF_VNET_HDR: writes are batched per loop turn and TCP is merged. */
+  /** Writes are batched per loop turn and TCP is merged (needs vnetHdr). */
   readonly coalesce?: boolean;
+  /** The fd was opened with IFF_VNET_HDR. Default: `coalesce`. */
+  readonly vnetHdr?: boolean;
+  /** TUN_F_* flags TUNSETOFFLOAD accepted (0: none; reads are plain packets). */
+  readonly offloadFlags?: number;
 }
 
 /** Largest frame a TAP/TUN write or read can carry (the kernel caps at 64 KiB). */
 export const MAX_FRAME_BYTES = 65535;
 const ETHERNET_HEADER_BYTES = 14;
-/** Read buffer: any frame the kernel can hand us fits, so nothing is ever truncated. */
-const READ_BUFFER_BYTES = 65536 + 16;
+/**
+ * Read buffer: any frame the kernel can hand us fits (a 64 KiB GSO packet with an Ethernet and a
+ * VLAN header behind the virtio-net header), so nothing is ever truncated.
+ */
+const READ_BUFFER_BYTES = 65536 + 256;
 /**
  * Coalescing mode writes what accumulated in one loop turn, or at this many frames: enough for one
  * 64 KiB merged write of 1.3 KB segments, and a bound on the frames held (and their memory).
@@ -94,14 +116,16 @@ export class NetDevice {
   readonly created: boolean;
 
   readonly #native: NativeDeviceHandle;
+  readonly #offloadFlags: number;
+  readonly #offloadCounters = new Float64Array(4);
   readonly #addon: NativeAddon;
   readonly #writeQueueLimit: number;
   readonly #queue: Uint8Array[] = [];
-  readonly #coalesce: boolean;
+  #coalesce: boolean;
   /** Coalescing mode: frames of this loop turn, written by #writeHeld. */
   #held: Uint8Array[] = [];
   #heldScheduled = false;
-  readonly #batchResult = new Uint32Array(5);
+  readonly #batchResult = new Uint32Array(6);
   #framesHandler: FramesHandler | undefined;
   #errorHandler: DeviceErrorHandler | undefined;
   #paused = false;
@@ -121,6 +145,7 @@ export class NetDevice {
     lastWriteError: undefined as string | undefined,
     writes: 0,
     framesCoalesced: 0,
+    gsoWritesRefused: 0,
   };
 
   constructor(init: NetDeviceInit) {
@@ -133,6 +158,7 @@ export class NetDevice {
     this.#addon = init.addon;
     this.#writeQueueLimit = init.writeQueueLimit;
     this.#coalesce = init.coalesce ?? false;
+    this.#offloadFlags = init.offloadFlags ?? 0;
     this.#native = new init.addon.NativeDevice(
       init.fd,
       READ_BUFFER_BYTES,
@@ -140,8 +166,9 @@ export class NetDevice {
       (frames) => this.#deliver(frames),
       () => this.#flush(),
       (code, _errno, syscall) => this.#fail(code, syscall),
-      this.#coalesce,
+      init.vnetHdr ?? this.#coalesce,
       init.kind === 'tap' ? 14 : 0,
+      this.#offloadFlags !== 0,
     );
   }
 
@@ -207,7 +234,53 @@ export class NetDevice {
   }
 
   stats(): NetDeviceStats {
-    return { ...this.#stats, writeQueueLength: this.#queue.length };
+    const o = this.#offloadCounters;
+    if (!this.#closed) this.#native.offloadCounters(o);
+    return {
+      ...this.#stats,
+      writeQueueLength: this.#queue.length,
+      offloadSuperPackets: o[0]!,
+      offloadSegments: o[1]!,
+      offloadInvalid: o[2]!,
+    };
+  }
+
+  /**
+   * Offloads the kernel applies for us on reads. All false when none were asked for, the kernel
+   * refused them, or they were turned off (disableOffload, or after 16 invalid reads in a row).
+   */
+  get offloads(): DeviceOffloads {
+    const f = this.offloadActive ? this.#offloadFlags : 0;
+    return {
+      checksum: (f & TUN_F.CSUM) !== 0,
+      tso4: (f & TUN_F.TSO4) !== 0,
+      tso6: (f & TUN_F.TSO6) !== 0,
+      uso: (f & (TUN_F.USO4 | TUN_F.USO6)) !== 0,
+    };
+  }
+
+  /** Whether reads may be GSO packets (split here) right now. */
+  get offloadActive(): boolean {
+    if (this.#offloadFlags === 0) return false;
+    if (!this.#closed) this.#native.offloadCounters(this.#offloadCounters);
+    return this.#offloadCounters[3] === 0;
+  }
+
+  /** Merging of written TCP segments into GSO writes is on (it goes off if the kernel refuses one). */
+  get coalescing(): boolean {
+    return this.#coalesce;
+  }
+
+  /** Turns read offloads off (TUNSETOFFLOAD 0); the kernel segments and checksums again. */
+  disableOffload(): void {
+    if (this.#closed || this.#offloadFlags === 0) return;
+    const errno = this.#native.disableOffload();
+    if (errno !== 0)
+      throw new NetDevIoError(
+        `TUNSETOFFLOAD(0) on ${this.name} failed: ${this.#addon.errnoName(errno)}`,
+        this.#addon.errnoName(errno),
+        'ioctl',
+      );
   }
 
   /** Adds (or keeps) an IPv4/IPv6 address, e.g. `10.99.0.1/24` or `fd00::1/64`. */
@@ -312,6 +385,11 @@ export class NetDevice {
     if (r[4]! > 0) {
       this.#stats.writeErrors += r[4]!;
       this.#stats.lastWriteError = this.#addon.errnoName(errno);
+    }
+    if (r[5]! > 0) {
+      // The kernel takes no GSO writes on this device: its frames went out one by one; stop merging.
+      this.#stats.gsoWritesRefused += r[5]!;
+      this.#coalesce = false;
     }
   }
 

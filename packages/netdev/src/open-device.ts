@@ -35,6 +35,13 @@ export interface OpenDeviceOptions {
    * GRO does for a NIC (IFF_VNET_HDR; see NetDevice). Default true.
    */
   readonly coalesce?: boolean;
+  /**
+   * Ask the kernel for checksum and segmentation offloads towards us (TUNSETOFFLOAD: checksum,
+   * TSO4/6, USO where the kernel has it): one read may then carry up to 64 KiB of one flow, which
+   * the device splits into plain packets before `onFrames` sees them (NetDevice, "Offloads").
+   * Refused offloads fall back to plain reads. Default true.
+   */
+  readonly offload?: boolean;
 }
 
 export interface OpenTapOptions extends OpenDeviceOptions {
@@ -68,6 +75,7 @@ interface ValidOptions {
   readonly readBatch: number;
   readonly writeQueueLimit: number;
   readonly coalesce: boolean;
+  readonly offload: boolean;
 }
 
 /** Validates every option before touching the system, so a typo never leaves a half-made device. */
@@ -80,6 +88,9 @@ export function validateOpenOptions(kind: DeviceKind, options: OpenTapOptions): 
   }
   if (options.coalesce !== undefined && typeof options.coalesce !== 'boolean') {
     throw new NetDevInvalidArgumentError('coalesce must be a boolean');
+  }
+  if (options.offload !== undefined && typeof options.offload !== 'boolean') {
+    throw new NetDevInvalidArgumentError('offload must be a boolean');
   }
   const routes = (options.routes ?? []).map((r) => (typeof r === 'string' ? { cidr: r } : r));
   for (const r of routes) parseCidr(r.cidr);
@@ -99,6 +110,7 @@ export function validateOpenOptions(kind: DeviceKind, options: OpenTapOptions): 
       65536,
     ),
     coalesce: options.coalesce ?? true,
+    offload: options.offload ?? true,
   };
 }
 
@@ -110,9 +122,10 @@ async function openDevice(kind: DeviceKind, options: OpenTapOptions): Promise<Ne
     throw new NetDevInvalidArgumentError(`network namespace ${opts.netns} does not exist (${nsPath})`);
   }
   const addon = loadNativeAddon();
-  let opened: { fd: number; name: string; existed: boolean };
+  let opened: { fd: number; name: string; existed: boolean; offload: number };
   try {
-    opened = addon.open(opts.name, kind === 'tap', nsPath, opts.coalesce);
+    // The virtio-net header carries our GSO writes (coalescing) and the kernel's GSO reads (offload).
+    opened = addon.open(opts.name, kind === 'tap', nsPath, opts.coalesce || opts.offload, opts.offload);
   } catch (err) {
     if (isNativeOpenFailure(err)) throw mapOpenError(err, { kind, name: opts.name, netns: opts.netns });
     throw err;
@@ -140,6 +153,8 @@ async function openDevice(kind: DeviceKind, options: OpenTapOptions): Promise<Ne
       readBatch: opts.readBatch,
       writeQueueLimit: opts.writeQueueLimit,
       coalesce: opts.coalesce,
+      vnetHdr: opts.coalesce || opts.offload,
+      offloadFlags: opened.offload,
     });
     if (opts.bridge) device.recordUndo('bridge', ['link', 'set', 'dev', name, 'nomaster']);
     for (const address of opts.addresses) await device.addAddress(address);

@@ -23,9 +23,11 @@ if (!nameA || !nameB || !initial) {
   process.exit(2);
 }
 // The taps exist already (`ip tuntap add`): netdev attaches to them and reads on epoll readiness.
-// A full device queue drops the frame, as a real wire would.
-const a = await openTap({ name: nameA, mtu: 1500 });
-const b = await openTap({ name: nameB, mtu: 1500 });
+// A full device queue drops the frame, as a real wire would. No read offloads: the kernel hands us
+// every packet on its own, so loss hits each packet independently as on a real path (with offloads
+// one read could be 45 TCP segments, all lost together).
+const a = await openTap({ name: nameA, mtu: 1500, offload: false });
+const b = await openTap({ name: nameB, mtu: 1500, offload: false });
 const aToB = new DelayLine(initial, (f) => b.write(f));
 const bToA = new DelayLine(initial, (f) => a.write(f));
 const fail = (e: Error): void => {

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { type NetDevice, openTap, openTun } from '@rtcmesh/netdev';
+import { type NetDevice, openTap, openTun, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type PeerTransport } from '@rtcmesh/peer';
 import type { AgentEvent, LinkReport, PeerInfo, Route, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -25,7 +25,7 @@ import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
-import { linkReport, peerStatus } from './status.js';
+import { deviceStatus, linkReport, peerStatus } from './status.js';
 
 export interface AgentOptions {
   /** Signaling server URLs, in order of preference (instances of one mesh). */
@@ -44,6 +44,11 @@ export interface AgentOptions {
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
   /** WebRTC stack of the peer links (default werift). */
   transport?: PeerTransport;
+  /**
+   * Device offloads (default true): reads of up to 64 KiB per flow split in the addon, and merged
+   * (GSO) writes. False reads and writes one packet per system call (`--no-offload`).
+   */
+  offload?: boolean;
   /** The only CA(s) trusted for a wss:// server (`--ca-file`). */
   ca?: Buffer;
   /** Pending key and lock pins (the state directory). */
@@ -212,7 +217,11 @@ export class Agent implements AgentControl {
       logger: log.child({ component: 'mesh' }),
       sendSignal: (to, data) => this.control.send({ type: 'signal', to, data }),
       onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
-      onLinkEvent: (peerId, e) => this.sendEvent({ kind: e.kind, message: e.message, peerId }),
+      onLinkEvent: (peerId, e) => {
+        // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
+        if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
+        this.sendEvent({ kind: e.kind, message: e.message, peerId });
+      },
       candidateFilter: this.candidateFilter,
       linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
       admitPeer: (peer) => this.lock?.admit(peer) ?? null,
@@ -221,6 +230,7 @@ export class Agent implements AgentControl {
     });
     this.mesh.setIceServers(w.iceServers);
     this.mesh.sync(w.peers);
+    const offload = this.opts.offload === false ? { offload: false, coalesce: false } : {};
     this.device =
       w.network.mode === 'l2'
         ? await openTap({
@@ -229,9 +239,20 @@ export class Agent implements AgentControl {
             mac: w.self.mac,
             addresses,
             ...(this.opts.bridge ? { bridge: this.opts.bridge } : {}),
+            ...offload,
           })
-        : await openTun({ name: this.opts.device, mtu, addresses, routes: [w.network.cidr] });
-    log.info({ device: this.device.name, mode: w.network.mode, mtu, addresses }, 'device up');
+        : await openTun({ name: this.opts.device, mtu, addresses, routes: [w.network.cidr], ...offload });
+    log.info(
+      {
+        device: this.device.name,
+        mode: w.network.mode,
+        mtu,
+        addresses,
+        offloads: this.device.offloads,
+        coalescing: this.device.coalescing,
+      },
+      'device up',
+    );
     const sink = {
       toDevice: (frame: Buffer) => this.device?.write(frame) ?? false,
       toPeer: (peerId: string, frame: Buffer) => this.mesh?.sendPacket(peerId, frame) ?? false,
@@ -261,6 +282,14 @@ export class Agent implements AgentControl {
     for (const { info } of this.mesh.list()) this.forwarder.updatePeer(info);
     void this.syncKernelRoutes();
     this.advertise();
+  }
+
+  private raiseSocketBuffers(): void {
+    try {
+      raiseUdpSocketBuffers();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot raise UDP socket buffers');
+    }
   }
 
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
@@ -418,7 +447,7 @@ export class Agent implements AgentControl {
         mac: w.network.mode === 'l2' ? w.self.mac : null,
       },
       network: { id: w.network.id, name: w.network.name, mode: w.network.mode, cidr: w.network.cidr },
-      device: this.device ? { name: this.device.name, mtu: this.device.mtu } : null,
+      device: this.device ? deviceStatus(this.device) : null,
       server: {
         url: this.control.serverUrl,
         connected: this.control.connected,

@@ -23,6 +23,8 @@ export interface RunAgentOptions {
   logLevel: string;
   /** `--transport` / RTCMESH_TRANSPORT: the peer links' WebRTC stack (default werift). */
   transport?: PeerTransport;
+  /** `--no-offload`: plain per-packet device I/O (no read offloads, no merged writes). Default true. */
+  offload?: boolean;
   /** `--ca-file`: the only CA(s) trusted for an https:// server. */
   caFile?: string;
   /** `--lock-key`: operator public keys of a locked network, pinned whatever the server says. */
@@ -113,6 +115,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     ...(o.lockKeys?.length ? { lockKeys: o.lockKeys } : {}),
     ...tuningFromEnv(),
     ...(o.transport ? { transport: o.transport } : {}),
+    ...(o.offload === false ? { offload: false } : {}),
   });
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');

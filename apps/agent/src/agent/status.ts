@@ -1,6 +1,7 @@
+import type { NetDevice } from '@rtcmesh/netdev';
 import type { LinkStats } from '@rtcmesh/peer';
 import type { LinkReport, PeerInfo } from '@rtcmesh/protocol';
-import type { PeerStatus } from '../localapi/schema.js';
+import type { DeviceStatus, PeerStatus } from '../localapi/schema.js';
 
 const CANDIDATE_TYPES = ['host', 'srflx', 'prflx', 'relay'] as const;
 type CandidateType = (typeof CANDIDATE_TYPES)[number];
@@ -56,5 +57,29 @@ export function linkReport(peerId: string, s: LinkStats): LinkReport {
     rxPackets: s.rxPackets,
     drops: s.drops,
     since: s.since,
+  };
+}
+
+/** The device, its offloads and its I/O counters (reads and writes per system call). */
+export function deviceStatus(d: NetDevice): DeviceStatus {
+  const s = d.stats();
+  return {
+    name: d.name,
+    mtu: d.mtu,
+    offloads: d.offloads,
+    coalescing: d.coalescing,
+    counters: {
+      framesRead: s.framesRead,
+      readBatches: s.readBatches,
+      offloadSuperPackets: s.offloadSuperPackets,
+      offloadSegments: s.offloadSegments,
+      offloadInvalid: s.offloadInvalid,
+      framesWritten: s.framesWritten,
+      writes: s.writes,
+      framesCoalesced: s.framesCoalesced,
+      gsoWritesRefused: s.gsoWritesRefused,
+      writeErrors: s.writeErrors,
+      writeQueueDrops: s.writeQueueDrops,
+    },
   };
 }

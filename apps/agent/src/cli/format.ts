@@ -8,7 +8,7 @@ export function formatStatus(s: AgentStatus): string {
     `node     ${s.node.name} (${s.node.id})  ${s.node.addresses.join(' ')}${s.node.mac ? `  ${s.node.mac}` : ''}`,
   );
   lines.push(`network  ${s.network.name} (${s.network.mode.toUpperCase()}, ${s.network.cidr})`);
-  if (s.device) lines.push(`device   ${s.device.name} mtu ${s.device.mtu}`);
+  if (s.device) lines.push(`device   ${s.device.name} mtu ${s.device.mtu}${formatOffloads(s)}`);
   const server = s.server.connected
     ? 'connected'
     : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
@@ -37,6 +37,14 @@ export function formatStatus(s: AgentStatus): string {
   // Refusals are security events: spell them out under the table rather than in a column.
   for (const p of s.peers) if (p.refused) lines.push(`refused  ${p.name}: ${p.refused}`);
   return lines.join('\n');
+}
+
+/** "  offloads tso4,tso6,uso,csum  merged writes": what the kernel does for the device's I/O. */
+function formatOffloads(s: AgentStatus): string {
+  const d = s.device;
+  if (!d?.offloads) return '';
+  const on = (['tso4', 'tso6', 'uso', 'checksum'] as const).filter((k) => d.offloads?.[k]);
+  return `  offloads ${on.length ? on.join(',') : 'off'}${d.coalescing ? '  merged writes' : ''}`;
 }
 
 function peerRow(p: PeerStatus): string[] {

@@ -64,6 +64,12 @@ program
   )
   .option('--no-address', 'do not assign the overlay address to the device (pure bridging)')
   .option('--mtu <bytes>', 'device MTU', parseMtu)
+  .addOption(
+    new Option(
+      '--no-offload',
+      'read the device packet by packet (no checksum/segmentation offloads, no merged writes): for kernels whose offloads misbehave',
+    ).env('RTCMESH_NO_OFFLOAD'),
+  )
   .option(
     '--lock-key <keys>',
     'locked network: operator public key(s) to trust (comma separated), whatever the server says',
@@ -94,6 +100,7 @@ program
       mtu: opts.mtu,
       logLevel: opts.logLevel,
       transport: opts.transport,
+      offload: opts.offload,
       ...(opts.caFile ? { caFile: opts.caFile } : {}),
       ...(opts.lockKey ? { lockKeys: opts.lockKey } : {}),
     });
@@ -178,6 +185,8 @@ interface UpCliOptions {
   lockKey?: string[];
   logLevel: string;
   transport: PeerTransport;
+  /** False with --no-offload. */
+  offload: boolean;
 }
 
 function parsePositiveInt(v: string): number {

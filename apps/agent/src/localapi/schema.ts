@@ -35,6 +35,19 @@ export const peerStatusSchema = z.object({
 });
 export type PeerStatus = z.infer<typeof peerStatusSchema>;
 
+export const deviceStatusSchema = z.object({
+  name: z.string(),
+  mtu: z.number(),
+  /** Offloads the kernel applies on reads (optional: older agents do not report them). */
+  offloads: z
+    .object({ checksum: z.boolean(), tso4: z.boolean(), tso6: z.boolean(), uso: z.boolean() })
+    .optional(),
+  /** Written TCP segments are merged into GSO writes. */
+  coalescing: z.boolean().optional(),
+  counters: z.record(z.string(), z.number()).optional(),
+});
+export type DeviceStatus = z.infer<typeof deviceStatusSchema>;
+
 export const agentStatusSchema = z.object({
   version: z.string(),
   node: z.object({
@@ -49,7 +62,7 @@ export const agentStatusSchema = z.object({
     mode: z.enum(['l2', 'l3']),
     cidr: z.string(),
   }),
-  device: z.object({ name: z.string(), mtu: z.number() }).nullable(),
+  device: deviceStatusSchema.nullable(),
   server: z.object({
     url: z.string(),
     connected: z.boolean(),
