@@ -68,6 +68,13 @@ describe.skipIf(skip !== undefined)(
       const link = (await lab().agent(from).status()).peers.find((p) => p.name === to);
       expect(link).toMatchObject({ packetPath: 'rtp', state: 'connected' });
       expect(link?.pathLossPct).toBeTypeOf('number');
+      // The default (auto) runs every UDP path on libdatachannel, and says so.
+      if (process.env.RTCMESH_E2E_TRANSPORT === 'auto')
+        expect(link).toMatchObject({
+          transport: 'libdatachannel',
+          transportReason: 'auto: native stack available',
+        });
+      else expect(link?.transport).toBe('werift');
     });
 
     test('a host at another site reaches a LAN host behind the subnet router', async () => {

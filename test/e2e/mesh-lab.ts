@@ -36,6 +36,8 @@ export interface AgentOptions {
   bridge?: string;
   noAddress?: boolean;
   env?: Record<string, string>;
+  /** `--transport` (default: RTCMESH_E2E_TRANSPORT, else werift). */
+  transport?: 'auto' | 'werift' | 'libdatachannel';
   /** More `rtcmesh up` arguments (e.g. `--no-offload`). */
   args?: string[];
 }
@@ -56,6 +58,7 @@ export interface StatusJson {
     rttMs: number | null;
     /** WebRTC stack of the active connection, and how frames cross it (packet track or channel). */
     transport?: 'werift' | 'libdatachannel' | null;
+    transportReason?: string | null;
     packetPath?: 'rtp' | 'datachannel' | null;
     pathLossPct?: number | null;
   }[];
@@ -277,9 +280,9 @@ export class MeshLab {
     if (o.noAddress) args.push('--no-address');
     if (o.args) args.push(...o.args);
     if (this.tlsFiles) args.push('--ca-file', this.tlsFiles.caFile);
-    // The whole suite runs on either WebRTC stack: RTCMESH_E2E_TRANSPORT=libdatachannel.
-    const transport = process.env.RTCMESH_E2E_TRANSPORT;
-    if (transport) args.push('--transport', transport);
+    // The whole suite runs on werift, then again on the default (auto: libdatachannel where it can):
+    // RTCMESH_E2E_TRANSPORT=auto (package.json test:lab:auto).
+    args.push('--transport', o.transport ?? process.env.RTCMESH_E2E_TRANSPORT ?? 'werift');
     const env = { ...process.env, ...this.spec.agentEnv, ...o.env };
     const proc = host.spawn('node', args, { label: `agent:${name}`, env });
     const agent = new LabAgent(host, name, stateDir, proc);

@@ -29,6 +29,9 @@ describe.skipIf(skip !== undefined)('UDP blocked at one site', { timeout: 180_00
     // over TCP/TLS, so that generation runs on werift whatever the agents' transport.
     const after = (await d1.status()).peers.find((p) => p.name === 'a1');
     expect(after).toMatchObject({ packetPath: 'rtp', transport: 'werift' });
+    // ... and says why when it was asked for libdatachannel (auto).
+    if (process.env.RTCMESH_E2E_TRANSPORT === 'auto')
+      expect(after?.transportReason).toMatch(/TURN TCP\/TLS: libdatachannel relays over UDP only/);
     expect(after?.pathLossPct).toBeTypeOf('number');
   });
 

@@ -53,6 +53,7 @@ function netemArgs(shape: LinkShape): string[] {
   const args = ['netem', 'limit', '10000', 'delay', `${shape.delayMs ?? 0}ms`];
   if ((shape.jitterMs ?? 0) > 0) args.push(`${shape.jitterMs}ms`);
   if ((shape.lossPct ?? 0) > 0) args.push('loss', `${shape.lossPct}%`);
+  if ((shape.rateMbit ?? 0) > 0) args.push('rate', `${shape.rateMbit}mbit`);
   return args;
 }
 
@@ -127,6 +128,8 @@ export class WireShaper implements Shaper {
       tapB,
       String(shape.delayMs ?? 0),
       String(shape.lossPct ?? 0),
+      String(shape.rateMbit ?? 0),
+      String(shape.queueMs ?? 50),
     ]);
     const proc = new ManagedProcess('ip', ['netns', 'exec', ns, cmd!, ...args], {
       label: `wire ${tapA}`,
@@ -142,9 +145,9 @@ export class WireShaper implements Shaper {
   }
 
   async apply(shape: LinkShape): Promise<void> {
-    const { delayMs = 0, lossPct = 0 } = shape;
+    const { delayMs = 0, lossPct = 0, rateMbit = 0, queueMs = 50 } = shape;
     const seq = ++this.seq;
-    this.proc.write(`${seq} ${delayMs} ${lossPct}\n`);
+    this.proc.write(`${seq} ${delayMs} ${lossPct} ${rateMbit} ${queueMs}\n`);
     await this.proc.waitForLine(new RegExp(`^wire set ${seq} `), 5000);
   }
 

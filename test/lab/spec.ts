@@ -10,6 +10,13 @@ export interface LinkShape {
   /** Delay variation (netem only; the userspace wire ignores it). */
   jitterMs?: number;
   lossPct?: number;
+  /**
+   * Bottleneck rate in Mbit/s (userspace wire only; 0 or absent: no limit). Frames leave at this rate
+   * through a buffer of `queueMs` (default 50 ms) of it; what does not fit is dropped, as a router with
+   * a full buffer does, so flows through the link compete for it.
+   */
+  rateMbit?: number;
+  queueMs?: number;
 }
 
 export interface HostSpec {
@@ -87,6 +94,7 @@ function checkShape(where: string, s: LinkShape | undefined): void {
   }
   if ((s.lossPct ?? 0) > 100) throw new Error(`${where}.lossPct: must be <= 100`);
   if ((s.delayMs ?? 0) > 10_000) throw new Error(`${where}.delayMs: must be <= 10000`);
+  if ((s.queueMs ?? 50) < 1 || (s.queueMs ?? 50) > 10_000) throw new Error(`${where}.queueMs: must be 1..10000`);
 }
 
 function parseLan(where: string, cidr: string, nat: NatType): string {

@@ -60,12 +60,11 @@ function rtcmeshPath(mode: 'l2' | 'l3', variant: 'werift' | 'unpatched' | 'ndc' 
       const names = [`a${tag}`, `b${tag}`];
       const env: Record<string, string> = unpatchedWerift
         ? { NODE_OPTIONS: `--import=${UNPATCHED_HOOK}` }
-        : ndc
-          ? { RTCMESH_TRANSPORT: 'libdatachannel' }
-          : {};
+        : {};
+      const transport = ndc ? 'libdatachannel' : 'werift';
       const agents: LabAgent[] = await Promise.all([
-        ctx.mesh.startAgent(ctx.a.name, { name: names[0], env }),
-        ctx.mesh.startAgent(ctx.b.name, { name: names[1], env }),
+        ctx.mesh.startAgent(ctx.a.name, { name: names[0], env, transport }),
+        ctx.mesh.startAgent(ctx.b.name, { name: names[1], env, transport }),
       ]);
       const target = await agents[1]!.address();
       return {

@@ -17,10 +17,13 @@ export {
   type ChannelConfig,
   CONTROL_CHANNEL_ID,
   isPeerTransport,
+  isTransportPreference,
   PACKET_CHANNEL_ID,
   type PathInfo,
   PEER_TRANSPORTS,
   type PeerTransport,
+  TRANSPORT_PREFERENCES,
+  type TransportPreference,
 } from './linkConnection.js';
 export { type LinkSignal, linkSignalSchema, parseLinkSignal } from './linkSignal.js';
 export {
@@ -30,3 +33,4 @@ export {
   type PeerLinkOptions,
   type PingResult,
 } from './peerLink.js';
+export { ndcAvailability } from './transport/ndcConnection.js';

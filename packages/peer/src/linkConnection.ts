@@ -15,6 +15,17 @@ export function isPeerTransport(value: string): value is PeerTransport {
   return (PEER_TRANSPORTS as readonly string[]).includes(value);
 }
 
+/**
+ * What a link is asked to run on: a stack, or `auto` (the default): libdatachannel where its native
+ * module loads and it can carry the path, werift otherwise, decided per connection generation.
+ */
+export type TransportPreference = PeerTransport | 'auto';
+export const TRANSPORT_PREFERENCES: readonly TransportPreference[] = ['auto', 'werift', 'libdatachannel'];
+
+export function isTransportPreference(value: string): value is TransportPreference {
+  return (TRANSPORT_PREFERENCES as readonly string[]).includes(value);
+}
+
 /** The path one generation's nominated ICE pair takes. */
 export interface PathInfo {
   path: 'direct' | 'relay';

@@ -396,6 +396,35 @@ describe('mixed stacks', () => {
   });
 });
 
+describe('transport auto (the default)', () => {
+  it('runs on libdatachannel where the native module loads, and says why', async () => {
+    pair = basePair({});
+    const { a, b } = pair;
+    expect(a.transport).toBe('auto');
+    a.start();
+    await connected(pair);
+    for (const s of [a.stats(), b.stats()])
+      expect(s).toMatchObject({
+        transport: 'libdatachannel',
+        transportReason: 'auto: native stack available',
+      });
+    await onPacketTrack(pair);
+    const got = nextFrame(b);
+    expect(a.sendPacket(Buffer.from('auto'))).toBe(true);
+    expect((await got).toString()).toBe('auto');
+  });
+
+  it('a configured stack is used as configured', async () => {
+    pair = basePair({ transport: 'werift' });
+    pair.a.start();
+    await connected(pair);
+    expect(pair.a.stats()).toMatchObject({
+      transport: 'werift',
+      transportReason: 'configured (--transport werift)',
+    });
+  });
+});
+
 describe('libdatachannel and the address filter', () => {
   it('drops a generation whose selected pair uses an address the filter excludes later', async () => {
     // libjuice cannot reject pairs; a pair that becomes excluded (a subnet now routed over the overlay)

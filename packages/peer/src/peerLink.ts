@@ -13,10 +13,18 @@ import {
   turnUrls,
 } from './connectPlan.js';
 import { type ControlMessage, parseControlMessage } from './controlMessage.js';
-import type { ChannelConfig, LinkConnection, PacketPath, PathInfo, PeerTransport } from './linkConnection.js';
+import type {
+  ChannelConfig,
+  LinkConnection,
+  PacketPath,
+  PathInfo,
+  PeerTransport,
+  TransportPreference,
+} from './linkConnection.js';
 import { type LinkSignal, parseLinkSignal } from './linkSignal.js';
 import { Listeners } from './listeners.js';
 import { createLinkConnection } from './transport/createLinkConnection.js';
+import { ndcAvailability } from './transport/ndcConnection.js';
 import { ndcSupportsIceUrl } from './transport/ndcIceServers.js';
 
 export type LinkState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -64,11 +72,12 @@ export interface PeerLinkOptions {
   /** 'relay' never tries a direct path (no 'all' plan, no upgrade probes). Default 'all'. */
   iceTransportPolicy?: 'all' | 'relay';
   /**
-   * WebRTC stack: 'werift' (default, pure TypeScript) or 'libdatachannel' (node-datachannel, native,
-   * much faster; no ICE restart: keepalive loss goes straight to a new generation; TURN over UDP only:
-   * relay-only generations through a TURN TCP/TLS URL run on werift).
+   * WebRTC stack: 'auto' (default: libdatachannel where its native module loads and it can carry
+   * the path, werift otherwise), 'werift' (pure TypeScript) or 'libdatachannel' (node-datachannel,
+   * native, much faster; no ICE restart: keepalive loss goes straight to a new generation; TURN over
+   * UDP only: relay-only generations through a TURN TCP/TLS URL run on werift either way).
    */
-  transport?: PeerTransport;
+  transport?: TransportPreference;
   /**
    * Carry frames on the packet track (RTP over SRTP, no congestion control or retransmission of its
    * own: see packetTrack.ts) when the peer supports it; false keeps them on the `packet` data channel.
@@ -79,8 +88,10 @@ export interface PeerLinkOptions {
 
 export interface LinkStats {
   state: LinkState;
-  /** Stack of the active generation (the configured one while none is active). */
+  /** Stack of the active generation (the one the next generation would use while none is active). */
   transport: PeerTransport;
+  /** Why that stack: configured, chosen by `auto`, or the fallback taken and its cause. */
+  transportReason: string;
   path: 'direct' | 'relay' | null;
   localCandidateType: string | null;
   remoteCandidateType: string | null;
@@ -175,8 +186,10 @@ export class PeerLink {
       | 'packetTrack'
     >
   >;
-  /** The configured stack; a generation may run on werift instead (see transportFor). */
-  readonly transport: PeerTransport;
+  /** The configured preference; each generation's stack comes from transportFor. */
+  readonly transport: TransportPreference;
+  /** Why each open generation runs on its stack. */
+  private readonly transportReasons = new WeakMap<LinkConnection, string>();
   private readonly turnUrls: string[];
   private readonly portRange: [number, number] | undefined;
   private readonly log: Logger;
@@ -261,7 +274,7 @@ export class PeerLink {
         ? options.candidateAddresses
         : new CandidateAddressFilter(options.candidateAddresses);
     this.relayOnly = options.iceTransportPolicy === 'relay';
-    this.transport = options.transport ?? 'werift';
+    this.transport = options.transport ?? 'auto';
     this.packetTrack = options.packetTrack ?? true;
     this.turnUrls = turnUrls(options.iceServers);
     const plans = connectPlans(options.iceServers);
@@ -358,7 +371,9 @@ export class PeerLink {
     const c = this.counters;
     return {
       state: this.state,
-      transport: this.active?.transport ?? this.transport,
+      transport: this.active?.transport ?? this.transportFor(this.plans[0]!).transport,
+      transportReason:
+        (this.active && this.transportReasons.get(this.active)) ?? this.transportFor(this.plans[0]!).reason,
       path: path?.path ?? null,
       localCandidateType: path?.localCandidateType ?? null,
       remoteCandidateType: path?.remoteCandidateType ?? null,
@@ -478,7 +493,8 @@ export class PeerLink {
   private startGeneration(plan: ConnectPlan, gen: string | undefined, how: { own: boolean; probe: boolean }) {
     const id = gen ?? newGeneration(plan);
     this.log.info({ gen: id, plan, own: how.own }, 'starting connection generation');
-    const conn: LinkConnection = createLinkConnection(this.transportFor(plan), {
+    const stack = this.transportFor(plan);
+    const conn: LinkConnection = createLinkConnection(stack.transport, {
       gen: id,
       plan,
       polite: this.polite,
@@ -499,19 +515,30 @@ export class PeerLink {
       onControl: (text) => this.onControlText(conn, text),
       onPacketTrackReady: () => this.sendCaps(conn),
     });
+    this.transportReasons.set(conn, stack.reason);
     const timer = this.timer(() => this.onConnectTimeout(conn), this.o.connectTimeoutMs);
     this.pending = { conn, own: how.own, probe: how.probe, timer, startedAt: performance.now() };
     return conn;
   }
 
   /**
-   * libdatachannel's prebuilt ICE (libjuice) relays over UDP only, so a relay-only generation through a
-   * TURN TCP/TLS URL (a site that blocks UDP) runs on werift. Both stacks speak standard WebRTC, so the
-   * two ends need not agree; the answering side derives the same plan from the generation id anyway.
+   * The stack of a generation with this plan, and why. libdatachannel's prebuilt ICE (libjuice) relays
+   * over UDP only, so a relay-only generation through a TURN TCP/TLS URL (a site that blocks UDP) runs
+   * on werift whatever was asked; `auto` also takes werift when the native module does not load. Both
+   * stacks speak standard WebRTC, so the two ends need not agree; the answering side derives the same
+   * plan from the generation id anyway.
    */
-  private transportFor(plan: ConnectPlan): PeerTransport {
-    if (this.transport !== 'libdatachannel' || plan.policy !== 'relay') return this.transport;
-    return ndcSupportsIceUrl(this.turnUrls[plan.turnIndex] ?? '') ? 'libdatachannel' : 'werift';
+  private transportFor(plan: ConnectPlan): { transport: PeerTransport; reason: string } {
+    if (this.transport === 'werift')
+      return { transport: 'werift', reason: 'configured (--transport werift)' };
+    if (plan.policy === 'relay' && !ndcSupportsIceUrl(this.turnUrls[plan.turnIndex] ?? '')) {
+      return { transport: 'werift', reason: 'relay over TURN TCP/TLS: libdatachannel relays over UDP only' };
+    }
+    if (this.transport === 'libdatachannel')
+      return { transport: 'libdatachannel', reason: 'configured (--transport libdatachannel)' };
+    const ndc = ndcAvailability();
+    if (!ndc.ok) return { transport: 'werift', reason: `auto: ${ndc.reason}` };
+    return { transport: 'libdatachannel', reason: 'auto: native stack available' };
   }
 
   private safeSend(signal: LinkSignal): void {

@@ -128,6 +128,10 @@ describe.skipIf(!available).each(PEER_TRANSPORTS)(
         transport: 'werift',
       });
       expect(b.stats()).toMatchObject({ connectPlan: 'relay#1', transport: 'werift' });
+      if (transport === 'libdatachannel')
+        expect(a.stats().transportReason).toBe(
+          'relay over TURN TCP/TLS: libdatachannel relays over UDP only',
+        );
       await packetTrackCarries(pair);
       await done();
     }, 30_000);

@@ -46,3 +46,30 @@ describe('DelayLine', () => {
     expect(line.dropped).toBe(1);
   });
 });
+
+describe('DelayLine as a bottleneck', () => {
+  test('sends at the configured rate through a bounded buffer and drops what does not fit', async () => {
+    const got: number[] = [];
+    // 10 Mbit/s = 1.25 MB/s: a 1250-byte frame every 1 ms; a 20 ms buffer holds ~20 frames.
+    const line = new DelayLine({ delayMs: 0, lossPct: 0, rateMbit: 10, queueMs: 20 }, (f) => got.push(f[0]!));
+    const start = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const f = Buffer.alloc(1250);
+      f[0] = i;
+      line.push(f);
+    }
+    expect(line.queueDropped).toBeGreaterThanOrEqual(75);
+    expect(line.queueDropped).toBeLessThanOrEqual(80);
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (got.length === 100 - line.queueDropped) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 5);
+    });
+    // The first ~21 frames went out in order, at no more than the rate.
+    expect(got).toEqual([...Array(got.length).keys()]);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(got.length - 1.5);
+  });
+});

@@ -1,6 +1,10 @@
 export interface Impairment {
   delayMs: number;
   lossPct: number;
+  /** Bottleneck rate (Mbit/s); 0: none. */
+  rateMbit?: number;
+  /** Buffer in front of the bottleneck, in ms at that rate (default 50). */
+  queueMs?: number;
 }
 
 /** Frames waiting per direction; when full, new frames are dropped (a full queue is a congested link). */
@@ -15,6 +19,10 @@ export class DelayLine {
   private timer: NodeJS.Timeout | undefined;
   dropped = 0;
   overflowed = 0;
+  /** Frames dropped because the bottleneck's buffer was full. */
+  queueDropped = 0;
+  /** When the bottleneck is free again (performance.now() ms). */
+  private busyUntil = 0;
 
   constructor(
     private impairment: Impairment,
@@ -27,12 +35,24 @@ export class DelayLine {
   }
 
   push(frame: Buffer): void {
-    const { delayMs, lossPct } = this.impairment;
+    const { delayMs, lossPct, rateMbit = 0, queueMs = 50 } = this.impairment;
     if (lossPct > 0 && this.random() * 100 < lossPct) {
       this.dropped++;
       return;
     }
-    if (delayMs <= 0 && this.queue.length === 0) {
+    let at = performance.now();
+    if (rateMbit > 0) {
+      // A router's output port: each frame takes its serialisation time after the one before; a frame
+      // that would wait longer than the buffer holds is dropped (tail drop).
+      const start = Math.max(at, this.busyUntil);
+      if (start - at > queueMs) {
+        this.queueDropped++;
+        return;
+      }
+      this.busyUntil = start + (frame.length * 8) / (rateMbit * 1000);
+      at = this.busyUntil;
+    }
+    if (delayMs <= 0 && rateMbit <= 0 && this.queue.length === 0) {
       this.deliver(frame);
       return;
     }
@@ -40,7 +60,7 @@ export class DelayLine {
       this.overflowed++;
       return;
     }
-    this.queue.push({ at: performance.now() + delayMs, frame });
+    this.queue.push({ at: at + delayMs, frame });
     this.schedule();
   }
 

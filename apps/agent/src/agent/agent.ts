@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { type NetDevice, openTap, openTun, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
-import { CandidateAddressFilter, type PeerTransport } from '@rtcmesh/peer';
+import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
 import type { AgentEvent, LinkReport, PeerInfo, Route, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
@@ -42,8 +42,8 @@ export interface AgentOptions {
   /** Telemetry period; the console shows links this fresh. */
   telemetryIntervalMs?: number;
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
-  /** WebRTC stack of the peer links (default werift). */
-  transport?: PeerTransport;
+  /** WebRTC stack of the peer links (default auto). */
+  transport?: TransportPreference;
   /**
    * Device offloads (default true): reads of up to 64 KiB per flow split in the addon, and merged
    * (GSO) writes. False reads and writes one packet per system call (`--no-offload`).

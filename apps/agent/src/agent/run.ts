@@ -1,6 +1,6 @@
 import { hostname, platform } from 'node:os';
 import { ensureCanCreateDevices } from '@rtcmesh/netdev';
-import type { PeerTransport } from '@rtcmesh/peer';
+import { ndcAvailability, type TransportPreference } from '@rtcmesh/peer';
 import { exportPublicKey, isValidPublicKey } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
@@ -21,8 +21,8 @@ export interface RunAgentOptions {
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
-  /** `--transport` / RTCMESH_TRANSPORT: the peer links' WebRTC stack (default werift). */
-  transport?: PeerTransport;
+  /** `--transport` / RTCMESH_TRANSPORT: the peer links' WebRTC stack (default auto). */
+  transport?: TransportPreference;
   /** `--no-offload`: plain per-packet device I/O (no read offloads, no merged writes). Default true. */
   offload?: boolean;
   /** `--ca-file`: the only CA(s) trusted for an https:// server. */
@@ -37,8 +37,14 @@ export const EXIT_REMOVED = 78;
 /** `rtcmesh up`: register once if needed, then run until SIGTERM/SIGINT or `rtcmesh down`. */
 export async function runAgent(o: RunAgentOptions): Promise<void> {
   const log = pino({ level: o.logLevel, base: { svc: 'rtcmesh' } });
-  // Fail before touching the server when the device cannot be created at all.
+  // Fail before touching the server when the device cannot be created at all, or the stack asked for
+  // cannot load (auto falls back to werift instead, and says so per link).
   ensureCanCreateDevices();
+  if (o.transport === 'libdatachannel') {
+    const ndc = ndcAvailability();
+    if (!ndc.ok)
+      throw new Error(`--transport libdatachannel: ${ndc.reason} (use --transport auto or werift)`);
+  }
   const serverUrls = [...new Set(o.serverUrls.map(normalizeServerUrl))];
   if (serverUrls.length === 0) throw new Error('--server is required');
   const serverUrl = serverUrls[0]!;

@@ -23,6 +23,7 @@ export function peerStatus(info: PeerInfo, s: LinkStats | undefined, refused?: s
     rttMs: s?.rttMs ?? null,
     lossPct: s ? s.lossPct : null,
     transport: s?.state === 'connected' || s?.state === 'reconnecting' ? s.transport : null,
+    transportReason: s ? s.transportReason : null,
     packetPath: s?.packetPath ?? null,
     pathLossPct: s?.pathLossPct ?? null,
     txBytes: s?.txBytes ?? 0,

@@ -36,6 +36,10 @@ export function formatStatus(s: AgentStatus): string {
   lines.push(...table([header, ...rows]));
   // Refusals are security events: spell them out under the table rather than in a column.
   for (const p of s.peers) if (p.refused) lines.push(`refused  ${p.name}: ${p.refused}`);
+  // A stack other than the one asked for: say why (TURN over TCP/TLS, native module missing).
+  for (const p of s.peers)
+    if (p.transport && p.transportReason && /TCP\/TLS|did not load/.test(p.transportReason))
+      lines.push(`stack    ${p.name}: ${p.transport} (${p.transportReason})`);
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-import type { PeerTransport } from '@rtcmesh/peer';
+import { TRANSPORT_PREFERENCES, type TransportPreference } from '@rtcmesh/peer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
@@ -6,7 +6,6 @@ import { AGENT_VERSION } from '../version.js';
 import { formatNetcheck, formatStatus } from './format.js';
 
 /** Restated here so the CLI does not load the WebRTC stacks before it needs them. */
-const PEER_TRANSPORTS = ['werift', 'libdatachannel'] as const satisfies readonly PeerTransport[];
 
 const program = new Command()
   .name('rtcmesh')
@@ -81,9 +80,12 @@ program
   )
   .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.RTCMESH_LOG_LEVEL ?? 'info')
   .addOption(
-    new Option('--transport <stack>', 'WebRTC stack of the peer links (libdatachannel: native, faster)')
-      .choices(PEER_TRANSPORTS)
-      .default('werift')
+    new Option(
+      '--transport <stack>',
+      'WebRTC stack of the peer links: auto (libdatachannel where its native module loads and can carry the path, else werift), werift (pure JavaScript) or libdatachannel (native)',
+    )
+      .choices(TRANSPORT_PREFERENCES)
+      .default('auto')
       .env('RTCMESH_TRANSPORT'),
   )
   .action(async (opts: UpCliOptions) => {
@@ -184,7 +186,7 @@ interface UpCliOptions {
   mtu?: number;
   lockKey?: string[];
   logLevel: string;
-  transport: PeerTransport;
+  transport: TransportPreference;
   /** False with --no-offload. */
   offload: boolean;
 }

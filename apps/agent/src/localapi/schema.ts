@@ -20,6 +20,8 @@ export const peerStatusSchema = z.object({
   lossPct: z.number().nullable(),
   /** WebRTC stack of the active connection (optional: older agents do not report it). */
   transport: z.enum(['werift', 'libdatachannel']).nullable().optional(),
+  /** Why that stack (configured, chosen by auto, or a fallback and its cause). */
+  transportReason: z.string().nullable().optional(),
   /** How frames cross: the packet track (`rtp`, RTP over SRTP) or the packet data channel. */
   packetPath: z.enum(['rtp', 'datachannel']).nullable().optional(),
   /** Tunnelled packets from the peer lost on the path over the last ~10 s (packet track only). */

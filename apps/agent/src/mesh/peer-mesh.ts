@@ -2,8 +2,8 @@ import {
   type CandidateAddressFilter,
   type LinkStats,
   PeerLink,
-  type PeerTransport,
   type PingResult,
+  type TransportPreference,
 } from '@rtcmesh/peer';
 import type { IceServer, PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -31,7 +31,7 @@ export interface PeerMeshOptions {
   /** Overrides for tests and the lab (timeouts). */
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
   /** WebRTC stack of every link (default werift). */
-  transport?: PeerTransport;
+  transport?: TransportPreference;
 }
 
 export interface PeerView {

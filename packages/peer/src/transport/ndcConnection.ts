@@ -43,6 +43,24 @@ type NdcTrack = import('node-datachannel').Track;
 export const NDC_SCTP_SEND_BUFFER_BYTES = 256 * 1024;
 
 let addon: NodeDataChannel | undefined;
+let unavailable: string | undefined;
+
+/**
+ * Whether libdatachannel can be used here: its platform package installed and its native module
+ * loadable (prebuilt for the common platforms only). Tried once; the reason is kept for status.
+ */
+export function ndcAvailability(): { ok: true } | { ok: false; reason: string } {
+  if (addon) return { ok: true };
+  if (unavailable === undefined) {
+    try {
+      loadAddon();
+      return { ok: true };
+    } catch (err) {
+      unavailable = `node-datachannel did not load: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  return { ok: false, reason: unavailable };
+}
 /**
  * The native addon is loaded on first use only: a host running the default (werift) transport never
  * needs the platform package (@node-datachannel/<platform>), which exists for the common platforms only.
