@@ -1,5 +1,5 @@
 import type { MeshLab } from '../../test/e2e/mesh-lab.js';
-import { iperfTcp } from './measure.js';
+import { iperfTcp, type TcpResult } from './measure.js';
 import { round, summarize } from './stats.js';
 import type { PathUnderTest } from './types.js';
 import { WAN_HOST } from './wan.js';
@@ -61,8 +61,11 @@ export async function runFairness(
               iperfTcp(a, b, running.target, o.seconds, 1),
               iperfTcp(a, b, b.ip, o.seconds, 1),
             ]);
-            samples.push({ tunnel: tunnel.mbps, underlay: underlay.mbps });
-            o.log(`  tunnel ${tunnel.mbps.toFixed(0)} Mbit/s, plain ${underlay.mbps.toFixed(0)} Mbit/s`);
+            const both = overlapMbps(tunnel, underlay);
+            samples.push(both);
+            o.log(
+              `  tunnel ${both.tunnel.toFixed(0)} Mbit/s, plain ${both.underlay.toFixed(0)} Mbit/s (${both.seconds} s together)`,
+            );
           } finally {
             await running.stop();
           }
@@ -83,6 +86,25 @@ export async function runFairness(
     await mesh.world.setHostLink(WAN_HOST, { delayMs: 0, lossPct: 0 });
   }
   return out;
+}
+
+/**
+ * Each flow's rate over the whole seconds in which both ran (their iperf3 clients start a little
+ * apart), so a flow that had the bottleneck to itself for a while is not counted as a fair share.
+ */
+function overlapMbps(x: TcpResult, y: TcpResult): { tunnel: number; underlay: number; seconds: number } {
+  const from = Math.max(x.intervals[0]?.at ?? 0, y.intervals[0]?.at ?? 0) + 1;
+  const end = (r: TcpResult) => (r.intervals.at(-1)?.at ?? 0) + (r.intervals.at(-1)?.seconds ?? 0);
+  const to = Math.min(end(x), end(y)) - 0.5;
+  const rate = (r: TcpResult) => {
+    const inside = r.intervals.filter((i) => i.at >= from && i.at + i.seconds <= to + 0.5);
+    const secs = inside.reduce((s, i) => s + i.seconds, 0);
+    return { mbps: secs > 0 ? (inside.reduce((s, i) => s + i.bytes, 0) * 8) / secs / 1e6 : Number.NaN, secs };
+  };
+  const a = rate(x);
+  const b = rate(y);
+  if (!(a.secs >= 3 && b.secs >= 3)) throw new Error('the two flows ran together for less than 3 s');
+  return { tunnel: a.mbps, underlay: b.mbps, seconds: Math.round(Math.min(a.secs, b.secs)) };
 }
 
 export function fairnessMarkdown(results: readonly FairnessResult[], runs: number): string {

@@ -55,6 +55,8 @@ async function withIperfServer<T>(host: LabHost, body: (port: number) => Promise
 }
 
 interface IperfTcpJson {
+  start?: { timestamp?: { timesecs: number } };
+  intervals?: Array<{ sum: { start: number; seconds: number; bytes: number } }>;
   end: { sum_received: { bits_per_second: number; bytes: number } };
   error?: string;
 }
@@ -66,6 +68,8 @@ interface IperfUdpJson {
 export interface TcpResult {
   mbps: number;
   bytes: number;
+  /** The sender's per-second intervals: epoch seconds at their start, bytes sent in them. */
+  intervals: Array<{ at: number; seconds: number; bytes: number }>;
 }
 
 export async function iperfTcp(
@@ -82,7 +86,16 @@ export async function iperfTcp(
   );
   const j = JSON.parse(r.stdout) as IperfTcpJson;
   if (j.error) throw new Error(`iperf3: ${j.error}`);
-  return { mbps: j.end.sum_received.bits_per_second / 1e6, bytes: j.end.sum_received.bytes };
+  const t0 = j.start?.timestamp?.timesecs ?? 0;
+  return {
+    mbps: j.end.sum_received.bits_per_second / 1e6,
+    bytes: j.end.sum_received.bytes,
+    intervals: (j.intervals ?? []).map((i) => ({
+      at: t0 + i.sum.start,
+      seconds: i.sum.seconds,
+      bytes: i.sum.bytes,
+    })),
+  };
 }
 
 /** Packets per second received of 64-byte UDP payloads, sender unthrottled. */
