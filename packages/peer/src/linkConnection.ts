@@ -68,6 +68,8 @@ export interface PacketTrackCounters {
   rxPackets: number;
   /** Packets the peer sent as far as the highest index received says (rx + lost). */
   rxExpected: number;
+  /** Datagrams that failed SRTP (forged, corrupted, replayed); werift only (libsrtp drops them unseen). */
+  rxRejected?: number;
 }
 
 export interface ChannelConfig {

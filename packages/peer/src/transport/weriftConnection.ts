@@ -6,8 +6,6 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
-  RtpHeader,
-  type RtpPacket,
 } from 'werift';
 import type { ConnectPlan } from '../connectPlan.js';
 import {
@@ -31,6 +29,8 @@ import {
   RtpLossMeter,
   sdpHasPacketTrack,
 } from '../packetTrack.js';
+import type { PacketSrtp } from '../srtp/packetSrtp.js';
+import { datagramSender, packetSrtpFor } from './weriftPacketSrtp.js';
 
 /** The packet track's only codec; no RTCP feedback (no NACK, PLI or REMB: nothing is retransmitted). */
 const PACKET_CODEC = () =>
@@ -58,16 +58,18 @@ export class WeriftConnection implements LinkConnection {
   private readonly control: RTCDataChannel;
   /** The packet track's transceiver (null when the link runs without one). */
   private readonly transceiver: RTCRtpTransceiver | null;
-  /** The DTLS transport the packet track's SRTP runs on, once both descriptions are applied. */
-  private trackDtls: RTCDtlsTransport | null = null;
+  /** The packet track's SRTP, on the keys of this connection's DTLS (null until the track is ready). */
+  private trackSrtp: PacketSrtp | null = null;
+  /** Sends one datagram on the nominated pair; rebuilt when the pair changes (ICE restart). */
+  private sender: { pair: unknown; send: (datagram: Buffer) => void } | null = null;
+  /** Packet-track datagrams that failed SRTP (bad tag, replay, index out of the window). */
+  private rtpRejected = 0;
   /** Both descriptions carry the packet track and SRTP is keyed: this side receives on it. */
   private trackReady = false;
   /** The peer said it receives on the packet track: frames that fit go there. */
   private peerReceivesTrack = false;
   private trackSend = false;
-  private rtpIndex = 0;
   private readonly rtpLoss = new RtpLossMeter();
-  private rtpTx = 0;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private makingOffer = false;
@@ -315,18 +317,36 @@ export class WeriftConnection implements LinkConnection {
     const dtls = this.transceiver.dtlsTransport ?? this.pc.dtlsTransports[0];
     if (!local || !remote || !dtls?.srtp) return;
     if (!sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
-    this.trackDtls = dtls;
-    const sub = dtls.onRtp.subscribe((rtp: RtpPacket) => this.onRtp(rtp));
-    this.unsubscribe.push(() => sub.unSubscribe());
+    const srtp = packetSrtpFor(dtls, this.transceiver.sender.ssrc);
+    if (!srtp) {
+      this.log.warn("werift's SRTP session is not the expected one: frames stay on the data channel");
+      return;
+    }
+    this.trackSrtp = srtp;
+    // Packet-track datagrams are taken before werift's SRTP and RTP router (patch 10): one cipher each.
+    const hook = (data: Buffer) => this.onSrtp(data);
+    const withHook = dtls as RTCDtlsTransport & { mediaHook?: (data: Buffer) => boolean };
+    withHook.mediaHook = hook;
+    this.unsubscribe.push(() => {
+      if (withHook.mediaHook === hook) withHook.mediaHook = undefined;
+    });
     this.trackReady = true;
     this.trackSend = this.peerReceivesTrack;
     this.opts.onPacketTrackReady();
   }
 
-  private onRtp(rtp: RtpPacket): void {
-    if (this.closed || rtp.header.payloadType !== PACKET_PAYLOAD_TYPE) return;
-    this.rtpLoss.observe(rtp.header.timestamp);
-    this.opts.onPacket(rtp.payload);
+  /** One SRTP datagram: ours when it carries the packet payload type (RTCP and the rest: werift). */
+  private onSrtp(data: Buffer): boolean {
+    if ((data[1]! & 0x7f) !== PACKET_PAYLOAD_TYPE) return false;
+    if (this.closed || !this.trackSrtp) return true;
+    const frame = this.trackSrtp.unprotect(data);
+    if (!frame) {
+      this.rtpRejected++;
+      return true;
+    }
+    this.rtpLoss.observe(frame.index);
+    this.opts.onPacket(frame.payload);
+    return true;
   }
 
   packetTrackReady(): boolean {
@@ -350,28 +370,25 @@ export class WeriftConnection implements LinkConnection {
 
   packetTrackCounters(): PacketTrackCounters {
     return {
-      txPackets: this.rtpTx,
+      txPackets: this.trackSrtp?.packets ?? 0,
       rxPackets: this.rtpLoss.received,
       rxExpected: this.rtpLoss.expected,
+      rxRejected: this.rtpRejected,
     };
   }
 
   private sendRtp(frame: Buffer): SendResult {
-    const dtls = this.trackDtls;
-    const ssrc = this.transceiver?.sender.ssrc;
-    if (!dtls || ssrc === undefined) return 'closed';
-    // werift hands each packet to Node's socket, whose queue (behind a full kernel buffer) has no bound.
+    const srtp = this.trackSrtp;
+    if (!srtp) return 'closed';
+    // Each packet goes to Node's socket, whose queue (behind a full kernel buffer) has no bound.
     if ((socketQueueBytes(this.pc) ?? 0) > this.opts.maxBufferedBytes) return 'backpressure';
-    const i = this.rtpIndex;
-    this.rtpIndex = (i + 1) >>> 0;
-    const header = new RtpHeader({
-      payloadType: PACKET_PAYLOAD_TYPE,
-      sequenceNumber: i & 0xffff,
-      timestamp: i,
-      ssrc,
-    });
-    this.rtpTx++;
-    void dtls.sendRtp(frame, header);
+    const pair = this.pc.iceTransports[0]?.connection.nominated;
+    if (!this.sender || this.sender.pair !== pair) {
+      const send = datagramSender(this.pc);
+      if (!send) return 'closed';
+      this.sender = { pair, send };
+    }
+    this.sender.send(srtp.protect(frame));
     return 'sent';
   }
 
