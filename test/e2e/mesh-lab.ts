@@ -264,7 +264,6 @@ export class MeshLab {
     const name = o.name ?? hostName;
     const stateDir = await mkdtemp(join(tmpdir(), `rtm-agent-${name}-`));
     const args = [
-      AGENT_BIN,
       'up',
       '--server',
       o.serverUrl ?? this.serverUrl,
@@ -284,7 +283,8 @@ export class MeshLab {
     // RTCMESH_E2E_TRANSPORT=auto (package.json test:lab:auto).
     args.push('--transport', o.transport ?? process.env.RTCMESH_E2E_TRANSPORT ?? 'werift');
     const env = { ...process.env, ...this.spec.agentEnv, ...o.env };
-    const proc = host.spawn('node', args, { label: `agent:${name}`, env });
+    // The bin itself, as an installed agent runs (its shebang passes V8 flags to node).
+    const proc = host.spawn(AGENT_BIN, args, { label: `agent:${name}`, env });
     const agent = new LabAgent(host, name, stateDir, proc);
     await proc.waitForLine(/"msg":"agent running"/, 30_000);
     this.agents.set(name, agent);

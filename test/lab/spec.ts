@@ -94,7 +94,8 @@ function checkShape(where: string, s: LinkShape | undefined): void {
   }
   if ((s.lossPct ?? 0) > 100) throw new Error(`${where}.lossPct: must be <= 100`);
   if ((s.delayMs ?? 0) > 10_000) throw new Error(`${where}.delayMs: must be <= 10000`);
-  if ((s.queueMs ?? 50) < 1 || (s.queueMs ?? 50) > 10_000) throw new Error(`${where}.queueMs: must be 1..10000`);
+  if ((s.queueMs ?? 50) < 1 || (s.queueMs ?? 50) > 10_000)
+    throw new Error(`${where}.queueMs: must be 1..10000`);
 }
 
 function parseLan(where: string, cidr: string, nat: NatType): string {

@@ -38,6 +38,7 @@
 #define NAPI_VERSION 8
 #endif
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -863,6 +864,23 @@ static napi_value js_raise_udp_buffers(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// limitMallocArenas(n) -> true when glibc took it. glibc gives each thread that meets contention
+// its own malloc arena (up to 8 per core), each keeping freed memory; a process whose native
+// threads (libdatachannel, libuv) allocate per packet grows RSS that way. Call before threads start.
+static napi_value js_limit_malloc_arenas(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t n = 0;
+  CHECK(napi_get_value_int32(env, argv[0], &n));
+  bool ok = false;
+#ifdef M_ARENA_MAX
+  if (n >= 1 && n <= 64) ok = mallopt(M_ARENA_MAX, n) == 1;
+#endif
+  CHECK(napi_get_boolean(env, ok, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"setReading", NULL, device_set_reading, NULL, NULL, NULL, napi_default, NULL},
@@ -885,6 +903,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "coalescePreview", fn));
   CHECK(napi_create_function(env, "segmentPreview", NAPI_AUTO_LENGTH, js_segment_preview, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "segmentPreview", fn));
+  CHECK(napi_create_function(env, "limitMallocArenas", NAPI_AUTO_LENGTH, js_limit_malloc_arenas, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "limitMallocArenas", fn));
   CHECK(napi_create_function(env, "raiseUdpBuffers", NAPI_AUTO_LENGTH, js_raise_udp_buffers, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "raiseUdpBuffers", fn));
   CHECK(napi_create_function(env, "errnoName", NAPI_AUTO_LENGTH, js_errno_name, NULL, &fn));

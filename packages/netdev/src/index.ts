@@ -36,5 +36,5 @@ export {
   openTap,
   openTun,
 } from './open-device.js';
-export { raiseUdpSocketBuffers, UDP_SOCKET_BUFFER_BYTES } from './socket-buffers.js';
+export { limitMallocArenas, raiseUdpSocketBuffers, UDP_SOCKET_BUFFER_BYTES } from './socket-buffers.js';
 export { parseCidr, validateInterfaceName, validateMac, validateMtu } from './validate.js';

@@ -45,6 +45,8 @@ export interface NativeAddon {
   errnoName(errno: number): string;
   /** Raises the buffers of every UDP socket of the process to `bytes`; returns how many are that big. */
   raiseUdpBuffers(bytes: number): number;
+  /** glibc mallopt(M_ARENA_MAX, n); false where it is not glibc or it refused. */
+  limitMallocArenas(n: number): boolean;
   /** What writeCoalesced would write: one Buffer per write, virtio-net header first (tests). */
   coalescePreview(frames: readonly Uint8Array[], l2Len: 0 | 14): Buffer[];
   /**

@@ -34,3 +34,4 @@ export {
   type PingResult,
 } from './peerLink.js';
 export { ndcAvailability } from './transport/ndcConnection.js';
+export { werift } from './transport/weriftModule.js';

@@ -1,5 +1,5 @@
 import { hostname, platform } from 'node:os';
-import { ensureCanCreateDevices } from '@rtcmesh/netdev';
+import { ensureCanCreateDevices, limitMallocArenas } from '@rtcmesh/netdev';
 import { ndcAvailability, type TransportPreference } from '@rtcmesh/peer';
 import { exportPublicKey, isValidPublicKey } from '@rtcmesh/protocol';
 import { pino } from 'pino';
@@ -40,6 +40,8 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   // Fail before touching the server when the device cannot be created at all, or the stack asked for
   // cannot load (auto falls back to werift instead, and says so per link).
   ensureCanCreateDevices();
+  // Before libdatachannel's and libuv's threads exist (socket-buffers.ts says why).
+  limitMallocArenas();
   if (o.transport === 'libdatachannel') {
     const ndc = ndcAvailability();
     if (!ndc.ok)

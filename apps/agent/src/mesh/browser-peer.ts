@@ -1,7 +1,7 @@
-import { type CandidateAddressFilter, parseControlMessage } from '@rtcmesh/peer';
+import { type CandidateAddressFilter, parseControlMessage, werift } from '@rtcmesh/peer';
 import { BROWSER_LINK_CHANNEL, type IceServer, type SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
-import { RTCPeerConnection } from 'werift';
+import type { RTCPeerConnection } from 'werift';
 
 export interface BrowserPeersOptions {
   logger: Logger;
@@ -67,7 +67,7 @@ export class BrowserPeers {
     const log = this.opts.logger.child({ linkId });
     const filter = this.opts.candidateFilter;
     filter.refresh();
-    const pc = new RTCPeerConnection({
+    const pc = new (werift().RTCPeerConnection)({
       iceServers: this.opts.iceServers(),
       iceAdditionalHostAddresses: filter.hostAddresses(),
       // Overlay addresses never pair: the browser measures the underlay path, as peers use it.

@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
-import {
-  type RTCDataChannel,
-  type RTCDtlsTransport,
-  type RTCIceTransport,
+import type {
+  RTCDataChannel,
+  RTCDtlsTransport,
+  RTCIceTransport,
   RTCPeerConnection,
-  RTCRtpCodecParameters,
-  type RTCRtpTransceiver,
+  RTCRtpTransceiver,
 } from 'werift';
 import type { ConnectPlan } from '../connectPlan.js';
 import {
@@ -30,11 +29,12 @@ import {
   sdpHasPacketTrack,
 } from '../packetTrack.js';
 import type { PacketSrtp } from '../srtp/packetSrtp.js';
+import { werift } from './weriftModule.js';
 import { datagramSender, packetSrtpFor } from './weriftPacketSrtp.js';
 
 /** The packet track's only codec; no RTCP feedback (no NACK, PLI or REMB: nothing is retransmitted). */
 const PACKET_CODEC = () =>
-  new RTCRtpCodecParameters({
+  new (werift().RTCRtpCodecParameters)({
     mimeType: `video/${PACKET_CODEC_NAME}`,
     clockRate: PACKET_CODEC_CLOCK_RATE,
     payloadType: PACKET_PAYLOAD_TYPE,
@@ -87,7 +87,7 @@ export class WeriftConnection implements LinkConnection {
     this.log = opts.logger.child({ gen: opts.gen });
     const filter = opts.addressFilter;
     filter.refresh();
-    this.pc = new RTCPeerConnection({
+    this.pc = new (werift().RTCPeerConnection)({
       iceServers: opts.iceServers,
       iceTransportPolicy: opts.plan.policy === 'relay' ? 'relay' : 'all',
       iceAdditionalHostAddresses: filter.hostAddresses(),
