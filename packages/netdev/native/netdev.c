@@ -55,6 +55,7 @@
 #include <uv.h>
 
 #include "coalesce.h"
+#include "csum.h"
 #include "segment.h"
 
 #define CHECK(call)                                                                                          \
@@ -789,6 +790,74 @@ static napi_value js_segment_preview(napi_env env, napi_callback_info info) {
   return rc.arr;
 }
 
+// gsoSelfTest(dstMac: Uint8Array(6) | null) -> errno of one GSO write (0: the kernel took it).
+// The packet is a two-segment TCP/IPv4 GSO packet from 192.0.2.1 (TEST-NET-1) to 127.0.0.1: a
+// loopback destination arriving on any other device is a martian, dropped by the kernel before
+// routing, so nothing is delivered or forwarded. On a TAP the frame is addressed to the TAP's own
+// MAC (a bridge delivers that to its own stack, never to another port).
+static napi_value device_gso_self_test(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  Device *d = unwrap(env, info, &argc, argv);
+  if (!d) return NULL;
+  uint8_t mac[6] = {0};
+  napi_valuetype t;
+  CHECK(napi_typeof(env, argv[0], &t));
+  if (t == napi_object) {
+    napi_typedarray_type type;
+    size_t len, offset;
+    void *data;
+    napi_value ab;
+    CHECK(napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &offset));
+    if (type == napi_uint8_array && len == 6) memcpy(mac, data, 6);
+  }
+  int e = EBADF;
+  if (!d->closed && d->vnet_hdr) {
+    uint8_t pkt[14 + 20 + 20 + 200];
+    size_t l2 = d->l2_len;
+    memset(pkt, 0, sizeof pkt);
+    if (l2) {
+      memcpy(pkt, mac, 6);
+      pkt[6] = 0x02;  // a locally administered source
+      pkt[11] = 0x01;
+      put_be16(pkt + 12, 0x0800);
+    }
+    uint8_t *ip = pkt + l2;
+    size_t total = 20 + 20 + 200;
+    ip[0] = 0x45;
+    put_be16(ip + 2, (uint16_t)total);
+    put_be16(ip + 6, 0x4000);
+    ip[8] = 1;  // TTL 1: not even a misconfigured kernel would forward it far
+    ip[9] = 6;
+    ip[12] = 192, ip[13] = 0, ip[14] = 2, ip[15] = 1;
+    ip[16] = 127, ip[19] = 1;
+    ipv4_header_checksum(ip, 20);
+    uint8_t *tcp = ip + 20;
+    put_be16(tcp, 9);
+    put_be16(tcp + 2, 9);
+    put_be32(tcp + 4, 1);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;  // ACK
+    put_be16(tcp + 14, 1024);
+    uint16_t ps = fold(pseudo_sum_proto(ip, 0, 6, 20 + 200));
+    memcpy(tcp + 16, &ps, 2);
+    uint8_t vnet[VNET_HDR_LEN];
+    vnet[0] = VNET_F_NEEDS_CSUM;
+    vnet[1] = VNET_GSO_TCPV4;
+    put_le16(vnet + 2, (uint16_t)(l2 + 40));
+    put_le16(vnet + 4, 100);
+    put_le16(vnet + 6, (uint16_t)(l2 + 20));
+    put_le16(vnet + 8, 16);
+    struct iovec iov[2] = {{vnet, VNET_HDR_LEN}, {pkt, l2 + total}};
+    ssize_t n;
+    do n = writev(d->fd, iov, 2);
+    while (n < 0 && errno == EINTR);
+    e = n < 0 ? errno : 0;
+  }
+  CHECK(napi_create_int32(env, e, &result));
+  return result;
+}
+
 static napi_value device_last_write_errno(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   napi_value result;
@@ -891,6 +960,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"lastWriteErrno", NULL, device_last_write_errno, NULL, NULL, NULL, napi_default, NULL},
       {"offloadCounters", NULL, device_offload_counters, NULL, NULL, NULL, napi_default, NULL},
       {"disableOffload", NULL, device_disable_offload, NULL, NULL, NULL, napi_default, NULL},
+      {"gsoSelfTest", NULL, device_gso_self_test, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, device_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value cls, fn;

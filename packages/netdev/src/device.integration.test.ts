@@ -373,6 +373,25 @@ describe.skipIf(missing !== undefined)('TAP/TUN devices in a network namespace',
     },
   );
 
+  it('the start-up GSO write self-test passes on this kernel (TUN and TAP), and the kernel drops its packet', async () => {
+    const tun = await openTun({ netns: ns.name, name: 'rmtun9', addresses: ['10.209.0.1/24'] });
+    const tap = await openTap({ netns: ns.name, name: 'rmtap9', addresses: ['10.210.0.1/24'] });
+    open.push(tun, tap);
+    const tcpInSegs = async () => {
+      const text = await ns.node(
+        "process.stdout.write(require('fs').readFileSync('/proc/net/snmp', 'utf8'))",
+      );
+      const [names, values] = text.split('\n').filter((l) => l.startsWith('Tcp:'));
+      return Number(values!.split(' ')[names!.split(' ').indexOf('InSegs')]);
+    };
+    const before = await tcpInSegs();
+    expect(tun.checkGsoWrites()).toBe('ok');
+    expect(tap.checkGsoWrites()).toBe('ok');
+    expect([tun.coalescing, tap.coalescing]).toEqual([true, true]);
+    // Dropped as a martian: nothing was delivered to TCP (no segment counted, so no RST either).
+    expect(await tcpInSegs()).toBe(before);
+  });
+
   it('TUN without coalescing: every frame is its own write', async () => {
     const tun = await openTun({
       netns: ns.name,

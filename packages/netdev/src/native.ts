@@ -20,6 +20,8 @@ export interface NativeDeviceHandle {
   offloadCounters(out: Float64Array): void;
   /** TUNSETOFFLOAD(0): the kernel segments and checksums again. Returns an errno, 0 on success. */
   disableOffload(): number;
+  /** One harmless GSO write (a martian the kernel drops); the errno, 0 when the kernel took it. */
+  gsoSelfTest(dstMac: Uint8Array | null): number;
   close(): void;
 }
 

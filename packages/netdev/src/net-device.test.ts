@@ -80,6 +80,11 @@ class FakeNative implements NativeDeviceHandle {
     this.offloadOff = 1;
     return 0;
   }
+  /** What the next gsoSelfTest answers. */
+  gsoSelfTestErrno = 0;
+  gsoSelfTest(): number {
+    return this.gsoSelfTestErrno;
+  }
   lastWriteErrno(): number {
     return this.#lastErrno;
   }
@@ -231,6 +236,17 @@ describe('NetDevice writes with coalescing', () => {
     await dev.close();
     expect(native.written.map((f) => f[0])).toEqual([1, 3]);
     expect(dev.write(frame(4))).toBe(false);
+  });
+
+  it('a GSO write refused by the start-up self-test turns merging off before any traffic', () => {
+    const ok = makeDevice('tun', 3, true);
+    expect(ok.dev.checkGsoWrites()).toBe('ok');
+    expect(ok.dev.coalescing).toBe(true);
+    const bad = makeDevice('tun', 3, true);
+    bad.native.gsoSelfTestErrno = 22;
+    expect(bad.dev.checkGsoWrites()).toBe('refused: E22');
+    expect(bad.dev.coalescing).toBe(false);
+    expect(bad.dev.stats().gsoWritesRefused).toBe(1);
   });
 
   it('stops merging once the kernel refuses a GSO write (its frames went out one by one)', async () => {

@@ -271,6 +271,22 @@ export class NetDevice {
     return this.#coalesce;
   }
 
+  /**
+   * The start-up self-test of merged writes: one harmless GSO write (a two-segment TCP packet to
+   * 127.0.0.1, which the kernel drops as a martian). When the kernel refuses it, merging goes off on
+   * this device before any real traffic depends on it. Returns what happened ('ok', 'off', or
+   * 'refused: <errno>').
+   */
+  checkGsoWrites(): string {
+    if (this.#closed || !this.#coalesce) return 'off';
+    const mac = this.mac ? Buffer.from(this.mac.split(':').map((h) => Number.parseInt(h, 16))) : null;
+    const errno = this.#native.gsoSelfTest(mac);
+    if (errno === 0) return 'ok';
+    this.#coalesce = false;
+    this.#stats.gsoWritesRefused++;
+    return `refused: ${this.#addon.errnoName(errno)}`;
+  }
+
   /** Turns read offloads off (TUNSETOFFLOAD 0); the kernel segments and checksums again. */
   disableOffload(): void {
     if (this.#closed || this.#offloadFlags === 0) return;

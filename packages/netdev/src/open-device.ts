@@ -157,6 +157,8 @@ async function openDevice(kind: DeviceKind, options: OpenTapOptions): Promise<Ne
       offloadFlags: opened.offload,
     });
     if (opts.bridge) device.recordUndo('bridge', ['link', 'set', 'dev', name, 'nomaster']);
+    // Known kernel regressions have broken GSO writes to TUN/TAP: find out now, not on real traffic.
+    if (opts.up) device.checkGsoWrites();
     for (const address of opts.addresses) await device.addAddress(address);
     for (const { cidr, ...route } of opts.routes) await device.addRoute(cidr, route);
     return device;
