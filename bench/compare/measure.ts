@@ -98,17 +98,18 @@ export async function iperfTcp(
   };
 }
 
-/** Packets per second received of 64-byte UDP payloads, sender unthrottled. */
+/** Packets per second received of `payload`-byte UDP datagrams (default 64), sender unthrottled. */
 export async function iperfUdpPps(
   from: LabHost,
   to: LabHost,
   ip: string,
   seconds: number,
+  payload = 64,
 ): Promise<{ pps: number; bytes: number }> {
   const r = await withIperfServer(to, (port) =>
     from.exec(
       'iperf3',
-      ['-c', ip, '-p', String(port), '-u', '-l', '64', '-b', '0', '-t', String(seconds), '-J'],
+      ['-c', ip, '-p', String(port), '-u', '-l', String(payload), '-b', '0', '-t', String(seconds), '-J'],
       {
         timeoutMs: (seconds + 20) * 1000,
       },
@@ -116,9 +117,9 @@ export async function iperfUdpPps(
   );
   const j = JSON.parse(r.stdout) as IperfUdpJson;
   if (j.error) throw new Error(`iperf3: ${j.error}`);
-  // What the server received (bytes / 64), not what the client sent.
+  // What the server received (bytes / payload), not what the client sent.
   const s = j.end.sum_received;
-  return { pps: s.bytes / 64 / s.seconds, bytes: s.bytes };
+  return { pps: s.bytes / payload / s.seconds, bytes: s.bytes };
 }
 
 /** A process and its descendants (a daemon may fork workers). */

@@ -1,7 +1,8 @@
 import type { MeshLab } from '../../test/e2e/mesh-lab.js';
+import { iperfUdpPps } from './measure.js';
 import type { PathFigures, PathResult } from './report.js';
 import { describeRun, figures, measurePath, type RunFigures } from './run-path.js';
-import type { Summary } from './stats.js';
+import { median, type Summary } from './stats.js';
 import type { PathUnderTest } from './types.js';
 
 /**
@@ -26,6 +27,12 @@ export const cellLabel = (c: WanCell): string => `${c.rttMs} ms, ${c.lossPct} %`
 
 export interface WanCellResult extends WanCell {
   results: PathResult[];
+  /**
+   * The wire's own ceiling for datagrams of a tunnel's size (1300-byte UDP, unthrottled sender,
+   * received Mbit/s, median over runs): what any tunnel's packets can get through it. The underlay's
+   * TCP row is higher: the wire writes TCP segments merged (GSO), a tunnel's datagrams one by one.
+   */
+  wireUdpCeilingMbps?: number;
 }
 
 /** The host whose link goes through the wire (the bench's receiving side). */
@@ -49,9 +56,17 @@ export async function runWanMatrix(
   const runs = new Map<string, RunFigures[]>();
   const errors = new Map<string, string[]>();
   const key = (c: WanCell, p: PathUnderTest) => `${c.rttMs}/${c.lossPct}/${p.id}`;
+  const ceilings = new Map<string, number[]>();
   for (let run = 0; run < o.runs; run++) {
     for (const cell of cells) {
       await mesh.world.setHostLink(WAN_HOST, { delayMs: cell.rttMs / 2, lossPct: cell.lossPct });
+      try {
+        const u = await iperfUdpPps(a, b, b.ip, Math.max(2, Math.round(o.seconds / 2)), 1300);
+        const k = `${cell.rttMs}/${cell.lossPct}`;
+        ceilings.set(k, [...(ceilings.get(k) ?? []), (u.pps * 1300 * 8) / 1e6]);
+      } catch (err) {
+        o.log(`  wire ceiling: ${String(err).split('\n')[0]}`);
+      }
       for (const p of paths) {
         if (unavailable.get(p.id)) continue;
         o.log(`run ${run + 1}/${o.runs}, ${cellLabel(cell)}: ${p.label} ...`);
@@ -74,6 +89,9 @@ export async function runWanMatrix(
   await mesh.world.setHostLink(WAN_HOST, { delayMs: 0, lossPct: 0 });
   return cells.map((cell) => ({
     ...cell,
+    ...(ceilings.get(`${cell.rttMs}/${cell.lossPct}`)?.length
+      ? { wireUdpCeilingMbps: Math.round(median(ceilings.get(`${cell.rttMs}/${cell.lossPct}`)!)) }
+      : {}),
     results: paths.map((p) => {
       const rs = runs.get(key(cell, p)) ?? [];
       const why = unavailable.get(p.id);
@@ -124,8 +142,9 @@ export function wanMarkdown(cells: readonly WanCellResult[], runs: number): stri
     });
     return `### ${title}\n\n${head}\n${rows.join('\n')}`;
   };
+  const ceiling = `| wire ceiling: 1300-byte UDP, Mbit/s | ${cells.map((c) => c.wireUdpCeilingMbps ?? '—').join(' | ')} |`;
   return [
-    table('TCP, 1 stream, Mbit/s (× wireguard-go in the same cell)', (f) => f.tcp1Mbps, 0, true),
+    `${table('TCP, 1 stream, Mbit/s (× wireguard-go in the same cell)', (f) => f.tcp1Mbps, 0, true)}\n${ceiling}`,
     table('TCP, 4 streams, Mbit/s (× wireguard-go)', (f) => f.tcp4Mbps, 0, true),
     table('Ping RTT under 1-stream load, median ms', (f) => f.rttLoadedMedianMs, 1, false),
     table('Ping RTT idle, median ms', (f) => f.rttIdleMedianMs, 2, false),

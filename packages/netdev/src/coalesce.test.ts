@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { loadNativeAddon } from './native.js';
 import { internetChecksum } from './testing/frames.js';
 import {
+  A4,
+  A6,
+  B4,
+  B6,
   ipv4HeaderChecksumValid,
   parseVnetHeader,
   resegment,
@@ -13,16 +17,12 @@ import {
   TCP_PSH,
   TCP_SYN,
   type TcpSegmentSpec,
+  TIMESTAMPS,
   tcpChecksumValid,
   tcpSegment,
 } from './testing/tcp.js';
 
 const addon = loadNativeAddon();
-const A4 = Uint8Array.of(10, 0, 0, 1);
-const B4 = Uint8Array.of(10, 0, 0, 2);
-const A6 = Uint8Array.from(Buffer.from('fd000000000000000000000000000001', 'hex'));
-const B6 = Uint8Array.from(Buffer.from('fd000000000000000000000000000002', 'hex'));
-const TIMESTAMPS = Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9);
 const MSS = 1228;
 
 function payload(i: number, len = MSS): Buffer {

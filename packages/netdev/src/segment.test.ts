@@ -8,21 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { loadNativeAddon, SEGMENT_ERRORS } from './native.js';
 import { internetChecksum } from './testing/frames.js';
 import {
+  A4,
+  A6,
+  B4,
+  B6,
   ipv4HeaderChecksumValid,
   TCP_ACK,
   TCP_FIN,
   TCP_PSH,
   type TcpSegmentSpec,
+  TIMESTAMPS,
   tcpChecksumValid,
   tcpSegment,
 } from './testing/tcp.js';
 
 const addon = loadNativeAddon();
-const A4 = Uint8Array.of(10, 0, 0, 1);
-const B4 = Uint8Array.of(10, 0, 0, 2);
-const A6 = Uint8Array.from(Buffer.from('fd000000000000000000000000000001', 'hex'));
-const B6 = Uint8Array.from(Buffer.from('fd000000000000000000000000000002', 'hex'));
-const TIMESTAMPS = Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9);
 const ETHER = { dst: Uint8Array.of(2, 0, 0, 0, 0, 2), src: Uint8Array.of(2, 0, 0, 0, 0, 1) };
 
 /**

@@ -14,6 +14,8 @@
  * an exact loss count per link without sequence-number rollover guessing.
  */
 
+import type { PacketPath, PacketTrackCounters } from './linkConnection.js';
+
 /** The payload type of tunnelled frames (dynamic range, RFC 3551). */
 export const PACKET_PAYLOAD_TYPE = 96;
 /** The codec name in the SDP's `a=rtpmap` (both stacks accept any name; no media stack ever decodes it). */
@@ -145,4 +147,54 @@ export function sdpHasPacketTrack(sdp: string): boolean {
   const lines = packetSection(sdp);
   if (!lines) return false;
   return !lines.some((l) => l === 'a=sendonly' || l === 'a=recvonly' || l === 'a=inactive');
+}
+
+/**
+ * One connection generation's packet track as both stacks keep it: whether this side receives on it
+ * (negotiated and keyed), whether the peer said it does (`caps`), and what arrived on it.
+ */
+export class PacketTrackState {
+  private ready = false;
+  private peerReceives = false;
+  readonly loss = new RtpLossMeter();
+  /** Datagrams that failed SRTP where the stack lets us see them (werift). */
+  rejected = 0;
+
+  /** This side now receives on the track. True the first time (tell the peer then). */
+  markReady(): boolean {
+    if (this.ready) return false;
+    this.ready = true;
+    return true;
+  }
+
+  /** The track closed under us: frames go back to the data channel. */
+  markClosed(): void {
+    this.ready = false;
+  }
+
+  get receiving(): boolean {
+    return this.ready;
+  }
+
+  setPeerReceives(on: boolean): void {
+    this.peerReceives = on;
+  }
+
+  /** Whether this frame goes on the track: both sides receive there and it fits one RTP packet. */
+  carries(frameLength: number): boolean {
+    return this.ready && this.peerReceives && frameLength <= PACKET_TRACK_MAX_FRAME;
+  }
+
+  path(): PacketPath {
+    return this.ready && this.peerReceives ? 'rtp' : 'datachannel';
+  }
+
+  counters(txPackets: number): PacketTrackCounters {
+    return {
+      txPackets,
+      rxPackets: this.loss.received,
+      rxExpected: this.loss.expected,
+      rxRejected: this.rejected,
+    };
+  }
 }

@@ -34,6 +34,18 @@ async function onPacketTrack(p: LinkPair): Promise<void> {
   );
 }
 
+/** `frame` goes from a to b and back from b to a, intact. */
+async function crossesBothWays(p: LinkPair, frame: Buffer): Promise<void> {
+  for (const [from, to] of [
+    [p.a, p.b],
+    [p.b, p.a],
+  ] as const) {
+    const got = nextFrame(to);
+    expect(from.sendPacket(frame)).toBe(true);
+    expect((await got).equals(frame)).toBe(true);
+  }
+}
+
 function nextFrame(link: PeerLink, timeoutMs = 5000): Promise<Buffer> {
   return waitFor(link.onPacket.bind(link), (f: Buffer) => f, timeoutMs, `frame at ${link.localId}`);
 }
@@ -186,13 +198,7 @@ describe.each(PEER_TRANSPORTS)('PeerLink over loopback (%s)', (transport) => {
     await a.ping();
     await b.ping();
     expect([a.stats().packetPath, b.stats().packetPath]).toEqual(['datachannel', 'datachannel']);
-    const frame = Buffer.alloc(1200, 5);
-    const got = nextFrame(b);
-    expect(a.sendPacket(frame)).toBe(true);
-    expect((await got).equals(frame)).toBe(true);
-    const back = nextFrame(a);
-    expect(b.sendPacket(frame)).toBe(true);
-    expect((await back).equals(frame)).toBe(true);
+    await crossesBothWays(pair, Buffer.alloc(1200, 5));
     expect(a.stats().pathLossPct).toBeNull();
   });
 
@@ -384,13 +390,7 @@ describe('mixed stacks', () => {
     a.start();
     await connected(pair);
     await onPacketTrack(pair);
-    const frame = Buffer.alloc(1298, 0x42);
-    const got = nextFrame(b);
-    expect(a.sendPacket(frame)).toBe(true);
-    expect((await got).equals(frame)).toBe(true);
-    const back = nextFrame(a);
-    expect(b.sendPacket(frame)).toBe(true);
-    expect((await back).equals(frame)).toBe(true);
+    await crossesBothWays(pair, Buffer.alloc(1298, 0x42));
     expect((await b.ping()).path).toBe('direct');
     expect([a.stats().transport, b.stats().transport]).toEqual([ta, tb]);
   });

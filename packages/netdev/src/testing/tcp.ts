@@ -9,6 +9,13 @@ export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
 
+/** Addresses and a timestamps option the coalescing and segmentation tests build their flows from. */
+export const A4 = Uint8Array.of(10, 0, 0, 1);
+export const B4 = Uint8Array.of(10, 0, 0, 2);
+export const A6 = Uint8Array.from(Buffer.from('fd000000000000000000000000000001', 'hex'));
+export const B6 = Uint8Array.from(Buffer.from('fd000000000000000000000000000002', 'hex'));
+export const TIMESTAMPS = Uint8Array.of(1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9);
+
 export interface TcpSegmentSpec {
   readonly v6?: boolean;
   readonly src: Uint8Array; // 4 or 16 bytes

@@ -18,11 +18,10 @@ import type { LinkSignal } from '../linkSignal.js';
 import {
   PACKET_CODEC_NAME,
   PACKET_PAYLOAD_TYPE,
-  PACKET_TRACK_MAX_FRAME,
   PACKET_TRACK_MID,
+  PacketTrackState,
   parseRtpFrame,
   RtpFramer,
-  RtpLossMeter,
   sdpHasPacketTrack,
 } from '../packetTrack.js';
 import { toNdcIceServers } from './ndcIceServers.js';
@@ -108,11 +107,8 @@ export class NdcConnection implements LinkConnection {
   /** The packet track (null when the link runs without one). Held here: a collected wrapper closes it. */
   private readonly track: NdcTrack | null;
   private readonly framer: RtpFramer;
-  private readonly rtpLoss = new RtpLossMeter();
+  private readonly trackState = new PacketTrackState();
   private trackOpen = false;
-  private trackReady = false;
-  private peerReceivesTrack = false;
-  private trackSend = false;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private opened = false;
@@ -227,8 +223,7 @@ export class NdcConnection implements LinkConnection {
       });
       track.onClosed(() => {
         this.trackOpen = false;
-        this.trackReady = false;
-        this.trackSend = false;
+        this.trackState.markClosed();
       });
       track.onError((err) => {
         if (!this.closed) this.log.debug({ err }, 'packet track error');
@@ -238,7 +233,7 @@ export class NdcConnection implements LinkConnection {
         if (this.closed) return;
         const rtp = parseRtpFrame(Buffer.isBuffer(data) ? data : Buffer.from(data));
         if (!rtp) return;
-        this.rtpLoss.observe(rtp.index);
+        this.trackState.loss.observe(rtp.index);
         this.opts.onPacket(rtp.payload);
       });
     }
@@ -323,7 +318,7 @@ export class NdcConnection implements LinkConnection {
    * both descriptions: a peer that rejected it (port 0) or never offered it leaves the track unused.
    */
   private refreshPacketTrack(): void {
-    if (this.trackReady || !this.trackOpen || this.closed) return;
+    if (this.trackState.receiving || !this.trackOpen || this.closed) return;
     let local: string | undefined;
     let remote: string | undefined;
     try {
@@ -333,22 +328,19 @@ export class NdcConnection implements LinkConnection {
       return;
     }
     if (!local || !remote || !sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
-    this.trackReady = true;
-    this.trackSend = this.peerReceivesTrack;
-    this.opts.onPacketTrackReady();
+    if (this.trackState.markReady()) this.opts.onPacketTrackReady();
   }
 
   packetTrackReady(): boolean {
-    return this.trackReady;
+    return this.trackState.receiving;
   }
 
   setPeerReceivesPacketTrack(on: boolean): void {
-    this.peerReceivesTrack = on;
-    this.trackSend = on && this.trackReady;
+    this.trackState.setPeerReceives(on);
   }
 
   packetPath(): 'rtp' | 'datachannel' {
-    return this.trackSend ? 'rtp' : 'datachannel';
+    return this.trackState.path();
   }
 
   /** libdatachannel's packet channel queue; the packet track queues nothing (a full socket drops). */
@@ -362,16 +354,12 @@ export class NdcConnection implements LinkConnection {
   }
 
   packetTrackCounters(): PacketTrackCounters {
-    return {
-      txPackets: this.framer.packets,
-      rxPackets: this.rtpLoss.received,
-      rxExpected: this.rtpLoss.expected,
-    };
+    return this.trackState.counters(this.framer.packets);
   }
 
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
-    if (this.trackSend && this.track && frame.length <= PACKET_TRACK_MAX_FRAME) {
+    if (this.track && this.trackState.carries(frame.length)) {
       try {
         // Straight through SRTP to the socket on this thread: nothing queues (a full socket drops).
         this.track.sendMessageBinary(this.framer.frame(frame));

@@ -24,8 +24,7 @@ import {
   PACKET_CODEC_CLOCK_RATE,
   PACKET_CODEC_NAME,
   PACKET_PAYLOAD_TYPE,
-  PACKET_TRACK_MAX_FRAME,
-  RtpLossMeter,
+  PacketTrackState,
   sdpHasPacketTrack,
 } from '../packetTrack.js';
 import type { PacketSrtp } from '../srtp/packetSrtp.js';
@@ -62,14 +61,7 @@ export class WeriftConnection implements LinkConnection {
   private trackSrtp: PacketSrtp | null = null;
   /** Sends one datagram on the nominated pair; rebuilt when the pair changes (ICE restart). */
   private sender: { pair: unknown; send: (datagram: Buffer) => void } | null = null;
-  /** Packet-track datagrams that failed SRTP (bad tag, replay, index out of the window). */
-  private rtpRejected = 0;
-  /** Both descriptions carry the packet track and SRTP is keyed: this side receives on it. */
-  private trackReady = false;
-  /** The peer said it receives on the packet track: frames that fit go there. */
-  private peerReceivesTrack = false;
-  private trackSend = false;
-  private readonly rtpLoss = new RtpLossMeter();
+  private readonly trackState = new PacketTrackState();
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private makingOffer = false;
@@ -311,7 +303,7 @@ export class WeriftConnection implements LinkConnection {
    * transport has derived its SRTP keys. Checked when the generation opens (DTLS is up by then).
    */
   private refreshPacketTrack(): void {
-    if (this.trackReady || !this.transceiver || this.closed) return;
+    if (this.trackState.receiving || !this.transceiver || this.closed) return;
     const local = this.pc.localDescription?.sdp;
     const remote = this.pc.remoteDescription?.sdp;
     const dtls = this.transceiver.dtlsTransport ?? this.pc.dtlsTransports[0];
@@ -330,9 +322,7 @@ export class WeriftConnection implements LinkConnection {
     this.unsubscribe.push(() => {
       if (withHook.mediaHook === hook) withHook.mediaHook = undefined;
     });
-    this.trackReady = true;
-    this.trackSend = this.peerReceivesTrack;
-    this.opts.onPacketTrackReady();
+    if (this.trackState.markReady()) this.opts.onPacketTrackReady();
   }
 
   /** One SRTP datagram: ours when it carries the packet payload type (RTCP and the rest: werift). */
@@ -341,25 +331,24 @@ export class WeriftConnection implements LinkConnection {
     if (this.closed || !this.trackSrtp) return true;
     const frame = this.trackSrtp.unprotect(data);
     if (!frame) {
-      this.rtpRejected++;
+      this.trackState.rejected++;
       return true;
     }
-    this.rtpLoss.observe(frame.index);
+    this.trackState.loss.observe(frame.index);
     this.opts.onPacket(frame.payload);
     return true;
   }
 
   packetTrackReady(): boolean {
-    return this.trackReady;
+    return this.trackState.receiving;
   }
 
   setPeerReceivesPacketTrack(on: boolean): void {
-    this.peerReceivesTrack = on;
-    this.trackSend = on && this.trackReady;
+    this.trackState.setPeerReceives(on);
   }
 
   packetPath(): 'rtp' | 'datachannel' {
-    return this.trackSend ? 'rtp' : 'datachannel';
+    return this.trackState.path();
   }
 
   localQueueBytes(): number | null {
@@ -369,12 +358,7 @@ export class WeriftConnection implements LinkConnection {
   }
 
   packetTrackCounters(): PacketTrackCounters {
-    return {
-      txPackets: this.trackSrtp?.packets ?? 0,
-      rxPackets: this.rtpLoss.received,
-      rxExpected: this.rtpLoss.expected,
-      rxRejected: this.rtpRejected,
-    };
+    return this.trackState.counters(this.trackSrtp?.packets ?? 0);
   }
 
   private sendRtp(frame: Buffer): SendResult {
@@ -394,7 +378,7 @@ export class WeriftConnection implements LinkConnection {
 
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
-    if (this.trackSend && frame.length <= PACKET_TRACK_MAX_FRAME) return this.sendRtp(frame);
+    if (this.trackState.carries(frame.length)) return this.sendRtp(frame);
     if (this.packet.readyState !== 'open') return 'closed';
     if (this.packet.bufferedAmount > this.opts.maxBufferedBytes) return 'backpressure';
     this.packet.send(frame);
