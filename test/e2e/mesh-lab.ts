@@ -129,15 +129,29 @@ export class LabAgent {
   }
 
   /** Waits until the packet channel to `peer` is open; returns that peer's status. */
-  waitConnected(peer: string, timeoutMs = 30_000): Promise<StatusJson['peers'][number]> {
-    return waitFor(
-      `${this.name} -> ${peer} connected`,
-      async () =>
-        (await this.status()).peers.find(
-          (p) => p.name === peer && p.state === 'connected' && p.path !== null,
-        ),
-      timeoutMs,
-    );
+  async waitConnected(peer: string, timeoutMs = 30_000): Promise<StatusJson['peers'][number]> {
+    let last: StatusJson['peers'][number] | undefined;
+    try {
+      return await waitFor(
+        `${this.name} -> ${peer} connected`,
+        async () => {
+          last = (await this.status()).peers.find((p) => p.name === peer);
+          return last?.state === 'connected' && last.path !== null ? last : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      // What the link was doing and what the agent said about it: a CI failure must be readable
+      // without a rerun.
+      const said = this.process.lines
+        .map((l) => l.line)
+        .filter((l) => /"level":"(warn|error)"|"msg":"link/.test(l))
+        .slice(-25)
+        .join('\n');
+      throw new Error(
+        `${String(err)}\nlast status of ${peer}: ${JSON.stringify(last)}\n${this.name}'s last link lines:\n${said}`,
+      );
+    }
   }
 
   /** Kernel ping from this host; resolves with received count and RTTs. */
