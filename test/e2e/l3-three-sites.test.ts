@@ -19,7 +19,7 @@ describe.skipIf(skip !== undefined)(
       world: {
         sites: {
           a: { nat: 'cone', hosts: ['a1', 'a2'], lan: SITE_A_LAN },
-          b: { nat: 'cone', hosts: ['b1'] },
+          b: { nat: 'cone', hosts: ['b1', 'b2'] },
           c: { nat: 'symmetric', hosts: ['c1'] },
         },
       },
@@ -43,7 +43,12 @@ describe.skipIf(skip !== undefined)(
           'MASQUERADE',
         ]);
       },
-      agents: [{ host: 'a1', advertiseRoutes: [SITE_A_LAN] }, 'b1', 'c1'],
+      // b1 takes subnet routes (--accept-routes), c1 does not (the default, so a laptop is never rerouted).
+      agents: [
+        { host: 'a1', advertiseRoutes: [SITE_A_LAN] },
+        { host: 'b1', args: ['--accept-routes'] },
+        'c1',
+      ],
     });
 
     test('every pair pings', async () => {
@@ -77,13 +82,49 @@ describe.skipIf(skip !== undefined)(
       else expect(link?.transport).toBe('werift');
     });
 
-    test('a host at another site reaches a LAN host behind the subnet router', async () => {
+    test('a host with --accept-routes reaches a LAN host behind the subnet router; one without is not rerouted', async () => {
       const a2 = lab().world.host('a2');
       await lab().agent('b1').waitConnected('a1');
       const r = await lab().agent('b1').ping(a2.ip, 3);
       expect(r.received, r.output).toBeGreaterThanOrEqual(2);
-      const c = await lab().agent('c1').ping(a2.ip, 3);
-      expect(c.received, c.output).toBeGreaterThanOrEqual(2);
+      expect((await lab().agent('b1').status()).routes?.installed).toContain(SITE_A_LAN);
+      // c1 runs without --accept-routes: a1's LAN is offered, listed, and not in its kernel.
+      const c1 = await lab().agent('c1').status();
+      expect(c1.routes).toMatchObject({
+        acceptRoutes: false,
+        installed: [],
+        refused: [{ peerName: 'a1', prefix: SITE_A_LAN, kind: 'not-accepted' }],
+      });
+      const route = await lab().world.host('c1').exec('ip', ['route', 'show', SITE_A_LAN]);
+      expect(route.stdout.trim()).toBe('');
+    });
+
+    test('a member advertising routes that would cut the others off is refused; the others keep routes, links and traffic', async () => {
+      const server = lab().world.server;
+      // Half the internet and the signaling server itself: what one member did to all others before.
+      const hostile = await lab().startAgent('b2', {
+        advertiseRoutes: ['128.0.0.0/1', `${server.ip}/32`],
+        args: ['--accept-routes'],
+      });
+      await hostile.process.waitForLine(/advertisement|shorter than \/8/, 20_000);
+      await lab().agent('b1').waitConnected('b2');
+      for (const name of ['a1', 'b1', 'c1']) {
+        const host = lab().world.host(name);
+        const kernel = await host.exec('ip', ['-4', 'route', 'show', 'dev', 'rtm0']);
+        expect(kernel.stdout, `${name}'s routes through the overlay`).not.toMatch(/128\.0\.0\.0|server/);
+        expect((await lab().agent(name).status()).server.connected, `${name} keeps the server`).toBe(true);
+      }
+      const b1 = lab().agent('b1');
+      expect((await b1.ping(await lab().agent('a1').address(), 3)).received).toBeGreaterThanOrEqual(2);
+      expect((await b1.ping(lab().world.host('a2').ip, 3)).received).toBeGreaterThanOrEqual(2);
+      // The admin sees it: counted in /metrics, and the hostile node has no routes at all.
+      const metrics = await server.exec('node', [
+        '-e',
+        `fetch(${JSON.stringify(`${lab().serverUrl}/metrics`)}).then(r => r.text()).then(t => process.stdout.write(t))`,
+      ]);
+      expect(metrics.stdout).toMatch(/rtcmesh_rejected_inputs_total\{reason="invalid-advertisement"\} [1-9]/);
+      const peers = (await b1.status()).peers.find((p) => p.name === 'b2');
+      expect(peers?.state).toBe('connected');
     });
   },
 );

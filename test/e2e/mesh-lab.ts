@@ -46,6 +46,11 @@ export interface AgentOptions {
 export interface StatusJson {
   node: { id: string; name: string; addresses: string[]; mac: string | null };
   server: { connected: boolean };
+  routes?: {
+    acceptRoutes: boolean;
+    installed: string[];
+    refused: { peerId: string; peerName: string; prefix: string; kind: string; reason: string }[];
+  };
   peers: {
     id: string;
     name: string;

@@ -19,6 +19,7 @@ import { Feed } from './feed/feed.js';
 import { Mesh } from './mesh/mesh.js';
 import { Metrics } from './metrics/metrics.js';
 import { ClientAddressResolver } from './net/client-address.js';
+import { protectedServerAddresses } from './net/own-addresses.js';
 import { DEFAULTS, type SignalServerOptions } from './options.js';
 import { Store } from './store/index.js';
 import { LatestTelemetry } from './telemetry/latest.js';
@@ -110,6 +111,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     metrics,
     log,
     browserLinks,
+    protectedAddresses: protectedServerAddresses(options),
     ice: {
       stun: options.stun ?? [],
       turn: options.turn ?? [],

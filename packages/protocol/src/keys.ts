@@ -6,6 +6,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 
 /**
  * Ed25519 node keys. Encodings on the wire and on disk:
@@ -39,9 +40,28 @@ export function importPublicKey(encoded: string): KeyObject {
   if (bytes.length === 32) der = Buffer.concat([SPKI_PREFIX, bytes]);
   else if (bytes.length === 44 && bytes.subarray(0, SPKI_PREFIX.length).equals(SPKI_PREFIX)) der = bytes;
   else throw new Error('not an Ed25519 public key (expected 32 raw or 44 SPKI bytes, base64)');
+  checkKeyPoint(der.subarray(SPKI_PREFIX.length));
   const key = createPublicKey({ key: der, format: 'der', type: 'spki' });
   if (key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 public key');
   return key;
+}
+
+/**
+ * Refuses public keys no private key stands behind: a non-canonical encoding (y ≥ p, or x = 0 with the
+ * sign bit set), a point of small order (the all-zero key among them: with these, signatures can be
+ * made that verify for messages nobody signed) or one with a torsion component (never the public key
+ * of a real secret scalar, and a key that verifies differently across implementations). Every key the
+ * project accepts goes through here: joins, rekeys, lock keys, peers' keys seen by an agent.
+ */
+function checkKeyPoint(raw: Uint8Array): void {
+  let point: ReturnType<typeof ed25519.Point.fromBytes>;
+  try {
+    point = ed25519.Point.fromBytes(raw, false);
+  } catch {
+    throw new Error('not an Ed25519 public key (not a canonical point encoding)');
+  }
+  if (point.isSmallOrder()) throw new Error('not an Ed25519 public key (a point of small order)');
+  if (!point.isTorsionFree()) throw new Error('not an Ed25519 public key (a point with a torsion component)');
 }
 
 /** Parses a base64 PKCS#8 Ed25519 private key. Throws on anything else. */
@@ -58,6 +78,20 @@ export function isValidPublicKey(encoded: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Why `encoded` is not a node public key as carried on the wire (base64 of 32 raw bytes), or undefined
+ * when it is one: for error messages that tell the user what is wrong with a key.
+ */
+export function rawPublicKeyProblem(encoded: string): string | undefined {
+  if (Buffer.from(encoded, 'base64').length !== 32) return 'not base64 of a 32-byte Ed25519 public key';
+  try {
+    importPublicKey(encoded);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
   }
 }
 

@@ -55,6 +55,7 @@ export const AgentEventSchema = z.object({
     'link-refused',
     'acl-deny',
     'key-rotated',
+    'route-refused',
     'other',
   ]),
   message: z.string().max(LIMITS.maxTextBytes),

@@ -23,6 +23,7 @@ import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
+import { PeerRoutes } from '../routes/peer-routes.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { deviceStatus, linkReport, peerStatus } from './status.js';
@@ -36,6 +37,8 @@ export interface AgentOptions {
   device: string;
   bridge?: string;
   advertiseRoutes: string[];
+  /** L3: install the subnet routes peers advertise (`--accept-routes`; default off). */
+  acceptRoutes?: boolean;
   assignAddress: boolean;
   mtu?: number;
   logger: Logger;
@@ -85,7 +88,7 @@ export class Agent implements AgentControl {
   private config: Welcome | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private advertiseTimer: NodeJS.Timeout | undefined;
-  private kernelRoutes = new Set<string>();
+  private peerRoutes: PeerRoutes | undefined;
   private readonly routeSeq = Math.floor(Date.now() / 1000);
   private lastNetcheckAt = Number.NEGATIVE_INFINITY;
   private netcheckRunning = false;
@@ -199,12 +202,29 @@ export class Agent implements AgentControl {
       : [];
     // Peers' advertised subnets will be routed over the overlay: excluded before the first link starts
     // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
-    const own = new Set(this.opts.advertiseRoutes);
-    const routed = w.network.mode === 'l3' ? w.peers.flatMap((p) => p.routes.map((r) => r.prefix)) : [];
-    this.updateCandidateFilter(
-      w.network.cidr,
-      routed.filter((prefix) => !own.has(prefix)),
-    );
+    if (w.network.mode === 'l3') {
+      this.peerRoutes = new PeerRoutes({
+        acceptRoutes: this.opts.acceptRoutes ?? false,
+        networkCidr: w.network.cidr,
+        ownRoutes: this.opts.advertiseRoutes,
+        overlayDevice: this.opts.device,
+        serverUrls: () => [
+          this.control.serverUrl,
+          ...this.opts.serverUrls,
+          ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
+        ],
+        logger: log.child({ component: 'routes' }),
+        onRefused: (r) =>
+          this.sendEvent({
+            kind: 'route-refused',
+            message: `route ${r.prefix} from ${r.peerName} refused: ${r.reason}`.slice(0, 500),
+            peerId: r.peerId,
+            details: { prefix: r.prefix },
+          }),
+      });
+      await this.peerRoutes.refreshFacts();
+    }
+    this.updateCandidateFilter(w.network.cidr, this.peerRoutes?.wanted(w.peers) ?? []);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
     await this.lock.observe(w.network.lockKeys);
@@ -279,8 +299,8 @@ export class Agent implements AgentControl {
     this.device.onError((err) => log.error({ err: err.message }, 'device error'));
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
     // forwarder entries now; a second sync with the welcome's list would forget the latter.
-    for (const { info } of this.mesh.list()) this.forwarder.updatePeer(info);
-    void this.syncKernelRoutes();
+    for (const { info } of this.mesh.list()) this.forwarder.updatePeer(this.forwardable(info));
+    this.syncKernelRoutes();
     this.advertise();
   }
 
@@ -299,8 +319,8 @@ export class Agent implements AgentControl {
     this.mesh?.setIceServers(w.iceServers);
     const result = this.mesh?.sync(w.peers);
     for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
-    for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(p);
-    void this.syncKernelRoutes();
+    for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(this.forwardable(p));
+    this.syncKernelRoutes();
     this.advertise();
   }
 
@@ -317,14 +337,14 @@ export class Agent implements AgentControl {
   private onPeer(p: PeerInfo): void {
     if (!this.config || p.nodeId === this.config.self.nodeId) return;
     this.mesh?.upsert(p);
-    this.forwarder?.updatePeer(p);
-    void this.syncKernelRoutes();
+    this.forwarder?.updatePeer(this.forwardable(p));
+    this.syncKernelRoutes();
   }
 
   private removePeer(id: string, reason: string): void {
     this.mesh?.remove(id, reason);
     this.forwarder?.removePeer(id);
-    void this.syncKernelRoutes();
+    this.syncKernelRoutes();
   }
 
   private ownRoutes(): Route[] {
@@ -343,30 +363,24 @@ export class Agent implements AgentControl {
     });
   }
 
-  /** L3: peers' advertised prefixes go into the kernel via the TUN (our own stay on our LAN). */
-  private async syncKernelRoutes(): Promise<void> {
+  /** A peer as the forwarder sees it: without the routes this host refuses (routes/route-guard.ts). */
+  private forwardable(p: PeerInfo): PeerInfo {
+    return this.peerRoutes?.filter(p) ?? p;
+  }
+
+  /**
+   * L3: the peers' accepted prefixes go into the kernel via the TUN (our own stay on our LAN). They
+   * stop being ICE candidates first, so no link ever runs through the overlay itself.
+   */
+  private syncKernelRoutes(): void {
     const device = this.device;
-    if (!device || !this.mesh || !this.config || this.config.network.mode !== 'l3') return;
-    const own = new Set(this.opts.advertiseRoutes);
-    const wanted = new Set<string>();
-    for (const { info } of this.mesh.list())
-      for (const r of info.routes) if (!own.has(r.prefix)) wanted.add(r.prefix);
-    this.updateCandidateFilter(this.config.network.cidr, [...wanted]);
-    for (const prefix of wanted) {
-      if (this.kernelRoutes.has(prefix)) continue;
-      this.kernelRoutes.add(prefix);
-      await device.addRoute(prefix).catch((err: Error) => {
-        this.kernelRoutes.delete(prefix);
-        this.log.error({ prefix, err: err.message }, 'cannot install route');
-      });
-    }
-    for (const prefix of [...this.kernelRoutes]) {
-      if (wanted.has(prefix)) continue;
-      this.kernelRoutes.delete(prefix);
-      await device
-        .removeRoute(prefix)
-        .catch((err: Error) => this.log.warn({ prefix, err: err.message }, 'cannot remove route'));
-    }
+    const routes = this.peerRoutes;
+    if (!device || !this.mesh || !this.config || !routes) return;
+    const peers = () => (this.mesh?.list() ?? []).map((e) => e.info);
+    this.updateCandidateFilter(this.config.network.cidr, routes.wanted(peers()));
+    void routes
+      .sync(peers, device)
+      .catch((err: Error) => this.log.error({ err: err.message }, 'route sync failed'));
   }
 
   private scheduleAdvertise(): void {
@@ -459,6 +473,7 @@ export class Agent implements AgentControl {
       ),
       counters: this.forwarder?.counters() ?? {},
       policy: this.policy.status(),
+      ...(this.peerRoutes ? { routes: this.peerRoutes.status() } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { hostname, platform } from 'node:os';
 import { ensureCanCreateDevices, limitMallocArenas } from '@rtcmesh/netdev';
 import { ndcAvailability, type TransportPreference } from '@rtcmesh/peer';
-import { exportPublicKey, isValidPublicKey } from '@rtcmesh/protocol';
+import { exportPublicKey, rawPublicKeyProblem } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
@@ -18,6 +18,7 @@ export interface RunAgentOptions {
   stateDir: string;
   bridge: string | undefined;
   advertiseRoutes: string[];
+  acceptRoutes?: boolean;
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
@@ -103,8 +104,8 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   const pendingKey = await state.loadPendingKey();
   if (pendingKey) log.warn('a node key rotation did not finish; the new key is used if the server took it');
   for (const k of o.lockKeys ?? []) {
-    if (!isValidPublicKey(k) || Buffer.from(k, 'base64').length !== 32)
-      throw new Error(`--lock-key ${k} is not a base64 Ed25519 public key (from rtcmesh-signal lock keygen)`);
+    const problem = rawPublicKeyProblem(k);
+    if (problem) throw new Error(`--lock-key ${k}: ${problem} (use a key from rtcmesh-signal lock keygen)`);
   }
   const agent = new Agent({
     serverUrls: [identity.serverUrl, ...serverUrls.filter((u) => u !== identity.serverUrl)],
@@ -114,6 +115,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     device: o.device,
     ...(o.bridge ? { bridge: o.bridge } : {}),
     advertiseRoutes: o.advertiseRoutes,
+    acceptRoutes: o.acceptRoutes ?? false,
     assignAddress: o.assignAddress,
     ...(o.mtu ? { mtu: o.mtu } : {}),
     logger: log,

@@ -14,6 +14,18 @@ export function formatStatus(s: AgentStatus): string {
     : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
   lines.push(`server   ${s.server.url} ${server}`);
   lines.push(...formatPolicyStatus(s.policy, s.network.mode, s.peers));
+  if (s.routes) {
+    const r = s.routes;
+    const via = r.installed.length > 0 ? r.installed.join(' ') : 'none';
+    lines.push(`routes   ${via}${r.acceptRoutes ? '' : ' (subnet routes not accepted: --accept-routes)'}`);
+    // A refused route is a security event or a misconfiguration: always spelled out.
+    for (const x of r.refused)
+      lines.push(
+        x.kind === 'unsafe'
+          ? `refused  route ${x.prefix} from ${x.peerName}: ${x.reason}`
+          : `offered  route ${x.prefix} from ${x.peerName} (not accepted)`,
+      );
+  }
   if (s.peers.length === 0) {
     lines.push('peers    none');
     return lines.join('\n');

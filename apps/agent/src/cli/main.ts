@@ -61,6 +61,10 @@ program
     'L3: act as subnet router for these CIDRs (comma separated)',
     parseCidrList,
   )
+  .option(
+    '--accept-routes',
+    "L3: install the subnet routes other nodes advertise (default off: only the network's own addresses are routed here)",
+  )
   .option('--no-address', 'do not assign the overlay address to the device (pure bridging)')
   .option('--mtu <bytes>', 'device MTU', parseMtu)
   .addOption(
@@ -98,6 +102,7 @@ program
       stateDir: opts.state,
       bridge: opts.bridge,
       advertiseRoutes: opts.advertiseRoutes ?? [],
+      acceptRoutes: opts.acceptRoutes ?? false,
       assignAddress: opts.address,
       mtu: opts.mtu,
       logLevel: opts.logLevel,
@@ -182,6 +187,7 @@ interface UpCliOptions {
   state: string;
   bridge?: string;
   advertiseRoutes?: string[];
+  acceptRoutes?: boolean;
   address: boolean;
   mtu?: number;
   lockKey?: string[];

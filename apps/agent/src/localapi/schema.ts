@@ -75,6 +75,22 @@ export const agentStatusSchema = z.object({
   counters: z.record(z.string(), z.number()),
   /** Access policy in force and what it denied (absent: agent without ACL support). */
   policy: policyStatusSchema.optional(),
+  /** L3: peers' subnet routes in the kernel, and those refused with why (routes/route-guard.ts). */
+  routes: z
+    .object({
+      acceptRoutes: z.boolean(),
+      installed: z.array(z.string()),
+      refused: z.array(
+        z.object({
+          peerId: z.string(),
+          peerName: z.string(),
+          prefix: z.string(),
+          kind: z.enum(['unsafe', 'not-accepted']),
+          reason: z.string(),
+        }),
+      ),
+    })
+    .optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 

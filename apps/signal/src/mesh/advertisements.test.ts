@@ -30,6 +30,30 @@ test.each([
   expect(() => normalizeRoutes([{ prefix, seq: 1 }], '10.99.0.0/24', own)).toThrow(why);
 });
 
+// Issue 16: one member advertised these in a three-site lab and every other member installed them.
+test.each([
+  ['128.0.0.0/1', /shorter than \/8/],
+  ['0.0.0.0/0', /shorter than \/8/],
+  ['0.0.0.0/5', /shorter than \/8/],
+  ['127.0.0.0/8', /overlaps 127.0.0.0\/8/],
+  ['169.254.169.254/32', /overlaps 169.254.0.0\/16/],
+  ['224.0.0.0/24', /overlaps 224.0.0.0\/4/],
+  ['255.255.255.255/32', /overlaps 240.0.0.0\/4/],
+  ['::/0', /shorter than \/16/],
+  ['2000::/3', /shorter than \/16/],
+  ['::1/128', /overlaps ::1\/128/],
+  ['fe80::/64', /overlaps fe80::\/10/],
+  ['ff02::/16', /overlaps ff00::\/8/],
+  ['::ffff:10.1.0.0/112', /overlaps ::ffff:0:0\/96/],
+  ['10.77.0.10/32', /covers 10.77.0.10/],
+  ['10.77.0.0/24', /covers 10.77.0.10/],
+  ['10.64.0.0/10', /covers 10.77.0.10/],
+  ['2001:db8::/48', /covers 2001:db8::53/],
+])('route %s, which would cut members off, is refused', (prefix, why) => {
+  const servers = ['10.77.0.10', '2001:db8::53'];
+  expect(() => normalizeRoutes([{ prefix, seq: 1 }], '10.99.0.0/24', own, servers)).toThrow(why);
+});
+
 test('duplicates are refused', () => {
   expect(() =>
     normalizeRoutes(

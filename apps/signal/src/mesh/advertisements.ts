@@ -1,17 +1,29 @@
-import { type Binding, ErrorCode, type Route } from '@rtcmesh/protocol';
+import {
+  type Binding,
+  coveredAddress,
+  ErrorCode,
+  type Route,
+  unroutablePrefixProblem,
+} from '@rtcmesh/protocol';
 import ipaddr from 'ipaddr.js';
 import { MeshError } from './errors.js';
 
 /**
- * Checks and normalizes a node's advertised routes:
+ * Checks and normalizes a node's advertised routes; one bad route refuses the whole advertisement
+ * (nothing is stored) with the reason:
  * - prefixes must be canonical (no host bits set) and unique;
  * - a route inside the network CIDR may only be a host route (/32) for one of the node's own addresses,
- *   so a node cannot claim another node's overlay address; subnet routes outside the CIDR are free.
+ *   so a node cannot claim another node's overlay address;
+ * - never a block that is never routed (loopback, link-local, multicast, …) nor one shorter than /8
+ *   (IPv6 /16): no member may take over the others' internet (protocol/routes.ts);
+ * - never a prefix that covers the signaling server's or its STUN/TURN servers' addresses
+ *   (`protectedAddresses`): the members would lose the server an admin needs to undo it.
  */
 export function normalizeRoutes(
   routes: Route[],
   networkCidr: string,
   ownAddresses: readonly string[],
+  protectedAddresses: readonly string[] = [],
 ): Route[] {
   const [netAddr, netLen] = ipaddr.parseCIDR(networkCidr);
   const seen = new Set<string>();
@@ -28,6 +40,15 @@ export function normalizeRoutes(
       );
     }
     const prefix = `${addr.toString()}/${len}`;
+    const problem = unroutablePrefixProblem(prefix);
+    if (problem) throw new MeshError(ErrorCode.InvalidAdvertisement, problem);
+    const server = coveredAddress(prefix, protectedAddresses);
+    if (server !== undefined) {
+      throw new MeshError(
+        ErrorCode.InvalidAdvertisement,
+        `route ${prefix} covers ${server}, an address of the signaling or TURN servers`,
+      );
+    }
     if (seen.has(prefix))
       throw new MeshError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
     seen.add(prefix);

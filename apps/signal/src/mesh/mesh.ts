@@ -1,21 +1,24 @@
 import {
   type Advertise,
   type AgentEvent,
+  type Binding,
   type CreateKeyRequest,
   type CreateKeyResponse,
   type CreateNetworkRequest,
   ErrorCode,
   type FeedEventInput,
-  isValidPublicKey,
   type JoinKeyInfo,
   type JoinRequest,
   type JoinResponse,
+  LIMITS,
   type LinkReport,
   type NetworkInfo,
   type NetworkSummary,
   type NodeSummary,
   type PeerInfo,
   REKEY_DOMAIN,
+  type Route,
+  rawPublicKeyProblem,
   rekeyPayload,
   type ScalarRecord,
   type SelfInfo,
@@ -56,6 +59,8 @@ export type MeshDeps = {
   ice: IceConfig;
   /** Console browser links (browser-peer/relay.ts); absent in tests that do not need them. */
   browserLinks?: BrowserLinkRelay;
+  /** Addresses of this server and its STUN/TURN servers: no advertised route may cover them. */
+  protectedAddresses?: readonly string[];
 };
 
 const DEFAULT_CIDR = '10.99.0.0/24';
@@ -234,9 +239,8 @@ export class Mesh {
     if (row.revokedAt !== null) throw new MeshError(ErrorCode.KeyRevoked, 'join key was revoked', 403);
     if (row.expiresAt !== null && row.expiresAt <= now)
       throw new MeshError(ErrorCode.KeyExpired, 'join key has expired', 403);
-    if (!isValidPublicKey(req.publicKey) || Buffer.from(req.publicKey, 'base64').length !== 32) {
-      throw new MeshError(ErrorCode.InvalidMessage, 'publicKey must be base64 of a 32-byte Ed25519 key');
-    }
+    const keyProblem = rawPublicKeyProblem(req.publicKey);
+    if (keyProblem) throw new MeshError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
     if (await this.store.nodes.isKeyRevoked(req.publicKey)) {
       throw new MeshError(
         ErrorCode.PublicKeyRejected,
@@ -501,8 +505,27 @@ export class Mesh {
   async advertise(nodeId: string, msg: Advertise): Promise<void> {
     const node = await this.requireNode(nodeId);
     const network = (await this.store.networks.get(node.networkId))!;
-    const bindings = msg.bindings && normalizeBindings(msg.bindings);
-    const routes = msg.routes && normalizeRoutes(msg.routes, network.cidr, node.addresses);
+    let bindings: Binding[] | undefined;
+    let routes: Route[] | undefined;
+    try {
+      bindings = msg.bindings && normalizeBindings(msg.bindings);
+      routes =
+        msg.routes && normalizeRoutes(msg.routes, network.cidr, node.addresses, this.deps.protectedAddresses);
+    } catch (err) {
+      if (!(err instanceof MeshError)) throw err;
+      // A refused advertisement is what a hostile or misconfigured member looks like: the admin sees it
+      // in the log, in /metrics and in the console's events; nothing of it is stored or sent on.
+      this.deps.metrics.rejected.inc({ reason: err.code });
+      this.deps.log.warn(
+        { node: node.id, name: node.name, network: network.name, err: err.message },
+        'advertisement refused',
+      );
+      this.recordAgentEvent(node.id, network.id, {
+        kind: 'route-refused',
+        message: `advertisement refused: ${err.message}`.slice(0, LIMITS.maxTextBytes),
+      });
+      throw err;
+    }
     await this.store.nodes.setAdvertisements(nodeId, bindings, routes);
     await this.announceUpdate(nodeId);
   }
@@ -539,9 +562,8 @@ export class Mesh {
    */
   async rekey(nodeId: string, publicKey: string, signature: string): Promise<NodeRow> {
     const node = await this.requireNode(nodeId);
-    if (!isEd25519PublicKey(publicKey)) {
-      throw new MeshError(ErrorCode.InvalidMessage, 'publicKey must be base64 of a 32-byte Ed25519 key');
-    }
+    const keyProblem = rawPublicKeyProblem(publicKey);
+    if (keyProblem) throw new MeshError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
     if (!verifyDomain(publicKey, REKEY_DOMAIN, rekeyPayload(node.id, node.publicKey, publicKey), signature)) {
       throw new MeshError(ErrorCode.AuthFailed, 'the new key did not sign the rotation', 403);
     }
@@ -575,8 +597,8 @@ export class Mesh {
   async setLock(networkIdOrName: string, keys: readonly string[]): Promise<NetworkSummary> {
     const network = await this.requireNetwork(networkIdOrName);
     for (const k of keys) {
-      if (!isEd25519PublicKey(k))
-        throw new MeshError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}… is not an Ed25519 key`);
+      const problem = rawPublicKeyProblem(k);
+      if (problem) throw new MeshError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}…: ${problem}`);
     }
     const unique = [...new Set(keys)];
     if (unique.length > 8) throw new MeshError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
@@ -628,10 +650,6 @@ export function networkInfo(n: NetworkRow): NetworkInfo {
     mtu: n.mtu,
     ...(n.lockKeys ? { lockKeys: n.lockKeys } : {}),
   };
-}
-
-function isEd25519PublicKey(key: string): boolean {
-  return isValidPublicKey(key) && Buffer.from(key, 'base64').length === 32;
 }
 
 /** Overlay addresses with the network's prefix length ("10.99.0.5/24"); in L3 the host route is ip/32. */

@@ -172,3 +172,34 @@ describe('locked networks', () => {
     expect(anon.status).toBe(401);
   });
 });
+
+describe('keys no private key stands behind', () => {
+  // The identity point: with it as a public key, (R = identity, S = 0) verifies for any message.
+  const identity = Buffer.from(`01${'00'.repeat(31)}`, 'hex').toString('base64');
+  const forged = Buffer.concat([Buffer.from(`01${'00'.repeat(31)}`, 'hex'), Buffer.alloc(32)]).toString(
+    'base64',
+  );
+
+  test('are refused at join, at rekey and as lock keys, with the reason', async () => {
+    const { key, network: net } = await network('weak');
+    const res = await fetch(`${server.url}/api/v1/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key, publicKey: identity, name: 'weak', agentVersion: 'test' }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/small order/);
+
+    const a = await joinNode(server, key, 'a');
+    const ca = await connect(a);
+    ca.client.send({ type: 'rekey', id: 'weak', publicKey: identity, signature: forged });
+    const err = await ca.client.next('error', (e) => e.ref === 'weak');
+    expect(err.code).toBe(ErrorCode.InvalidMessage);
+    expect(err.message).toMatch(/small order/);
+    const node = await adminFetch<NodeSummary>(server, 'GET', `/api/v1/nodes/${a.join.nodeId}`);
+    expect(node.body.publicKey).toBe(a.key.publicKey);
+
+    const lock = await adminFetch(server, 'PUT', `/api/v1/networks/${net.id}/lock`, { keys: [identity] });
+    expect(lock.status).toBe(400);
+  });
+});

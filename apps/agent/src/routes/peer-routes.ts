@@ -1,0 +1,149 @@
+import type { PeerInfo } from '@rtcmesh/protocol';
+import type { Logger } from 'pino';
+import { defaultGateways, interfaceFacts, serverAddresses } from './host-facts.js';
+import { RouteGuard } from './route-guard.js';
+
+/** What installs and removes kernel routes: the TUN device. */
+export interface RouteDevice {
+  addRoute(prefix: string): Promise<void>;
+  removeRoute(prefix: string): Promise<void>;
+}
+
+export type RefusedRoute = {
+  peerId: string;
+  peerName: string;
+  prefix: string;
+  kind: 'unsafe' | 'not-accepted';
+  reason: string;
+};
+
+export type PeerRoutesOptions = {
+  acceptRoutes: boolean;
+  networkCidr: string;
+  /** Prefixes this node routes itself (`--advertise-routes`): they stay on its LAN. */
+  ownRoutes: readonly string[];
+  /** The overlay device: its addresses are not the host's underlay. */
+  overlayDevice: string;
+  /** Signaling and STUN/TURN URLs in use now: the routes that would capture them are refused. */
+  serverUrls: () => readonly string[];
+  logger: Logger;
+  /** An unsafe prefix refused for the first time (for an event the console lists). */
+  onRefused?: (r: RefusedRoute) => void;
+};
+
+/** Server names are resolved at most this often (a sync runs on every peer update). */
+const RESOLVE_EVERY_MS = 60_000;
+
+/**
+ * L3: which of the peers' advertised prefixes go into the kernel through the overlay device, judged
+ * by a RouteGuard against what this host must keep reaching (issue 16), and the kernel kept in step.
+ * Syncs run one at a time, in order (concurrent syncs used to interleave adds and removes).
+ */
+export class PeerRoutes {
+  private readonly guard: RouteGuard;
+  private readonly installed = new Set<string>();
+  private refused = new Map<string, RefusedRoute>();
+  private chain: Promise<void> = Promise.resolve();
+  private servers: { at: number; urls: string; addresses: string[] } | undefined;
+
+  constructor(private readonly o: PeerRoutesOptions) {
+    this.guard = new RouteGuard({ acceptRoutes: o.acceptRoutes, networkCidr: o.networkCidr });
+  }
+
+  /** Reads the host's interfaces, gateways and server addresses for the next judgements. */
+  async refreshFacts(): Promise<void> {
+    const urls = [...this.o.serverUrls()];
+    const key = urls.join(' ');
+    const now = Date.now();
+    if (!this.servers || this.servers.urls !== key || now - this.servers.at > RESOLVE_EVERY_MS) {
+      this.servers = { at: now, urls: key, addresses: await serverAddresses(urls) };
+    }
+    this.guard.update({
+      ...interfaceFacts([this.o.overlayDevice]),
+      gateways: await defaultGateways(),
+      servers: this.servers.addresses,
+    });
+  }
+
+  /** The peer as the forwarder may see it: only the routes this host accepts. */
+  filter(peer: PeerInfo): PeerInfo {
+    const routes = peer.routes.filter((r) => this.judge(peer, r.prefix));
+    return routes.length === peer.routes.length ? peer : { ...peer, routes };
+  }
+
+  /** Accepted prefixes of these peers, our own excluded (for the kernel and the ICE candidate filter). */
+  wanted(peers: Iterable<PeerInfo>): string[] {
+    const own = new Set(this.o.ownRoutes);
+    const out = new Set<string>();
+    for (const p of peers)
+      for (const r of p.routes) if (!own.has(r.prefix) && this.judge(p, r.prefix)) out.add(r.prefix);
+    return [...out];
+  }
+
+  /** Brings the kernel in line with the peers' accepted routes; queued behind any sync under way. */
+  sync(peers: () => Iterable<PeerInfo>, device: RouteDevice): Promise<void> {
+    this.chain = this.chain.then(() => this.syncNow(peers, device));
+    return this.chain;
+  }
+
+  status(): { acceptRoutes: boolean; installed: string[]; refused: RefusedRoute[] } {
+    return {
+      acceptRoutes: this.o.acceptRoutes,
+      installed: [...this.installed].sort(),
+      refused: [...this.refused.values()],
+    };
+  }
+
+  private judge(peer: PeerInfo, prefix: string): boolean {
+    const v = this.guard.judge(prefix);
+    const key = `${peer.nodeId} ${prefix}`;
+    if (v.ok) {
+      this.refused.delete(key);
+      return true;
+    }
+    const before = this.refused.get(key);
+    const r = { peerId: peer.nodeId, peerName: peer.name, prefix, kind: v.kind, reason: v.reason };
+    this.refused.set(key, r);
+    if (before?.reason !== v.reason) {
+      if (v.kind === 'unsafe') {
+        this.o.logger.warn({ peer: peer.name, prefix, reason: v.reason }, 'route refused');
+        this.o.onRefused?.(r);
+      } else {
+        this.o.logger.info({ peer: peer.name, prefix }, 'subnet route not accepted (--accept-routes is off)');
+      }
+    }
+    return false;
+  }
+
+  private async syncNow(peers: () => Iterable<PeerInfo>, device: RouteDevice): Promise<void> {
+    try {
+      await this.refreshFacts();
+    } catch (err) {
+      this.o.logger.warn(
+        { err: (err as Error).message },
+        'cannot read the host routes; keeping the last facts',
+      );
+    }
+    const list = [...peers()];
+    // Refusals of peers that left or stopped advertising are forgotten.
+    const live = new Set(list.flatMap((p) => p.routes.map((r) => `${p.nodeId} ${r.prefix}`)));
+    for (const key of [...this.refused.keys()]) if (!live.has(key)) this.refused.delete(key);
+    const wanted = new Set(this.wanted(list));
+    for (const prefix of wanted) {
+      if (this.installed.has(prefix)) continue;
+      try {
+        await device.addRoute(prefix);
+        this.installed.add(prefix);
+      } catch (err) {
+        this.o.logger.error({ prefix, err: (err as Error).message }, 'cannot install route');
+      }
+    }
+    for (const prefix of [...this.installed]) {
+      if (wanted.has(prefix)) continue;
+      this.installed.delete(prefix);
+      await device
+        .removeRoute(prefix)
+        .catch((err: Error) => this.o.logger.warn({ prefix, err: err.message }, 'cannot remove route'));
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { coveredAddress, prefixesOverlap, unroutablePrefixProblem } from '@rtcmesh/protocol';
+import type { HostFacts } from './host-facts.js';
+
+/** `unsafe`: no host may install it; `not-accepted`: a sound subnet route this host did not opt into. */
+export type RouteVerdict = { ok: true } | { ok: false; kind: 'unsafe' | 'not-accepted'; reason: string };
+
+export type RouteGuardOptions = {
+  /** Install subnet routes peers advertise (`--accept-routes`); off: only the overlay's own addresses. */
+  acceptRoutes: boolean;
+  /** The overlay network: routes inside it (peers' own /32s, which move with them) are always taken. */
+  networkCidr: string;
+};
+
+/**
+ * Decides which advertised prefixes this agent installs, whatever the server sent (issue 16): a
+ * compromised server or a hostile member must not be able to cut this host off its own LAN, its
+ * gateway, the signaling and TURN servers, or reroute a large part of the internet.
+ */
+export class RouteGuard {
+  constructor(
+    private readonly o: RouteGuardOptions,
+    private facts: HostFacts & { servers: string[] } = {
+      addresses: [],
+      connected: [],
+      gateways: [],
+      servers: [],
+    },
+  ) {}
+
+  /** New facts about the host (interfaces, gateways, servers) for the next judgements. */
+  update(facts: HostFacts & { servers: string[] }): void {
+    this.facts = facts;
+  }
+
+  judge(prefix: string): RouteVerdict {
+    try {
+      if (prefixesOverlap(prefix, this.o.networkCidr)) {
+        if (this.inside(prefix)) return { ok: true };
+        return {
+          ok: false,
+          kind: 'unsafe',
+          reason: `contains the overlay network ${this.o.networkCidr}: only its own addresses are routed there`,
+        };
+      }
+    } catch {
+      return { ok: false, kind: 'unsafe', reason: `${prefix} is not a prefix` };
+    }
+    const problem = unroutablePrefixProblem(prefix);
+    if (problem) return { ok: false, kind: 'unsafe', reason: problem };
+    if (!this.o.acceptRoutes)
+      return {
+        ok: false,
+        kind: 'not-accepted',
+        reason: 'subnet routes are not accepted here (start with --accept-routes)',
+      };
+    const f = this.facts;
+    const checks: Array<[Iterable<string>, string]> = [
+      [f.servers, 'the signaling or TURN server'],
+      [f.gateways, 'the default gateway'],
+      [f.addresses, 'an address of this host'],
+    ];
+    for (const [list, what] of checks) {
+      const hit = coveredAddress(prefix, list);
+      if (hit !== undefined) return { ok: false, kind: 'unsafe', reason: `covers ${hit}, ${what}` };
+    }
+    const lan = f.connected.find((n) => prefixesOverlap(prefix, n));
+    if (lan)
+      return { ok: false, kind: 'unsafe', reason: `overlaps ${lan}, a network this host is attached to` };
+    return { ok: true };
+  }
+
+  private inside(prefix: string): boolean {
+    const len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
+    const netLen = Number(this.o.networkCidr.slice(this.o.networkCidr.lastIndexOf('/') + 1));
+    return len >= netLen;
+  }
+}
