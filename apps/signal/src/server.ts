@@ -21,6 +21,7 @@ import { Metrics } from './metrics/metrics.js';
 import { ClientAddressResolver } from './net/client-address.js';
 import { protectedServerAddresses } from './net/own-addresses.js';
 import { DEFAULTS, type SignalServerOptions } from './options.js';
+import { looseModes } from './store/file-modes.js';
 import { Store } from './store/index.js';
 import { LatestTelemetry } from './telemetry/latest.js';
 import { loadTlsFiles } from './tls/tls-files.js';
@@ -89,6 +90,12 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     await store.close();
     throw err;
   }
+  const loose = looseModes(options.dataDir);
+  if (loose.length > 0)
+    log.warn(
+      { paths: loose },
+      'files under --data are open to group or others (chmod -R go-rwx the directory)',
+    );
   const metrics = new Metrics(options.defaultMetrics ?? true);
   const hub = new Hub();
   const feed = new Feed();

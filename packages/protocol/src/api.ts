@@ -9,6 +9,7 @@ import {
   NetworkModeSchema,
   NodeIdSchema,
   PeerInfoSchema,
+  plainText,
   ScalarRecordSchema,
 } from './common.js';
 import { AgentEventSchema, LinkReportSchema } from './telemetry.js';
@@ -22,7 +23,7 @@ export const JoinRequestSchema = z.object({
   name: NameSchema,
   hostname: z.string().max(255).optional(),
   os: z.string().max(64).optional(),
-  agentVersion: z.string().max(64),
+  agentVersion: plainText(64),
 });
 export type JoinRequest = z.infer<typeof JoinRequestSchema>;
 
@@ -80,7 +81,7 @@ export const CreateKeyRequestSchema = z.object({
     .positive()
     .max(10 * 365 * 86400)
     .optional(),
-  description: z.string().max(256).optional(),
+  description: plainText(256).optional(),
 });
 export type CreateKeyRequest = z.infer<typeof CreateKeyRequestSchema>;
 

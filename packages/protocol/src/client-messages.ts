@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ClientBrowserSignalSchema } from './browser-link.js';
-import { Base64Schema, BindingSchema, NodeIdSchema, RouteSchema, ScalarRecordSchema } from './common.js';
+import {
+  Base64Schema,
+  BindingSchema,
+  NodeIdSchema,
+  plainText,
+  RouteSchema,
+  ScalarRecordSchema,
+} from './common.js';
 import { LIMITS } from './limits.js';
 import { SignalDataSchema } from './signal-data.js';
 import { AgentEventSchema, TelemetrySchema } from './telemetry.js';
@@ -14,7 +21,7 @@ export const HelloSchema = z.object({
   id: RequestId,
   versions: z.array(z.number().int().positive()).min(1).max(LIMITS.maxVersions),
   nodeId: NodeIdSchema,
-  agentVersion: z.string().max(64).optional(),
+  agentVersion: plainText(64).optional(),
 });
 
 /** Answer to `challenge`: Ed25519 signature (base64) over authChallengeBytes(). */

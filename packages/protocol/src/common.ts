@@ -14,7 +14,22 @@ export const NameSchema = z
   .max(63)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'names use letters, digits, dot, dash, underscore');
 
-export const TextSchema = z.string().max(LIMITS.maxTextBytes);
+/**
+ * C0/C1 control characters and the bidirectional overrides: in a name, a description or an event they
+ * would rewrite an admin's terminal or disguise text in the console (issue 16).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** Free text shown to people: bounded, and without control characters. */
+export function plainText(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), 'control characters are not allowed');
+}
+
+export const TextSchema = plainText(LIMITS.maxTextBytes);
 
 /** An address with prefix length, IPv4 or IPv6, e.g. "10.99.0.5/24". */
 export const CidrSchema = z.union([z.cidrv4(), z.cidrv6()]);
@@ -87,7 +102,7 @@ export const PeerInfoSchema = z.object({
   lastSeen: z.number().int().nullable(),
   /** Public endpoint the server sees (ip:port of the WebSocket), when online. */
   endpoint: z.string().max(128).optional(),
-  agentVersion: z.string().max(64).optional(),
+  agentVersion: plainText(64).optional(),
   bindings: z.array(BindingSchema),
   routes: z.array(RouteSchema),
   /** Access-policy tags an admin gave the node (absent: none). */
@@ -109,9 +124,6 @@ export type SelfInfo = z.infer<typeof SelfInfoSchema>;
 
 /** Small flat record of scalars (counters, event details): bounded in key count and value size. */
 export const ScalarRecordSchema = z
-  .record(
-    z.string().max(64),
-    z.union([z.string().max(LIMITS.maxTextBytes), z.number(), z.boolean(), z.null()]),
-  )
+  .record(z.string().max(64), z.union([TextSchema, z.number(), z.boolean(), z.null()]))
   .refine((r) => Object.keys(r).length <= LIMITS.maxRecordKeys, `at most ${LIMITS.maxRecordKeys} keys`);
 export type ScalarRecord = z.infer<typeof ScalarRecordSchema>;

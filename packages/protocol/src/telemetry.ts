@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NodeIdSchema, ScalarRecordSchema } from './common.js';
+import { NodeIdSchema, ScalarRecordSchema, TextSchema } from './common.js';
 import { LIMITS } from './limits.js';
 
 const Counter = z.number().int().nonnegative();
@@ -58,7 +58,7 @@ export const AgentEventSchema = z.object({
     'route-refused',
     'other',
   ]),
-  message: z.string().max(LIMITS.maxTextBytes),
+  message: TextSchema,
   peerId: NodeIdSchema.optional(),
   details: ScalarRecordSchema.optional(),
 });

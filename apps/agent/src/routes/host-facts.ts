@@ -83,7 +83,12 @@ export async function serverAddresses(urls: readonly string[]): Promise<string[]
       continue;
     }
     try {
-      for (const a of await lookup(host, { all: true })) out.add(ipaddr.parse(a.address).toString());
+      // A resolver that hangs must not hold up the device: 2 s, then the name protects nothing this time.
+      const found = await Promise.race([
+        lookup(host, { all: true }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+      ]);
+      for (const a of found) out.add(ipaddr.parse(a.address).toString());
     } catch {
       // Unresolvable now: nothing to compare with.
     }

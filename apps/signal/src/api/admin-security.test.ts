@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type AuditEntry,
@@ -13,6 +13,7 @@ import { adminRequest } from '../cli/admin-client.js';
 import { rotateTokenOffline } from '../cli/offline.js';
 import type { SignalServerOptions } from '../options.js';
 import type { SignalServer } from '../server.js';
+import { looseModes } from '../store/file-modes.js';
 import { adminFetch, joinNode, startTestServer, tempDir } from '../testing/test-client.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -220,4 +221,23 @@ test('--trust-proxy: X-Forwarded-For from the proxy names the client; without it
   });
   const { body } = await adminFetch<{ entries: AuditEntry[] }>(server, 'GET', '/api/v1/audit');
   expect(body.entries.map((e) => e.source)).toEqual(['127.0.0.1', '198.51.100.7']);
+});
+
+test('the Bearer scheme is case-insensitive; the data directory and its files are private', async () => {
+  const s = await start();
+  for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+    const res = await fetch(`${s.url}/api/v1/networks`, {
+      headers: { authorization: `${scheme} test-admin-token` },
+    });
+    expect(res.status, scheme).toBe(200);
+  }
+  expect(statSync(dir.path).mode & 0o777).toBe(0o700);
+  for (const name of ['signal.db', 'signal.db-wal', 'admin-token']) {
+    const file = join(dir.path, name);
+    if (name === 'admin-token' && !existsSync(file)) continue; // a test token is not written
+    expect(statSync(file).mode & 0o777, name).toBe(0o600);
+  }
+  expect(looseModes(dir.path)).toEqual([]);
+  chmodSync(join(dir.path, 'signal.db'), 0o644);
+  expect(looseModes(dir.path)).toEqual([`${join(dir.path, 'signal.db')} (0644)`]);
 });

@@ -132,6 +132,10 @@ test('bad REST bodies get 400 with a code, oversize bodies 413', async () => {
   });
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.BadJson);
+  // Counted as rejected input and as a failed join attempt.
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(metrics).toMatch(/rtcmesh_rejected_inputs_total\{reason="bad-json"\} 1\b/);
+  expect(metrics).toMatch(/rtcmesh_joins_total\{result="bad-json"\} 1\b/);
   const invalid = await adminFetch<{ error: { code: string } }>(server, 'POST', '/api/v1/networks', {
     name: 'x y',
     mode: 'l4',
@@ -153,6 +157,22 @@ test('bad REST bodies get 400 with a code, oversize bodies 413', async () => {
     cidr: '10.0.0.0/31',
   });
   expect(badCidr.status).toBe(400);
+  // Control characters would rewrite an admin's terminal (an ANSI escape) or disguise text (a bidi
+  // override) wherever the text is shown.
+  for (const description of ['\u001b[2J\u001b[Hall good', 'evil\u202egnp.exe', 'two\nlines']) {
+    const key = await adminFetch<{ error: { message: string } }>(server, 'POST', '/api/v1/keys', {
+      network: 'alpha',
+      description,
+    });
+    expect(key.status, JSON.stringify(description)).toBe(400);
+    expect(key.body.error.message).toMatch(/control characters/);
+  }
+  const join = await fetch(`${server.url}/api/v1/join`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: 'x', publicKey: 'x', name: 'n1', agentVersion: '1.0\u001b]0;pwned\u0007' }),
+  });
+  expect(join.status).toBe(400);
 });
 
 test('address pool exhaustion is refused clearly and never hands out an address twice', async () => {

@@ -1,8 +1,9 @@
 import type { HttpBindings } from '@hono/node-server';
-import { ErrorCode, JoinRequestSchema } from '@rtcmesh/protocol';
+import { ErrorCode, type JoinRequest, JoinRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { parseJoinKey } from '../auth/join-key.js';
 import { KeyedRateLimiter } from '../limits/keyed-rate-limiter.js';
+import { MeshError } from '../mesh/errors.js';
 import type { Mesh } from '../mesh/mesh.js';
 import type { ClientAddressResolver } from '../net/client-address.js';
 import { errorBody, readBody } from './errors.js';
@@ -40,7 +41,17 @@ export function joinApi(
     };
     const ipWait = perIp?.take(remote ?? 'unknown') ?? 0;
     if (ipWait > 0) return limited('join-per-ip', ipWait, 'from this address');
-    const req = await readBody(c, JoinRequestSchema);
+    let req: JoinRequest;
+    try {
+      req = await readBody(c, JoinRequestSchema);
+    } catch (err) {
+      // A malformed join is rejected input like a malformed message: counted once, as an attempt too.
+      if (err instanceof MeshError) {
+        mesh.deps.metrics.rejected.inc({ reason: err.code });
+        mesh.deps.metrics.joins.inc({ result: err.code });
+      }
+      throw err;
+    }
     const keyId = parseJoinKey(req.key)?.id ?? 'malformed';
     const keyWait = perKey?.take(keyId) ?? 0;
     if (keyWait > 0) return limited('join-per-key', keyWait, 'with this join key');

@@ -4,13 +4,22 @@ import type { Mesh } from '../mesh/mesh.js';
 import { readBody } from './errors.js';
 
 export function nodesApi(mesh: Mesh): Hono {
-  return new Hono()
-    .get('/', async (c) => c.json({ nodes: await mesh.listNodes(c.req.query('network')) }))
-    .get('/:id', async (c) => c.json(await mesh.nodeSummary(await mesh.requireNode(c.req.param('id')))))
-    .delete('/:id', async (c) => c.json(await mesh.removeNode(c.req.param('id'))))
-    .put('/:id/key-signature', async (c) =>
-      c.json(
-        await mesh.signNodeKey(c.req.param('id'), (await readBody(c, SignNodeKeyRequestSchema)).signature),
-      ),
-    );
+  return (
+    new Hono()
+      .get('/', async (c) => c.json({ nodes: await mesh.listNodes(c.req.query('network')) }))
+      // `:id` is a node id or a name; `?network=` picks the network a name is looked up in.
+      .get('/:id', async (c) =>
+        c.json(await mesh.nodeSummary(await mesh.requireNode(c.req.param('id'), c.req.query('network')))),
+      )
+      .delete('/:id', async (c) => c.json(await mesh.removeNode(c.req.param('id'), c.req.query('network'))))
+      .put('/:id/key-signature', async (c) =>
+        c.json(
+          await mesh.signNodeKey(
+            c.req.param('id'),
+            (await readBody(c, SignNodeKeyRequestSchema)).signature,
+            c.req.query('network'),
+          ),
+        ),
+      )
+  );
 }

@@ -40,6 +40,13 @@ export function policyApi(mesh: Mesh): Hono {
 /** PUT /api/v1/nodes/:id/tags */
 export function tagsApi(mesh: Mesh): Hono {
   return new Hono().put('/', async (c) =>
-    c.json(await setNodeTags(mesh, c.req.param('id') ?? '', (await readBody(c, SetTagsRequestSchema)).tags)),
+    c.json(
+      await setNodeTags(
+        mesh,
+        c.req.param('id') ?? '',
+        (await readBody(c, SetTagsRequestSchema)).tags,
+        c.req.query('network'),
+      ),
+    ),
   );
 }

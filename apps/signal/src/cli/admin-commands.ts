@@ -176,13 +176,13 @@ export function registerAdminCommands(program: Command): void {
   addTarget(
     node
       .command('remove <node>')
-      .description('remove a node (id or name): its key is revoked and its address freed'),
-  ).action(async (id: string, o: TargetOpts) => {
-    const n = await adminRequest<NodeSummary>(
-      targetOf(o),
-      'DELETE',
-      `/api/v1/nodes/${encodeURIComponent(id)}`,
-    );
+      .description('remove a node (id or name): its key is revoked and its address freed')
+      .option(
+        '--network <network>',
+        'the network of a node given by name (needed when the name is in several)',
+      ),
+  ).action(async (id: string, o: TargetOpts & { network?: string }) => {
+    const n = await adminRequest<NodeSummary>(targetOf(o), 'DELETE', nodePath(id, o.network));
     out(`node ${n.name} (${n.nodeId}) removed`);
   });
 }
@@ -246,4 +246,10 @@ export function registerSecurityCommands(program: Command): void {
       ]),
     ]);
   });
+}
+
+/** The REST path of a node given by id or name; a name is looked up in `network` when given. */
+export function nodePath(idOrName: string, network?: string, suffix = ''): string {
+  const q = network ? `?network=${encodeURIComponent(network)}` : '';
+  return `/api/v1/nodes/${encodeURIComponent(idOrName)}${suffix}${q}`;
 }

@@ -13,7 +13,7 @@ import {
 } from '@rtcmesh/protocol';
 import type { Command } from 'commander';
 import { adminRequest } from './admin-client.js';
-import { addTarget, out, type TargetOpts, table, targetOf } from './admin-commands.js';
+import { addTarget, nodePath, out, type TargetOpts, table, targetOf } from './admin-commands.js';
 
 /**
  * Locked networks (Tailnet-Lock-like): an operator key, generated and kept OUTSIDE the server, signs
@@ -52,11 +52,15 @@ export function registerLockCommands(program: Command): void {
     lock
       .command('sign <node>')
       .description("sign a node's current key with an operator key (after checking the node is yours)")
-      .requiredOption('--operator-key <file>', 'operator private key from `lock keygen`'),
-  ).action(async (node: string, o: TargetOpts & { operatorKey: string }) => {
+      .requiredOption('--operator-key <file>', 'operator private key from `lock keygen`')
+      .option(
+        '--network <network>',
+        'the network of a node given by name (needed when the name is in several)',
+      ),
+  ).action(async (node: string, o: TargetOpts & { operatorKey: string; network?: string }) => {
     const target = targetOf(o);
     const key = readOperatorKey(o.operatorKey);
-    const n = await adminRequest<NodeSummary>(target, 'GET', `/api/v1/nodes/${encodeURIComponent(node)}`);
+    const n = await adminRequest<NodeSummary>(target, 'GET', nodePath(node, o.network));
     const signature = signDomain(key, NODE_KEY_DOMAIN, nodeKeyPayload(n.networkId, n.nodeId, n.publicKey));
     await adminRequest<NodeSummary>(
       target,

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { runCli as cli, ServeProcess } from '../testing/cli-runner.js';
-import { tempDir } from '../testing/test-client.js';
+import { joinNode, tempDir } from '../testing/test-client.js';
 
 let dir: ReturnType<typeof tempDir>;
 let server: ServeProcess;
@@ -45,4 +45,30 @@ test('policy set refuses an invalid file with every issue, stores a valid one, p
   expect(stale.stderr).toMatch(/changed meanwhile.*conflict/);
   const got = await cli('policy', 'get', '--network', 'lab', '--data', dir.path);
   expect(JSON.parse(got.stdout)).toEqual({ ...doc, version: 2 });
+});
+
+test('a node name in two networks: node tag|remove refuse to guess, --network picks the right one', async () => {
+  const url = await server.start(['--data', dir.path]);
+  for (const net of ['prod', 'lab']) {
+    expect((await cli('network', 'create', net, '--mode', 'l3', '--data', dir.path)).code).toBe(0);
+    const key = (await cli('key', 'create', net, '--data', dir.path)).stdout.trim().split('\n').pop()!.trim();
+    await joinNode({ url }, key, 'web');
+  }
+  const ambiguous = await cli('node', 'tag', 'web', 'tag:db', '--data', dir.path);
+  expect(ambiguous.code).not.toBe(0);
+  expect(ambiguous.stderr).toMatch(/node name web is in networks (prod, lab|lab, prod)/);
+  const removeAmbiguous = await cli('node', 'remove', 'web', '--data', dir.path);
+  expect(removeAmbiguous.code).not.toBe(0);
+
+  expect((await cli('node', 'tag', 'web', 'tag:db', '--network', 'lab', '--data', dir.path)).code).toBe(0);
+  const removed = await cli('node', 'remove', 'web', '--network', 'prod', '--data', dir.path);
+  expect(removed.code, removed.stderr).toBe(0);
+  const list = JSON.parse((await cli('node', 'list', '--json', '--data', dir.path)).stdout) as {
+    name: string;
+    networkId: string;
+    tags?: string[];
+  }[];
+  // prod's web is gone; lab's web stays, with the tag.
+  expect(list).toHaveLength(1);
+  expect(list[0]).toMatchObject({ name: 'web', tags: ['tag:db'] });
 });

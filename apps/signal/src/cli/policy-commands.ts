@@ -3,7 +3,7 @@ import { parsePolicyJson } from '@rtcmesh/policy';
 import type { NodeSummary, PolicyResponse } from '@rtcmesh/protocol';
 import type { Command } from 'commander';
 import { adminRequest } from './admin-client.js';
-import { addTarget, out, type TargetOpts, targetOf } from './admin-commands.js';
+import { addTarget, nodePath, out, type TargetOpts, targetOf } from './admin-commands.js';
 
 /**
  * `policy get|set` (the network's access policy, SECURITY.md "Between members of a network") and
@@ -49,20 +49,19 @@ export function registerPolicyCommands(program: Command): void {
   addTarget(
     node
       .command('tag <node> <tags>')
-      .description('set the tags of a node: "tag:a,tag:b" (an empty string clears them)'),
-  ).action(async (id: string, tags: string, o: TargetOpts) => {
+      .description('set the tags of a node: "tag:a,tag:b" (an empty string clears them)')
+      .option(
+        '--network <network>',
+        'the network of a node given by name (needed when the name is in several)',
+      ),
+  ).action(async (id: string, tags: string, o: TargetOpts & { network?: string }) => {
     const list = tags
       .split(',')
       .map((t) => t.trim())
       .filter((t) => t !== '');
-    const n = await adminRequest<NodeSummary>(
-      targetOf(o),
-      'PUT',
-      `/api/v1/nodes/${encodeURIComponent(id)}/tags`,
-      {
-        tags: list,
-      },
-    );
+    const n = await adminRequest<NodeSummary>(targetOf(o), 'PUT', nodePath(id, o.network, '/tags'), {
+      tags: list,
+    });
     out(`node ${n.name} (${n.nodeId}) tags: ${(n.tags ?? []).join(',') || '(none)'}`);
   });
 }

@@ -17,8 +17,9 @@ export type AdminVia = 'trusted' | 'bearer' | 'session';
 export type AdminEnv = { Bindings: HttpBindings; Variables: { adminVia: AdminVia; adminActor: string } };
 
 export function bearerToken(c: Context): string {
-  const header = c.req.header('authorization') ?? '';
-  return header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are the same.
+  const m = /^bearer[ \t]+(.*)$/i.exec(c.req.header('authorization') ?? '');
+  return m ? m[1]!.trim() : '';
 }
 
 /**

@@ -350,10 +350,32 @@ export class Mesh {
 
   // ---- nodes ----
 
-  async requireNode(idOrName: string): Promise<NodeRow> {
-    const n = await this.store.nodes.find(idOrName);
-    if (!n) throw new MeshError(ErrorCode.NotFound, `no node ${idOrName}`, 404);
-    return n;
+  /**
+   * A node by id, or by name within `network` (id or name). A name without a network must be unique
+   * across networks: acting on another network's node of the same name is what an admin must never do
+   * by accident, so an ambiguous name is refused with the networks it is in.
+   */
+  async requireNode(idOrName: string, network?: string): Promise<NodeRow> {
+    let matches = await this.store.nodes.findAll(idOrName);
+    const where = network === undefined ? undefined : await this.requireNetwork(network);
+    if (where) matches = matches.filter((n) => n.networkId === where.id);
+    if (matches.length === 0)
+      throw new MeshError(
+        ErrorCode.NotFound,
+        `no node ${idOrName}${where ? ` in network ${where.name}` : ''}`,
+        404,
+      );
+    if (matches.length > 1) {
+      const names = await Promise.all(
+        matches.map(async (n) => (await this.store.networks.get(n.networkId))?.name ?? n.networkId),
+      );
+      throw new MeshError(
+        ErrorCode.Conflict,
+        `node name ${idOrName} is in networks ${names.join(', ')}: give the network (--network, ?network=) or the node id`,
+        409,
+      );
+    }
+    return matches[0]!;
   }
 
   async listNodes(network?: string): Promise<NodeSummary[]> {
@@ -363,8 +385,8 @@ export class Mesh {
   }
 
   /** Deletes the node, frees its addresses, bans its key, tells its peers and closes its session. */
-  async removeNode(idOrName: string): Promise<NodeSummary> {
-    const node = await this.requireNode(idOrName);
+  async removeNode(idOrName: string, network?: string): Promise<NodeSummary> {
+    const node = await this.requireNode(idOrName, network);
     const summary = await this.nodeSummary(node);
     await this.store.transaction((tx) => tx.nodes.remove(node.id, Date.now()));
     this.deps.telemetry.forgetNode(node.id);
@@ -613,8 +635,8 @@ export class Mesh {
   }
 
   /** Stores an operator's signature over a node's current key (checked against the network's lock keys). */
-  async signNodeKey(idOrName: string, signature: string): Promise<NodeSummary> {
-    const node = await this.requireNode(idOrName);
+  async signNodeKey(idOrName: string, signature: string, inNetwork?: string): Promise<NodeSummary> {
+    const node = await this.requireNode(idOrName, inNetwork);
     const network = (await this.store.networks.get(node.networkId))!;
     if (!network.lockKeys?.length) {
       throw new MeshError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);

@@ -74,8 +74,9 @@ export async function setNodeTags(
   mesh: Mesh,
   nodeIdOrName: string,
   tags: readonly string[],
+  inNetwork?: string,
 ): Promise<NodeSummary> {
-  const node = await mesh.requireNode(nodeIdOrName);
+  const node = await mesh.requireNode(nodeIdOrName, inNetwork);
   const unique = [...new Set(tags)].sort();
   await mesh.deps.store.nodeTags.set(node.id, unique);
   const network = await mesh.requireNetwork(node.networkId);

@@ -114,9 +114,10 @@ export class NodeStore {
     return r && toRow(r);
   }
 
-  /** Finds by id, or by name (names are unique per network only: the first match wins). */
-  async find(idOrName: string): Promise<NodeRow | undefined> {
-    return (await this.get(idOrName)) ?? (await this.listWhere('n.name = ?', idOrName))[0];
+  /** The node with this id, or every node with this name (names are unique per network only). */
+  async findAll(idOrName: string): Promise<NodeRow[]> {
+    const byId = await this.get(idOrName);
+    return byId ? [byId] : this.listWhere('n.name = ?', idOrName);
   }
 
   list(networkId?: string): Promise<NodeRow[]> {

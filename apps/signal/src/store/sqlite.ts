@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -9,7 +9,10 @@ export type Db = Database.Database;
 /** Opens (creating if needed) the SQLite file in `dataDir` and applies pending migrations. */
 export function openDatabase(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, 'signal.db'));
+  const file = join(dataDir, 'signal.db');
+  // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+  closeSync(openSync(file, 'a', 0o600));
+  const db = new Database(file);
   // WAL: readers never block the writer; synchronous=NORMAL is durable across process crashes.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -125,7 +125,7 @@ for (const engine of pgUp ? [sqlite, postgres] : [sqlite]) {
       expect([...(await s.leases.leased('net-1'))]).toEqual(['10.1.0.1']);
       await s.nodes.setSeen('n-01', 1_700_000_000_000, '1.2.3.4:5', '2.0');
       await s.nodes.setAdvertisements('n-01', [{ mac: '02:00:00:00:00:09' }] as never, undefined);
-      const n1 = await s.nodes.find('n-01');
+      const [n1] = await s.nodes.findAll('n-01');
       expect(n1).toMatchObject({ lastSeen: 1_700_000_000_000, endpoint: '1.2.3.4:5', agentVersion: '2.0' });
       expect(n1?.bindings).toEqual([{ mac: '02:00:00:00:00:09' }]);
       expect(await s.transaction((tx) => tx.nodes.remove('n-01', 7))).toBe(true);
