@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
 import { useMeshLab } from './fixture.js';
+import { waitFor } from './mesh-lab.js';
 import { STREAM_BYTES, streamIntact } from './stream.js';
 
 const SITE_A_LAN = '10.1.1.0/24';
@@ -82,13 +83,32 @@ describe.skipIf(skip !== undefined)(
       else expect(link?.transport).toBe('werift');
     });
 
-    test('a host with --accept-routes reaches a LAN host behind the subnet router; one without is not rerouted', async () => {
+    test('a subnet route waits for an admin; approved, a host with --accept-routes reaches the LAN behind it, one without is not rerouted', async () => {
       const a2 = lab().world.host('a2');
       await lab().agent('b1').waitConnected('a1');
+      // Advertised, not yet approved: listed as pending, and no member routes it.
+      const pending = await lab().admin(['route', 'list', 'lab', '--json']);
+      expect(JSON.parse(pending.stdout)).toContainEqual(
+        expect.objectContaining({ node: 'a1', prefix: SITE_A_LAN, state: 'pending' }),
+      );
+      expect((await lab().agent('b1').status()).routes?.installed).toEqual([]);
+      const approve = await lab().admin(['route', 'approve', 'lab', 'a1', SITE_A_LAN]);
+      expect(approve.code, approve.stderr).toBe(0);
+      await waitFor(
+        'b1 to install the approved route',
+        async () =>
+          (await lab().agent('b1').status()).routes?.installed.includes(SITE_A_LAN) ? true : undefined,
+        10_000,
+      );
       const r = await lab().agent('b1').ping(a2.ip, 3);
       expect(r.received, r.output).toBeGreaterThanOrEqual(2);
       expect((await lab().agent('b1').status()).routes?.installed).toContain(SITE_A_LAN);
       // c1 runs without --accept-routes: a1's LAN is offered, listed, and not in its kernel.
+      await waitFor(
+        'c1 to hear of the approved route',
+        async () => ((await lab().agent('c1').status()).routes?.refused.length ? true : undefined),
+        10_000,
+      );
       const c1 = await lab().agent('c1').status();
       expect(c1.routes).toMatchObject({
         acceptRoutes: false,

@@ -3,6 +3,7 @@ import { AdminRequestError } from './cli/admin-client.js';
 import { registerAdminCommands, registerSecurityCommands } from './cli/admin-commands.js';
 import { registerLockCommands } from './cli/lock-commands.js';
 import { registerPolicyCommands } from './cli/policy-commands.js';
+import { registerRouteCommands } from './cli/route-commands.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -15,6 +16,7 @@ registerAdminCommands(program);
 registerSecurityCommands(program);
 registerLockCommands(program);
 registerPolicyCommands(program);
+registerRouteCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const msg =

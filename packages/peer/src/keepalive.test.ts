@@ -53,7 +53,10 @@ describe.each(PEER_TRANSPORTS)('keepalive on a silently dead path (%s)', (transp
     });
     a.start();
     await waitForState(a, 'connected', 15_000);
-    expect((await a.ping()).path).toBe('direct');
+    // With a 1 s keepalive budget, a loaded machine can make the fresh link reconnect once (a forked
+    // tsx process is slow to start): the subject here is the recovery after a freeze, so wait for a
+    // working link rather than betting on the first ping.
+    await eventually(async () => (await a.ping()).path === 'direct', 10_000, 'a first ping');
 
     // Freeze the peer: its sockets stay open, nothing answers, no DTLS close or bye is ever sent.
     remote.kill('SIGSTOP');

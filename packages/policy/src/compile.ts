@@ -88,6 +88,18 @@ function selects(
   }
 }
 
+/**
+ * Does any of these entries ("*", a node name or id, "tag:x", "group:x") pick the node? For the
+ * server's route auto-approval; CIDR entries pick nothing here.
+ */
+export function entriesSelect(entries: readonly string[], n: PolicyNode, policy: Policy): boolean {
+  const groups = policy.groups ?? {};
+  return entries.some((e) => {
+    const h = parseHost(e);
+    return typeof h !== 'string' && selects(h, n, groups);
+  });
+}
+
 export interface CompileOptions {
   /** Keep return-traffic state across recompiles: pass the previous evaluator's table. */
   flows?: FlowTable;

@@ -27,6 +27,7 @@ export const GROUP_RE = /^group:[a-z0-9][a-z0-9-]{0,62}$/;
 export const TagSchema = z.string().regex(TAG_RE, 'a tag is "tag:" + lowercase letters, digits, dashes');
 export const TagListSchema = z.array(TagSchema).max(64);
 
+const CIDR = z.union([z.cidrv4(), z.cidrv6()]);
 const Comment = z.string().max(POLICY_LIMITS.maxCommentBytes).optional();
 const entries = (what: string) =>
   z
@@ -78,6 +79,20 @@ export const PolicySchema = z
       .optional(),
     rules: z.array(L3RuleSchema).max(POLICY_LIMITS.maxRules).optional(),
     l2: z.array(L2RuleSchema).max(POLICY_LIMITS.maxRules).optional(),
+    /**
+     * Routes approved without an admin (Tailscale's autoApprovers): a prefix advertised inside one of
+     * these, by a node that one of its selectors picks, is approved when it is advertised.
+     */
+    autoApprovers: z
+      .strictObject({
+        routes: z
+          .record(
+            z.string().max(50),
+            z.array(z.string().min(1).max(256)).min(1).max(POLICY_LIMITS.maxEntriesPerList),
+          )
+          .optional(),
+      })
+      .optional(),
     comment: Comment,
   })
   .superRefine((p, ctx) => {
@@ -101,6 +116,12 @@ export const PolicySchema = z
       for (const [j, s] of r.src.entries()) issue(['rules', i, 'src', j], checkSrcEntry(s, known, true));
       for (const [j, d] of r.dst.entries())
         issue(['rules', i, 'dst', j], checkDstEntry(d, known, r.proto ?? 'any'));
+    }
+    for (const [prefix, who] of Object.entries(p.autoApprovers?.routes ?? {})) {
+      if (!CIDR.safeParse(prefix).success)
+        issue(['autoApprovers', 'routes', prefix], `"${prefix}" is not a CIDR (e.g. "10.0.0.0/8")`);
+      for (const [j, s] of who.entries())
+        issue(['autoApprovers', 'routes', prefix, j], checkSrcEntry(s, known, false));
     }
     for (const [i, r] of (p.l2 ?? []).entries()) {
       for (const [j, s] of r.src.entries()) issue(['l2', i, 'src', j], checkSrcEntry(s, known, false));

@@ -29,3 +29,32 @@ export const PolicyResponseSchema = z.object({
   updatedAt: z.number().int().nullable(),
 });
 export type PolicyResponse = z.infer<typeof PolicyResponseSchema>;
+
+/** Route approval (issue 16): an advertised subnet or host route is distributed only once approved. */
+export const RouteStateSchema = z.enum(['pending', 'approved', 'rejected']);
+export type RouteState = z.infer<typeof RouteStateSchema>;
+
+export const RouteInfoSchema = z.object({
+  nodeId: NodeIdSchema,
+  node: z.string(),
+  prefix: z.string(),
+  state: RouteStateSchema,
+  /** Approved by the policy's autoApprovers rather than by an admin. */
+  auto: z.boolean().optional(),
+});
+export type RouteInfo = z.infer<typeof RouteInfoSchema>;
+
+/** GET /api/v1/networks/:id/routes */
+export const RouteListResponseSchema = z.object({
+  networkId: NodeIdSchema,
+  routes: z.array(RouteInfoSchema),
+});
+export type RouteListResponse = z.infer<typeof RouteListResponseSchema>;
+
+/** PUT /api/v1/networks/:id/routes: an admin approves or rejects one advertised prefix of one node. */
+export const RouteDecisionRequestSchema = z.object({
+  node: z.string().min(1).max(64),
+  prefix: z.union([z.cidrv4(), z.cidrv6()]),
+  state: z.enum(['approved', 'rejected']),
+});
+export type RouteDecisionRequest = z.infer<typeof RouteDecisionRequestSchema>;

@@ -21,6 +21,7 @@ import { keysApi } from './keys.js';
 import { networksApi } from './networks.js';
 import { nodesApi } from './nodes.js';
 import { policyApi, tagsApi } from './policy.js';
+import { routesApi } from './routes.js';
 import { sessionApi } from './session.js';
 import { telemetryApi } from './telemetry.js';
 
@@ -119,6 +120,7 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
   admin.use('*', adminAuth(mesh, sessions, opts.trusted));
   admin.use('*', auditMiddleware(mesh, addresses));
   admin.route('/networks/:id/policy', policyApi(mesh));
+  admin.route('/networks/:id/routes', routesApi(mesh));
   admin.route('/networks', networksApi(mesh));
   admin.route('/keys', keysApi(mesh));
   admin.route('/nodes/:id/tags', tagsApi(mesh));

@@ -85,6 +85,12 @@ const routes: Route[] = [
   { method: 'PUT', path: () => '/api/v1/networks/gamma/lock', auth: 'bearer', valid: () => ({ keys: [] }) },
   {
     method: 'PUT',
+    path: () => '/api/v1/networks/gamma/routes',
+    auth: 'bearer',
+    valid: () => ({ node: nodeId, prefix: '10.1.0.0/24', state: 'approved' }),
+  },
+  {
+    method: 'PUT',
     path: () => `/api/v1/nodes/${nodeId}/tags`,
     auth: 'bearer',
     valid: () => ({ tags: ['web'] }),
@@ -203,6 +209,7 @@ test('hostile ids, query parameters and methods on every admin route: JSON answe
     route: fc.constantFrom(
       { method: 'GET', pattern: '/api/v1/networks/:id' },
       { method: 'GET', pattern: '/api/v1/networks/:id/policy' },
+      { method: 'GET', pattern: '/api/v1/networks/:id/routes' },
       { method: 'PUT', pattern: '/api/v1/nodes/:id/tags' },
       { method: 'GET', pattern: '/api/v1/networks' },
       { method: 'GET', pattern: '/api/v1/keys' },

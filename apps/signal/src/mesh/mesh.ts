@@ -36,6 +36,7 @@ import { formatCidr, parseIpv4Cidr } from '../ipam/ipv4.js';
 import { deriveMac } from '../ipam/mac.js';
 import { pickFreeAddress } from '../ipam/pool.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { approvedRoutes, autoApprove } from '../routes/route-approval.js';
 import { isUniqueViolation, type Store } from '../store/index.js';
 import type { JoinKeyRow } from '../store/join-keys.js';
 import { LastSeenWriter } from '../store/last-seen.js';
@@ -440,7 +441,8 @@ export class Mesh {
       online: session !== undefined,
       lastSeen: session ? Date.now() : n.lastSeen,
       bindings: n.bindings,
-      routes: n.routes,
+      // Only approved routes reach the other members (routes/route-approval.ts).
+      routes: approvedRoutes(n, network),
     };
     if (session?.endpoint) p.endpoint = session.endpoint;
     if (n.agentVersion) p.agentVersion = n.agentVersion;
@@ -549,6 +551,7 @@ export class Mesh {
       throw err;
     }
     await this.store.nodes.setAdvertisements(nodeId, bindings, routes);
+    if (routes) await autoApprove(this, node, network, routes);
     await this.announceUpdate(nodeId);
   }
 
@@ -557,7 +560,8 @@ export class Mesh {
     await this.announceUpdate(nodeId);
   }
 
-  private async announceUpdate(nodeId: string): Promise<void> {
+  /** Tells the node's peers (peer-updated) and the consoles what the node looks like now. */
+  async announceUpdate(nodeId: string): Promise<void> {
     const node = await this.store.nodes.get(nodeId);
     if (!node) return;
     const network = (await this.store.networks.get(node.networkId))!;

@@ -2,6 +2,7 @@ import { type PolicyIssue, validatePolicy } from '@rtcmesh/policy';
 import { ErrorCode, type NodeSummary, type PolicyDocumentWire, type PolicyResponse } from '@rtcmesh/protocol';
 import { MeshError } from '../mesh/errors.js';
 import type { Mesh } from '../mesh/mesh.js';
+import { reapplyAutoApprovers } from '../routes/route-approval.js';
 
 /** A policy body the schema refused: answered 400 with every issue (path + message) for the editor. */
 export class PolicyInvalidError extends MeshError {
@@ -66,6 +67,8 @@ export async function putNetworkPolicy(
   const stored = await getNetworkPolicy(mesh, network.id);
   mesh.deps.cluster.broadcast(network.id, { type: 'policy', policy: stored.policy });
   mesh.deps.log.info({ network: network.id, version: r.version }, 'access policy updated');
+  // New autoApprovers approve the routes they cover that are waiting.
+  await reapplyAutoApprovers(mesh, network.id);
   return stored;
 }
 

@@ -23,7 +23,12 @@ export type NodeRow = {
   keySignature: string | null;
   /** Access-policy tags (validated before they were written). */
   tags: string[];
+  /** Route approval: what an admin (or an auto-approver) decided per advertised prefix. */
+  routeDecisions: Record<string, RouteDecision>;
 };
+
+/** `auto`: approved by the policy's autoApprovers when it was advertised. No entry: pending. */
+export type RouteDecision = 'approved' | 'auto' | 'rejected';
 
 type Raw = {
   id: string;
@@ -44,6 +49,7 @@ type Raw = {
   addresses: string | null;
   key_signature: string | null;
   tags: string;
+  route_decisions: string;
 };
 
 // JSON columns were validated by the protocol schemas before they were written.
@@ -66,6 +72,7 @@ const toRow = (r: Raw): NodeRow => ({
   addresses: r.addresses ? r.addresses.split(',') : [],
   keySignature: r.key_signature,
   tags: JSON.parse(r.tags) as string[],
+  routeDecisions: JSON.parse(r.route_decisions) as Record<string, RouteDecision>,
 });
 
 /** The node columns plus its leased addresses, comma-joined (the aggregate is spelled per engine). */
@@ -76,7 +83,15 @@ function selectNodes(db: SqlExecutor): string {
 
 export type NewNode = Omit<
   NodeRow,
-  'lastSeen' | 'endpoint' | 'bindings' | 'routes' | 'netcheck' | 'addresses' | 'keySignature' | 'tags'
+  | 'lastSeen'
+  | 'endpoint'
+  | 'bindings'
+  | 'routes'
+  | 'netcheck'
+  | 'addresses'
+  | 'keySignature'
+  | 'tags'
+  | 'routeDecisions'
 >;
 
 export class NodeStore {
@@ -175,6 +190,10 @@ export class NodeStore {
     if (bindings)
       await this.db.run('UPDATE nodes SET bindings = ? WHERE id = ?', [JSON.stringify(bindings), id]);
     if (routes) await this.db.run('UPDATE nodes SET routes = ? WHERE id = ?', [JSON.stringify(routes), id]);
+  }
+
+  async setRouteDecisions(id: string, decisions: Record<string, RouteDecision>): Promise<void> {
+    await this.db.run('UPDATE nodes SET route_decisions = ? WHERE id = ?', [JSON.stringify(decisions), id]);
   }
 
   /**

@@ -78,4 +78,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE nodes ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
   `,
+  // v5: route approval (issue 16): per node, the admin's (or an auto-approver's) decision per prefix.
+  `
+  ALTER TABLE nodes ADD COLUMN route_decisions TEXT NOT NULL DEFAULT '{}';
+  `,
 ];

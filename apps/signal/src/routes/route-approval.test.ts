@@ -1,0 +1,173 @@
+import type { CreateKeyResponse, NetworkSummary, RouteInfo, RouteListResponse } from '@rtcmesh/protocol';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { SignalServer } from '../server.js';
+import {
+  adminFetch,
+  connectNode,
+  joinNode,
+  startTestServer,
+  type TestClient,
+  type TestNode,
+  tempDir,
+} from '../testing/test-client.js';
+
+let dir: ReturnType<typeof tempDir>;
+let server: SignalServer;
+const clients: TestClient[] = [];
+
+beforeEach(async () => {
+  dir = tempDir();
+  server = await startTestServer(dir.path);
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server.close();
+  dir.remove();
+});
+
+async function network(name: string) {
+  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
+    name,
+    mode: 'l3',
+    cidr: '10.99.0.0/24',
+  });
+  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+    network: name,
+    reusable: true,
+  });
+  return { id: net.body.id, key: key.body.key };
+}
+
+async function connect(node: TestNode) {
+  const r = await connectNode(server, node);
+  clients.push(r.client);
+  return r;
+}
+
+const routes = (net: string) =>
+  adminFetch<RouteListResponse>(server, 'GET', `/api/v1/networks/${net}/routes`);
+const decide = (net: string, body: Record<string, string>) =>
+  adminFetch<RouteInfo & { error?: { message: string } }>(
+    server,
+    'PUT',
+    `/api/v1/networks/${net}/routes`,
+    body,
+  );
+
+test('an advertised route stays pending and unseen until an admin approves it; a rejection withdraws it', async () => {
+  const { key } = await network('lab');
+  const router = await joinNode(server, key, 'router');
+  const peer = await joinNode(server, key, 'peer');
+  const r = await connect(router);
+  const p = await connect(peer);
+  const own = `${router.join.addresses[0]!.split('/')[0]}/32`;
+  r.client.send({
+    type: 'advertise',
+    routes: [
+      { prefix: '172.16.5.0/24', seq: 1 },
+      { prefix: own, seq: 1 },
+    ],
+  });
+  // The peer hears of the router's own /32 only.
+  const first = await p.client.next('peer-updated', (m) => m.peer.nodeId === router.join.nodeId);
+  expect(first.peer.routes.map((x) => x.prefix)).toEqual([own]);
+  expect((await routes('lab')).body.routes).toEqual([
+    { nodeId: router.join.nodeId, node: 'router', prefix: '172.16.5.0/24', state: 'pending' },
+    { nodeId: router.join.nodeId, node: 'router', prefix: own, state: 'approved' },
+  ]);
+  // A new member's welcome does not carry it either.
+  const late = await connect(await joinNode(server, key, 'late'));
+  expect(
+    late.welcome.peers.find((x) => x.nodeId === router.join.nodeId)?.routes.map((x) => x.prefix),
+  ).toEqual([own]);
+
+  const ok = await decide('lab', { node: 'router', prefix: '172.16.5.0/24', state: 'approved' });
+  expect(ok.body).toMatchObject({ prefix: '172.16.5.0/24', state: 'approved' });
+  const approved = await p.client.next('peer-updated', (m) => m.peer.routes.length === 2);
+  expect(approved.peer.routes.map((x) => x.prefix).sort()).toEqual(['172.16.5.0/24', own].sort());
+
+  expect((await decide('lab', { node: 'router', prefix: '172.16.5.0/24', state: 'rejected' })).status).toBe(
+    200,
+  );
+  const withdrawn = await p.client.next('peer-updated', (m) => m.peer.routes.length === 1);
+  expect(withdrawn.peer.routes.map((x) => x.prefix)).toEqual([own]);
+  // Advertised again later: still rejected.
+  r.client.send({ type: 'advertise', routes: [{ prefix: '172.16.5.0/24', seq: 2 }] });
+  await p.client.next(
+    'peer-updated',
+    (m) => m.peer.nodeId === router.join.nodeId && m.peer.routes.length === 0,
+  );
+  expect((await routes('lab')).body.routes[0]).toMatchObject({ prefix: '172.16.5.0/24', state: 'rejected' });
+});
+
+test('autoApprovers approve what they cover for the nodes they select, also after a policy change', async () => {
+  const { key } = await network('auto');
+  const router = await joinNode(server, key, 'router');
+  const other = await joinNode(server, key, 'other');
+  expect(
+    (await adminFetch(server, 'PUT', `/api/v1/nodes/${router.join.nodeId}/tags`, { tags: ['tag:router'] }))
+      .status,
+  ).toBe(200);
+  const policy = {
+    version: 0,
+    autoApprovers: { routes: { '172.16.0.0/12': ['tag:router'] } },
+  };
+  expect((await adminFetch(server, 'PUT', '/api/v1/networks/auto/policy', policy)).status).toBe(200);
+  const r = await connect(router);
+  const o = await connect(other);
+  r.client.send({
+    type: 'advertise',
+    routes: [
+      { prefix: '172.16.5.0/24', seq: 1 },
+      { prefix: '192.168.7.0/24', seq: 1 },
+    ],
+  });
+  o.client.send({ type: 'advertise', routes: [{ prefix: '172.17.0.0/16', seq: 1 }] });
+  await r.client.next('peer-updated', (m) => m.peer.nodeId === other.join.nodeId);
+  const list = (await routes('auto')).body.routes;
+  expect(list).toContainEqual({
+    nodeId: router.join.nodeId,
+    node: 'router',
+    prefix: '172.16.5.0/24',
+    state: 'approved',
+    auto: true,
+  });
+  expect(list).toContainEqual({
+    nodeId: router.join.nodeId,
+    node: 'router',
+    prefix: '192.168.7.0/24',
+    state: 'pending',
+  });
+  expect(list).toContainEqual({
+    nodeId: other.join.nodeId,
+    node: 'other',
+    prefix: '172.17.0.0/16',
+    state: 'pending',
+  });
+
+  // The policy now names `other` too: its waiting route is approved without an admin.
+  const v2 = { version: 1, autoApprovers: { routes: { '172.16.0.0/12': ['tag:router', 'other'] } } };
+  expect((await adminFetch(server, 'PUT', '/api/v1/networks/auto/policy', v2)).status).toBe(200);
+  const update = await r.client.next(
+    'peer-updated',
+    (m) => m.peer.nodeId === other.join.nodeId && m.peer.routes.length > 0,
+  );
+  expect(update.peer.routes.map((x) => x.prefix)).toEqual(['172.17.0.0/16']);
+});
+
+test('approving what a node does not advertise, or its own address, is refused clearly', async () => {
+  const { key } = await network('bad');
+  const n = await joinNode(server, key, 'n1');
+  const c = await connect(n);
+  const own = `${n.join.addresses[0]!.split('/')[0]}/32`;
+  c.client.send({ type: 'advertise', routes: [{ prefix: own, seq: 1 }] });
+  await expect.poll(async () => (await routes('bad')).body.routes.length).toBe(1);
+  const missing = await decide('bad', { node: 'n1', prefix: '10.5.0.0/16', state: 'approved' });
+  expect(missing.status).toBe(404);
+  expect(missing.body.error?.message).toMatch(/n1 does not advertise 10.5.0.0\/16/);
+  const ownAddr = await decide('bad', { node: 'n1', prefix: own, state: 'rejected' });
+  expect(ownAddr.status).toBe(400);
+  expect((await decide('bad', { node: 'nobody', prefix: '10.5.0.0/16', state: 'approved' })).status).toBe(
+    404,
+  );
+});
