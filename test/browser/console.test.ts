@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { MeshLab } from '../e2e/mesh-lab.js';
 import { labSkipReason } from '../lab/index.js';
 import { browserSkipReason, launchChromium, shot } from './browser.js';
@@ -150,6 +150,31 @@ describe.skipIf(skip !== undefined)('web console in chromium', { timeout: 180_00
     await page.getByRole('heading', { name: 'Route table' }).waitFor();
     await picker.selectOption({ label: 'lab (l2)' });
     await page.getByRole('heading', { name: 'MAC table and ARP bindings' }).waitFor();
+  });
+
+  test('a subnet route waits in the route table until it is approved there', async () => {
+    // A node of the L3 network "branch" (a second agent on a1, its own TUN) offers its LAN.
+    const created = await mesh.admin(['key', 'create', 'branch']);
+    const joinKey = created.stdout.trim().split('\n').pop()!.trim();
+    await mesh.startAgent('a1', {
+      name: 'br1',
+      joinKey,
+      args: ['--dev', 'rtm1', '--advertise-routes', '10.50.0.0/24'],
+    });
+    const picker = page.getByLabel('network', { exact: true });
+    await picker.selectOption({ label: 'branch (l3)' });
+    onTestFinished(() => picker.selectOption({ label: 'lab (l2)' }).then(() => undefined));
+    await page.getByRole('link', { name: 'L2 / L3' }).click();
+    const row = page.locator('tr[data-prefix="10.50.0.0/24"]');
+    await row.locator('.status.pending').waitFor({ timeout: 15_000 });
+    await shot(page, 'route-pending');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await row.locator('.status.approved').waitFor({ timeout: 5_000 });
+    const list = await mesh.admin(['route', 'list', 'branch', '--json']);
+    expect(JSON.parse(list.stdout)).toContainEqual(
+      expect.objectContaining({ node: 'br1', prefix: '10.50.0.0/24', state: 'approved' }),
+    );
+    await mesh.agent('br1').process.stop(5000);
   });
 
   test('create a join key, copy it, revoke it with confirmation', async () => {

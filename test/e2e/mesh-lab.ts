@@ -33,6 +33,8 @@ export interface AgentOptions {
   /** Another server URL than the lab's own (a proxy in front of it). */
   serverUrl?: string;
   advertiseRoutes?: string[];
+  /** Another join key than the lab network's (a node of a second network). */
+  joinKey?: string;
   bridge?: string;
   noAddress?: boolean;
   env?: Record<string, string>;
@@ -287,7 +289,7 @@ export class MeshLab {
       '--server',
       o.serverUrl ?? this.serverUrl,
       '--key',
-      this.joinKey,
+      o.joinKey ?? this.joinKey,
       '--name',
       name,
       '--state',

@@ -10,6 +10,8 @@ import {
   type NetworkSummary,
   type NodeSummary,
   type PolicyResponse,
+  type RouteInfo,
+  type RouteListResponse,
   type SessionInfo,
   type TelemetryEntry,
 } from '@rtcmesh/protocol/browser';
@@ -75,6 +77,14 @@ export const api = {
     call<PolicyResponse>('GET', `/api/v1/networks/${encodeURIComponent(networkId)}/policy`),
   putPolicy: (networkId: string, policy: unknown) =>
     call<PolicyResponse>('PUT', `/api/v1/networks/${encodeURIComponent(networkId)}/policy`, policy),
+  routes: (networkId: string) =>
+    call<RouteListResponse>('GET', `/api/v1/networks/${encodeURIComponent(networkId)}/routes`),
+  decideRoute: (networkId: string, node: string, prefix: string, state: 'approved' | 'rejected') =>
+    call<RouteInfo>('PUT', `/api/v1/networks/${encodeURIComponent(networkId)}/routes`, {
+      node,
+      prefix,
+      state,
+    }),
   setTags: (nodeId: string, tags: string[]) =>
     call<NodeSummary>('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/tags`, { tags }),
   browserLink: (nodeId: string, sdp: string) =>

@@ -50,6 +50,8 @@ export type SignalServerOptions = BusOptions & {
   trustProxy?: string[];
   /** Origins granted CORS on /api/* (default none: no CORS headers at all). */
   corsOrigins?: string[];
+  /** Open WebSocket connections in all (default 50 000; 0 = no limit): over it, 503 `server-full`. */
+  maxConnections?: number;
   /** Open WebSocket connections per client address (default 64; 0 = no limit). */
   maxSessionsPerIp?: number;
   /** WebSocket connections per client address that have not authenticated yet (default 16; 0 = no limit). */
@@ -71,6 +73,7 @@ export const DEFAULTS = {
   rateLimitPerSecond: LIMITS.rateLimitPerSecond,
   rateLimitBurst: LIMITS.rateLimitBurst,
   maxBufferedBytes: 8 * 1024 * 1024,
+  maxConnections: 50_000,
   maxSessionsPerIp: 64,
   maxHandshakesPerIp: 16,
   joinRatePerMinute: 10,

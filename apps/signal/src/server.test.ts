@@ -142,7 +142,21 @@ describe('mesh over the real server', () => {
     const n2 = await joinNode(server, a.key, 'two');
     const c1 = await connect(n1);
     c1.client.send({ type: 'advertise', routes: [{ prefix: '192.168.7.0/24', seq: 1 }] });
-    await connect(n2);
+    const c2 = await connect(n2);
+    // An approved route survives the restart with its approval.
+    await expect
+      .poll(
+        async () =>
+          (
+            await adminFetch(server, 'PUT', '/api/v1/networks/alpha/routes', {
+              node: 'one',
+              prefix: '192.168.7.0/24',
+              state: 'approved',
+            })
+          ).status,
+      )
+      .toBe(200);
+    await c2.client.next('peer-updated', (m) => m.peer.routes.length === 1);
     const before = c1.welcome;
 
     const closing = c1.client.closed;

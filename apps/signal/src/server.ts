@@ -167,6 +167,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const connectionLimits = new ConnectionLimits(
     {
       maxSessionsPerIp: options.maxSessionsPerIp ?? DEFAULTS.maxSessionsPerIp,
+      maxConnections: options.maxConnections ?? DEFAULTS.maxConnections,
       maxHandshakesPerIp: options.maxHandshakesPerIp ?? DEFAULTS.maxHandshakesPerIp,
     },
     addresses,

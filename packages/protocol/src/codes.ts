@@ -57,6 +57,8 @@ export const ErrorCode = {
   TooManySessions: 'too-many-sessions',
   /** This source address has too many WebSocket connections not yet authenticated. HTTP 429 on upgrade. */
   TooManyHandshakes: 'too-many-handshakes',
+  /** The server holds as many WebSocket connections as it is configured for (`--max-connections`). */
+  ServerFull: 'server-full',
   /** Server-side failure; nothing the client did. */
   Internal: 'internal',
 } as const;

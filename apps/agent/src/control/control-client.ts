@@ -22,11 +22,17 @@ import WebSocket from 'ws';
 import { Backoff } from './backoff.js';
 import { describeTlsError } from './tls-trust.js';
 
-/** The server's per-address limits answer the upgrade with 429 (ws reports it as this message). */
+/**
+ * The server's limits answer the upgrade with an HTTP status (ws reports it as this message): 429
+ * for the per-address limits, 503 when the whole server is at `--max-connections`. Either way the
+ * client retries with backoff.
+ */
 function describeRefusal(err: Error): string | null {
-  return /Unexpected server response: 429/.test(err.message)
-    ? 'the server refused the connection: too many connections from this address (per-address limit)'
-    : null;
+  if (/Unexpected server response: 429/.test(err.message))
+    return 'the server refused the connection: too many connections from this address (per-address limit)';
+  if (/Unexpected server response: 503/.test(err.message))
+    return 'the server refused the connection: it is at its connection limit (--max-connections); retrying';
+  return null;
 }
 
 export interface ControlClientEvents {

@@ -1,3 +1,6 @@
+import type { RouteInfo } from '@rtcmesh/protocol/browser';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
 import type { Store } from '../store.js';
 
 /** L2: every MAC the agents advertise (their learned bindings) with the site it lives at. */
@@ -60,12 +63,44 @@ export function MacTable({ store, networkId }: { store: Store; networkId: string
   );
 }
 
-/** L3: host routes (each node's own address) and the subnets nodes advertise, with their owner. */
+/**
+ * L3: host routes (each node's own address) and the routes nodes advertise, with their owner and
+ * their approval: a pending route reaches no member until an admin approves it here (or with
+ * `rtcmesh-signal route approve`), or the policy's autoApprovers do.
+ */
 export function RouteTable({ store, networkId }: { store: Store; networkId: string }) {
-  const rows = [...store.state.nodes.values()]
-    .filter((n) => n.networkId === networkId)
+  const [states, setStates] = useState<Map<string, RouteInfo>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const nodes = [...store.state.nodes.values()].filter((n) => n.networkId === networkId);
+  // Reload the states when what is advertised changes (the feed updates the nodes).
+  const advertised = nodes.map((n) => `${n.nodeId}:${n.routes.map((r) => r.prefix).join(',')}`).join(' ');
+  const load = () =>
+    api.routes(networkId).then(
+      (r) => {
+        setStates(new Map(r.routes.map((x) => [`${x.nodeId} ${x.prefix}`, x])));
+        setError(null);
+      },
+      (err: Error) => setError(err.message),
+    );
+  useEffect(() => {
+    void load();
+  }, [networkId, advertised]);
+  const decide = async (node: string, prefix: string, state: 'approved' | 'rejected') => {
+    setBusy(true);
+    try {
+      await api.decideRoute(networkId, node, prefix, state);
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const rows = nodes
     .flatMap((n) => [
       ...n.addresses.map((a) => ({
+        nodeId: n.nodeId,
         prefix: `${a.slice(0, a.indexOf('/'))}/32`,
         owner: n.name,
         kind: 'host',
@@ -73,12 +108,19 @@ export function RouteTable({ store, networkId }: { store: Store; networkId: stri
       })),
       ...n.routes
         .filter((r) => !n.addresses.some((a) => r.prefix === `${a.slice(0, a.indexOf('/'))}/32`))
-        .map((r) => ({ prefix: r.prefix, owner: n.name, kind: 'subnet', online: n.online })),
+        .map((r) => ({
+          nodeId: n.nodeId,
+          prefix: r.prefix,
+          owner: n.name,
+          kind: 'subnet',
+          online: n.online,
+        })),
     ])
     .sort((x, y) => x.prefix.localeCompare(y.prefix, undefined, { numeric: true }));
   return (
     <section class="card">
       <h2>Route table</h2>
+      {error && <p class="error">{error}</p>}
       <div class="scroll">
         <table class="routes">
           <thead>
@@ -86,18 +128,47 @@ export function RouteTable({ store, networkId }: { store: Store; networkId: stri
               <th>Prefix</th>
               <th>Kind</th>
               <th>Owner</th>
+              <th>State</th>
+              <th />
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
-              <tr key={r.prefix} data-prefix={r.prefix}>
-                <td class="mono">{r.prefix}</td>
-                <td>{r.kind}</td>
-                <td>
-                  {r.owner} {!r.online && <span class="status offline">offline</span>}
-                </td>
-              </tr>
-            ))}
+            {rows.map((r) => {
+              const info = r.kind === 'host' ? undefined : states.get(`${r.nodeId} ${r.prefix}`);
+              const state = r.kind === 'host' ? 'approved' : (info?.state ?? 'pending');
+              return (
+                <tr key={`${r.nodeId} ${r.prefix}`} data-prefix={r.prefix} data-state={state}>
+                  <td class="mono">{r.prefix}</td>
+                  <td>{r.kind}</td>
+                  <td>
+                    {r.owner} {!r.online && <span class="status offline">offline</span>}
+                  </td>
+                  <td>
+                    <span class={`status ${state}`}>{info?.auto ? 'approved (auto)' : state}</span>
+                  </td>
+                  <td>
+                    {r.kind === 'subnet' && state !== 'approved' && (
+                      <button
+                        type="button"
+                        disabled={busy}
+                        onClick={() => decide(r.owner, r.prefix, 'approved')}
+                      >
+                        Approve
+                      </button>
+                    )}{' '}
+                    {r.kind === 'subnet' && state !== 'rejected' && (
+                      <button
+                        type="button"
+                        disabled={busy}
+                        onClick={() => decide(r.owner, r.prefix, 'rejected')}
+                      >
+                        Reject
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>

@@ -241,3 +241,23 @@ test('the Bearer scheme is case-insensitive; the data directory and its files ar
   chmodSync(join(dir.path, 'signal.db'), 0o644);
   expect(looseModes(dir.path)).toEqual([`${join(dir.path, 'signal.db')} (0644)`]);
 });
+
+test('wrong sign-ins back off per address with Retry-After; the admin at another address still signs in', async () => {
+  const s = await start({ trustProxy: ['127.0.0.1'] });
+  const attempt = (from: string, token: string) =>
+    fetch(`${s.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1', 'x-forwarded-for': from },
+      body: JSON.stringify({ token }),
+    });
+  const guesser = '198.51.100.7';
+  for (let i = 0; i < 5; i++) expect((await attempt(guesser, 'rta_wrong')).status).toBe(401);
+  // The sixth wrong one costs a wait; during it even the right token is not looked at from there.
+  expect((await attempt(guesser, 'rta_wrong')).status).toBe(401);
+  const blocked = await attempt(guesser, 'test-admin-token');
+  expect(blocked.status).toBe(429);
+  expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  // Thirty guesses from elsewhere (the old server-wide lockout) do not keep the admin out either.
+  for (let i = 0; i < 30; i++) await attempt(`203.0.113.${i + 1}`, 'rta_wrong');
+  expect((await attempt('192.0.2.10', 'test-admin-token')).status).toBe(200);
+});

@@ -5,23 +5,25 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { actorOf, recordAudit } from '../audit/audit.js';
 import { checkAdminToken } from '../auth/admin-token.js';
 import { type ConsoleSessions, SESSION_COOKIE } from '../console/sessions.js';
+import { FailureBackoff } from '../limits/failure-backoff.js';
 import type { Mesh } from '../mesh/mesh.js';
 import type { ClientAddressResolver } from '../net/client-address.js';
-import { TokenBucket } from '../ws/rate-limit.js';
 import { errorBody, readBody } from './errors.js';
 
 /**
  * Console sign-in: POST /api/v1/session {token} exchanges the admin token for an HttpOnly,
  * SameSite=Strict session cookie; GET tells whether the cookie is live; DELETE signs out.
- * Sign-in attempts are rate-limited server-wide (5/s, burst 20), checked before the token: the token
- * is 32 random bytes, so this is not what stops guessing; it keeps a loop from flooding logs and metrics.
+ * Failed sign-ins back off per client address: 5 free, then 1 s, 2 s, 4 s… up to 15 min, answered 429
+ * with `Retry-After` before the token is even read. The token is 32 random bytes, so this is not what
+ * stops guessing; it keeps a loop from flooding logs and metrics, and, being per address, lets nobody
+ * lock the admin out from elsewhere (a server-wide limit did).
  */
 export function sessionApi(
   mesh: Mesh,
   sessions: ConsoleSessions,
   opts: { secureCookie: boolean; addresses: ClientAddressResolver },
 ): Hono<{ Bindings: HttpBindings }> {
-  const attempts = new TokenBucket(5, 20);
+  const failures = new FailureBackoff({ free: 5, baseMs: 1000, maxMs: 15 * 60_000 });
   const sourceOf = (c: { env: HttpBindings | undefined }): string | null =>
     opts.addresses.resolve(
       c.env?.incoming?.socket?.remoteAddress,
@@ -38,12 +40,23 @@ export function sessionApi(
       // Login CSRF: another site must not be able to sign a browser into this console either.
       if (c.req.header(CSRF_HEADER) !== '1')
         return c.json(errorBody(ErrorCode.Forbidden, `missing ${CSRF_HEADER} header`), 403);
-      if (!attempts.take()) {
+      const source = sourceOf(c) ?? 'unknown';
+      const waitMs = failures.wait(source);
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
         mesh.deps.metrics.limited.inc({ limit: 'sign-in' });
-        return c.json(errorBody(ErrorCode.RateLimited, 'too many sign-in attempts; wait a moment'), 429);
+        c.header('retry-after', String(seconds));
+        return c.json(
+          errorBody(
+            ErrorCode.RateLimited,
+            `too many failed sign-ins from this address; retry in ${seconds} s`,
+          ),
+          429,
+        );
       }
       const { token } = await readBody(c, SessionRequestSchema);
       if (!(await checkAdminToken(mesh.deps.store, token))) {
+        failures.failed(source);
         mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
         await recordAudit(mesh, {
           actor: 'anonymous',
@@ -53,6 +66,7 @@ export function sessionApi(
         });
         return c.json(errorBody(ErrorCode.Unauthorized, 'wrong admin token'), 401);
       }
+      failures.succeeded(source);
       const s = sessions.create();
       await recordAudit(mesh, {
         actor: actorOf('token', token),

@@ -24,6 +24,7 @@ type ServeOpts = {
   corsOrigin: string[];
   maxSessionsPerIp: number;
   maxHandshakesPerIp: number;
+  maxConnections: number;
   joinRate: number;
   db?: string;
   bus?: string;
@@ -59,6 +60,12 @@ export function registerServeCommand(program: Command): void {
       [],
     )
     .option('--cors-origin <origin>', 'grant CORS on /api/* to this origin (repeatable)', collect, [])
+    .option(
+      '--max-connections <n>',
+      'open WebSocket connections in all; over it, new ones get 503 server-full (0 = no limit)',
+      count,
+      50_000,
+    )
     .option(
       '--max-sessions-per-ip <n>',
       'open WebSocket connections per client address (0 = no limit)',
@@ -112,6 +119,7 @@ export function registerServeCommand(program: Command): void {
         trustProxy: o.trustProxy,
         corsOrigins: o.corsOrigin,
         maxSessionsPerIp: o.maxSessionsPerIp,
+        maxConnections: o.maxConnections,
         maxHandshakesPerIp: o.maxHandshakesPerIp,
         joinRatePerMinute: o.joinRate,
         ...(o.db === undefined ? {} : { database: o.db }),

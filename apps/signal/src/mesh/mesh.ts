@@ -411,6 +411,8 @@ export class Mesh {
   private summaryIn(n: NodeRow, network: NetworkRow): NodeSummary {
     return {
       ...this.peerInfo(n, network),
+      // Admins see every advertised route, pending ones too (their states: GET …/routes).
+      routes: n.routes,
       networkId: n.networkId,
       hostname: n.hostname,
       os: n.os,

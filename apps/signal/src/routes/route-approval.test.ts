@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import type { CreateKeyResponse, NetworkSummary, RouteInfo, RouteListResponse } from '@rtcmesh/protocol';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
+import { MIGRATIONS } from '../store/migrations.js';
+import { openDatabase } from '../store/sqlite.js';
 import {
   adminFetch,
   connectNode,
@@ -170,4 +174,37 @@ test('approving what a node does not advertise, or its own address, is refused c
   expect((await decide('bad', { node: 'nobody', prefix: '10.5.0.0/16', state: 'approved' })).status).toBe(
     404,
   );
+});
+
+test('an upgraded database keeps the routes members used: approved by the migration', () => {
+  const d = tempDir();
+  try {
+    const old = new Database(join(d.path, 'signal.db'));
+    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
+    old.pragma('user_version = 4');
+    old.exec(
+      "INSERT INTO networks (id, name, mode, cidr, mtu, created_at) VALUES ('net-1', 'old', 'l3', '10.9.0.0/24', 1280, 1)",
+    );
+    const insert = old.prepare(
+      "INSERT INTO nodes (id, network_id, name, public_key, mac, created_at, routes) VALUES (?, 'net-1', ?, ?, ?, 1, ?)",
+    );
+    insert.run(
+      'n-1',
+      'router',
+      'pk1',
+      '02:00:00:00:00:01',
+      JSON.stringify([{ prefix: '172.16.5.0/24', seq: 1 }]),
+    );
+    insert.run('n-2', 'plain', 'pk2', '02:00:00:00:00:02', '[]');
+    old.close();
+    const db = openDatabase(d.path);
+    const rows = db.prepare('SELECT id, route_decisions FROM nodes ORDER BY id').all();
+    expect(rows).toEqual([
+      { id: 'n-1', route_decisions: '{"172.16.5.0/24":"approved"}' },
+      { id: 'n-2', route_decisions: '{}' },
+    ]);
+    db.close();
+  } finally {
+    d.remove();
+  }
 });

@@ -84,5 +84,10 @@ export const MIGRATIONS: readonly string[] = [
   // v5: route approval (issue 16): per node, the admin's (or an auto-approver's) decision per prefix.
   `
   ALTER TABLE nodes ADD COLUMN route_decisions TEXT NOT NULL DEFAULT '{}';
+  -- Routes members used before approval existed stay in use: approved by the upgrade.
+  UPDATE nodes SET route_decisions = COALESCE(
+    (SELECT json_group_object(json_extract(r.value, '$.prefix'), 'approved') FROM json_each(nodes.routes) r),
+    '{}'
+  );
   `,
 ];

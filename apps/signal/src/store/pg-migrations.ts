@@ -81,5 +81,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   // v5: route approval (issue 16): per node, the admin's (or an auto-approver's) decision per prefix.
   `
   ALTER TABLE nodes ADD COLUMN route_decisions TEXT NOT NULL DEFAULT '{}';
+  UPDATE nodes SET route_decisions = COALESCE(
+    (SELECT json_object_agg(r->>'prefix', 'approved')::text FROM json_array_elements(nodes.routes::json) r),
+    '{}'
+  );
   `,
 ];

@@ -131,3 +131,29 @@ test('behind a trusted proxy the limits count the forwarded client address, not 
   expect(await open(s, { 'x-forwarded-for': '198.51.100.2' })).toBeInstanceOf(TestClient);
   expect(await open(s, { 'x-forwarded-for': '198.51.100.1' })).toMatchObject({ status: 429 });
 });
+
+test('a global connection cap: over it every address gets 503 server-full, and a closed one frees a place', async () => {
+  const s = await start({
+    maxConnections: 2,
+    maxSessionsPerIp: 0,
+    maxHandshakesPerIp: 0,
+    trustProxy: ['127.0.0.1'],
+  });
+  const a = await open(s, { 'x-forwarded-for': '198.51.100.1' });
+  const b = await open(s, { 'x-forwarded-for': '198.51.100.2' });
+  expect(a).toBeInstanceOf(TestClient);
+  expect(b).toBeInstanceOf(TestClient);
+  expect(await open(s, { 'x-forwarded-for': '198.51.100.3' })).toEqual({
+    status: 503,
+    retryAfter: '30',
+    code: ErrorCode.ServerFull,
+  });
+  expect(await metric(s, 'ws-connections')).toBe(1);
+  (a as TestClient).close();
+  const again = await eventually(
+    () => open(s, { 'x-forwarded-for': '198.51.100.3' }),
+    (r) => r instanceof TestClient,
+  );
+  expect(again).toBeInstanceOf(TestClient);
+  for (const c of [b, again]) if (c instanceof TestClient) clients.push(c);
+});

@@ -10,6 +10,8 @@ export type ConnectionLimitOptions = {
   maxSessionsPerIp: number;
   /** Connections per client address that have not authenticated yet; 0 = no limit. */
   maxHandshakesPerIp: number;
+  /** Open WebSocket connections in all, whoever holds them; 0 = no limit. */
+  maxConnections?: number;
 };
 
 /** A connection admitted by ConnectionLimits: call authenticated() once it authenticates. */
@@ -25,6 +27,8 @@ export type Admission = { address: string; authenticated(): void };
 export class ConnectionLimits {
   private readonly open: PerKeyCounter | null;
   private readonly pending: PerKeyCounter | null;
+  private readonly maxConnections: number;
+  private total = 0;
 
   constructor(
     opts: ConnectionLimitOptions,
@@ -34,6 +38,12 @@ export class ConnectionLimits {
   ) {
     this.open = opts.maxSessionsPerIp > 0 ? new PerKeyCounter(opts.maxSessionsPerIp) : null;
     this.pending = opts.maxHandshakesPerIp > 0 ? new PerKeyCounter(opts.maxHandshakesPerIp) : null;
+    this.maxConnections = opts.maxConnections ?? 0;
+  }
+
+  /** Open WebSocket connections now (all addresses). */
+  get connections(): number {
+    return this.total;
   }
 
   addressOf(req: IncomingMessage): string {
@@ -43,6 +53,18 @@ export class ConnectionLimits {
   /** Admits the upgrade or answers it with 429 and returns null. */
   admit(req: IncomingMessage, socket: Duplex): Admission | null {
     const address = this.addressOf(req);
+    // The global cap first: memory and file descriptors are the server's, whoever asks for them.
+    if (this.maxConnections > 0 && this.total >= this.maxConnections) {
+      this.refuse(
+        socket,
+        address,
+        ErrorCode.ServerFull,
+        `the server holds its limit of ${this.maxConnections} connections; retry later`,
+        'ws-connections',
+        503,
+      );
+      return null;
+    }
     if (this.open && !this.open.acquire(address)) {
       this.refuse(
         socket,
@@ -64,6 +86,7 @@ export class ConnectionLimits {
       );
       return null;
     }
+    this.total++;
     let handshaking = this.pending !== null;
     const endHandshake = (): void => {
       if (!handshaking) return;
@@ -73,17 +96,25 @@ export class ConnectionLimits {
     socket.once('close', () => {
       endHandshake();
       this.open?.release(address);
+      this.total--;
     });
     return { address, authenticated: endHandshake };
   }
 
-  private refuse(socket: Duplex, address: string, code: ErrorCode, message: string, limit: string): void {
+  private refuse(
+    socket: Duplex,
+    address: string,
+    code: ErrorCode,
+    message: string,
+    limit: string,
+    status: 429 | 503 = 429,
+  ): void {
     this.metrics.limited.inc({ limit });
     this.metrics.rejected.inc({ reason: code });
     this.onRefused(address, code);
     const body = JSON.stringify({ error: { code, message } });
     socket.end(
-      `HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 10\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status === 429 ? '429 Too Many Requests' : '503 Service Unavailable'}\r\nContent-Type: application/json\r\nRetry-After: ${status === 429 ? 10 : 30}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
 }
