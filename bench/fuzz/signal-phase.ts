@@ -13,6 +13,7 @@ import {
   type NodeKeyPair,
   parseServerMessage,
   signAuthChallenge,
+  signJoinRequest,
 } from '../../packages/protocol/src/index.js';
 import { type MessageMix, messageArbitrary, preAuthArbitrary, type WireMessage } from './signal-messages.js';
 
@@ -102,7 +103,7 @@ export class SignalTarget {
     const res = await fetch(`${this.server.url}/api/v1/join`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key: joinKey, publicKey: key.publicKey, name, agentVersion: 'fuzz' }),
+      body: JSON.stringify(signJoinRequest(key.privateKey, { key: joinKey, name, agentVersion: 'fuzz' })),
     });
     if (!res.ok) throw new Error(`join: ${res.status} ${await res.text()}`);
     return { nodeId: ((await res.json()) as { nodeId: string }).nodeId, key };

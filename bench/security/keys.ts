@@ -20,6 +20,7 @@ import {
   nodeKeyPayload,
   type SignalData,
   signDomain,
+  signJoinRequest,
   verifyNodeKeySignature,
 } from '../../packages/protocol/src/index.js';
 import { median, round } from '../compare/stats.js';
@@ -69,12 +70,10 @@ await server.mesh.createNetwork({ name: 'bench', mode: 'l3' });
 const joinKey = (await server.mesh.createKey({ network: 'bench', reusable: true })).key;
 const state = new StateDir(join(dir, 'agent'));
 const nodeKey = await state.loadOrCreateKey();
-const joined = await joinNetwork(server.url, {
-  key: joinKey,
-  publicKey: exportPublicKey(nodeKey.publicKey),
-  name: 'bench',
-  agentVersion: 'bench',
-});
+const joined = await joinNetwork(
+  server.url,
+  signJoinRequest(nodeKey.privateKey, { key: joinKey, name: 'bench', agentVersion: 'bench' }),
+);
 const client = new ControlClient({
   serverUrls: [server.url],
   nodeId: joined.nodeId,

@@ -2,7 +2,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { generateNodeKey, type NodeKeyPair, signAuthChallenge } from '../../packages/protocol/src/index.js';
+import {
+  generateNodeKey,
+  type NodeKeyPair,
+  signAuthChallenge,
+  signJoinRequest,
+} from '../../packages/protocol/src/index.js';
 
 /**
  * Simulated agents for the signaling benches: join over REST, hold an authenticated WebSocket
@@ -50,7 +55,7 @@ export async function joinNode(server: ServerEndpoint, joinKey: string, name: st
   const r = await api<{ nodeId: string }>(
     server,
     '/api/v1/join',
-    { key: joinKey, publicKey: key.publicKey, name, agentVersion: 'bench' },
+    signJoinRequest(key.privateKey, { key: joinKey, name, agentVersion: 'bench' }),
     false,
   );
   return { nodeId: r.nodeId, key };

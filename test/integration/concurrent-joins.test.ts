@@ -1,11 +1,11 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type SignalServer, startSignalServer } from '../../apps/signal/src/index.js';
 import { dropSchema, freshSchema, requireServices, TEST_PG } from '../../apps/signal/src/testing/services.js';
-import type { JoinResponse } from '../../packages/protocol/src/index.js';
+import { type JoinResponse, signJoinRequest } from '../../packages/protocol/src/index.js';
 
 /**
  * Address allocation across instances: two servers on one PostgreSQL database take 200 joins at the
@@ -18,9 +18,8 @@ const schema = freshSchema('joins');
 const dir = mkdtempSync(join(tmpdir(), 'rtcmesh-joins-'));
 const servers: SignalServer[] = [];
 
-function publicKey(): string {
-  const { publicKey: k } = generateKeyPairSync('ed25519');
-  return k.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
+function privateKey(): KeyObject {
+  return generateKeyPairSync('ed25519').privateKey;
 }
 
 async function post(server: SignalServer, path: string, body: unknown, admin = false): Promise<Response> {
@@ -65,15 +64,14 @@ describe.runIf(ready)('joins racing on two instances of one database', () => {
     const { key } = (await (await post(b, '/keys', { network: 'race', reusable: true }, true)).json()) as {
       key: string;
     };
-    const keys = Array.from({ length: 200 }, publicKey);
+    const keys = Array.from({ length: 200 }, privateKey);
     const answers = await Promise.all(
       keys.map(async (k, i) => {
-        const res = await post(i % 2 === 0 ? a : b, '/join', {
-          key,
-          publicKey: k,
-          name: 'host',
-          agentVersion: 't',
-        });
+        const res = await post(
+          i % 2 === 0 ? a : b,
+          '/join',
+          signJoinRequest(k, { key, name: 'host', agentVersion: 't' }),
+        );
         expect(res.status).toBe(200);
         return (await res.json()) as JoinResponse;
       }),
@@ -95,7 +93,11 @@ describe.runIf(ready)('joins racing on two instances of one database', () => {
     const { key } = (await (await post(a, '/keys', { network: 'race' }, true)).json()) as { key: string };
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        post(i % 2 === 0 ? a : b, '/join', { key, publicKey: publicKey(), name: 'once', agentVersion: 't' }),
+        post(
+          i % 2 === 0 ? a : b,
+          '/join',
+          signJoinRequest(privateKey(), { key, name: 'once', agentVersion: 't' }),
+        ),
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(403)]);

@@ -8,7 +8,7 @@ import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
 import { StateDir } from '../../apps/agent/src/state/state-dir.js';
 import { type SignalServer, startSignalServer } from '../../apps/signal/src/index.js';
-import { exportPublicKey } from '../../packages/protocol/src/index.js';
+import { exportPublicKey, signJoinRequest } from '../../packages/protocol/src/index.js';
 
 /**
  * `rtcmesh rekey` against the real server: the agent's state directory ends up with the new key, the
@@ -46,12 +46,10 @@ afterAll(async () => {
 async function agentState(name: string) {
   const state = new StateDir(join(dir, name));
   const key = await state.loadOrCreateKey();
-  const joined = await joinNetwork(server.url, {
-    key: joinKey,
-    publicKey: exportPublicKey(key.publicKey),
-    name,
-    agentVersion: 'test',
-  });
+  const joined = await joinNetwork(
+    server.url,
+    signJoinRequest(key.privateKey, { key: joinKey, name, agentVersion: 'test' }),
+  );
   return { state, key, nodeId: joined.nodeId };
 }
 

@@ -8,6 +8,7 @@ import { type ChildInstance, startChildInstance } from '../../apps/signal/src/te
 import { dropSchema, requireServices, silentLogger } from '../../apps/signal/src/testing/services.js';
 import { CandidateAddressFilter } from '../../packages/peer/src/index.js';
 import { loopbackOnly } from '../../packages/peer/src/testing/index.js';
+import { signJoinRequest } from '../../packages/protocol/src/index.js';
 import { twoInstanceDeployment, until } from './two-instances.js';
 
 /**
@@ -28,9 +29,8 @@ type MeshAgent = { nodeId: string; client: ControlClient; mesh: PeerMesh; receiv
 
 /** The agent's control plane and peer links, wired as apps/agent/src/agent/agent.ts does (no device). */
 async function meshAgent(name: string, key: string, urls: string[]): Promise<MeshAgent> {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
-  const joined = await joinNetwork(urls[0]!, { key, publicKey: raw, name, agentVersion: 't' });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const joined = await joinNetwork(urls[0]!, signJoinRequest(privateKey, { key, name, agentVersion: 't' }));
   const log = silentLogger();
   const client = new ControlClient({
     serverUrls: urls,

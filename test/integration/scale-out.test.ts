@@ -10,6 +10,7 @@ import {
   type NodeSummary,
   type PeerInfo,
   type ServerSignal,
+  signJoinRequest,
   type Welcome,
 } from '../../packages/protocol/src/index.js';
 import { twoInstanceDeployment, until } from './two-instances.js';
@@ -41,9 +42,8 @@ type Agent = {
 };
 
 async function agent(name: string, key: string, urls: string[]): Promise<Agent> {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
-  const joined = await joinNetwork(urls[0]!, { key, publicKey: raw, name, agentVersion: 't' });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const joined = await joinNetwork(urls[0]!, signJoinRequest(privateKey, { key, name, agentVersion: 't' }));
   const client = new ControlClient({
     serverUrls: urls,
     nodeId: joined.nodeId,

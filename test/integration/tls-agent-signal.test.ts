@@ -8,6 +8,7 @@ import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
 import { loadCaFile } from '../../apps/agent/src/control/tls-trust.js';
 import { type SignalServer, startSignalServer } from '../../apps/signal/src/index.js';
+import { signJoinRequest } from '../../packages/protocol/src/index.js';
 
 /**
  * The agent's real join and control session against the real signaling server serving TLS from a
@@ -42,10 +43,8 @@ afterAll(async () => {
 });
 
 test('an agent with --ca-file joins over HTTPS and authenticates over WSS; without it the CA is named as the problem', async () => {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  // The raw 32 key bytes are the tail of the SPKI DER (what exportPublicKey in @rtcmesh/protocol does).
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64');
-  const request = { key: joinKey, publicKey: raw, name: 'web', agentVersion: 't' };
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const request = signJoinRequest(privateKey, { key: joinKey, name: 'web', agentVersion: 't' });
   await expect(joinNetwork(server.url, request)).rejects.toMatchObject({
     code: 'tls-certificate',
     message: expect.stringMatching(/unknown CA/),

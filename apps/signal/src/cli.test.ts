@@ -63,16 +63,13 @@ test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits c
   expect(wrong.stderr).toMatch(/unauthorized/);
 
   // A node joins with the captured key; node list shows it, node remove removes it.
-  const { generateNodeKey } = await import('@rtcmesh/protocol');
+  const { generateNodeKey, signJoinRequest } = await import('@rtcmesh/protocol');
   const res = await fetch(`${url}/api/v1/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      key: lastLine,
-      publicKey: generateNodeKey().publicKey,
-      name: 'edge1',
-      agentVersion: 't',
-    }),
+    body: JSON.stringify(
+      signJoinRequest(generateNodeKey().privateKey, { key: lastLine, name: 'edge1', agentVersion: 't' }),
+    ),
   });
   expect(res.status).toBe(200);
   const list = await cli('node', 'list', '--json', '--data', dir.path);

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   type NetworkSummary,
   signAuthChallenge,
+  signJoinRequest,
 } from '@rtcmesh/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SignalServer } from './server.js';
@@ -241,7 +242,9 @@ describe('mesh over the real server', () => {
     const rejoin = await fetch(`${server.url}/api/v1/join`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key: a.key, publicKey: n2.key.publicKey, name: 'two', agentVersion: 'test' }),
+      body: JSON.stringify(
+        signJoinRequest(n2.key.privateKey, { key: a.key, name: 'two', agentVersion: 'test' }),
+      ),
     });
     expect(rejoin.status).toBe(403);
     expect(((await rejoin.json()) as { error: { code: string } }).error.code).toBe(

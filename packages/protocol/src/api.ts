@@ -24,6 +24,12 @@ export const JoinRequestSchema = z.object({
   hostname: z.string().max(255).optional(),
   os: z.string().max(64).optional(),
   agentVersion: plainText(64),
+  /**
+   * The node key's signature (base64) over joinPayload(key, publicKey, name), domain "join"
+   * (`signJoinRequest` builds it). Required by the server; optional in the schema so that a bad join
+   * key is still answered as such first.
+   */
+  proof: Base64Schema.max(128).optional(),
 });
 export type JoinRequest = z.infer<typeof JoinRequestSchema>;
 

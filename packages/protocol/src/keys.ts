@@ -7,6 +7,7 @@ import {
   verify,
 } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import type { JoinRequest } from './api.js';
 
 /**
  * Ed25519 node keys. Encodings on the wire and on disk:
@@ -212,4 +213,37 @@ export function verifyNodeKeySignature(
   if (!signature) return false;
   const payload = nodeKeyPayload(networkId, nodeId, publicKey);
   return lockKeys.some((k) => verifyDomain(k, NODE_KEY_DOMAIN, payload, signature));
+}
+
+/** Domain of the node key's proof in a join request. */
+export const JOIN_DOMAIN = 'join';
+
+/**
+ * What the node key signs in a join request: the join key, the public key and the name. Only the
+ * holder of the private key can ask the server about a key (is it registered, in this network or
+ * another, removed?), so the answers tell a stranger nothing about other networks.
+ */
+export function joinPayload(joinKey: string, publicKey: string, name: string): string {
+  return `${joinKey}\n${publicKey}\n${name}`;
+}
+
+/** A join request for `privateKey`'s node, with its public key and proof of possession filled in. */
+export function signJoinRequest(
+  privateKey: string | KeyObject,
+  req: Omit<JoinRequest, 'publicKey' | 'proof'>,
+): JoinRequest {
+  const publicKey = publicKeyOf(privateKey);
+  return {
+    ...req,
+    publicKey,
+    proof: signDomain(privateKey, JOIN_DOMAIN, joinPayload(req.key, publicKey, req.name)),
+  };
+}
+
+/** True when the request's proof is the node key's signature over joinPayload. Never throws. */
+export function verifyJoinProof(req: Pick<JoinRequest, 'key' | 'publicKey' | 'name' | 'proof'>): boolean {
+  return (
+    req.proof !== undefined &&
+    verifyDomain(req.publicKey, JOIN_DOMAIN, joinPayload(req.key, req.publicKey, req.name), req.proof)
+  );
 }

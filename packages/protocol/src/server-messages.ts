@@ -36,6 +36,21 @@ export const WelcomeSchema = z.object({
   iceServersExpireAt: z.number().int().nullable(),
   /** The network's access policy; absent: no policy (everything allowed). Updates come as `policy`. */
   policy: PolicyDocumentWireSchema.optional(),
+  /**
+   * Protocol 2: true when `peers` is only the first page of the list and `peers` messages follow
+   * with the rest (the last one has `more: false`). The welcome is complete, and the peer list is a
+   * full resync, only then. Pages keep every message far below a client's message limit however
+   * large a network's advertisements grow.
+   */
+  morePeers: z.boolean().optional(),
+});
+
+/** Protocol 2: a further page of the welcome's peer list (see `morePeers`). */
+export const PeersPageSchema = z.object({
+  type: z.literal('peers'),
+  peers: z.array(PeerInfoSchema),
+  /** True: another page follows. */
+  more: z.boolean(),
 });
 
 /** Updated configuration; fields left out are unchanged. Sent when TURN credentials are re-minted. */
@@ -106,6 +121,7 @@ export const RekeyedSchema = z.object({
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   ChallengeSchema,
   WelcomeSchema,
+  PeersPageSchema,
   ConfigSchema,
   PeerJoinedSchema,
   PeerUpdatedSchema,
@@ -126,6 +142,7 @@ export const SERVER_MESSAGE_TYPES: readonly ServerMessageType[] = ServerMessageS
 );
 export type Challenge = z.infer<typeof ChallengeSchema>;
 export type Welcome = z.infer<typeof WelcomeSchema>;
+export type PeersPage = z.infer<typeof PeersPageSchema>;
 export type Rekeyed = z.infer<typeof RekeyedSchema>;
 export type Config = z.infer<typeof ConfigSchema>;
 export type PeerJoined = z.infer<typeof PeerJoinedSchema>;

@@ -4,10 +4,14 @@
  * change is not backward compatible (a removed field, a changed meaning); additive, optional fields
  * do not need a bump because every schema ignores unknown keys.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
-/** Versions this build of the package can speak, newest first. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1];
+/**
+ * Versions this build of the package can speak, newest first.
+ * - 2: a large `welcome` carries the first page of peers (`morePeers: true`) and `peers` messages
+ *   bring the rest. A version-1 client still gets the whole list in one welcome.
+ */
+export const SUPPORTED_VERSIONS: readonly number[] = [2, 1];
 
 /** Picks the highest version both sides speak, or null when there is none. */
 export function negotiateVersion(

@@ -1,7 +1,7 @@
 import { hostname, platform } from 'node:os';
 import { ensureCanCreateDevices, limitMallocArenas } from '@rtcmesh/netdev';
 import { ndcAvailability, type TransportPreference } from '@rtcmesh/peer';
-import { exportPublicKey, rawPublicKeyProblem } from '@rtcmesh/protocol';
+import { rawPublicKeyProblem, signJoinRequest } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
@@ -75,14 +75,13 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
         joinNetwork(
           // Each retry asks the next instance: one that is down must not block the join.
           serverUrls[attempt++ % serverUrls.length]!,
-          {
+          signJoinRequest(key.privateKey, {
             key: o.joinKey!,
-            publicKey: exportPublicKey(key.publicKey),
             name,
             hostname: hostname().slice(0, 255),
             os: platform(),
             agentVersion: AGENT_VERSION,
-          },
+          }),
           { ...(ca ? { ca } : {}) },
         ),
       log,

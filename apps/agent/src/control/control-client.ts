@@ -12,6 +12,7 @@ import {
   parseServerMessage,
   type Rekeyed,
   type ServerBrowserSignal,
+  type ServerMessage,
   type ServerSignal,
   SUPPORTED_VERSIONS,
   signAuthChallenge,
@@ -21,6 +22,11 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { Backoff } from './backoff.js';
 import { describeTlsError } from './tls-trust.js';
+
+/** Updates held while a paged welcome arrives; more means a server that never finishes it. */
+const MAX_HELD_DURING_WELCOME = 10_000;
+/** Peers in one welcome; a network this large is far past what a full mesh can hold anyway. */
+const MAX_PEERS = 65_536;
 
 /**
  * The server's limits answer the upgrade with an HTTP status (ws reports it as this message): 429
@@ -100,6 +106,11 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private lastPong = 0;
+  /**
+   * A paged welcome being assembled (protocol 2): the first part, the peers so far, and the updates
+   * that arrived meanwhile, applied in order once the list is complete.
+   */
+  private pagedWelcome: { welcome: Welcome; peers: PeerInfo[]; held: ServerMessage[] } | null = null;
   private readonly backoff: Backoff;
   private readonly keepaliveMs: number;
   private connectedSince: number | null = null;
@@ -221,6 +232,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     });
     ws.on('close', (code, reasonBuf) => {
       if (ws !== this.ws) return;
+      this.pagedWelcome = null;
       const reason = reasonBuf.toString();
       const wasUp = this.authenticated;
       this.authenticated = false;
@@ -299,6 +311,21 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       return;
     }
     const msg = parsed.message;
+    const paged = this.pagedWelcome;
+    if (paged && msg.type !== 'peers' && msg.type !== 'pong' && msg.type !== 'bye') {
+      if (paged.held.length >= MAX_HELD_DURING_WELCOME) {
+        log.warn({ held: paged.held.length }, 'too many updates while the welcome was paged; reconnecting');
+        ws.terminate();
+        return;
+      }
+      paged.held.push(msg);
+      return;
+    }
+    this.dispatch(ws, msg);
+  }
+
+  private dispatch(ws: WebSocket, msg: ServerMessage): void {
+    const log = this.opts.logger;
     switch (msg.type) {
       case 'challenge': {
         const signature = signAuthChallenge(this.key, {
@@ -310,6 +337,12 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         return;
       }
       case 'welcome':
+        if (msg.morePeers) {
+          // Only the first page: the session is complete once the last `peers` page has come.
+          this.pagedWelcome = { welcome: msg, peers: [...msg.peers], held: [] };
+          this.startKeepalive(ws);
+          return;
+        }
         this.authenticated = true;
         this.failedInRow = 0;
         this.connectedSince = Date.now();
@@ -318,6 +351,26 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         this.startKeepalive(ws);
         this.emit('welcome', msg);
         return;
+      case 'peers': {
+        const paged = this.pagedWelcome;
+        if (!paged) {
+          log.warn('a page of peers without a paged welcome; ignored');
+          return;
+        }
+        if (paged.peers.length + msg.peers.length > MAX_PEERS) {
+          log.warn({ peers: paged.peers.length }, `a welcome of more than ${MAX_PEERS} peers; reconnecting`);
+          this.pagedWelcome = null;
+          ws.terminate();
+          return;
+        }
+        for (const p of msg.peers) paged.peers.push(p);
+        if (msg.more) return;
+        this.pagedWelcome = null;
+        const { morePeers: _more, ...first } = paged.welcome;
+        this.dispatch(ws, { ...first, peers: paged.peers });
+        for (const held of paged.held) this.dispatch(ws, held);
+        return;
+      }
       case 'config':
         this.emit('config', msg);
         return;

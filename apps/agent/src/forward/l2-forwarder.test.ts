@@ -11,18 +11,18 @@ import { L2Forwarder } from './l2-forwarder.js';
 const OWN_MAC = '02:00:00:00:00:0a';
 
 /** The kernel asking who has `target`, from the TAP's own address `src`. */
-function solicitation(src: string, target: string): Buffer {
+function solicitation(src: string, target: string, mac = OWN_MAC): Buffer {
   const group = solicitedNodeAddress(target);
   return ethernetFrame({
     dst: ipv6MulticastMac(group),
-    src: OWN_MAC,
+    src: mac,
     etherType: 0x86dd,
     payload: ipv6Packet({
       src,
       dst: group,
       nextHeader: 58,
       hopLimit: 255,
-      payload: neighborSolicitation(target, OWN_MAC),
+      payload: neighborSolicitation(target, mac),
     }),
   });
 }
@@ -40,5 +40,26 @@ describe('L2Forwarder advertisements', () => {
     fwd.fromDevice([solicitation('fd98::a1', 'fd98::b1')]);
     expect(changes).toBeGreaterThan(0);
     expect(fwd.localBindings()).toEqual([{ mac: OWN_MAC, ips: ['10.98.0.1', 'fd98::a1'], seq: 1000 }]);
+  });
+});
+
+describe('L2Forwarder advertisement limit', () => {
+  it('a site with more hosts than an advertisement may carry advertises its own binding and the first ones, and counts the rest', () => {
+    const fwd = new L2Forwarder(
+      { toDevice: () => true, toPeer: () => true },
+      { mac: OWN_MAC, ips: ['10.98.0.1'], seq: 1000 },
+      {},
+    );
+    const hosts = 300;
+    const frames = Array.from({ length: hosts }, (_, i) => {
+      const mac = `02:00:00:01:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+      return solicitation(`fd98::1:${i.toString(16)}`, 'fd98::b1', mac);
+    });
+    fwd.fromDevice(frames);
+    const advertised = fwd.localBindings();
+    // The server refuses a list longer than LIMITS.maxBindings whole: none would be advertised then.
+    expect(advertised).toHaveLength(256);
+    expect(advertised[0]).toMatchObject({ mac: OWN_MAC, ips: ['10.98.0.1'] });
+    expect(fwd.counters().bindingsOverLimit).toBe(hosts + 1 - 256);
   });
 });

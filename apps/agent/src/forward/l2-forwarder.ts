@@ -82,16 +82,29 @@ export class L2Forwarder implements Forwarder {
     this.engine.setRemoteBindings(peer.nodeId, peer.bindings, Date.now());
   }
 
+  /**
+   * What this node advertises: its own binding first, then the learned ones, at most
+   * LIMITS.maxBindings (the server refuses a longer list whole). A site with more hosts behind the
+   * TAP than that still switches every frame; ARP/ND for the hosts past the limit is simply not
+   * answered locally by peers and floods as on a plain switch (`bindingsOverLimit` counts them).
+   */
   localBindings(): Binding[] {
     const learned = this.engine.localBindings().map((b) => ({ mac: b.mac, ips: [...b.ips], seq: b.seq }));
-    if (!this.ownBinding) return learned;
-    const own = this.ownBinding.mac.toLowerCase();
-    // The TAP's own binding keeps its overlay address and seq, plus whatever the host configured on
-    // the device itself (IPv6 addresses, secondary IPv4s) that the switch learned from ARP/ND.
-    const seen = learned.find((b) => b.mac.toLowerCase() === own);
-    const ips = [...new Set([...this.ownBinding.ips, ...(seen?.ips ?? [])])].slice(0, MAX_IPS_PER_BINDING);
-    return [{ ...this.ownBinding, ips }, ...learned.filter((b) => b.mac.toLowerCase() !== own)];
+    let all = learned;
+    if (this.ownBinding) {
+      const own = this.ownBinding.mac.toLowerCase();
+      // The TAP's own binding keeps its overlay address and seq, plus whatever the host configured on
+      // the device itself (IPv6 addresses, secondary IPv4s) that the switch learned from ARP/ND.
+      const seen = learned.find((b) => b.mac.toLowerCase() === own);
+      const ips = [...new Set([...this.ownBinding.ips, ...(seen?.ips ?? [])])].slice(0, MAX_IPS_PER_BINDING);
+      all = [{ ...this.ownBinding, ips }, ...learned.filter((b) => b.mac.toLowerCase() !== own)];
+    }
+    this.bindingsOverLimit = Math.max(0, all.length - LIMITS.maxBindings);
+    return all.slice(0, LIMITS.maxBindings);
   }
+
+  /** Learned local bindings left out of the last advertisement (over LIMITS.maxBindings). */
+  private bindingsOverLimit = 0;
 
   counters(): Record<string, number> {
     const c = this.engine.counters;
@@ -102,6 +115,7 @@ export class L2Forwarder implements Forwarder {
       flooded: c.flooded,
       mssClamped: c.mssClamped,
       macs: this.engine.macs.size,
+      bindingsOverLimit: this.bindingsOverLimit,
     };
     for (const [reason, n] of Object.entries(c.drops)) out[`drop.${reason}`] = n;
     return out;

@@ -4,6 +4,7 @@ import {
   type FeedEvent,
   generateNodeKey,
   type JoinKeyInfo,
+  signJoinRequest,
 } from '@rtcmesh/protocol';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { BrowserLinkRelay } from '../browser-peer/relay.js';
@@ -38,7 +39,7 @@ async function join(key: string, name = 'n1') {
   const res = await fetch(`${server.url}/api/v1/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ key, publicKey: generateNodeKey().publicKey, name, agentVersion: 't' }),
+    body: JSON.stringify(signJoinRequest(generateNodeKey().privateKey, { key, name, agentVersion: 't' })),
   });
   return {
     status: res.status,
@@ -173,6 +174,60 @@ test('bad REST bodies get 400 with a code, oversize bodies 413', async () => {
     body: JSON.stringify({ key: 'x', publicKey: 'x', name: 'n1', agentVersion: '1.0\u001b]0;pwned\u0007' }),
   });
   expect(join.status).toBe(400);
+});
+
+test('a join proves the node key, so its answers tell a stranger nothing about other networks', async () => {
+  await adminFetch(server, 'POST', '/api/v1/networks', { name: 'beta', mode: 'l2' });
+  const alphaKey = (
+    await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', { network: 'alpha', reusable: true })
+  ).body.key;
+  const betaKey = (
+    await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', { network: 'beta', reusable: true })
+  ).body.key;
+  const member = await joinNode(server, betaKey, 'beta-member');
+  const post = (body: unknown) =>
+    fetch(`${server.url}/api/v1/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { message: string } } }));
+  // A holder of alpha's join key asks about beta's member key: without its private key the answer is
+  // the same as for any key at all (once it was 409 "registered in another network").
+  const stranger = generateNodeKey();
+  const asked = { key: alphaKey, publicKey: member.key.publicKey, name: 'probe', agentVersion: 't' };
+  const unknownKey = { ...asked, publicKey: stranger.publicKey };
+  for (const body of [asked, unknownKey]) {
+    expect(await post(body)).toMatchObject({
+      status: 400,
+      body: { error: { message: /proof: a join must be signed/ } },
+    });
+  }
+  const forged = signJoinRequest(stranger.privateKey, { key: alphaKey, name: 'probe', agentVersion: 't' });
+  for (const body of [
+    { ...forged, publicKey: member.key.publicKey },
+    { ...forged, name: 'other' },
+  ]) {
+    expect(await post(body)).toMatchObject({
+      status: 400,
+      body: { error: { message: /proof: not a signature/ } },
+    });
+  }
+  // The key's holder is told, and a retried join in its own network gets its node back.
+  const own = signJoinRequest(member.key.privateKey, {
+    key: alphaKey,
+    name: 'beta-member',
+    agentVersion: 't',
+  });
+  expect(await post(own)).toMatchObject({
+    status: 409,
+    body: { error: { code: ErrorCode.PublicKeyRejected } },
+  });
+  const retried = signJoinRequest(member.key.privateKey, {
+    key: betaKey,
+    name: 'beta-member',
+    agentVersion: 't',
+  });
+  expect(await post(retried)).toMatchObject({ status: 200, body: { nodeId: member.join.nodeId } });
 });
 
 test('address pool exhaustion is refused clearly and never hands out an address twice', async () => {

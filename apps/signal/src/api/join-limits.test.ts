@@ -1,4 +1,4 @@
-import { type CreateKeyResponse, ErrorCode, generateNodeKey } from '@rtcmesh/protocol';
+import { type CreateKeyResponse, ErrorCode, generateNodeKey, signJoinRequest } from '@rtcmesh/protocol';
 import { afterEach, expect, test } from 'vitest';
 import type { SignalServerOptions } from '../options.js';
 import type { SignalServer } from '../server.js';
@@ -29,7 +29,9 @@ async function join(s: SignalServer, key: string, from?: string) {
   const res = await fetch(`${s.url}/api/v1/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(from ? { 'x-forwarded-for': from } : {}) },
-    body: JSON.stringify({ key, publicKey: generateNodeKey().publicKey, name: 'n', agentVersion: 't' }),
+    body: JSON.stringify(
+      signJoinRequest(generateNodeKey().privateKey, { key, name: 'n', agentVersion: 't' }),
+    ),
   });
   const body = (await res.json()) as { error?: { code: string; message: string } };
   return { status: res.status, retryAfter: res.headers.get('retry-after'), code: body.error?.code ?? 'ok' };

@@ -1,7 +1,13 @@
 // Property test of every /api/v1 route: random, mutated-valid and non-JSON bodies, wrong content
 // types and hostile path/query parameters get a 4xx with a JSON error body (never a 5xx, never a
 // non-JSON answer), and the server stays usable: a normal join still works afterwards.
-import { type CreateKeyResponse, CSRF_HEADER, generateNodeKey, type JoinResponse } from '@rtcmesh/protocol';
+import {
+  type CreateKeyResponse,
+  CSRF_HEADER,
+  generateNodeKey,
+  type JoinResponse,
+  signJoinRequest,
+} from '@rtcmesh/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
@@ -50,7 +56,8 @@ const routes: Route[] = [
     method: 'POST',
     path: () => '/api/v1/join',
     auth: 'none',
-    valid: () => ({ key: joinKey, publicKey: generateNodeKey().publicKey, name: 'n', agentVersion: 't' }),
+    valid: () =>
+      signJoinRequest(generateNodeKey().privateKey, { key: joinKey, name: 'n', agentVersion: 't' }),
   },
   {
     method: 'POST',

@@ -24,6 +24,7 @@ import {
   type SelfInfo,
   type ServerMessage,
   verifyDomain,
+  verifyJoinProof,
   verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -242,6 +243,15 @@ export class Mesh {
       throw new MeshError(ErrorCode.KeyExpired, 'join key has expired', 403);
     const keyProblem = rawPublicKeyProblem(req.publicKey);
     if (keyProblem) throw new MeshError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
+    // Everything below answers about this public key (removed? in another network?): only to its holder.
+    if (!verifyJoinProof(req)) {
+      throw new MeshError(
+        ErrorCode.InvalidMessage,
+        req.proof === undefined
+          ? 'proof: a join must be signed by the node key (an agent older than protocol 2? update it)'
+          : 'proof: not a signature of this request by the node key',
+      );
+    }
     if (await this.store.nodes.isKeyRevoked(req.publicKey)) {
       throw new MeshError(
         ErrorCode.PublicKeyRejected,

@@ -10,6 +10,7 @@ import {
   REKEY_DOMAIN,
   rekeyPayload,
   signDomain,
+  signJoinRequest,
 } from '@rtcmesh/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
@@ -86,7 +87,7 @@ describe('node key rotation', () => {
     const rejoin = await fetch(`${server.url}/api/v1/join`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ key, publicKey: a.key.publicKey, name: 'a', agentVersion: 'test' }),
+      body: JSON.stringify(signJoinRequest(a.key.privateKey, { key, name: 'a', agentVersion: 'test' })),
     });
     expect(rejoin.status).toBe(403);
     const renewed = await connect({ key: next, join: a.join });

@@ -9,6 +9,7 @@ import {
   parseServerMessage,
   type ServerMessage,
   signAuthChallenge,
+  signJoinRequest,
 } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
@@ -106,7 +107,7 @@ export async function joinNode(
   const res = await fetch(`${server.url}/api/v1/join`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ key: joinKey, publicKey: key.publicKey, name, agentVersion: 'test' }),
+    body: JSON.stringify(signJoinRequest(key.privateKey, { key: joinKey, name, agentVersion: 'test' })),
   });
   const body = (await res.json()) as JoinResponse;
   if (res.status !== 200) throw new Error(`join failed: ${res.status} ${JSON.stringify(body)}`);

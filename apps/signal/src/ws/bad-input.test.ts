@@ -97,7 +97,7 @@ describe('before authentication, bad input gets an error and the connection is c
     c.send({ type: 'hello', versions: [PROTOCOL_VERSION + 100], nodeId: nodeA.join.nodeId });
     const err = await c.next('error');
     expect(err.code).toBe(ErrorCode.UnsupportedVersion);
-    expect(err.message).toMatch(/server speaks \[1\]/);
+    expect(err.message).toMatch(/server speaks \[2,1\]/);
     expect((await c.closed).code).toBe(CloseCode.UnsupportedVersion);
   });
 

@@ -4,6 +4,7 @@ import {
   CloseCode,
   ErrorCode,
   negotiateVersion,
+  type PeerInfo,
   parseClientMessage,
   type RawMessage,
   type ServerMessage,
@@ -16,6 +17,7 @@ import { MeshError } from '../mesh/errors.js';
 import { type Mesh, networkInfo } from '../mesh/mesh.js';
 import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
+import { pagePeers } from './peer-pages.js';
 import { TokenBucket } from './rate-limit.js';
 
 export type SessionLimits = {
@@ -336,21 +338,39 @@ export class Session implements SessionHandle {
     }
     this.mesh.deps.metrics.sessions.set(this.mesh.deps.hub.size);
     const ice = this.mesh.iceServersFor(node.id);
+    // Protocol 1 clients get the whole list at once (what they always got); 2 gets it in pages.
+    const pages = st.version >= 2 ? pagePeers(peers) : [peers];
     this.send({
       type: 'welcome',
       version: st.version,
       self: this.mesh.selfInfo(node, network),
       network: networkInfo(network),
       iceServers: ice.iceServers,
-      peers,
+      peers: pages[0]!,
       serverTime: Date.now(),
       iceServersExpireAt: ice.expiresAt,
       ...policy,
+      ...(pages.length > 1 ? { morePeers: true } : {}),
     });
+    if (pages.length > 1) void this.sendPeerPages(pages.slice(1));
     this.scheduleIceRefresh(ice.expiresAt);
     this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
     this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
+  }
+
+  /**
+   * The welcome's further pages, each sent once the previous one has left the socket, so a large
+   * network's welcome never counts against the slow-consumer limit. Updates broadcast meanwhile are
+   * queued behind them by the socket; the client applies them after the list is complete.
+   */
+  private async sendPeerPages(pages: PeerInfo[][]): Promise<void> {
+    for (let i = 0; i < pages.length; i++) {
+      if (this.state.kind !== 'open' || this.ws.readyState !== this.ws.OPEN) return;
+      const raw = JSON.stringify({ type: 'peers', peers: pages[i]!, more: i < pages.length - 1 });
+      const sent = await new Promise<boolean>((resolve) => this.ws.send(raw, (err) => resolve(!err)));
+      if (!sent) return;
+    }
   }
 
   /** Re-mints TURN credentials halfway through their lifetime and pushes them in a `config`. */
