@@ -10,6 +10,8 @@ export interface PolicyStatusJson {
   denied: number;
   deniedByPeer: Record<string, number>;
   verdicts: Record<string, number>;
+  /** Why the last policy from the server was refused (the previous one stays in force). */
+  lastError: string | null;
 }
 
 export async function policyStatus(agent: LabAgent): Promise<PolicyStatusJson> {

@@ -1,3 +1,5 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
 import { useMeshLab } from './fixture.js';
@@ -5,6 +7,7 @@ import { waitFor } from './mesh-lab.js';
 import { STREAM_BYTES, streamIntact } from './stream.js';
 
 const SITE_A_LAN = '10.1.1.0/24';
+const HOSTILE = join(dirname(fileURLToPath(import.meta.url)), 'tools/hostile-member.ts');
 
 /**
  * Issue 4, test 2: an L3 overlay over three sites (cone, cone, symmetric). Every pair pings and moves
@@ -145,6 +148,82 @@ describe.skipIf(skip !== undefined)(
       expect(metrics.stdout).toMatch(/rtcmesh_rejected_inputs_total\{reason="invalid-advertisement"\} [1-9]/);
       const peers = (await b1.status()).peers.find((p) => p.name === 'b2');
       expect(peers?.state).toBe('connected');
+    });
+
+    test('a member driven by a hostile client: every bad input is refused and shown; the others keep routes, links and traffic', async () => {
+      const mesh = lab();
+      const server = mesh.world.server;
+      const routesBefore = await Promise.all(
+        ['a1', 'b1', 'c1'].map(async (n) => (await mesh.world.host(n).exec('ip', ['-4', 'route'])).stdout),
+      );
+      const hostile = mesh.world
+        .host('a2')
+        .spawnScript(
+          HOSTILE,
+          [mesh.serverUrl, mesh.joinKey, 'mallory', server.ip, '10.99.0.0/24', '10.1.1.0/25'],
+          {
+            label: 'hostile-member',
+          },
+        );
+      await hostile.waitForLine(/"event":"done"/, 60_000);
+      const lines = hostile
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map(
+          (l) =>
+            JSON.parse(l) as { event: string; case?: string; code?: string; message?: string } & Record<
+              string,
+              unknown
+            >,
+        );
+      const refused = Object.fromEntries(lines.filter((l) => l.event !== 'flood').map((l) => [l.case, l]));
+      for (const c of [
+        'short-prefix',
+        'default-route',
+        'never-routed',
+        'link-local-v6',
+        'short-v6',
+        'server-address',
+        'network-cidr',
+      ])
+        expect(refused[c], c).toMatchObject({ event: 'refused', code: 'invalid-advertisement' });
+      for (const c of ['too-many-bindings', 'too-many-ips'])
+        expect(refused[c], c).toMatchObject({ event: 'refused', code: 'invalid-message' });
+      expect(refused['small-order-key']).toMatchObject({
+        event: 'refused',
+        message: expect.stringMatching(/small order/),
+      });
+      const flood = lines.find((l) => l.event === 'flood')!;
+      expect(flood.rateLimited as number, JSON.stringify(flood)).toBeGreaterThan(0);
+
+      // The admin sees it: the more specific route for a1's LAN waits for approval and reaches nobody.
+      const list = await mesh.admin(['route', 'list', 'lab', '--json']);
+      expect(list.code, list.stderr).toBe(0);
+      const mallory = (JSON.parse(list.stdout) as { node: string; prefix: string; state: string }[]).filter(
+        (r) => r.node === 'mallory',
+      );
+      expect(mallory).toEqual([expect.objectContaining({ prefix: '10.1.1.0/25', state: 'pending' })]);
+      const metrics = await server.exec('node', [
+        '-e',
+        `fetch(${JSON.stringify(`${mesh.serverUrl}/metrics`)}).then(r => r.text()).then(t => process.stdout.write(t))`,
+      ]);
+      expect(metrics.stdout).toMatch(
+        /rtcmesh_rejected_inputs_total\{reason="invalid-advertisement"\} ([89]|\d\d)/,
+      );
+      expect(metrics.stdout).toMatch(/rtcmesh_rejected_inputs_total\{reason="invalid-message"\} [1-9]/);
+
+      // The others: the same kernel routes, every link up, the LAN still through a1, the server serving.
+      const routesAfter = await Promise.all(
+        ['a1', 'b1', 'c1'].map(async (n) => (await mesh.world.host(n).exec('ip', ['-4', 'route'])).stdout),
+      );
+      expect(routesAfter).toEqual(routesBefore);
+      expect(await mesh.pingEveryPair()).toEqual([]);
+      const b1 = mesh.agent('b1');
+      expect((await b1.ping(mesh.world.host('a2').ip, 3)).received).toBeGreaterThanOrEqual(2);
+      for (const n of ['a1', 'b1', 'c1'])
+        expect((await mesh.agent(n).status()).server.connected, `${n} keeps the server`).toBe(true);
+      expect((await mesh.admin(['key', 'create', 'lab'])).code).toBe(0);
     });
   },
 );

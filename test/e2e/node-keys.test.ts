@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { labSkipReason, type WorldSpec } from '../lab/index.js';
+import { policyStatus, setPolicy, waitPolicy } from './acl-policy.js';
 import { useMeshLab } from './fixture.js';
 import { SIGNAL_BIN, type StatusJson, waitFor } from './mesh-lab.js';
 
@@ -126,6 +127,29 @@ describe.skipIf(skip !== undefined)('locked network', { timeout: 240_000 }, () =
       const s = await mesh.admin(['lock', 'sign', 'c1', '--operator-key', opKey]);
       expect(s.code, s.stderr).toBe(0);
       await c1.waitConnected('a1', 45_000);
+
+      // The policy of a locked network counts once an operator signed it: a1 takes nothing from b1.
+      const closed = await setPolicy(mesh, { default: 'deny' });
+      const signedPolicy = await mesh.admin(['lock', 'sign-policy', 'lab', '--operator-key', opKey]);
+      expect(signedPolicy.code, signedPolicy.stderr).toBe(0);
+      expect(signedPolicy.stdout).toMatch(new RegExp(`signed policy version ${closed} of lab`));
+      await waitPolicy([a1], closed);
+      expect((await b1.ping(await a1.address(), 2)).received, 'b1 -> a1 under the signed closed policy').toBe(
+        0,
+      );
+      // Whoever controls the server writes an allow-all policy: unsigned, so a1 keeps the signed one.
+      const open = await setPolicy(mesh, { default: 'allow' });
+      await waitFor(
+        'a1 to refuse the unsigned policy',
+        async () => ((await policyStatus(a1)).lastError?.match(/not signed/) ? true : undefined),
+        10_000,
+      );
+      expect((await policyStatus(a1)).version).toBe(closed);
+      expect((await b1.ping(await a1.address(), 2)).received, 'b1 -> a1 after the unsigned policy').toBe(0);
+      // The operator signs it: in force.
+      expect((await mesh.admin(['lock', 'sign-policy', 'lab', '--operator-key', opKey])).code).toBe(0);
+      await waitPolicy([a1], open);
+      expect((await b1.ping(await a1.address(), 3)).received).toBeGreaterThanOrEqual(2);
     } finally {
       await rm(opDir, { recursive: true, force: true });
     }

@@ -2,14 +2,20 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, test } from 'vitest';
 import {
   authChallengeBytes,
+  canonicalJson,
   generateNodeKey,
   importPublicKey,
   isValidPublicKey,
+  POLICY_DOMAIN,
+  policyPayload,
   publicKeyOf,
   signAuthChallenge,
   signDomain,
+  signJoinRequest,
   verifyAuthChallenge,
   verifyDomain,
+  verifyJoinProof,
+  verifyPolicySignature,
 } from './keys.js';
 
 describe('node keys', () => {
@@ -99,5 +105,37 @@ describe('keys no private key stands behind', () => {
     expect(
       verifyAuthChallenge(identity, { nodeId: 'n', nonce: 'abcdefghijklmnopqrstuv', version: 1 }, forged),
     ).toBe(false);
+  });
+});
+
+describe('signed documents', () => {
+  test('canonical JSON does not depend on key order, keeps array order, drops undefined', () => {
+    const a = { version: 2, rules: [{ src: ['*'], action: 'accept' }], l2: undefined };
+    const b = { rules: [{ action: 'accept', src: ['*'] }], version: 2 };
+    expect(canonicalJson(a)).toBe(canonicalJson(b));
+    expect(canonicalJson(a)).toBe('{"rules":[{"action":"accept","src":["*"]}],"version":2}');
+    expect(canonicalJson({ r: [2, 1] })).not.toBe(canonicalJson({ r: [1, 2] }));
+  });
+
+  test('a policy signature survives re-serialization and binds the network', () => {
+    const op = generateNodeKey();
+    const doc = { version: 3, rules: [{ action: 'accept', src: ['*'], dst: ['*'] }] };
+    const sig = signDomain(op.privateKey, POLICY_DOMAIN, policyPayload('net-a', doc));
+    const reparsed = JSON.parse(JSON.stringify({ rules: doc.rules, version: 3 })) as unknown;
+    expect(verifyPolicySignature([op.publicKey], 'net-a', reparsed, sig)).toBe(true);
+    expect(verifyPolicySignature([op.publicKey], 'net-b', reparsed, sig)).toBe(false);
+    expect(verifyPolicySignature([op.publicKey], 'net-a', { ...doc, version: 4 }, sig)).toBe(false);
+    expect(verifyPolicySignature([op.publicKey], 'net-a', doc, undefined)).toBe(false);
+  });
+
+  test('a join proof binds the join key, the public key and the name', () => {
+    const node = generateNodeKey();
+    const req = signJoinRequest(node.privateKey, { key: 'rtcmesh-key-a', name: 'web', agentVersion: 't' });
+    expect(req.publicKey).toBe(node.publicKey);
+    expect(verifyJoinProof(req)).toBe(true);
+    expect(verifyJoinProof({ ...req, key: 'rtcmesh-key-b' })).toBe(false);
+    expect(verifyJoinProof({ ...req, name: 'db' })).toBe(false);
+    expect(verifyJoinProof({ ...req, publicKey: generateNodeKey().publicKey })).toBe(false);
+    expect(verifyJoinProof({ ...req, proof: undefined })).toBe(false);
   });
 });

@@ -247,3 +247,38 @@ export function verifyJoinProof(req: Pick<JoinRequest, 'key' | 'publicKey' | 'na
     verifyDomain(req.publicKey, JOIN_DOMAIN, joinPayload(req.key, req.publicKey, req.name), req.proof)
   );
 }
+
+/** Domain of an operator's signature over a locked network's access policy. */
+export const POLICY_DOMAIN = 'policy';
+
+/**
+ * JSON with object keys sorted at every level (arrays keep their order): the same document gives
+ * the same bytes whoever serialized it, so a signature survives the server's storing and re-sending.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What an operator key signs to let a policy into a locked network: the network and the document. */
+export function policyPayload(networkId: string, policy: unknown): string {
+  return `${networkId}\n${canonicalJson(policy)}`;
+}
+
+/** True if `signature` over the policy verifies with any of the network's lock keys. */
+export function verifyPolicySignature(
+  lockKeys: readonly string[],
+  networkId: string,
+  policy: unknown,
+  signature: string | undefined,
+): boolean {
+  if (!signature) return false;
+  const payload = policyPayload(networkId, policy);
+  return lockKeys.some((k) => verifyDomain(k, POLICY_DOMAIN, payload, signature));
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NodeIdSchema, NodeTagSchema } from './common.js';
+import { Base64Schema, NodeIdSchema, NodeTagSchema } from './common.js';
 
 /**
  * The network's access policy (ACLs) on the wire. Its full schema lives in @rtcmesh/policy (the server
@@ -15,6 +15,11 @@ export type PolicyDocumentWire = z.infer<typeof PolicyDocumentWireSchema>;
 export const PolicyMessageSchema = z.object({
   type: z.literal('policy'),
   policy: PolicyDocumentWireSchema,
+  /**
+   * Locked networks: an operator lock key's signature over policyPayload(networkId, policy), made
+   * with `rtcmesh-signal lock sign-policy`. Agents of a locked network enforce only signed policies.
+   */
+  signature: Base64Schema.max(128).optional(),
 });
 export type PolicyMessage = z.infer<typeof PolicyMessageSchema>;
 
@@ -27,7 +32,17 @@ export const PolicyResponseSchema = z.object({
   networkId: NodeIdSchema,
   policy: PolicyDocumentWireSchema,
   updatedAt: z.number().int().nullable(),
+  /** Locked networks: the operator signature of this very document, when it has one. */
+  signature: Base64Schema.max(128).optional(),
 });
+
+/** PUT /api/v1/networks/:id/policy/signature: an operator's signature of the stored policy. */
+export const PolicySignatureRequestSchema = z.object({
+  /** The version that was signed: a policy changed since then answers 409. */
+  version: z.number().int().positive(),
+  signature: Base64Schema.max(128),
+});
+export type PolicySignatureRequest = z.infer<typeof PolicySignatureRequestSchema>;
 export type PolicyResponse = z.infer<typeof PolicyResponseSchema>;
 
 /** Route approval (issue 16): an advertised subnet or host route is distributed only once approved. */

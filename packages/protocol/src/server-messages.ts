@@ -36,6 +36,8 @@ export const WelcomeSchema = z.object({
   iceServersExpireAt: z.number().int().nullable(),
   /** The network's access policy; absent: no policy (everything allowed). Updates come as `policy`. */
   policy: PolicyDocumentWireSchema.optional(),
+  /** Locked networks: the operator signature of `policy` (see PolicyMessage.signature). */
+  policySignature: Base64Schema.max(128).optional(),
   /**
    * Protocol 2: true when `peers` is only the first page of the list and `peers` messages follow
    * with the rest (the last one has `more: false`). The welcome is complete, and the peer list is a

@@ -23,6 +23,7 @@ import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
+import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
 import { PeerRoutes } from '../routes/peer-routes.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
@@ -55,7 +56,7 @@ export interface AgentOptions {
   /** The only CA(s) trusted for a wss:// server (`--ca-file`). */
   ca?: Buffer;
   /** Pending key and lock pins (the state directory). */
-  keyStore: PendingKeyStore & NetworkLockStore;
+  keyStore: PendingKeyStore & NetworkLockStore & SignedPolicyStore;
   /** A rotated key the server may have taken before the agent stopped. */
   pendingKey?: KeyObject;
   /** `--lock-key`: operator keys this node trusts for a locked network, whatever the server says. */
@@ -228,6 +229,14 @@ export class Agent implements AgentControl {
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
     await this.lock.observe(w.network.lockKeys);
+    const gate = new SignedPolicyGate(
+      w.network.id,
+      () => this.lock?.keys ?? [],
+      this.opts.keyStore,
+      log.child({ component: 'policy' }),
+    );
+    await gate.load();
+    this.policy.setGate(gate);
     this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
     // The mesh exists and knows the peers before the (slow) device setup: peers start offering the
     // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out

@@ -1,9 +1,17 @@
 import { icmpEcho, ipv4Packet, tcpSegment } from '@rtcmesh/dataplane';
-import type { PeerInfo, Welcome } from '@rtcmesh/protocol';
+import {
+  generateNodeKey,
+  type PeerInfo,
+  POLICY_DOMAIN,
+  policyPayload,
+  signDomain,
+  type Welcome,
+} from '@rtcmesh/protocol';
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { L3Forwarder } from '../forward/l3-forwarder.js';
 import { PolicyEnforcer } from './enforcer.js';
+import { type SignedPolicy, SignedPolicyGate } from './signed-policy.js';
 
 const peer = (id: string, ip: string, tags: string[] = []): PeerInfo => ({
   nodeId: id,
@@ -98,6 +106,33 @@ describe('PolicyEnforcer on the L3 receive path', () => {
     enforcer.setPolicy({ version: 5, default: 'allow' });
     fw.fromPeer('node-web', ping('10.99.0.3'));
     expect(delivered).toHaveLength(2);
+  });
+
+  test('locked network: once a signed policy is in force, an unsigned one from the server opens nothing', async () => {
+    const operator = generateNodeKey();
+    const saved: SignedPolicy[] = [];
+    const gate = new SignedPolicyGate(
+      'net-1',
+      () => [operator.publicKey],
+      {
+        readSignedPolicy: async () => null,
+        writeSignedPolicy: async (_, s) => void saved.push(s),
+      },
+      pino({ level: 'silent' }),
+    );
+    await gate.load();
+    const { delivered, fw, enforcer } = setup(ADMIN_SSH);
+    enforcer.setGate(gate);
+    enforcer.setPolicy(
+      ADMIN_SSH,
+      signDomain(operator.privateKey, POLICY_DOMAIN, policyPayload('net-1', ADMIN_SSH)),
+    );
+    expect(saved).toHaveLength(1);
+    // A compromised server's allow-all: refused, the signed policy stays, the refusal is shown.
+    enforcer.setPolicy({ version: 5, default: 'allow' });
+    fw.fromPeer('node-web', syn('10.99.0.3', 5432));
+    expect(delivered).toHaveLength(0);
+    expect(enforcer.status()).toMatchObject({ version: 4, lastError: expect.stringMatching(/not signed/) });
   });
 
   test('an invalid policy from the server is refused and the previous one stays', () => {

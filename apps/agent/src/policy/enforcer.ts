@@ -12,6 +12,7 @@ import {
 import type { PeerInfo, SelfInfo, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import type { ReceiveFilter } from '../forward/forwarder.js';
+import type { SignedPolicyGate } from './signed-policy.js';
 
 /** What `rtcmesh status` shows about the access policy. */
 export interface PolicyStatus {
@@ -33,7 +34,7 @@ export interface PolicyStatus {
 /** The subset of the control client the enforcer listens to. */
 export interface PolicyEvents {
   on(event: 'welcome', l: (w: Welcome) => void): unknown;
-  on(event: 'policy', l: (m: { policy: unknown }) => void): unknown;
+  on(event: 'policy', l: (m: { policy: unknown; signature?: string | undefined }) => void): unknown;
   on(event: 'config', l: (c: { self?: SelfInfo | undefined }) => void): unknown;
   on(event: 'peer-joined' | 'peer-updated', l: (p: PeerInfo) => void): unknown;
   on(event: 'peer-removed', l: (id: string) => void): unknown;
@@ -67,13 +68,17 @@ export class PolicyEnforcer implements ReceiveFilter {
   private ruleHits: number[] = [];
   private lastError: string | null = null;
   private ownRoutes: readonly string[] = [];
+  /** Locked networks: judges each policy's signature (set once the lock keys are known). */
+  private gate: SignedPolicyGate | null = null;
+  /** The last policy the server offered, judged again when the gate arrives. */
+  private offered: { wire: unknown; signature: string | undefined } = { wire: null, signature: undefined };
 
   constructor(private readonly log: Logger) {}
 
   /** Follows the control session: welcome (full state), policy updates, peer and self changes. */
   attach(control: PolicyEvents): void {
     control.on('welcome', (w) => this.onWelcome(w));
-    control.on('policy', (m) => this.setPolicy(m.policy));
+    control.on('policy', (m) => this.setPolicy(m.policy, m.signature));
     control.on('config', (c) => {
       if (c.self) this.setSelf(c.self);
     });
@@ -88,11 +93,42 @@ export class PolicyEnforcer implements ReceiveFilter {
     this.setSelf(w.self);
     for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.upsertPeer(p);
     // A welcome without a policy means the network has none (any more): back to allow-all.
-    this.setPolicy(w.policy ?? null);
+    this.setPolicy(w.policy ?? null, w.policySignature);
   }
 
-  /** Validates and installs a policy from the server; an invalid one is logged and ignored. */
-  setPolicy(wire: unknown): void {
+  /**
+   * From now on policies must pass `gate` (a locked network); the policy offered last is judged
+   * again at once, and a signed one kept in the state directory takes over if that one is refused.
+   */
+  setGate(gate: SignedPolicyGate): void {
+    this.gate = gate;
+    this.setPolicy(this.offered.wire, this.offered.signature);
+  }
+
+  /**
+   * Validates and installs a policy from the server; an invalid one is logged and ignored. In a
+   * locked network its signature is judged first (SignedPolicyGate): a refused one leaves the last
+   * signed policy in force.
+   */
+  setPolicy(wire: unknown, signature?: string): void {
+    this.offered = { wire, signature };
+    let refusal: string | null = null;
+    if (this.gate) {
+      const j = this.gate.judge(wire, signature);
+      if (!j.accept) {
+        refusal = j.reason;
+        if (j.fallback === null) {
+          this.lastError = `policy refused: ${refusal}`;
+          return;
+        }
+        wire = j.fallback;
+      }
+    }
+    this.apply(wire);
+    if (refusal) this.lastError = `policy refused: ${refusal}`;
+  }
+
+  private apply(wire: unknown): void {
     if (wire === null) {
       this.install(null);
       return;

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { SignedPolicy } from '../policy/signed-policy.js';
 
 /**
  * The agent's state directory: its node key and the identity the server gave it.
@@ -23,6 +24,13 @@ const lockPinsSchema = z.object({
   version: z.literal(1),
   networkId: z.string().min(1).max(128),
   keys: z.array(z.base64().max(64)).max(8),
+});
+
+const signedPolicySchema = z.object({
+  version: z.literal(1),
+  networkId: z.string().min(1).max(128),
+  policy: z.looseObject({ version: z.number().int().nonnegative() }),
+  signature: z.base64().max(128),
 });
 
 function safeJson(raw: string): unknown {
@@ -55,6 +63,10 @@ export class StateDir {
   }
   private get lockPath(): string {
     return join(this.dir, 'lock.json');
+  }
+  /** The last operator-signed access policy of a locked network (see SignedPolicyGate). */
+  private get signedPolicyPath(): string {
+    return join(this.dir, 'signed-policy.json');
   }
 
   async ensure(): Promise<void> {
@@ -149,6 +161,29 @@ export class StateDir {
   async writeLockPins(networkId: string, keys: string[]): Promise<void> {
     await this.ensure();
     await writeAtomic(this.lockPath, `${JSON.stringify({ version: 1, networkId, keys }, null, 2)}\n`, 0o600);
+  }
+
+  async readSignedPolicy(networkId: string): Promise<SignedPolicy | null> {
+    let raw: string;
+    try {
+      raw = await readFile(this.signedPolicyPath, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    const parsed = signedPolicySchema.safeParse(safeJson(raw));
+    if (!parsed.success)
+      throw new StateDirError(
+        `${this.signedPolicyPath} is invalid; remove it to take the server's signed policy`,
+      );
+    if (parsed.data.networkId !== networkId) return null;
+    return { policy: parsed.data.policy, signature: parsed.data.signature };
+  }
+
+  async writeSignedPolicy(networkId: string, signed: SignedPolicy): Promise<void> {
+    await this.ensure();
+    const text = JSON.stringify({ version: 1, networkId, ...signed }, null, 2);
+    await writeAtomic(this.signedPolicyPath, `${text}\n`, 0o600);
   }
 
   async readIdentity(): Promise<NodeIdentity | undefined> {

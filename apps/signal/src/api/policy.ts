@@ -1,4 +1,4 @@
-import { SetTagsRequestSchema } from '@rtcmesh/protocol';
+import { PolicySignatureRequestSchema, SetTagsRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { Mesh } from '../mesh/mesh.js';
 import {
@@ -6,13 +6,26 @@ import {
   PolicyInvalidError,
   putNetworkPolicy,
   setNodeTags,
+  signNetworkPolicy,
 } from '../policy/network-policy.js';
 import { errorBody, readBody } from './errors.js';
 
-/** GET/PUT /api/v1/networks/:id/policy (mounted with the network id in the path). */
+/**
+ * GET/PUT /api/v1/networks/:id/policy (mounted with the network id in the path), and
+ * PUT …/policy/signature: an operator's signature of the stored policy (locked networks).
+ */
 export function policyApi(mesh: Mesh): Hono {
   return new Hono()
     .get('/', async (c) => c.json(await getNetworkPolicy(mesh, c.req.param('id') ?? '')))
+    .put('/signature', async (c) =>
+      c.json(
+        await signNetworkPolicy(
+          mesh,
+          c.req.param('id') ?? '',
+          await readBody(c, PolicySignatureRequestSchema),
+        ),
+      ),
+    )
     .put('/', async (c) => {
       let body: unknown;
       try {

@@ -8,6 +8,9 @@ import {
   NODE_KEY_DOMAIN,
   type NodeSummary,
   nodeKeyPayload,
+  POLICY_DOMAIN,
+  type PolicyResponse,
+  policyPayload,
   publicKeyOf,
   signDomain,
 } from '@rtcmesh/protocol';
@@ -69,6 +72,33 @@ export function registerLockCommands(program: Command): void {
       { signature },
     );
     out(`signed ${n.name} (${n.nodeId}) key ${n.publicKey}`);
+  });
+
+  addTarget(
+    lock
+      .command('sign-policy <network>')
+      .description(
+        "sign the network's current access policy with an operator key (agents of a locked network enforce only signed policies)",
+      )
+      .requiredOption('--operator-key <file>', 'operator private key from `lock keygen`')
+      .option('--show', 'print the policy document that is signed'),
+  ).action(async (network: string, o: TargetOpts & { operatorKey: string; show?: boolean }) => {
+    const target = targetOf(o);
+    const key = readOperatorKey(o.operatorKey);
+    const path = `/api/v1/networks/${encodeURIComponent(network)}/policy`;
+    const current = await adminRequest<PolicyResponse>(target, 'GET', path);
+    if (current.updatedAt === null) throw new Error(`network ${network} has no policy to sign`);
+    // What is signed is what the server stores and sends: the operator reviews it here (--show).
+    if (o.show) out(JSON.stringify(current.policy, null, 2));
+    const signature = signDomain(key, POLICY_DOMAIN, policyPayload(current.networkId, current.policy));
+    await adminRequest<PolicyResponse>(target, 'PUT', `${path}/signature`, {
+      version: current.policy.version,
+      signature,
+    });
+    const rules = Array.isArray(current.policy.rules) ? current.policy.rules.length : 0;
+    out(
+      `signed policy version ${current.policy.version} of ${network} (${rules} rules) with ${publicKeyOf(key)}`,
+    );
   });
 
   addTarget(

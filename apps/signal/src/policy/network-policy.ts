@@ -1,5 +1,12 @@
 import { type PolicyIssue, validatePolicy } from '@rtcmesh/policy';
-import { ErrorCode, type NodeSummary, type PolicyDocumentWire, type PolicyResponse } from '@rtcmesh/protocol';
+import {
+  ErrorCode,
+  type NodeSummary,
+  type PolicyDocumentWire,
+  type PolicyResponse,
+  type PolicySignatureRequest,
+  verifyPolicySignature,
+} from '@rtcmesh/protocol';
 import { MeshError } from '../mesh/errors.js';
 import type { Mesh } from '../mesh/mesh.js';
 import { reapplyAutoApprovers } from '../routes/route-approval.js';
@@ -25,13 +32,66 @@ export async function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): Pro
     networkId: network.id,
     policy: (row?.document as PolicyDocumentWire | undefined) ?? { version: 0 },
     updatedAt: row?.updatedAt ?? null,
+    ...(row?.signature ? { signature: row.signature } : {}),
   };
 }
 
-/** What `welcome` carries: the network's policy, or nothing when none was ever written. */
-export async function welcomePolicy(mesh: Mesh, networkId: string): Promise<{ policy?: PolicyDocumentWire }> {
+/** What `welcome` carries: the network's policy (and its signature), or nothing when none was written. */
+export async function welcomePolicy(
+  mesh: Mesh,
+  networkId: string,
+): Promise<{ policy?: PolicyDocumentWire; policySignature?: string }> {
   const row = await mesh.deps.store.policies.get(networkId);
-  return row ? { policy: row.document as PolicyDocumentWire } : {};
+  if (!row) return {};
+  return {
+    policy: row.document as PolicyDocumentWire,
+    ...(row.signature ? { policySignature: row.signature } : {}),
+  };
+}
+
+/**
+ * Locked networks: attaches an operator's signature (`rtcmesh-signal lock sign-policy`) to the stored
+ * policy, checked against the network's lock keys, and pushes the signed policy to every session.
+ * Agents of a locked network enforce only signed policies, so a policy written through the server
+ * alone (or by whoever controls it) changes nothing until an operator signs it.
+ */
+export async function signNetworkPolicy(
+  mesh: Mesh,
+  networkIdOrName: string,
+  req: PolicySignatureRequest,
+): Promise<PolicyResponse> {
+  const network = await mesh.requireNetwork(networkIdOrName);
+  if (!network.lockKeys?.length)
+    throw new MeshError(
+      ErrorCode.Conflict,
+      `network ${network.name} is not locked: its agents enforce the policy unsigned`,
+      409,
+    );
+  const r = await mesh.deps.store.transaction(async (tx) => {
+    await tx.networks.lock(network.id);
+    const row = await tx.policies.get(network.id);
+    if (!row || row.version !== req.version) return { ok: false as const, current: row?.version ?? 0 };
+    if (!verifyPolicySignature(network.lockKeys!, network.id, row.document, req.signature))
+      throw new MeshError(
+        ErrorCode.InvalidMessage,
+        `signature: not a signature of policy version ${row.version} of ${network.name} by one of its lock keys`,
+      );
+    return tx.policies.setSignature(network.id, req.version, req.signature);
+  });
+  if (!r.ok)
+    throw new MeshError(
+      ErrorCode.Conflict,
+      `the policy changed meanwhile: you signed version ${req.version}, the server has ${r.current}; sign again`,
+      409,
+    );
+  const stored = await getNetworkPolicy(mesh, network.id);
+  mesh.deps.cluster.broadcast(network.id, {
+    type: 'policy',
+    policy: stored.policy,
+    ...(stored.signature ? { signature: stored.signature } : {}),
+  });
+  mesh.deps.log.info({ network: network.id, version: req.version }, 'access policy signed');
+  return stored;
 }
 
 /**

@@ -1,4 +1,13 @@
-import type { AuditEntry, CreateKeyResponse, NodeSummary, PolicyResponse } from '@rtcmesh/protocol';
+import {
+  type AuditEntry,
+  type CreateKeyResponse,
+  generateNodeKey,
+  type NodeSummary,
+  POLICY_DOMAIN,
+  type PolicyResponse,
+  policyPayload,
+  signDomain,
+} from '@rtcmesh/protocol';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import {
@@ -107,4 +116,63 @@ test('the policy routes need the admin token', async () => {
   }
   const res = await fetch(`${server.url}/api/v1/nodes/x/tags`, { method: 'PUT', body: '{}' });
   expect(res.status).toBe(401);
+});
+
+test('locked network: an operator signs the stored policy; the signature reaches sessions and a new document drops it', async () => {
+  const operator = generateNodeKey();
+  const other = generateNodeKey();
+  const SIG = `${POLICY}/signature`;
+  const { body: key } = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+    network: 'alpha',
+    reusable: true,
+  });
+  const c1 = await connectNode(server, await joinNode(server, key.key, 'n1'));
+  clients.push(c1.client);
+  const put = await adminFetch<PolicyResponse>(server, 'PUT', POLICY, { version: 0, rules: RULES });
+  await c1.client.next('policy');
+  const sign = (k: string, doc: unknown) =>
+    signDomain(k, POLICY_DOMAIN, policyPayload(put.body.networkId, doc));
+
+  const notLocked = await adminFetch(server, 'PUT', SIG, {
+    version: 1,
+    signature: sign(operator.privateKey, put.body.policy),
+  });
+  expect(notLocked.status).toBe(409);
+  await adminFetch(server, 'PUT', '/api/v1/networks/alpha/lock', { keys: [operator.publicKey] });
+
+  // A signature by another key, or of another document, is refused; one of an old version is 409.
+  const byOther = await adminFetch<{ error: { message: string } }>(server, 'PUT', SIG, {
+    version: 1,
+    signature: sign(other.privateKey, put.body.policy),
+  });
+  expect(byOther.status).toBe(400);
+  expect(byOther.body.error.message).toMatch(/not a signature of policy version 1/);
+  const ofOther = await adminFetch(server, 'PUT', SIG, {
+    version: 1,
+    signature: sign(operator.privateKey, { ...put.body.policy, default: 'allow' }),
+  });
+  expect(ofOther.status).toBe(400);
+  const stale = await adminFetch(server, 'PUT', SIG, {
+    version: 7,
+    signature: sign(operator.privateKey, put.body.policy),
+  });
+  expect(stale.status).toBe(409);
+
+  const signature = sign(operator.privateKey, put.body.policy);
+  const signed = await adminFetch<PolicyResponse>(server, 'PUT', SIG, { version: 1, signature });
+  expect(signed.status).toBe(200);
+  expect(signed.body.signature).toBe(signature);
+  expect(await c1.client.next('policy', (m) => m.signature !== undefined)).toMatchObject({
+    policy: { version: 1 },
+    signature,
+  });
+  const c2 = await connectNode(server, await joinNode(server, key.key, 'n2'));
+  clients.push(c2.client);
+  expect(c2.welcome).toMatchObject({ policy: { version: 1 }, policySignature: signature });
+
+  // An edit through the server is a new, unsigned document until an operator signs it again.
+  await adminFetch(server, 'PUT', POLICY, { version: 1, rules: [] });
+  const edited = await c1.client.next('policy', (m) => m.policy.version === 2);
+  expect(edited.signature).toBeUndefined();
+  expect((await adminFetch<PolicyResponse>(server, 'GET', POLICY)).body.signature).toBeUndefined();
 });

@@ -90,4 +90,8 @@ export const MIGRATIONS: readonly string[] = [
     '{}'
   );
   `,
+  // v6: signed policies in locked networks (issue 16): an operator's signature of the stored document.
+  `
+  ALTER TABLE policies ADD COLUMN signature TEXT;
+  `,
 ];

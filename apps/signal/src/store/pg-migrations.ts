@@ -86,4 +86,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     '{}'
   );
   `,
+  // v6: signed policies in locked networks (issue 16): an operator's signature of the stored document.
+  `
+  ALTER TABLE policies ADD COLUMN signature TEXT;
+  `,
 ];

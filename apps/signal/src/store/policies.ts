@@ -6,9 +6,17 @@ export type PolicyRow = {
   document: Record<string, unknown>;
   version: number;
   updatedAt: number;
+  /** Locked networks: an operator's signature of exactly this document (null: unsigned). */
+  signature: string | null;
 };
 
-type Raw = { network_id: string; document: string; version: number; updated_at: number };
+type Raw = {
+  network_id: string;
+  document: string;
+  version: number;
+  updated_at: number;
+  signature: string | null;
+};
 
 /** One access policy per network (absent: nobody wrote one yet; everything is allowed). */
 export class PolicyStore {
@@ -23,6 +31,7 @@ export class PolicyStore {
       document: JSON.parse(r.document) as Record<string, unknown>,
       version: r.version,
       updatedAt: r.updated_at,
+      signature: r.signature,
     };
   }
 
@@ -43,11 +52,30 @@ export class PolicyStore {
     const version = current + 1;
     const text = JSON.stringify({ ...document, version });
     await this.db.run(
-      `INSERT INTO policies (network_id, document, version, updated_at) VALUES (?, ?, ?, ?)
+      `INSERT INTO policies (network_id, document, version, updated_at, signature) VALUES (?, ?, ?, ?, NULL)
        ON CONFLICT (network_id) DO UPDATE SET document = excluded.document, version = excluded.version,
-       updated_at = excluded.updated_at`,
+       updated_at = excluded.updated_at, signature = NULL`,
       [networkId, text, version, at],
     );
     return { ok: true as const, version };
+  }
+
+  /**
+   * Attaches an operator signature to the stored policy, only if it is still `version` (the one that
+   * was signed). A new document (replace) drops the signature: it signed something else.
+   */
+  async setSignature(
+    networkId: string,
+    version: number,
+    signature: string,
+  ): Promise<{ ok: true } | { ok: false; current: number }> {
+    const current = (await this.get(networkId))?.version ?? 0;
+    if (current !== version) return { ok: false as const, current };
+    await this.db.run('UPDATE policies SET signature = ? WHERE network_id = ? AND version = ?', [
+      signature,
+      networkId,
+      version,
+    ]);
+    return { ok: true as const };
   }
 }
