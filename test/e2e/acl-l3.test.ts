@@ -41,7 +41,7 @@ describe.skipIf(skip !== undefined)('L3 access policy', { timeout: 120_000 }, ()
 
     const v = await setPolicy(mesh, SSH_ONLY);
     await waitPolicy([adm, db, web], v);
-    const got = await mesh.admin(['policy', 'get', '--network', 'lab']);
+    const got = await mesh.admin(['policy', 'get', 'lab']);
     expect(JSON.parse(got.stdout)).toEqual({ ...SSH_ONLY, version: v });
     const before = await linkSince(db);
 

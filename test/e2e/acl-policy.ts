@@ -25,7 +25,7 @@ export async function setPolicy(mesh: MeshLab, doc: Record<string, unknown>): Pr
   const dir = await mkdtemp(join(tmpdir(), 'rtm-policy-'));
   const file = join(dir, 'policy.json');
   await writeFile(file, JSON.stringify(doc, null, 2));
-  const r = await mesh.admin(['policy', 'set', file, '--network', 'lab']);
+  const r = await mesh.admin(['policy', 'set', 'lab', file]);
   expect(r.code, r.stderr).toBe(0);
   const m = /version (\d+)/.exec(r.stdout);
   if (!m) throw new Error(`policy set said: ${r.stdout}`);

@@ -26,7 +26,7 @@ test('policy set refuses an invalid file with every issue, stores a valid one, p
   expect((await cli('network', 'create', 'lab', '--mode', 'l3', '--data', dir.path)).code).toBe(0);
   const bad = join(dir.path, 'bad.json');
   writeFileSync(bad, JSON.stringify({ rules: [{ action: 'accept', src: ['group:x'], dst: ['tag:db'] }] }));
-  const refused = await cli('policy', 'set', bad, '--network', 'lab', '--data', dir.path);
+  const refused = await cli('policy', 'set', 'lab', bad, '--data', dir.path);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('rules[0].src[0]: group "group:x" is not defined');
   expect(refused.stderr).toContain('rules[0].dst[0]: "tag:db" needs ports');
@@ -34,17 +34,20 @@ test('policy set refuses an invalid file with every issue, stores a valid one, p
   const good = join(dir.path, 'good.json');
   const doc = { rules: [{ action: 'accept', src: ['tag:admin'], dst: ['tag:db:22'], proto: 'tcp' }] };
   writeFileSync(good, JSON.stringify(doc));
-  const set = await cli('policy', 'set', good, '--network', 'lab', '--data', dir.path);
+  const set = await cli('policy', 'set', 'lab', good, '--data', dir.path);
   expect(set.stdout, set.stderr).toMatch(/version 1$/m);
+  // The older form (--network) still works.
   const again = await cli('policy', 'set', good, '--network', 'lab', '--data', dir.path);
   expect(again.stdout).toMatch(/version 2$/m);
   // A file that says which version it edited gets 409 when that is outdated.
   writeFileSync(good, JSON.stringify({ ...doc, version: 1 }));
-  const stale = await cli('policy', 'set', good, '--network', 'lab', '--data', dir.path);
+  const stale = await cli('policy', 'set', 'lab', good, '--data', dir.path);
   expect(stale.code).toBe(1);
   expect(stale.stderr).toMatch(/changed meanwhile.*conflict/);
-  const got = await cli('policy', 'get', '--network', 'lab', '--data', dir.path);
+  const got = await cli('policy', 'get', 'lab', '--data', dir.path);
   expect(JSON.parse(got.stdout)).toEqual({ ...doc, version: 2 });
+  const both = await cli('policy', 'get', 'lab', '--network', 'other', '--data', dir.path);
+  expect(both.stderr).toMatch(/two networks given: lab and --network other/);
 });
 
 test('a node name in two networks: node tag|remove refuse to guess, --network picks the right one', async () => {
