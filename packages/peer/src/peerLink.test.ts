@@ -290,8 +290,11 @@ describe.each(PEER_TRANSPORTS)('PeerLink over loopback (%s)', (transport) => {
   });
 
   // Two full renegotiations: under a loaded CI machine each can take several seconds.
+  // One retry: under a full parallel suite on two cores, libdatachannel's renegotiation has missed the
+  // 20 s window in one CI run of about ten (alone it passed 8 of 8). A link that never recovers fails both.
   it('recovers after an ICE restart and after a renegotiation, keeping traffic flowing', {
     timeout: 45_000,
+    retry: 1,
   }, async () => {
     pair = linkPair();
     const { a, b } = pair;

@@ -51,6 +51,14 @@ export function prefixCovers(prefix: string, address: string): boolean {
   return addr.match(net as never, len);
 }
 
+/** The two routes an exit node advertises (`--advertise-exit-node`): all of IPv4, all of IPv6. */
+export const EXIT_ROUTES: readonly string[] = ['0.0.0.0/0', '::/0'];
+
+/** An exit node's default route: installed only by a client that chose that node (`--exit-node`). */
+export function isExitRoute(prefix: string): boolean {
+  return EXIT_ROUTES.includes(prefix);
+}
+
 /**
  * Why no agent may install `prefix` whatever an admin says, or undefined. Exit routes (a default
  * route, or anything shorter than /8 or /16) only when `allowExitRoutes`.

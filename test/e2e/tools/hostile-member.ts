@@ -82,7 +82,7 @@ const hex = (n: number) => n.toString(16).padStart(2, '0');
 const route = (prefix: string) => ({ routes: [{ prefix, seq: 1 }] });
 const cases: [string, object][] = [
   ['short-prefix', route('128.0.0.0/1')],
-  ['default-route', route('0.0.0.0/0')],
+  ['half-the-internet', route('0.0.0.0/1')],
   ['never-routed', route('127.0.0.0/8')],
   ['link-local-v6', route('fe80::/10')],
   ['short-v6', route('2000::/3')],
@@ -116,8 +116,16 @@ for (const [name, body] of cases) {
       : { event: 'stored', case: name },
   );
 }
-// A sound-looking, more specific route for another site's LAN: taken, but only as pending.
-send({ type: 'advertise', id: 'hijack', ...route(victimPrefix) });
+// A sound-looking, more specific route for another site's LAN, and an exit-node offer: taken, but
+// only as pending (an admin must approve them; the default route only reaches --exit-node clients).
+send({
+  type: 'advertise',
+  id: 'hijack',
+  routes: [
+    { prefix: victimPrefix, seq: 1 },
+    { prefix: '0.0.0.0/0', seq: 1 },
+  ],
+});
 send({ type: 'ping', ts: 1 });
 const answer = await next('pong');
 say({ event: 'advertised', case: 'hijack', answered: answer !== null });

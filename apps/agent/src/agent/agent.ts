@@ -24,6 +24,9 @@ import { PeerMesh } from '../mesh/peer-mesh.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
 import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
+import { ExitNat } from '../routes/exit-nat.js';
+import { ExitRouting } from '../routes/exit-routing.js';
+import { defaultRoutes4, interfaceFacts, serverAddresses } from '../routes/host-facts.js';
 import { PeerRoutes } from '../routes/peer-routes.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
@@ -40,6 +43,10 @@ export interface AgentOptions {
   advertiseRoutes: string[];
   /** L3: install the subnet routes peers advertise (`--accept-routes`; default off). */
   acceptRoutes?: boolean;
+  /** L3: offer this node as an exit node (advertise 0.0.0.0/0; forward and NAT what comes in). */
+  advertiseExitNode?: boolean;
+  /** L3: send default traffic through this exit node (name or id). */
+  exitNode?: string;
   assignAddress: boolean;
   mtu?: number;
   logger: Logger;
@@ -90,6 +97,10 @@ export class Agent implements AgentControl {
   private readonly timers: NodeJS.Timeout[] = [];
   private advertiseTimer: NodeJS.Timeout | undefined;
   private peerRoutes: PeerRoutes | undefined;
+  /** `--exit-node`: default traffic into the overlay, underlay paths kept outside. */
+  private exitRouting: ExitRouting | undefined;
+  /** `--advertise-exit-node`: forwarding and NAT for what peers send out. */
+  private exitNat: ExitNat | undefined;
   private readonly routeSeq = Math.floor(Date.now() / 1000);
   private lastNetcheckAt = Number.NEGATIVE_INFINITY;
   private netcheckRunning = false;
@@ -119,7 +130,7 @@ export class Agent implements AgentControl {
     });
     this.localApi = new LocalApiServer(opts.socketPath, this);
     this.policy = new PolicyEnforcer(opts.logger.child({ component: 'policy' }));
-    this.policy.setOwnRoutes(opts.advertiseRoutes);
+    this.policy.setOwnRoutes(this.ownRoutes().map((r) => r.prefix));
     this.browserPeers = new BrowserPeers({
       logger: opts.logger.child({ component: 'browser-peers' }),
       sendSignal: (linkId, data) => this.control.send({ type: 'browser-signal', linkId, data }),
@@ -179,7 +190,15 @@ export class Agent implements AgentControl {
     c.on('peer-updated', (p) => this.onPeer(p));
     c.on('peer-left', ({ nodeId, lastSeen }) => this.mesh?.markOffline(nodeId, lastSeen));
     c.on('peer-removed', (id) => this.removePeer(id, 'removed by an admin'));
-    c.on('signal', (s) => this.mesh?.handleSignal(s.from, s.data));
+    c.on('signal', (s) => {
+      // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
+      if (this.exitRouting) {
+        if (s.data.kind === 'candidate' && s.data.candidate)
+          this.exitRouting.observeCandidates(s.data.candidate.candidate);
+        else if (s.data.kind === 'description') this.exitRouting.observeCandidates(s.data.description.sdp);
+      }
+      this.mesh?.handleSignal(s.from, s.data);
+    });
     c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
     c.on('server-error', (e) => this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`));
     c.on('disconnected', ({ code, reason }) =>
@@ -203,8 +222,11 @@ export class Agent implements AgentControl {
       : [];
     // Peers' advertised subnets will be routed over the overlay: excluded before the first link starts
     // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
+    if (w.network.mode === 'l2' && (this.opts.exitNode || this.opts.advertiseExitNode))
+      throw new Error(`--exit-node and --advertise-exit-node need an L3 network; ${w.network.name} is L2`);
     if (w.network.mode === 'l3') {
       this.peerRoutes = new PeerRoutes({
+        exitNode: this.opts.exitNode,
         acceptRoutes: this.opts.acceptRoutes ?? false,
         networkCidr: w.network.cidr,
         ownRoutes: this.opts.advertiseRoutes,
@@ -224,6 +246,14 @@ export class Agent implements AgentControl {
           }),
       });
       await this.peerRoutes.refreshFacts();
+      if (this.opts.exitNode)
+        this.exitRouting = new ExitRouting({
+          device: this.opts.device,
+          networkCidr: w.network.cidr,
+          logger: log.child({ component: 'exit' }),
+          connected: () => interfaceFacts([this.opts.device]).connected,
+          defaultRoutes: defaultRoutes4,
+        });
     }
     this.updateCandidateFilter(w.network.cidr, this.peerRoutes?.wanted(w.peers) ?? []);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
@@ -304,6 +334,14 @@ export class Agent implements AgentControl {
           )
         : new L3Forwarder(sink, { addresses: w.self.addresses, routes: this.ownRoutes() });
     this.forwarder.setReceiveFilter(this.policy);
+    if (this.opts.advertiseExitNode && w.network.mode === 'l3') {
+      this.exitNat = new ExitNat({
+        device: this.device.name,
+        networkCidr: w.network.cidr,
+        logger: log.child({ component: 'exit' }),
+      });
+      await this.exitNat.start();
+    }
     this.device.onFrames((frames) => this.forwarder?.fromDevice(frames));
     this.device.onError((err) => log.error({ err: err.message }, 'device error'));
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
@@ -357,7 +395,8 @@ export class Agent implements AgentControl {
   }
 
   private ownRoutes(): Route[] {
-    return this.opts.advertiseRoutes.map((prefix) => ({ prefix, seq: this.routeSeq }));
+    const prefixes = [...this.opts.advertiseRoutes, ...(this.opts.advertiseExitNode ? ['0.0.0.0/0'] : [])];
+    return prefixes.map((prefix) => ({ prefix, seq: this.routeSeq }));
   }
 
   /**
@@ -390,6 +429,28 @@ export class Agent implements AgentControl {
     void routes
       .sync(peers, device)
       .catch((err: Error) => this.log.error({ err: err.message }, 'route sync failed'));
+    void this.syncExit();
+  }
+
+  /**
+   * `--exit-node`: on once the chosen node's exit route is approved and offered, off when it goes.
+   * Before the first packet takes the exit, every underlay address the mesh uses is kept outside.
+   */
+  private async syncExit(): Promise<void> {
+    const exit = this.exitRouting;
+    if (!exit || !this.peerRoutes) return;
+    const peers = (this.mesh?.list() ?? []).map((e) => e.info);
+    for (const p of peers) if (p.endpoint) exit.keepOutside(endpointHost(p.endpoint));
+    const chosen = this.peerRoutes.exitPeer(peers);
+    if (chosen && !exit.isActive) {
+      const urls = [
+        this.control.serverUrl,
+        ...this.opts.serverUrls,
+        ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
+      ];
+      for (const a of await serverAddresses(urls)) exit.keepOutside(a);
+      await exit.activate();
+    } else if (!chosen && exit.isActive) await exit.deactivate();
   }
 
   private scheduleAdvertise(): void {
@@ -482,7 +543,19 @@ export class Agent implements AgentControl {
       ),
       counters: this.forwarder?.counters() ?? {},
       policy: this.policy.status(),
-      ...(this.peerRoutes ? { routes: this.peerRoutes.status() } : {}),
+      ...(this.peerRoutes ? { routes: this.routesStatus(this.peerRoutes) } : {}),
+    };
+  }
+
+  private routesStatus(routes: PeerRoutes): NonNullable<AgentStatus['routes']> {
+    const exit = this.exitRouting;
+    return {
+      ...routes.status(),
+      exitNode:
+        exit && this.opts.exitNode
+          ? { name: this.opts.exitNode, active: exit.isActive, bypasses: exit.bypasses }
+          : null,
+      offersExit: this.exitNat !== undefined,
     };
   }
 
@@ -539,6 +612,8 @@ export class Agent implements AgentControl {
       await step('closing browser links', this.browserPeers?.close());
       await step('closing the control session', this.control.stop());
       await step('closing the local API', this.localApi.close());
+      await step('restoring the default route', this.exitRouting?.deactivate());
+      await step('removing the exit node NAT', this.exitNat?.stop());
       await step('removing the device', this.device?.close());
       this.resolveExit(exit);
     })();
@@ -560,4 +635,12 @@ export class Agent implements AgentControl {
       clearTimeout(timer);
     }
   }
+}
+
+/** The host of a PeerInfo endpoint ("203.0.113.7:51234", "[2001:db8::1]:443"). */
+function endpointHost(endpoint: string): string {
+  const v6 = /^\[([^\]]+)\]/.exec(endpoint);
+  if (v6) return v6[1]!;
+  const i = endpoint.lastIndexOf(':');
+  return i > 0 ? endpoint.slice(0, i) : endpoint;
 }

@@ -19,6 +19,8 @@ export interface RunAgentOptions {
   bridge: string | undefined;
   advertiseRoutes: string[];
   acceptRoutes?: boolean;
+  advertiseExitNode?: boolean;
+  exitNode?: string | undefined;
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
@@ -115,6 +117,8 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     ...(o.bridge ? { bridge: o.bridge } : {}),
     advertiseRoutes: o.advertiseRoutes,
     acceptRoutes: o.acceptRoutes ?? false,
+    advertiseExitNode: o.advertiseExitNode ?? false,
+    ...(o.exitNode ? { exitNode: o.exitNode } : {}),
     assignAddress: o.assignAddress,
     ...(o.mtu ? { mtu: o.mtu } : {}),
     logger: log,

@@ -18,6 +18,11 @@ export function formatStatus(s: AgentStatus): string {
     const r = s.routes;
     const via = r.installed.length > 0 ? r.installed.join(' ') : 'none';
     lines.push(`routes   ${via}${r.acceptRoutes ? '' : ' (subnet routes not accepted: --accept-routes)'}`);
+    if (r.exitNode)
+      lines.push(
+        `exit     ${r.exitNode.name}: ${r.exitNode.active ? `default traffic goes through it (${r.exitNode.bypasses} underlay addresses kept outside)` : 'waiting for its approved exit route'}`,
+      );
+    if (r.offersExit) lines.push('exit     this node is an exit node (forwarding and NAT on)');
     // A refused route is a security event or a misconfiguration: always spelled out.
     for (const x of r.refused)
       lines.push(

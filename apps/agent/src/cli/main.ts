@@ -65,6 +65,14 @@ program
     '--accept-routes',
     "L3: install the subnet routes other nodes advertise (default off: only the network's own addresses are routed here)",
   )
+  .option(
+    '--advertise-exit-node',
+    'L3: offer this node as an exit node (once an admin approves it, other nodes may send their internet traffic through it; this node forwards and NATs it)',
+  )
+  .option(
+    '--exit-node <node>',
+    'L3: send internet traffic through this exit node (name or id); the paths to the servers and peers stay outside',
+  )
   .option('--no-address', 'do not assign the overlay address to the device (pure bridging)')
   .option('--mtu <bytes>', 'device MTU', parseMtu)
   .addOption(
@@ -103,6 +111,8 @@ program
       bridge: opts.bridge,
       advertiseRoutes: opts.advertiseRoutes ?? [],
       acceptRoutes: opts.acceptRoutes ?? false,
+      advertiseExitNode: opts.advertiseExitNode ?? false,
+      exitNode: opts.exitNode,
       assignAddress: opts.address,
       mtu: opts.mtu,
       logLevel: opts.logLevel,
@@ -188,6 +198,8 @@ interface UpCliOptions {
   bridge?: string;
   advertiseRoutes?: string[];
   acceptRoutes?: boolean;
+  advertiseExitNode?: boolean;
+  exitNode?: string;
   address: boolean;
   mtu?: number;
   lockKey?: string[];

@@ -89,6 +89,13 @@ export const agentStatusSchema = z.object({
           reason: z.string(),
         }),
       ),
+      /** `--exit-node`: the node chosen, and whether default traffic goes through it now. */
+      exitNode: z
+        .object({ name: z.string(), active: z.boolean(), bypasses: z.number().int() })
+        .nullable()
+        .optional(),
+      /** `--advertise-exit-node`: this node offers itself (forwarding and NAT on). */
+      offersExit: z.boolean().optional(),
     })
     .optional(),
 });

@@ -64,6 +64,23 @@ export function parseDefaultGateways(route4: string, route6: string): string[] {
   return [...new Set(out)];
 }
 
+/** IPv4 default routes from /proc/net/route: the interface and next hop of each, lowest metric first. */
+export function parseDefaultRoutes4(route4: string): { dev: string; gateway: string }[] {
+  const out: { dev: string; gateway: string; metric: number }[] = [];
+  for (const line of route4.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8 || f[1] !== '00000000' || f[7] !== '00000000' || f[2] === '00000000') continue;
+    const g = Number.parseInt(f[2]!, 16);
+    const gateway = [g & 255, (g >>> 8) & 255, (g >>> 16) & 255, g >>> 24].join('.');
+    out.push({ dev: f[0]!, gateway, metric: Number(f[6]) || 0 });
+  }
+  return out.sort((a, b) => a.metric - b.metric).map(({ dev, gateway }) => ({ dev, gateway }));
+}
+
+export async function defaultRoutes4(): Promise<{ dev: string; gateway: string }[]> {
+  return parseDefaultRoutes4(await readFile('/proc/net/route', 'utf8').catch(() => ''));
+}
+
 export async function defaultGateways(): Promise<string[]> {
   const read = (p: string) => readFile(p, 'utf8').catch(() => '');
   return parseDefaultGateways(await read('/proc/net/route'), await read('/proc/net/ipv6_route'));

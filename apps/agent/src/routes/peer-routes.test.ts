@@ -84,3 +84,35 @@ test('syncs run one after another: a route withdrawn during a sync is not left b
   expect([...dev.routes]).toEqual([]);
   expect(r.status().installed).toEqual([]);
 });
+
+test('an exit route is taken only from the node chosen with --exit-node, and never into the main table', async () => {
+  const make = (exitNode?: string) =>
+    new PeerRoutes({
+      acceptRoutes: true,
+      networkCidr: '10.99.0.0/24',
+      ownRoutes: [],
+      overlayDevice: 'rtm0',
+      serverUrls: () => [],
+      logger: pino({ level: 'silent' }),
+      exitNode,
+    });
+  const exit = peer('exit-1', ['0.0.0.0/0', '::/0']);
+  const other = peer('laptop', ['0.0.0.0/0']);
+  // Without --exit-node (even with --accept-routes): offered, not taken.
+  const plain = make();
+  expect(plain.filter(exit).routes).toEqual([]);
+  expect(plain.exitPeer([exit, other])).toBeUndefined();
+  // With it: the chosen node's IPv4 exit route only, for the forwarder; the kernel gets it elsewhere.
+  const client = make('exit-1');
+  expect(client.filter(exit).routes.map((r) => r.prefix)).toEqual(['0.0.0.0/0']);
+  expect(client.filter(other).routes).toEqual([]);
+  expect(client.exitPeer([other, exit])?.nodeId).toBe('exit-1');
+  expect(client.wanted([exit, other])).toEqual([]);
+  const device = new FakeDevice();
+  await client.sync(() => [exit, other], device);
+  expect(device.log).toEqual([]);
+  expect(client.status().refused.map((r) => `${r.peerName} ${r.prefix} ${r.kind}`)).toEqual([
+    'exit-1 ::/0 not-accepted',
+    'laptop 0.0.0.0/0 not-accepted',
+  ]);
+});

@@ -1,4 +1,4 @@
-import type { PeerInfo } from '@rtcmesh/protocol';
+import { isExitRoute, type PeerInfo } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { defaultGateways, interfaceFacts, serverAddresses } from './host-facts.js';
 import { RouteGuard } from './route-guard.js';
@@ -29,6 +29,8 @@ export type PeerRoutesOptions = {
   logger: Logger;
   /** An unsafe prefix refused for the first time (for an event the console lists). */
   onRefused?: (r: RefusedRoute) => void;
+  /** `--exit-node`: the node (name or id) whose IPv4 exit route this host takes; nobody else's. */
+  exitNode?: string | undefined;
 };
 
 /** Server names are resolved at most this often (a sync runs on every peer update). */
@@ -71,13 +73,25 @@ export class PeerRoutes {
     return routes.length === peer.routes.length ? peer : { ...peer, routes };
   }
 
-  /** Accepted prefixes of these peers, our own excluded (for the kernel and the ICE candidate filter). */
+  /**
+   * Accepted prefixes of these peers, our own and the exit route excluded (for the kernel and the ICE
+   * candidate filter; the exit route has its own table and bypasses, see ExitRouting).
+   */
   wanted(peers: Iterable<PeerInfo>): string[] {
     const own = new Set(this.o.ownRoutes);
     const out = new Set<string>();
     for (const p of peers)
-      for (const r of p.routes) if (!own.has(r.prefix) && this.judge(p, r.prefix)) out.add(r.prefix);
+      for (const r of p.routes)
+        if (!own.has(r.prefix) && !isExitRoute(r.prefix) && this.judge(p, r.prefix)) out.add(r.prefix);
     return [...out];
+  }
+
+  /** The peer chosen with `--exit-node`, once its exit route is approved and offered; else undefined. */
+  exitPeer(peers: Iterable<PeerInfo>): PeerInfo | undefined {
+    if (!this.o.exitNode) return undefined;
+    for (const p of peers)
+      if (p.routes.some((r) => r.prefix === '0.0.0.0/0') && this.judge(p, '0.0.0.0/0')) return p;
+    return undefined;
   }
 
   /** Brings the kernel in line with the peers' accepted routes; queued behind any sync under way. */
@@ -95,7 +109,7 @@ export class PeerRoutes {
   }
 
   private judge(peer: PeerInfo, prefix: string): boolean {
-    const v = this.guard.judge(prefix);
+    const v = isExitRoute(prefix) ? this.judgeExit(peer, prefix) : this.guard.judge(prefix);
     const key = `${peer.nodeId} ${prefix}`;
     if (v.ok) {
       this.refused.delete(key);
@@ -109,10 +123,23 @@ export class PeerRoutes {
         this.o.logger.warn({ peer: peer.name, prefix, reason: v.reason }, 'route refused');
         this.o.onRefused?.(r);
       } else {
-        this.o.logger.info({ peer: peer.name, prefix }, 'subnet route not accepted (--accept-routes is off)');
+        this.o.logger.info({ peer: peer.name, prefix, reason: v.reason }, 'route offered, not taken');
       }
     }
     return false;
+  }
+
+  /** An exit node's default route: only from the node chosen with --exit-node, IPv4 for now. */
+  private judgeExit(
+    peer: PeerInfo,
+    prefix: string,
+  ): { ok: true } | { ok: false; kind: 'not-accepted'; reason: string } {
+    const chosen = this.o.exitNode;
+    if (!chosen || (chosen !== peer.name && chosen !== peer.nodeId))
+      return { ok: false, kind: 'not-accepted', reason: 'an exit node (use it with --exit-node NAME)' };
+    if (prefix.includes(':'))
+      return { ok: false, kind: 'not-accepted', reason: 'IPv6 through an exit node is not supported yet' };
+    return { ok: true };
   }
 
   private async syncNow(peers: () => Iterable<PeerInfo>, device: RouteDevice): Promise<void> {

@@ -33,13 +33,11 @@ test.each([
 // Issue 16: one member advertised these in a three-site lab and every other member installed them.
 test.each([
   ['128.0.0.0/1', /shorter than \/8/],
-  ['0.0.0.0/0', /shorter than \/8/],
   ['0.0.0.0/5', /shorter than \/8/],
   ['127.0.0.0/8', /overlaps 127.0.0.0\/8/],
   ['169.254.169.254/32', /overlaps 169.254.0.0\/16/],
   ['224.0.0.0/24', /overlaps 224.0.0.0\/4/],
   ['255.255.255.255/32', /overlaps 240.0.0.0\/4/],
-  ['::/0', /shorter than \/16/],
   ['2000::/3', /shorter than \/16/],
   ['::1/128', /overlaps ::1\/128/],
   ['fe80::/64', /overlaps fe80::\/10/],
@@ -52,6 +50,18 @@ test.each([
 ])('route %s, which would cut members off, is refused', (prefix, why) => {
   const servers = ['10.77.0.10', '2001:db8::53'];
   expect(() => normalizeRoutes([{ prefix, seq: 1 }], '10.99.0.0/24', own, servers)).toThrow(why);
+});
+
+test('an exit node offers 0.0.0.0/0 and ::/0 (kept pending until approved); nothing else that short', () => {
+  const servers = ['10.77.0.10'];
+  const exit = [
+    { prefix: '0.0.0.0/0', seq: 1 },
+    { prefix: '::/0', seq: 1 },
+  ];
+  expect(normalizeRoutes(exit, '10.99.0.0/24', own, servers)).toEqual(exit);
+  expect(() => normalizeRoutes([{ prefix: '0.0.0.0/1', seq: 1 }], '10.99.0.0/24', own, servers)).toThrow(
+    /shorter than \/8/,
+  );
 });
 
 test('duplicates are refused', () => {

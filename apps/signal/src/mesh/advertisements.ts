@@ -2,6 +2,7 @@ import {
   type Binding,
   coveredAddress,
   ErrorCode,
+  isExitRoute,
   type Route,
   unroutablePrefixProblem,
 } from '@rtcmesh/protocol';
@@ -15,7 +16,8 @@ import { MeshError } from './errors.js';
  * - a route inside the network CIDR may only be a host route (/32) for one of the node's own addresses,
  *   so a node cannot claim another node's overlay address;
  * - never a block that is never routed (loopback, link-local, multicast, …) nor one shorter than /8
- *   (IPv6 /16): no member may take over the others' internet (protocol/routes.ts);
+ *   (IPv6 /16): no member may take over the others' internet (protocol/routes.ts), except the exit
+ *   node's 0.0.0.0/0 and ::/0, which only clients that chose that node install (`--exit-node`);
  * - never a prefix that covers the signaling server's or its STUN/TURN servers' addresses
  *   (`protectedAddresses`): the members would lose the server an admin needs to undo it.
  */
@@ -40,6 +42,14 @@ export function normalizeRoutes(
       );
     }
     const prefix = `${addr.toString()}/${len}`;
+    if (isExitRoute(prefix)) {
+      // An exit node's offer: it covers everything (the server and the network included) by nature;
+      // a client that takes it keeps those outside the tunnel itself. Pending until an admin approves.
+      if (seen.has(prefix))
+        throw new MeshError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
+      seen.add(prefix);
+      return { prefix, seq: r.seq };
+    }
     const problem = unroutablePrefixProblem(prefix);
     if (problem) throw new MeshError(ErrorCode.InvalidAdvertisement, problem);
     const server = coveredAddress(prefix, protectedAddresses);

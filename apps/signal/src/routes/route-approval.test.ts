@@ -104,6 +104,20 @@ test('an advertised route stays pending and unseen until an admin approves it; a
   expect((await routes('lab')).body.routes[0]).toMatchObject({ prefix: '172.16.5.0/24', state: 'rejected' });
 });
 
+test('an exit node’s default route waits for approval like any other (it overlaps the network, it is not inside it)', async () => {
+  const { key } = await network('lab');
+  const exit = await joinNode(server, key, 'exit');
+  const peer = await connect(await joinNode(server, key, 'peer'));
+  const e = await connect(exit);
+  e.client.send({ type: 'advertise', routes: [{ prefix: '0.0.0.0/0', seq: 1 }] });
+  await expect
+    .poll(async () => (await routes('lab')).body.routes)
+    .toEqual([{ nodeId: exit.join.nodeId, node: 'exit', prefix: '0.0.0.0/0', state: 'pending' }]);
+  expect((await decide('lab', { node: 'exit', prefix: '0.0.0.0/0', state: 'approved' })).status).toBe(200);
+  const approved = await peer.client.next('peer-updated', (m) => m.peer.routes.length === 1);
+  expect(approved.peer.routes).toEqual([{ prefix: '0.0.0.0/0', seq: 1 }]);
+});
+
 test('autoApprovers approve what they cover for the nodes they select, also after a policy change', async () => {
   const { key } = await network('auto');
   const router = await joinNode(server, key, 'router');

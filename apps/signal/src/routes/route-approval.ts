@@ -25,7 +25,10 @@ import type { NodeRow, RouteDecision } from '../store/nodes.js';
 /** A route inside the network's CIDR: the node's own address (the server allows nothing else there). */
 function ownAddress(prefix: string, network: NetworkRow): boolean {
   try {
-    return prefixesOverlap(prefix, network.cidr);
+    // Inside, not merely overlapping: an exit node's 0.0.0.0/0 overlaps every network and must wait.
+    const len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
+    const netLen = Number(network.cidr.slice(network.cidr.lastIndexOf('/') + 1));
+    return len >= netLen && prefixesOverlap(prefix, network.cidr);
   } catch {
     return false;
   }
