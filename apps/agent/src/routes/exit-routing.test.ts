@@ -93,7 +93,12 @@ describe('ExitNat (--advertise-exit-node)', () => {
       networkCidr: '10.99.0.0/24',
       logger: log,
       iptables: async (args) => void calls.push(args.join(' ')),
-      forwarding: { read: async () => forwarding, write: async (v) => void (forwarding = v) },
+      forwarding: {
+        read: async () => forwarding,
+        write: async (v) => {
+          forwarding = v;
+        },
+      },
     });
     await nat.start();
     expect(forwarding).toBe('1\n');
