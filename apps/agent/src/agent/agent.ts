@@ -26,7 +26,7 @@ import { PolicyEnforcer } from '../policy/enforcer.js';
 import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
 import { ExitNat } from '../routes/exit-nat.js';
 import { ExitRouting } from '../routes/exit-routing.js';
-import { defaultRoutes4, interfaceFacts, serverAddresses } from '../routes/host-facts.js';
+import { defaultRoutes4, interfaceFacts } from '../routes/host-facts.js';
 import { PeerRoutes } from '../routes/peer-routes.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
@@ -443,12 +443,7 @@ export class Agent implements AgentControl {
     for (const p of peers) if (p.endpoint) exit.keepOutside(endpointHost(p.endpoint));
     const chosen = this.peerRoutes.exitPeer(peers);
     if (chosen && !exit.isActive) {
-      const urls = [
-        this.control.serverUrl,
-        ...this.opts.serverUrls,
-        ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
-      ];
-      for (const a of await serverAddresses(urls)) exit.keepOutside(a);
+      for (const a of await this.peerRoutes.serverAddresses()) exit.keepOutside(a);
       await exit.activate();
     } else if (!chosen && exit.isActive) await exit.deactivate();
   }

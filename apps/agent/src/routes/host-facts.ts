@@ -43,14 +43,7 @@ export function interfaceFacts(exclude: readonly string[]): Pick<HostFacts, 'add
 
 /** Default gateways from /proc/net/route (hex, little-endian IPv4) and /proc/net/ipv6_route. */
 export function parseDefaultGateways(route4: string, route6: string): string[] {
-  const out: string[] = [];
-  for (const line of route4.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    // Iface Destination Gateway Flags ... Mask: the default route has destination and mask 0.
-    if (f.length < 8 || f[1] !== '00000000' || f[7] !== '00000000' || f[2] === '00000000') continue;
-    const g = Number.parseInt(f[2]!, 16);
-    out.push([g & 255, (g >>> 8) & 255, (g >>> 16) & 255, g >>> 24].join('.'));
-  }
+  const out = parseDefaultRoutes4(route4).map((r) => r.gateway);
   for (const line of route6.split('\n')) {
     const f = line.trim().split(/\s+/);
     // dst dst_len src src_len next_hop metric refcnt use flags iface
@@ -69,6 +62,7 @@ export function parseDefaultRoutes4(route4: string): { dev: string; gateway: str
   const out: { dev: string; gateway: string; metric: number }[] = [];
   for (const line of route4.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
+    // Iface Destination Gateway Flags RefCnt Use Metric Mask: a default route has destination and mask 0.
     if (f.length < 8 || f[1] !== '00000000' || f[7] !== '00000000' || f[2] === '00000000') continue;
     const g = Number.parseInt(f[2]!, 16);
     const gateway = [g & 255, (g >>> 8) & 255, (g >>> 16) & 255, g >>> 24].join('.');

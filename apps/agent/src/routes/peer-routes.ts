@@ -54,17 +54,22 @@ export class PeerRoutes {
 
   /** Reads the host's interfaces, gateways and server addresses for the next judgements. */
   async refreshFacts(): Promise<void> {
+    this.guard.update({
+      ...interfaceFacts([this.o.overlayDevice]),
+      gateways: await defaultGateways(),
+      servers: await this.serverAddresses(),
+    });
+  }
+
+  /** Addresses of the signaling and STUN/TURN servers in use; names resolved at most once a minute. */
+  async serverAddresses(): Promise<string[]> {
     const urls = [...this.o.serverUrls()];
     const key = urls.join(' ');
     const now = Date.now();
     if (!this.servers || this.servers.urls !== key || now - this.servers.at > RESOLVE_EVERY_MS) {
       this.servers = { at: now, urls: key, addresses: await serverAddresses(urls) };
     }
-    this.guard.update({
-      ...interfaceFacts([this.o.overlayDevice]),
-      gateways: await defaultGateways(),
-      servers: this.servers.addresses,
-    });
+    return this.servers.addresses;
   }
 
   /** The peer as the forwarder may see it: only the routes this host accepts. */

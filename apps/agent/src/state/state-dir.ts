@@ -45,6 +45,20 @@ export class StateDirError extends Error {
   override readonly name = 'StateDirError';
 }
 
+/** A JSON file of the state directory checked against `schema`; undefined when it does not exist. */
+async function readStateFile<T>(path: string, schema: z.ZodType<T>, fix: string): Promise<T | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = schema.safeParse(safeJson(raw));
+  if (!parsed.success) throw new StateDirError(`${path} is invalid; ${fix}`);
+  return parsed.data;
+}
+
 export class StateDir {
   constructor(readonly dir: string) {}
 
@@ -142,20 +156,12 @@ export class StateDir {
 
   /** Operator lock keys pinned for a network (empty when never seen); see mesh/network-lock.ts. */
   async readLockPins(networkId: string): Promise<string[]> {
-    let raw: string;
-    try {
-      raw = await readFile(this.lockPath, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const parsed = lockPinsSchema.safeParse(safeJson(raw));
-    if (!parsed.success) {
-      throw new StateDirError(
-        `${this.lockPath} is invalid; restore it or remove it to trust the server again`,
-      );
-    }
-    return parsed.data.networkId === networkId ? parsed.data.keys : [];
+    const pins = await readStateFile(
+      this.lockPath,
+      lockPinsSchema,
+      'restore it or remove it to trust the server again',
+    );
+    return pins?.networkId === networkId ? pins.keys : [];
   }
 
   async writeLockPins(networkId: string, keys: string[]): Promise<void> {
@@ -164,20 +170,12 @@ export class StateDir {
   }
 
   async readSignedPolicy(networkId: string): Promise<SignedPolicy | null> {
-    let raw: string;
-    try {
-      raw = await readFile(this.signedPolicyPath, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    const parsed = signedPolicySchema.safeParse(safeJson(raw));
-    if (!parsed.success)
-      throw new StateDirError(
-        `${this.signedPolicyPath} is invalid; remove it to take the server's signed policy`,
-      );
-    if (parsed.data.networkId !== networkId) return null;
-    return { policy: parsed.data.policy, signature: parsed.data.signature };
+    const saved = await readStateFile(
+      this.signedPolicyPath,
+      signedPolicySchema,
+      "remove it to take the server's signed policy",
+    );
+    return saved?.networkId === networkId ? { policy: saved.policy, signature: saved.signature } : null;
   }
 
   async writeSignedPolicy(networkId: string, signed: SignedPolicy): Promise<void> {

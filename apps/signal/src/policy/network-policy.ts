@@ -76,7 +76,8 @@ export async function signNetworkPolicy(
         ErrorCode.InvalidMessage,
         `signature: not a signature of policy version ${row.version} of ${network.name} by one of its lock keys`,
       );
-    return tx.policies.setSignature(network.id, req.version, req.signature);
+    await tx.policies.setSignature(network.id, req.version, req.signature);
+    return { ok: true as const };
   });
   if (!r.ok)
     throw new MeshError(

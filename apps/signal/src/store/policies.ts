@@ -61,21 +61,15 @@ export class PolicyStore {
   }
 
   /**
-   * Attaches an operator signature to the stored policy, only if it is still `version` (the one that
-   * was signed). A new document (replace) drops the signature: it signed something else.
+   * Attaches an operator signature to stored policy `version` (the one that was signed; another
+   * version is left alone). Call inside `Store.transaction` after `tx.networks.lock(networkId)` and
+   * after checking the version. A new document (replace) drops the signature: it signed something else.
    */
-  async setSignature(
-    networkId: string,
-    version: number,
-    signature: string,
-  ): Promise<{ ok: true } | { ok: false; current: number }> {
-    const current = (await this.get(networkId))?.version ?? 0;
-    if (current !== version) return { ok: false as const, current };
+  async setSignature(networkId: string, version: number, signature: string): Promise<void> {
     await this.db.run('UPDATE policies SET signature = ? WHERE network_id = ? AND version = ?', [
       signature,
       networkId,
       version,
     ]);
-    return { ok: true as const };
   }
 }

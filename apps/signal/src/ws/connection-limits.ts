@@ -41,11 +41,6 @@ export class ConnectionLimits {
     this.maxConnections = opts.maxConnections ?? 0;
   }
 
-  /** Open WebSocket connections now (all addresses). */
-  get connections(): number {
-    return this.total;
-  }
-
   addressOf(req: IncomingMessage): string {
     return this.addresses.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']) ?? 'unknown';
   }

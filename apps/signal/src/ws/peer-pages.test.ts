@@ -1,6 +1,6 @@
 import type { PeerInfo } from '@rtcmesh/protocol';
 import { expect, test } from 'vitest';
-import { pagePeers } from './peer-pages.js';
+import { pagePeers, peersPageMessage } from './peer-pages.js';
 
 function peer(i: number, bindings: number): PeerInfo {
   return {
@@ -23,24 +23,32 @@ function peer(i: number, bindings: number): PeerInfo {
 
 test('a small list stays in the welcome: one page', () => {
   const peers = [peer(1, 1), peer(2, 1)];
-  expect(pagePeers(peers)).toEqual([peers]);
-  expect(pagePeers([])).toEqual([[]]);
+  expect(pagePeers(peers).map((p) => p.peers)).toEqual([peers]);
+  expect(pagePeers([]).map((p) => p.peers)).toEqual([[]]);
 });
 
 test('pages keep their byte budget and their order, and lose nobody', () => {
   const peers = Array.from({ length: 50 }, (_, i) => peer(i, 40));
   const budget = 16 * 1024;
-  const pages = pagePeers(peers, budget);
+  const paged = pagePeers(peers, budget);
+  const pages = paged.map((p) => p.peers);
   expect(pages.length).toBeGreaterThan(1);
   for (const page of pages) {
     expect(page.length).toBeGreaterThan(0);
     if (page.length > 1) expect(JSON.stringify(page).length).toBeLessThanOrEqual(budget + page.length);
   }
   expect(pages.flat()).toEqual(peers);
+  // A page's message, built from the JSON made while paging, is the page itself.
+  for (const [i, page] of paged.entries())
+    expect(JSON.parse(peersPageMessage(page, i < paged.length - 1))).toEqual({
+      type: 'peers',
+      peers: page.peers,
+      more: i < paged.length - 1,
+    });
 });
 
 test('an entry larger than a page gets a page of its own', () => {
   const peers = [peer(1, 1), peer(2, 500), peer(3, 1)];
   const pages = pagePeers(peers, 2048);
-  expect(pages.map((p) => p.map((x) => x.name))).toEqual([['node-1'], ['node-2'], ['node-3']]);
+  expect(pages.map((p) => p.peers.map((x) => x.name))).toEqual([['node-1'], ['node-2'], ['node-3']]);
 });

@@ -8,23 +8,33 @@ import type { PeerInfo } from '@rtcmesh/protocol';
  */
 export const PEER_PAGE_BYTES = 1024 * 1024;
 
+/** One page: its peers, and each one's JSON (measured to cut the pages; later pages send it as is). */
+export type PeerPage = { peers: PeerInfo[]; json: string[] };
+
 /**
  * Splits a peer list into pages of at most `maxBytes` of JSON each (a single larger entry gets a page
  * of its own). Always at least one page, possibly empty, which the welcome carries.
  */
-export function pagePeers(peers: readonly PeerInfo[], maxBytes: number = PEER_PAGE_BYTES): PeerInfo[][] {
-  const pages: PeerInfo[][] = [[]];
+export function pagePeers(peers: readonly PeerInfo[], maxBytes: number = PEER_PAGE_BYTES): PeerPage[] {
+  const pages: PeerPage[] = [{ peers: [], json: [] }];
   let bytes = 0;
   for (const p of peers) {
-    const size = JSON.stringify(p).length + 1;
-    const page = pages[pages.length - 1]!;
-    if (page.length > 0 && bytes + size > maxBytes) {
-      pages.push([p]);
-      bytes = size;
-    } else {
-      page.push(p);
-      bytes += size;
+    const json = JSON.stringify(p);
+    const size = json.length + 1;
+    let page = pages[pages.length - 1]!;
+    if (page.peers.length > 0 && bytes + size > maxBytes) {
+      page = { peers: [], json: [] };
+      pages.push(page);
+      bytes = 0;
     }
+    page.peers.push(p);
+    page.json.push(json);
+    bytes += size;
   }
   return pages;
+}
+
+/** A further page as a `peers` message, built from the JSON already made (not serialized again). */
+export function peersPageMessage(page: PeerPage, more: boolean): string {
+  return `{"type":"peers","peers":[${page.json.join(',')}],"more":${more}}`;
 }

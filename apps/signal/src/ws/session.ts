@@ -4,7 +4,6 @@ import {
   CloseCode,
   ErrorCode,
   negotiateVersion,
-  type PeerInfo,
   parseClientMessage,
   type RawMessage,
   type ServerMessage,
@@ -17,7 +16,7 @@ import { MeshError } from '../mesh/errors.js';
 import { type Mesh, networkInfo } from '../mesh/mesh.js';
 import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
-import { pagePeers } from './peer-pages.js';
+import { type PeerPage, pagePeers, peersPageMessage } from './peer-pages.js';
 import { TokenBucket } from './rate-limit.js';
 
 export type SessionLimits = {
@@ -339,14 +338,14 @@ export class Session implements SessionHandle {
     this.mesh.deps.metrics.sessions.set(this.mesh.deps.hub.size);
     const ice = this.mesh.iceServersFor(node.id);
     // Protocol 1 clients get the whole list at once (what they always got); 2 gets it in pages.
-    const pages = st.version >= 2 ? pagePeers(peers) : [peers];
+    const pages = st.version >= 2 ? pagePeers(peers) : [{ peers, json: [] }];
     this.send({
       type: 'welcome',
       version: st.version,
       self: this.mesh.selfInfo(node, network),
       network: networkInfo(network),
       iceServers: ice.iceServers,
-      peers: pages[0]!,
+      peers: pages[0]!.peers,
       serverTime: Date.now(),
       iceServersExpireAt: ice.expiresAt,
       ...policy,
@@ -364,10 +363,10 @@ export class Session implements SessionHandle {
    * network's welcome never counts against the slow-consumer limit. Updates broadcast meanwhile are
    * queued behind them by the socket; the client applies them after the list is complete.
    */
-  private async sendPeerPages(pages: PeerInfo[][]): Promise<void> {
+  private async sendPeerPages(pages: PeerPage[]): Promise<void> {
     for (let i = 0; i < pages.length; i++) {
       if (this.state.kind !== 'open' || this.ws.readyState !== this.ws.OPEN) return;
-      const raw = JSON.stringify({ type: 'peers', peers: pages[i]!, more: i < pages.length - 1 });
+      const raw = peersPageMessage(pages[i]!, i < pages.length - 1);
       const sent = await new Promise<boolean>((resolve) => this.ws.send(raw, (err) => resolve(!err)));
       if (!sent) return;
     }
