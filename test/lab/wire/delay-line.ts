@@ -70,8 +70,9 @@ export class DelayLine {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const now = performance.now();
-      // Timers fire up to ~1 ms late; deliver everything that is due now.
-      while (this.queue.length > 0 && this.queue[0]!.at <= now + 0.5) this.deliver(this.queue.shift()!.frame);
+      // Timers fire up to ~1 ms late: deliver everything that is due now, and nothing before it is due
+      // (a frame let out early makes the wire shorter than its delay; a round trip came in under 2×).
+      while (this.queue.length > 0 && this.queue[0]!.at <= now) this.deliver(this.queue.shift()!.frame);
       this.schedule();
     }, Math.ceil(wait));
   }
