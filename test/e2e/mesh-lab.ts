@@ -48,6 +48,7 @@ export interface AgentOptions {
 export interface StatusJson {
   node: { id: string; name: string; addresses: string[]; mac: string | null };
   server: { connected: boolean };
+  networkMap?: { source: 'server' | 'cache'; confirmedAt: string | null; directPort: number | null };
   routes?: {
     acceptRoutes: boolean;
     installed: string[];
@@ -185,6 +186,8 @@ export class LabAgent {
  */
 export class MeshLab {
   readonly agents = new Map<string, LabAgent>();
+  /** How each agent was started, for restartAgent. */
+  private readonly launches = new Map<string, { args: string[]; env: NodeJS.ProcessEnv }>();
   private serverProcess: ManagedProcess | undefined;
   serverUrl = '';
   joinKey = '';
@@ -307,8 +310,23 @@ export class MeshLab {
     // The bin itself, as an installed agent runs (its shebang passes V8 flags to node).
     const proc = host.spawn(AGENT_BIN, args, { label: `agent:${name}`, env });
     const agent = new LabAgent(host, name, stateDir, proc);
+    this.launches.set(name, { args, env });
     await proc.waitForLine(/"msg":"agent running"/, 30_000);
     this.agents.set(name, agent);
+    return agent;
+  }
+
+  /**
+   * Stops an agent (SIGTERM to its whole process tree, as systemd would) and starts it again with the
+   * same arguments and state directory: the same node, as after a reboot.
+   */
+  async restartAgent(name: string): Promise<LabAgent> {
+    const agent = this.agent(name);
+    const launch = this.launches.get(name);
+    if (!launch) throw new Error(`agent ${name} was not started by this lab`);
+    await agent.process.stop(5000);
+    agent.process = agent.host.spawn(AGENT_BIN, launch.args, { label: `agent:${name}`, env: launch.env });
+    await agent.process.waitForLine(/"msg":"agent running"/, 30_000);
     return agent;
   }
 

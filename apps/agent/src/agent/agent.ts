@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { type NetDevice, openTap, openTun, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
-import type { AgentEvent, LinkReport, PeerInfo, Route, Welcome } from '@rtcmesh/protocol';
+import type { AgentEvent, LinkReport, PeerInfo, Route, SignalData, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
 import type { Forwarder } from '../forward/forwarder.js';
@@ -17,6 +17,8 @@ import {
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
 import { BrowserPeers } from '../mesh/browser-peer.js';
+import { parseDirectHintMessage } from '../mesh/direct-hint.js';
+import { DEFAULT_DIRECT_PORT, DirectSignaling } from '../mesh/direct-signal.js';
 import { hostCandidateAddresses } from '../mesh/host-addresses.js';
 import { LinkAuthenticator } from '../mesh/link-auth.js';
 import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
@@ -28,6 +30,14 @@ import { ExitNat } from '../routes/exit-nat.js';
 import { ExitRouting } from '../routes/exit-routing.js';
 import { defaultRoutes4, interfaceFacts } from '../routes/host-facts.js';
 import { PeerRoutes } from '../routes/peer-routes.js';
+import {
+  type CachedMap,
+  directHints,
+  formatAge,
+  NetworkMap,
+  type NetworkMapStore,
+  offlineWelcome,
+} from '../state/network-map.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { deviceStatus, linkReport, peerStatus } from './status.js';
@@ -68,7 +78,22 @@ export interface AgentOptions {
   pendingKey?: KeyObject;
   /** `--lock-key`: operator keys this node trusts for a locked network, whatever the server says. */
   lockKeys?: string[];
+  /** The network this node joined (identity.json), to check a cached map against. */
+  networkId?: string;
+  /**
+   * The cached network map (state/network-map.ts): kept current while the server talks, and started
+   * from when it cannot be reached within `offlineAfterMs`. Absent: no cache (tests).
+   */
+  networkMap?: { store: NetworkMapStore; maxAgeMs: number; offlineAfterMs?: number };
+  /**
+   * UDP port of direct signaling (mesh/direct-signal.ts), used while the server is away; null turns
+   * it off. Default DEFAULT_DIRECT_PORT.
+   */
+  directPort?: number | null;
 }
+
+/** stop() before the agent had a network map: start() returns instead of failing. */
+class AgentStoppedError extends Error {}
 
 export type AgentExit =
   | { reason: 'stopped' }
@@ -94,6 +119,16 @@ export class Agent implements AgentControl {
   private device: NetDevice | undefined;
   private forwarder: Forwarder | undefined;
   private config: Welcome | undefined;
+  /** The server's view of the network, recorded for offline starts (state/network-map.ts). */
+  private readonly networkMap = new NetworkMap();
+  /** Where the running configuration came from: the server, or the cache while the server is away. */
+  private mapSource: 'server' | 'cache' | undefined;
+  private mapSaveTimer: NodeJS.Timeout | undefined;
+  private mapSaving = false;
+  private mapSavedChanges = -1;
+  /** Set by the first configuration (a welcome, or the cache): later welcomes wait for it, then resync. */
+  private setupDone: Promise<void> | undefined;
+  private direct: DirectSignaling | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private advertiseTimer: NodeJS.Timeout | undefined;
   private peerRoutes: PeerRoutes | undefined;
@@ -119,6 +154,8 @@ export class Agent implements AgentControl {
       this.resolveReady = resolve;
       this.rejectReady = reject;
     });
+    // Whoever awaits `ready` sees its rejection; this only keeps an unawaited one from being "unhandled".
+    this.ready.catch(() => {});
     this.control = new ControlClient({
       serverUrls: opts.serverUrls,
       nodeId: opts.nodeId,
@@ -139,7 +176,10 @@ export class Agent implements AgentControl {
     });
   }
 
-  /** Connects, configures the device from the first welcome, and serves the local API. */
+  /**
+   * Connects, configures the device from the first welcome (or from the cached network map when the
+   * server cannot be reached), and serves the local API. Returns early if stop() comes first.
+   */
   async start(): Promise<void> {
     this.wireControl();
     this.control.start();
@@ -152,21 +192,94 @@ export class Agent implements AgentControl {
       10_000,
     );
     try {
-      await this.ready;
+      await this.firstNetworkMap();
+    } catch (err) {
+      if (err instanceof AgentStoppedError) return;
+      throw err;
     } finally {
       clearInterval(waiting);
     }
+    if (this.stopping) return;
     await this.localApi.listen();
     this.timers.push(setInterval(() => this.sendTelemetry(), this.opts.telemetryIntervalMs ?? 5_000));
     this.timers.push(setInterval(() => this.forwarder?.sweep(Date.now()), 1_000));
+    this.timers.push(setInterval(() => this.directTick(), 1_000));
+    // A map the server keeps vouching for stays fresh even when nothing in it changes.
+    this.timers.push(
+      setInterval(() => {
+        if (this.control.connected && this.networkMap.current) {
+          this.networkMap.confirm(Date.now());
+          this.scheduleMapSave();
+        }
+      }, 10 * 60_000),
+    );
   }
 
+  /**
+   * The first configuration: the server's welcome, or — when the server does not answer within
+   * `offlineAfterMs` and a fresh enough cached map exists — the cache. The server's view replaces the
+   * cache when it arrives (resyncFromServer).
+   */
+  private async firstNetworkMap(): Promise<void> {
+    const cache = this.opts.networkMap;
+    const loaded =
+      cache && cache.maxAgeMs > 0
+        ? await cache.store.load(
+            { nodeId: this.opts.nodeId, networkId: this.opts.networkId },
+            cache.maxAgeMs,
+            Date.now(),
+          )
+        : undefined;
+    if (!cache || !loaded?.ok) {
+      if (loaded && !loaded.ok && !loaded.missing)
+        this.log.warn({ reason: loaded.reason }, 'not starting from the cached network map');
+      await this.ready;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const offline = new Promise<'cache'>((r) => {
+      timer = setTimeout(() => r('cache'), cache.offlineAfterMs ?? 3000);
+    });
+    const first = await Promise.race([this.ready.then(() => 'server' as const), offline]).finally(() =>
+      clearTimeout(timer),
+    );
+    if (this.stopping) throw new AgentStoppedError();
+    // A welcome that arrived meanwhile is being set up: wait for it like any start.
+    if (first === 'server' || this.setupDone) {
+      await this.ready;
+      return;
+    }
+    await this.startFromCache(loaded.map, loaded.ageMs, cache.maxAgeMs);
+  }
+
+  private async startFromCache(map: CachedMap, ageMs: number, maxAgeMs: number): Promise<void> {
+    const { welcome, turnExpired } = offlineWelcome(map, maxAgeMs, Date.now());
+    this.log.warn(
+      {
+        server: this.control.serverUrl,
+        lastError: this.control.lastError,
+        mapAge: formatAge(ageMs),
+        peers: welcome.peers.length,
+        turnExpired,
+      },
+      'signaling server unreachable: starting from the cached network map',
+    );
+    if (turnExpired)
+      this.log.warn('the cached TURN credentials have expired: only direct paths until the server is back');
+    this.mapSource = 'cache';
+    this.policy.onWelcome(welcome);
+    this.setupDone = this.setup(welcome, directHints(map));
+    await this.setupDone;
+  }
   private wireControl(): void {
     const c = this.control;
     this.policy.attach(c);
+    this.recordNetworkMap();
     c.on('welcome', (w) => {
-      if (!this.config) {
-        this.setup(w).then(
+      if (!this.setupDone) {
+        this.mapSource = 'server';
+        this.setupDone = this.setup(w);
+        this.setupDone.then(
           () => this.resolveReady(),
           (err: Error) => {
             this.rejectReady(err);
@@ -175,10 +288,23 @@ export class Agent implements AgentControl {
         );
         return;
       }
-      this.resync(w);
+      // A failed setup stops the agent (above, or in start()); a welcome after it has nothing to resync.
+      this.setupDone.then(
+        () => this.resyncFromServer(w),
+        () => {},
+      );
     });
     c.on('welcome', () => this.reportNetcheck());
-    c.on('key-promoted', () => void this.opts.keyStore.promotePendingKey());
+    c.on('key-promoted', () => {
+      this.opts.keyStore
+        .promotePendingKey()
+        .catch((err: Error) =>
+          this.log.error(
+            { err: err.message },
+            'the server took the new node key but it could not be saved; the next start uses the pending key',
+          ),
+        );
+    });
     c.on('config', (cfg) => {
       if (cfg.network) void this.observeLock(cfg.network.lockKeys);
       if (cfg.iceServers && this.config) {
@@ -190,15 +316,7 @@ export class Agent implements AgentControl {
     c.on('peer-updated', (p) => this.onPeer(p));
     c.on('peer-left', ({ nodeId, lastSeen }) => this.mesh?.markOffline(nodeId, lastSeen));
     c.on('peer-removed', (id) => this.removePeer(id, 'removed by an admin'));
-    c.on('signal', (s) => {
-      // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
-      if (this.exitRouting) {
-        if (s.data.kind === 'candidate' && s.data.candidate)
-          this.exitRouting.observeCandidates(s.data.candidate.candidate);
-        else if (s.data.kind === 'description') this.exitRouting.observeCandidates(s.data.description.sdp);
-      }
-      this.mesh?.handleSignal(s.from, s.data);
-    });
+    c.on('signal', (s) => this.onSignal(s.from, s.data));
     c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
     c.on('server-error', (e) => this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`));
     c.on('disconnected', ({ code, reason }) =>
@@ -211,7 +329,100 @@ export class Agent implements AgentControl {
     });
   }
 
-  private async setup(w: Welcome): Promise<void> {
+  /** A link signal from a peer, relayed by the server or sent directly (mesh/direct-signal.ts). */
+  private onSignal(from: string, data: SignalData): void {
+    // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
+    if (this.exitRouting) {
+      if (data.kind === 'candidate' && data.candidate)
+        this.exitRouting.observeCandidates(data.candidate.candidate);
+      else if (data.kind === 'description') this.exitRouting.observeCandidates(data.description.sdp);
+    }
+    this.mesh?.handleSignal(from, data);
+  }
+
+  /**
+   * Through the server when it is there and the peer is online with it; directly otherwise (the server
+   * is down, or this agent started from its cache and has not reached it yet).
+   */
+  private sendSignal(to: string, data: SignalData): boolean {
+    const peer = this.mesh?.get(to)?.info;
+    if (this.control.connected && peer?.online !== false && this.control.send({ type: 'signal', to, data }))
+      return true;
+    return this.direct?.send(to, data) ?? false;
+  }
+
+  /** Records every control message into the network map and saves it (debounced) for offline starts. */
+  private recordNetworkMap(): void {
+    const c = this.control;
+    const map = this.networkMap;
+    const changed = () => this.scheduleMapSave();
+    c.on('welcome', (w) => {
+      map.applyWelcome(w, Date.now());
+      changed();
+    });
+    c.on('config', (cfg) => {
+      map.applyConfig(cfg, Date.now());
+      changed();
+    });
+    c.on('policy', (m) => {
+      map.applyPolicy(m, Date.now());
+      changed();
+    });
+    c.on('peer-joined', (p) => {
+      map.upsertPeer(p, Date.now());
+      changed();
+    });
+    c.on('peer-updated', (p) => {
+      map.upsertPeer(p, Date.now());
+      changed();
+    });
+    c.on('peer-left', ({ nodeId, lastSeen }) => {
+      map.peerLeft(nodeId, lastSeen, Date.now());
+      changed();
+    });
+    c.on('peer-removed', (id) => {
+      map.removePeer(id, Date.now());
+      changed();
+    });
+  }
+
+  /** Coalesces bursts of updates into one write a second (a big network's joins at boot). */
+  private scheduleMapSave(delayMs = 1000): void {
+    if (!this.opts.networkMap || this.mapSaveTimer || this.stopping) return;
+    this.mapSaveTimer = setTimeout(() => {
+      this.mapSaveTimer = undefined;
+      void this.saveNetworkMap();
+    }, delayMs);
+    this.mapSaveTimer.unref();
+  }
+
+  private async saveNetworkMap(): Promise<void> {
+    const store = this.opts.networkMap?.store;
+    const welcome = this.networkMap.current;
+    const changes = this.networkMap.changes;
+    if (!store || !welcome || changes === this.mapSavedChanges) return;
+    if (this.mapSaving) return this.scheduleMapSave();
+    this.mapSaving = true;
+    try {
+      await store.save({
+        version: 1,
+        savedAt: Date.now(),
+        confirmedAt: this.networkMap.lastConfirmedAt,
+        welcome,
+        direct: Object.fromEntries(this.direct?.allHints() ?? []),
+      });
+      this.mapSavedChanges = changes;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, path: store.path }, 'cannot save the network map cache');
+    } finally {
+      this.mapSaving = false;
+    }
+  }
+
+  private async setup(
+    w: Welcome,
+    cachedHints?: ReadonlyMap<string, { port: number; hosts: string[] }>,
+  ): Promise<void> {
     this.config = w;
     const log = this.log;
     const mtu = this.opts.mtu ?? w.network.mtu;
@@ -268,19 +479,23 @@ export class Agent implements AgentControl {
     await gate.load();
     this.policy.setGate(gate);
     this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
+    await this.startDirectSignaling(w, cachedHints);
     // The mesh exists and knows the peers before the (slow) device setup: peers start offering the
     // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out
     // a whole connect timeout. Frames arriving before the forwarder exists are dropped.
     this.mesh = new PeerMesh({
       selfId: w.self.nodeId,
       logger: log.child({ component: 'mesh' }),
-      sendSignal: (to, data) => this.control.send({ type: 'signal', to, data }),
+      sendSignal: (to, data) => this.sendSignal(to, data),
       onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
       onLinkEvent: (peerId, e) => {
         // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
         if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
+        if (e.kind === 'link-up' || e.kind === 'path-change')
+          this.learnDirectHint(peerId, e.kind === 'link-up');
         this.sendEvent({ kind: e.kind, message: e.message, peerId });
       },
+      onLinkMessage: (peerId, body) => this.onLinkMessage(peerId, body),
       candidateFilter: this.candidateFilter,
       linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
       admitPeer: (peer) => this.lock?.admit(peer) ?? null,
@@ -289,6 +504,7 @@ export class Agent implements AgentControl {
     });
     this.mesh.setIceServers(w.iceServers);
     this.mesh.sync(w.peers);
+    for (const p of w.peers) this.noteEndpoint(p);
     const offload = this.opts.offload === false ? { offload: false, coalesce: false } : {};
     this.device =
       w.network.mode === 'l2'
@@ -359,6 +575,114 @@ export class Agent implements AgentControl {
     }
   }
 
+  /**
+   * Direct signaling for when the server is away: bound before the first link starts, seeded with the
+   * cached hints. A port in use (another agent on this host) leaves it off, with a warning.
+   */
+  private async startDirectSignaling(
+    w: Welcome,
+    cachedHints: ReadonlyMap<string, { port: number; hosts: string[] }> | undefined,
+  ): Promise<void> {
+    if (this.opts.directPort === null) return;
+    const direct = new DirectSignaling({
+      selfId: w.self.nodeId,
+      networkId: w.network.id,
+      port: this.opts.directPort ?? DEFAULT_DIRECT_PORT,
+      privateKey: () => this.control.privateKey,
+      peerKey: (id) => {
+        const view = this.mesh?.get(id);
+        return view && !view.refused?.admission ? view.info.publicKey : undefined;
+      },
+      onSignal: (from, data) => this.onSignal(from, data),
+      onPeerRestart: (id) => this.log.info({ peer: id }, 'peer restarted (direct signaling)'),
+      logger: this.log.child({ component: 'direct' }),
+    });
+    try {
+      const port = await direct.listen();
+      this.log.info({ port }, 'direct signaling listening');
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message, port: this.opts.directPort ?? DEFAULT_DIRECT_PORT },
+        'direct signaling unavailable: links cannot be re-established while the server is away',
+      );
+      return;
+    }
+    for (const [id, hint] of cachedHints ?? []) direct.setHint(id, hint);
+    this.direct = direct;
+  }
+
+  /** The server-seen address of a peer is where its direct-signaling port most likely is too. */
+  private noteEndpoint(p: PeerInfo): void {
+    if (p.endpoint && this.direct)
+      this.direct.addHintHosts(p.nodeId, [endpointHost(p.endpoint)], DEFAULT_DIRECT_PORT);
+  }
+
+  /** A link came up (or moved): remember where the peer is, and tell it where we are. */
+  private learnDirectHint(peerId: string, linkUp: boolean): void {
+    const d = this.direct;
+    const link = this.mesh?.get(peerId)?.link;
+    if (!d || !link) return;
+    const path = link.path();
+    if (path?.path === 'direct' && path.remoteAddress)
+      d.addHintHosts(peerId, [endpointHost(path.remoteAddress)], DEFAULT_DIRECT_PORT);
+    if (linkUp && d.port !== undefined)
+      this.mesh?.sendLinkMessage(peerId, {
+        kind: 'direct-hint',
+        port: d.port,
+        hosts: hostCandidateAddresses([this.opts.device]).slice(0, 8),
+      });
+    this.scheduleMapSave();
+  }
+
+  private onLinkMessage(peerId: string, body: unknown): void {
+    const hint = parseDirectHintMessage(body);
+    if (!hint || !this.direct) return;
+    const known = this.direct.hint(peerId)?.hosts ?? [];
+    this.direct.setHint(peerId, { port: hint.port, hosts: [...known, ...hint.hosts] });
+    this.scheduleMapSave();
+  }
+
+  /**
+   * While the server is away, hellos keep the NAT mappings of the direct-signaling ports open: every
+   * 2 s toward peers whose link is down (a restarted peer finds a hole at once), every 20 s otherwise.
+   */
+  private directTick(): void {
+    const d = this.direct;
+    if (!d || !this.mesh || (this.control.connected && this.mapSource === 'server')) return;
+    const down: string[] = [];
+    const up: string[] = [];
+    for (const { info, link } of this.mesh.list()) {
+      if (!info.online) continue;
+      (link?.currentState === 'connected' ? up : down).push(info.nodeId);
+    }
+    d.hello(down, 2000);
+    d.hello(up, 20_000);
+  }
+
+  /**
+   * The server's welcome. After an offline start it replaces the cache; if the network itself changed
+   * meanwhile (its mode, range or our addresses), the device is wrong: stop, so the service manager
+   * starts the agent again from the server's view.
+   */
+  private resyncFromServer(w: Welcome): void {
+    const cfg = this.config;
+    if (this.mapSource === 'cache' && cfg) {
+      const changed = networkChange(cfg, w);
+      if (changed) {
+        void this.stop({
+          reason: 'fatal',
+          error: new Error(
+            `${changed} changed while this agent ran from its cached network map; start it again`,
+          ),
+        });
+        return;
+      }
+      this.log.info('the signaling server is back: its network map replaces the cache');
+      this.mapSource = 'server';
+    }
+    this.resync(w);
+  }
+
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
@@ -367,6 +691,8 @@ export class Agent implements AgentControl {
     const result = this.mesh?.sync(w.peers);
     for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
     for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(this.forwardable(p));
+    for (const id of result?.removed ?? []) this.direct?.forget(id);
+    for (const p of w.peers) this.noteEndpoint(p);
     this.syncKernelRoutes();
     this.advertise();
   }
@@ -384,12 +710,14 @@ export class Agent implements AgentControl {
   private onPeer(p: PeerInfo): void {
     if (!this.config || p.nodeId === this.config.self.nodeId) return;
     this.mesh?.upsert(p);
+    this.noteEndpoint(p);
     this.forwarder?.updatePeer(this.forwardable(p));
     this.syncKernelRoutes();
   }
 
   private removePeer(id: string, reason: string): void {
     this.mesh?.remove(id, reason);
+    this.direct?.forget(id);
     this.forwarder?.removePeer(id);
     this.syncKernelRoutes();
   }
@@ -533,6 +861,13 @@ export class Agent implements AgentControl {
         since: this.control.since ? new Date(this.control.since).toISOString() : null,
         lastError: this.control.lastError,
       },
+      networkMap: {
+        source: this.mapSource ?? 'server',
+        confirmedAt: this.networkMap.lastConfirmedAt
+          ? new Date(this.networkMap.lastConfirmedAt).toISOString()
+          : null,
+        directPort: this.direct?.port ?? null,
+      },
       peers: (this.mesh?.list() ?? []).map(({ info, refused }) =>
         peerStatus(info, stats.get(info.nodeId), refused?.reason),
       ),
@@ -595,11 +930,17 @@ export class Agent implements AgentControl {
   stop(exit: AgentExit = { reason: 'stopped' }): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ reason: exit.reason }, 'agent stopping');
+      this.rejectReady(new AgentStoppedError('the agent stopped'));
       for (const t of this.timers) clearInterval(t);
       clearTimeout(this.advertiseTimer);
+      clearTimeout(this.mapSaveTimer);
       // Every step is bounded: a peer or a socket that never answers must not keep a stopping agent
       // (systemd's stop timeout, an admin's removal) waiting.
       const step = (what: string, p: Promise<unknown> | undefined) => this.bounded(what, p);
+      // A removed node must not start again from its map (it would offer links its peers refuse).
+      if (exit.reason === 'removed')
+        await step('forgetting the network map', this.opts.networkMap?.store.clear());
+      else await step('saving the network map', this.saveNetworkMap());
       await step(
         'closing links',
         this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
@@ -610,6 +951,7 @@ export class Agent implements AgentControl {
       await step('restoring the default route', this.exitRouting?.deactivate());
       await step('removing the exit node NAT', this.exitNat?.stop());
       await step('removing the device', this.device?.close());
+      this.direct?.close();
       this.resolveExit(exit);
     })();
     return this.stopping;
@@ -638,4 +980,15 @@ function endpointHost(endpoint: string): string {
   if (v6) return v6[1]!;
   const i = endpoint.lastIndexOf(':');
   return i > 0 ? endpoint.slice(0, i) : endpoint;
+}
+
+/** What of the network a running device depends on differs between two welcomes, if anything. */
+function networkChange(running: Welcome, fresh: Welcome): string | null {
+  if (running.network.id !== fresh.network.id) return 'the network';
+  if (running.network.mode !== fresh.network.mode) return "the network's mode";
+  if (running.network.cidr !== fresh.network.cidr) return "the network's address range";
+  if (running.network.mtu !== fresh.network.mtu) return "the network's MTU";
+  if (running.self.addresses.join() !== fresh.self.addresses.join()) return "this node's addresses";
+  if (running.self.mac !== fresh.self.mac) return "this node's MAC";
+  return null;
 }

@@ -5,6 +5,7 @@ import { rawPublicKeyProblem, signJoinRequest } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
+import { DEFAULT_MAP_MAX_AGE_MS, NetworkMapStore } from '../state/network-map.js';
 import { StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
@@ -32,6 +33,10 @@ export interface RunAgentOptions {
   caFile?: string;
   /** `--lock-key`: operator public keys of a locked network, pinned whatever the server says. */
   lockKeys?: string[];
+  /** `--offline-max-age`: how old a cached network map may be to start from (0: never). */
+  offlineMaxAgeMs?: number;
+  /** `--direct-port`: UDP port of direct signaling; null turns it off. */
+  directPort?: number | null;
 }
 
 /** Exit code when an admin removed this node: systemd's RestartPreventExitStatus=78 stops the loop. */
@@ -66,6 +71,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
       'state directory belongs to another server; joining anew',
     );
     identity = undefined;
+    await new NetworkMapStore(state.networkMapPath).clear();
   }
   if (!identity) {
     if (!o.joinKey)
@@ -129,6 +135,13 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     ...tuningFromEnv(),
     ...(o.transport ? { transport: o.transport } : {}),
     ...(o.offload === false ? { offload: false } : {}),
+    ...(identity.networkId ? { networkId: identity.networkId } : {}),
+    networkMap: {
+      store: new NetworkMapStore(state.networkMapPath),
+      maxAgeMs: o.offlineMaxAgeMs ?? DEFAULT_MAP_MAX_AGE_MS,
+      ...offlineAfterFromEnv(),
+    },
+    directPort: o.directPort === undefined ? undefined : o.directPort,
   });
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');
@@ -187,6 +200,12 @@ async function withRetry<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> 
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+/** How long a start waits for the server before it uses the cached map (RTCMESH_OFFLINE_AFTER_MS; default 3 s). */
+function offlineAfterFromEnv(): { offlineAfterMs?: number } {
+  const v = Number(process.env.RTCMESH_OFFLINE_AFTER_MS);
+  return Number.isFinite(v) && v >= 0 && process.env.RTCMESH_OFFLINE_AFTER_MS ? { offlineAfterMs: v } : {};
 }
 
 /** The lab shortens link timers so failover tests run in seconds; production keeps the defaults. */

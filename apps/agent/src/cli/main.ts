@@ -1,6 +1,8 @@
 import { TRANSPORT_PREFERENCES, type TransportPreference } from '@rtcmesh/peer';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
+import { DEFAULT_DIRECT_PORT } from '../mesh/direct-signal.js';
+import { DEFAULT_MAP_MAX_AGE_MS, parseDuration } from '../state/network-map.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { formatNetcheck, formatStatus } from './format.js';
@@ -93,6 +95,24 @@ program
   .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.RTCMESH_LOG_LEVEL ?? 'info')
   .addOption(
     new Option(
+      '--offline-max-age <duration>',
+      'start from the cached network map when the server is unreachable, if the server vouched for it within this age (7d, 12h, 30m; 0 = never start without the server)',
+    )
+      .argParser(parseDurationOption)
+      .default(DEFAULT_MAP_MAX_AGE_MS, '7d')
+      .env('RTCMESH_OFFLINE_MAX_AGE'),
+  )
+  .addOption(
+    new Option(
+      '--direct-port <port>',
+      'UDP port for link signaling straight between agents while the server is away (0 = off)',
+    )
+      .argParser(parsePort)
+      .default(DEFAULT_DIRECT_PORT)
+      .env('RTCMESH_DIRECT_PORT'),
+  )
+  .addOption(
+    new Option(
       '--transport <stack>',
       'WebRTC stack of the peer links: auto (libdatachannel where its native module loads and can carry the path, else werift), werift (pure JavaScript) or libdatachannel (native)',
     )
@@ -120,6 +140,8 @@ program
       offload: opts.offload,
       ...(opts.caFile ? { caFile: opts.caFile } : {}),
       ...(opts.lockKey ? { lockKeys: opts.lockKey } : {}),
+      offlineMaxAgeMs: opts.offlineMaxAge,
+      directPort: opts.directPort === 0 ? null : opts.directPort,
     });
   });
 
@@ -207,6 +229,22 @@ interface UpCliOptions {
   transport: TransportPreference;
   /** False with --no-offload. */
   offload: boolean;
+  offlineMaxAge: number;
+  directPort: number;
+}
+
+function parseDurationOption(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port 0..65535');
+  return n;
 }
 
 function parsePositiveInt(v: string): number {

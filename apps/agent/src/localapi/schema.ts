@@ -71,6 +71,17 @@ export const agentStatusSchema = z.object({
     since: z.string().nullable(),
     lastError: z.string().nullable(),
   }),
+  /**
+   * Where the running configuration came from: `cache` after an offline start until the server is
+   * back; when the server last vouched for the cached map; the direct-signaling port (null: off).
+   */
+  networkMap: z
+    .object({
+      source: z.enum(['server', 'cache']),
+      confirmedAt: z.string().nullable(),
+      directPort: z.number().int().nullable(),
+    })
+    .optional(),
   peers: z.array(peerStatusSchema),
   counters: z.record(z.string(), z.number()),
   /** Access policy in force and what it denied (absent: agent without ACL support). */

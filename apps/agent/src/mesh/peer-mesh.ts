@@ -28,6 +28,8 @@ export interface PeerMeshOptions {
    */
   admitPeer?: (peer: PeerInfo) => string | null;
   candidateFilter: CandidateAddressFilter;
+  /** An application message a peer sent over its link's control channel (validated by the consumer). */
+  onLinkMessage?: (peerId: string, body: unknown) => void;
   /** Overrides for tests and the lab (timeouts). */
   linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
   /** WebRTC stack of every link (default werift). */
@@ -203,6 +205,11 @@ export class PeerMesh {
     return link ? link.sendPacket(frame) : false;
   }
 
+  /** Sends an application message over the peer's link; false when the link is not up. */
+  sendLinkMessage(peerId: string, body: unknown): boolean {
+    return this.links.get(peerId)?.sendControl(body) ?? false;
+  }
+
   ping(peerId: string): Promise<PingResult> {
     const link = this.links.get(peerId);
     if (!link) return Promise.reject(new Error('no link to this peer'));
@@ -235,6 +242,7 @@ export class PeerMesh {
       ...(this.opts.transport ? { transport: this.opts.transport } : {}),
     });
     link.onPacket((frame) => this.opts.onPacket(peerId, frame));
+    link.onControl((body) => this.opts.onLinkMessage?.(peerId, body));
     link.onState((state, previous) => {
       log.info({ peer: peerId, state, previous }, 'link state');
       if (state === 'connected')

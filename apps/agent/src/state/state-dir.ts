@@ -68,6 +68,10 @@ export class StateDir {
   private get keyPath(): string {
     return join(this.dir, 'node.key');
   }
+  /** The cached network map (state/network-map.ts). */
+  get networkMapPath(): string {
+    return join(this.dir, 'network-map.json');
+  }
   private get identityPath(): string {
     return join(this.dir, 'identity.json');
   }
