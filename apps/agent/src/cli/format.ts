@@ -13,6 +13,10 @@ export function formatStatus(s: AgentStatus): string {
     ? 'connected'
     : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
   lines.push(`server   ${s.server.url} ${server}`);
+  if (s.networkMap?.source === 'cache')
+    lines.push(
+      `map      running from the cached network map (server last vouched ${s.networkMap.confirmedAt ?? 'never'}); links re-signal directly on UDP ${s.networkMap.directPort ?? '(off)'}`,
+    );
   lines.push(...formatPolicyStatus(s.policy, s.network.mode, s.peers));
   if (s.routes) {
     const r = s.routes;
