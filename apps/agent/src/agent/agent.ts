@@ -17,8 +17,8 @@ import {
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
 import { BrowserPeers } from '../mesh/browser-peer.js';
-import { parseDirectHintMessage } from '../mesh/direct-hint.js';
-import { DEFAULT_DIRECT_PORT, DirectSignaling } from '../mesh/direct-signal.js';
+import { DirectLinks, endpointHost } from '../mesh/direct-links.js';
+import type { DirectHint } from '../mesh/direct-signal.js';
 import { hostCandidateAddresses } from '../mesh/host-addresses.js';
 import { LinkAuthenticator } from '../mesh/link-auth.js';
 import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
@@ -34,10 +34,10 @@ import {
   type CachedMap,
   directHints,
   formatAge,
-  NetworkMap,
   type NetworkMapStore,
   offlineWelcome,
 } from '../state/network-map.js';
+import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { deviceStatus, linkReport, peerStatus } from './status.js';
@@ -120,15 +120,13 @@ export class Agent implements AgentControl {
   private forwarder: Forwarder | undefined;
   private config: Welcome | undefined;
   /** The server's view of the network, recorded for offline starts (state/network-map.ts). */
-  private readonly networkMap = new NetworkMap();
+  private readonly mapRecorder: NetworkMapRecorder;
   /** Where the running configuration came from: the server, or the cache while the server is away. */
   private mapSource: 'server' | 'cache' | undefined;
-  private mapSaveTimer: NodeJS.Timeout | undefined;
-  private mapSaving = false;
-  private mapSavedChanges = -1;
   /** Set by the first configuration (a welcome, or the cache): later welcomes wait for it, then resync. */
   private setupDone: Promise<void> | undefined;
-  private direct: DirectSignaling | undefined;
+  /** Link signals straight to peers while the server is away (mesh/direct-links.ts). */
+  private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private advertiseTimer: NodeJS.Timeout | undefined;
   private peerRoutes: PeerRoutes | undefined;
@@ -166,6 +164,11 @@ export class Agent implements AgentControl {
       ...(opts.pendingKey ? { pendingKey: opts.pendingKey } : {}),
     });
     this.localApi = new LocalApiServer(opts.socketPath, this);
+    this.mapRecorder = new NetworkMapRecorder(
+      opts.networkMap?.store,
+      () => this.direct?.hints() ?? new Map(),
+      opts.logger.child({ component: 'map' }),
+    );
     this.policy = new PolicyEnforcer(opts.logger.child({ component: 'policy' }));
     this.policy.setOwnRoutes(this.ownRoutes().map((r) => r.prefix));
     this.browserPeers = new BrowserPeers({
@@ -203,14 +206,16 @@ export class Agent implements AgentControl {
     await this.localApi.listen();
     this.timers.push(setInterval(() => this.sendTelemetry(), this.opts.telemetryIntervalMs ?? 5_000));
     this.timers.push(setInterval(() => this.forwarder?.sweep(Date.now()), 1_000));
-    this.timers.push(setInterval(() => this.directTick(), 1_000));
+    this.timers.push(
+      setInterval(() => {
+        // Hellos only while the server cannot carry signals (mesh/direct-links.ts).
+        if (!this.control.connected || this.mapSource === 'cache') this.direct?.tick();
+      }, 1_000),
+    );
     // A map the server keeps vouching for stays fresh even when nothing in it changes.
     this.timers.push(
       setInterval(() => {
-        if (this.control.connected && this.networkMap.current) {
-          this.networkMap.confirm(Date.now());
-          this.scheduleMapSave();
-        }
+        if (this.control.connected) this.mapRecorder.confirm();
       }, 10 * 60_000),
     );
   }
@@ -274,7 +279,7 @@ export class Agent implements AgentControl {
   private wireControl(): void {
     const c = this.control;
     this.policy.attach(c);
-    this.recordNetworkMap();
+    this.mapRecorder.attach(c);
     c.on('welcome', (w) => {
       if (!this.setupDone) {
         this.mapSource = 'server';
@@ -351,78 +356,7 @@ export class Agent implements AgentControl {
     return this.direct?.send(to, data) ?? false;
   }
 
-  /** Records every control message into the network map and saves it (debounced) for offline starts. */
-  private recordNetworkMap(): void {
-    const c = this.control;
-    const map = this.networkMap;
-    const changed = () => this.scheduleMapSave();
-    c.on('welcome', (w) => {
-      map.applyWelcome(w, Date.now());
-      changed();
-    });
-    c.on('config', (cfg) => {
-      map.applyConfig(cfg, Date.now());
-      changed();
-    });
-    c.on('policy', (m) => {
-      map.applyPolicy(m, Date.now());
-      changed();
-    });
-    c.on('peer-joined', (p) => {
-      map.upsertPeer(p, Date.now());
-      changed();
-    });
-    c.on('peer-updated', (p) => {
-      map.upsertPeer(p, Date.now());
-      changed();
-    });
-    c.on('peer-left', ({ nodeId, lastSeen }) => {
-      map.peerLeft(nodeId, lastSeen, Date.now());
-      changed();
-    });
-    c.on('peer-removed', (id) => {
-      map.removePeer(id, Date.now());
-      changed();
-    });
-  }
-
-  /** Coalesces bursts of updates into one write a second (a big network's joins at boot). */
-  private scheduleMapSave(delayMs = 1000): void {
-    if (!this.opts.networkMap || this.mapSaveTimer || this.stopping) return;
-    this.mapSaveTimer = setTimeout(() => {
-      this.mapSaveTimer = undefined;
-      void this.saveNetworkMap();
-    }, delayMs);
-    this.mapSaveTimer.unref();
-  }
-
-  private async saveNetworkMap(): Promise<void> {
-    const store = this.opts.networkMap?.store;
-    const welcome = this.networkMap.current;
-    const changes = this.networkMap.changes;
-    if (!store || !welcome || changes === this.mapSavedChanges) return;
-    if (this.mapSaving) return this.scheduleMapSave();
-    this.mapSaving = true;
-    try {
-      await store.save({
-        version: 1,
-        savedAt: Date.now(),
-        confirmedAt: this.networkMap.lastConfirmedAt,
-        welcome,
-        direct: Object.fromEntries(this.direct?.allHints() ?? []),
-      });
-      this.mapSavedChanges = changes;
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message, path: store.path }, 'cannot save the network map cache');
-    } finally {
-      this.mapSaving = false;
-    }
-  }
-
-  private async setup(
-    w: Welcome,
-    cachedHints?: ReadonlyMap<string, { port: number; hosts: string[] }>,
-  ): Promise<void> {
+  private async setup(w: Welcome, cachedHints?: ReadonlyMap<string, DirectHint>): Promise<void> {
     this.config = w;
     const log = this.log;
     const mtu = this.opts.mtu ?? w.network.mtu;
@@ -479,7 +413,21 @@ export class Agent implements AgentControl {
     await gate.load();
     this.policy.setGate(gate);
     this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
-    await this.startDirectSignaling(w, cachedHints);
+    if (this.opts.directPort !== null)
+      this.direct = await DirectLinks.start(
+        {
+          selfId: w.self.nodeId,
+          networkId: w.network.id,
+          ...(this.opts.directPort !== undefined ? { port: this.opts.directPort } : {}),
+          privateKey: () => this.control.privateKey,
+          mesh: () => this.mesh,
+          device: this.opts.device,
+          onSignal: (from, data) => this.onSignal(from, data),
+          onHintsChanged: () => this.mapRecorder.changed(),
+          logger: log.child({ component: 'direct' }),
+        },
+        cachedHints,
+      );
     // The mesh exists and knows the peers before the (slow) device setup: peers start offering the
     // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out
     // a whole connect timeout. Frames arriving before the forwarder exists are dropped.
@@ -492,10 +440,10 @@ export class Agent implements AgentControl {
         // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
         if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
         if (e.kind === 'link-up' || e.kind === 'path-change')
-          this.learnDirectHint(peerId, e.kind === 'link-up');
+          this.direct?.linkChanged(peerId, e.kind === 'link-up');
         this.sendEvent({ kind: e.kind, message: e.message, peerId });
       },
-      onLinkMessage: (peerId, body) => this.onLinkMessage(peerId, body),
+      onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
       candidateFilter: this.candidateFilter,
       linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
       admitPeer: (peer) => this.lock?.admit(peer) ?? null,
@@ -504,7 +452,7 @@ export class Agent implements AgentControl {
     });
     this.mesh.setIceServers(w.iceServers);
     this.mesh.sync(w.peers);
-    for (const p of w.peers) this.noteEndpoint(p);
+    for (const p of w.peers) this.direct?.notePeer(p);
     const offload = this.opts.offload === false ? { offload: false, coalesce: false } : {};
     this.device =
       w.network.mode === 'l2'
@@ -576,90 +524,6 @@ export class Agent implements AgentControl {
   }
 
   /**
-   * Direct signaling for when the server is away: bound before the first link starts, seeded with the
-   * cached hints. A port in use (another agent on this host) leaves it off, with a warning.
-   */
-  private async startDirectSignaling(
-    w: Welcome,
-    cachedHints: ReadonlyMap<string, { port: number; hosts: string[] }> | undefined,
-  ): Promise<void> {
-    if (this.opts.directPort === null) return;
-    const direct = new DirectSignaling({
-      selfId: w.self.nodeId,
-      networkId: w.network.id,
-      port: this.opts.directPort ?? DEFAULT_DIRECT_PORT,
-      privateKey: () => this.control.privateKey,
-      peerKey: (id) => {
-        const view = this.mesh?.get(id);
-        return view && !view.refused?.admission ? view.info.publicKey : undefined;
-      },
-      onSignal: (from, data) => this.onSignal(from, data),
-      onPeerRestart: (id) => this.log.info({ peer: id }, 'peer restarted (direct signaling)'),
-      logger: this.log.child({ component: 'direct' }),
-    });
-    try {
-      const port = await direct.listen();
-      this.log.info({ port }, 'direct signaling listening');
-    } catch (err) {
-      this.log.warn(
-        { err: (err as Error).message, port: this.opts.directPort ?? DEFAULT_DIRECT_PORT },
-        'direct signaling unavailable: links cannot be re-established while the server is away',
-      );
-      return;
-    }
-    for (const [id, hint] of cachedHints ?? []) direct.setHint(id, hint);
-    this.direct = direct;
-  }
-
-  /** The server-seen address of a peer is where its direct-signaling port most likely is too. */
-  private noteEndpoint(p: PeerInfo): void {
-    if (p.endpoint && this.direct)
-      this.direct.addHintHosts(p.nodeId, [endpointHost(p.endpoint)], DEFAULT_DIRECT_PORT);
-  }
-
-  /** A link came up (or moved): remember where the peer is, and tell it where we are. */
-  private learnDirectHint(peerId: string, linkUp: boolean): void {
-    const d = this.direct;
-    const link = this.mesh?.get(peerId)?.link;
-    if (!d || !link) return;
-    const path = link.path();
-    if (path?.path === 'direct' && path.remoteAddress)
-      d.addHintHosts(peerId, [endpointHost(path.remoteAddress)], DEFAULT_DIRECT_PORT);
-    if (linkUp && d.port !== undefined)
-      this.mesh?.sendLinkMessage(peerId, {
-        kind: 'direct-hint',
-        port: d.port,
-        hosts: hostCandidateAddresses([this.opts.device]).slice(0, 8),
-      });
-    this.scheduleMapSave();
-  }
-
-  private onLinkMessage(peerId: string, body: unknown): void {
-    const hint = parseDirectHintMessage(body);
-    if (!hint || !this.direct) return;
-    const known = this.direct.hint(peerId)?.hosts ?? [];
-    this.direct.setHint(peerId, { port: hint.port, hosts: [...known, ...hint.hosts] });
-    this.scheduleMapSave();
-  }
-
-  /**
-   * While the server is away, hellos keep the NAT mappings of the direct-signaling ports open: every
-   * 2 s toward peers whose link is down (a restarted peer finds a hole at once), every 20 s otherwise.
-   */
-  private directTick(): void {
-    const d = this.direct;
-    if (!d || !this.mesh || (this.control.connected && this.mapSource === 'server')) return;
-    const down: string[] = [];
-    const up: string[] = [];
-    for (const { info, link } of this.mesh.list()) {
-      if (!info.online) continue;
-      (link?.currentState === 'connected' ? up : down).push(info.nodeId);
-    }
-    d.hello(down, 2000);
-    d.hello(up, 20_000);
-  }
-
-  /**
    * The server's welcome. After an offline start it replaces the cache; if the network itself changed
    * meanwhile (its mode, range or our addresses), the device is wrong: stop, so the service manager
    * starts the agent again from the server's view.
@@ -692,7 +556,7 @@ export class Agent implements AgentControl {
     for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
     for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(this.forwardable(p));
     for (const id of result?.removed ?? []) this.direct?.forget(id);
-    for (const p of w.peers) this.noteEndpoint(p);
+    for (const p of w.peers) this.direct?.notePeer(p);
     this.syncKernelRoutes();
     this.advertise();
   }
@@ -710,7 +574,7 @@ export class Agent implements AgentControl {
   private onPeer(p: PeerInfo): void {
     if (!this.config || p.nodeId === this.config.self.nodeId) return;
     this.mesh?.upsert(p);
-    this.noteEndpoint(p);
+    this.direct?.notePeer(p);
     this.forwarder?.updatePeer(this.forwardable(p));
     this.syncKernelRoutes();
   }
@@ -863,8 +727,8 @@ export class Agent implements AgentControl {
       },
       networkMap: {
         source: this.mapSource ?? 'server',
-        confirmedAt: this.networkMap.lastConfirmedAt
-          ? new Date(this.networkMap.lastConfirmedAt).toISOString()
+        confirmedAt: this.mapRecorder.map.lastConfirmedAt
+          ? new Date(this.mapRecorder.map.lastConfirmedAt).toISOString()
           : null,
         directPort: this.direct?.port ?? null,
       },
@@ -933,14 +797,11 @@ export class Agent implements AgentControl {
       this.rejectReady(new AgentStoppedError('the agent stopped'));
       for (const t of this.timers) clearInterval(t);
       clearTimeout(this.advertiseTimer);
-      clearTimeout(this.mapSaveTimer);
       // Every step is bounded: a peer or a socket that never answers must not keep a stopping agent
       // (systemd's stop timeout, an admin's removal) waiting.
       const step = (what: string, p: Promise<unknown> | undefined) => this.bounded(what, p);
       // A removed node must not start again from its map (it would offer links its peers refuse).
-      if (exit.reason === 'removed')
-        await step('forgetting the network map', this.opts.networkMap?.store.clear());
-      else await step('saving the network map', this.saveNetworkMap());
+      await step('closing the network map', this.mapRecorder.close(exit.reason === 'removed'));
       await step(
         'closing links',
         this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
@@ -972,14 +833,6 @@ export class Agent implements AgentControl {
       clearTimeout(timer);
     }
   }
-}
-
-/** The host of a PeerInfo endpoint ("203.0.113.7:51234", "[2001:db8::1]:443"). */
-function endpointHost(endpoint: string): string {
-  const v6 = /^\[([^\]]+)\]/.exec(endpoint);
-  if (v6) return v6[1]!;
-  const i = endpoint.lastIndexOf(':');
-  return i > 0 ? endpoint.slice(0, i) : endpoint;
 }
 
 /** What of the network a running device depends on differs between two welcomes, if anything. */

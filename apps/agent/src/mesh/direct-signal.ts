@@ -25,6 +25,11 @@ import { z } from 'zod';
  * on the path, can inject nothing: descriptions still carry their DTLS fingerprint signature
  * (link-auth.ts) and go through the same admission as relayed ones.
  *
+ * Signals reach the link in the order they were sent (numbered per sender incarnation; a gap waits
+ * REORDER_GAP_MS for its retransmit), and a signal made before the receiver started is acked but
+ * not delivered: it was meant for the receiver's previous incarnation, and an offer answered by the
+ * new one would cross the new one's own offer (both sides adopting the other's, neither finishing).
+ *
  * Limits: a datagram is at most MAX_DATAGRAM_BYTES; signals wait for an ack at most
  * RETRANSMIT_DELAYS_MS (then the link's own retry sends anew); MAX_PENDING_PER_PEER unacked signals
  * per peer (the oldest is dropped); inbound datagrams beyond INBOUND_RATE are dropped before any
@@ -42,13 +47,39 @@ const MAX_ENDPOINTS_PER_PEER = 8;
 const INBOUND_RATE = { pps: 500, burst: 200 };
 /** A peer that sent us something lately is answered with a hello at most this often. */
 const HELLO_BACK_MS = 1000;
+/**
+ * Signals are delivered in the order they were sent (a link's candidates mean nothing before its
+ * description, and a retransmitted description can arrive after the candidates that followed it).
+ * A gap is waited for this long (the sender retransmits for ~7.75 s), then skipped.
+ */
+const REORDER_GAP_MS = 4000;
+const MAX_HELD_PER_PEER = 64;
+
+/** Signals from one incarnation (boot) of a peer, released in order (null: dropped, skipped in order). */
+interface InboundOrder {
+  boot: string;
+  next: number;
+  held: Map<number, SignalData | null>;
+  gapTimer: NodeJS.Timeout | undefined;
+}
 
 const IdSchema = z.string().min(1).max(128);
 
 const BodySchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hello') }),
   z.object({ t: z.literal('ack'), seq: z.number().int().nonnegative() }),
-  z.object({ t: z.literal('signal'), data: SignalDataSchema }),
+  /**
+   * `n`: this signal's number among the sender's signals to this receiver (per sender boot), for
+   * ordering; `first`: the lowest number the sender still retransmits (a receiver that never heard
+   * from this boot starts there); `at`: when the signal was made (epoch ms, the sender's clock).
+   */
+  z.object({
+    t: z.literal('signal'),
+    n: z.number().int().nonnegative(),
+    first: z.number().int().nonnegative(),
+    at: z.number().int(),
+    data: SignalDataSchema,
+  }),
 ]);
 type Body = z.infer<typeof BodySchema>;
 
@@ -110,7 +141,9 @@ export interface DirectSignalingOptions {
 
 interface PendingSignal {
   seq: number;
-  datagram: Buffer;
+  n: number;
+  at: number;
+  data: SignalData;
   attempt: number;
   timer: NodeJS.Timeout;
 }
@@ -127,6 +160,8 @@ export interface DirectSignalingCounters {
 export class DirectSignaling {
   private socket: Socket | undefined;
   private readonly boot = randomBytes(8).toString('hex');
+  /** Signals made before this moment were meant for an earlier incarnation of this agent. */
+  private readonly bootAt: number;
   private seq = 0;
   private readonly endpoints = new Map<string, DirectEndpoint[]>();
   private readonly hints = new Map<string, DirectHint>();
@@ -134,6 +169,9 @@ export class DirectSignaling {
   private readonly seen = new Set<string>();
   private readonly peerBoots = new Map<string, string>();
   private readonly lastHelloTo = new Map<string, number>();
+  /** Per peer: the number of our next signal to it. */
+  private readonly outboundN = new Map<string, number>();
+  private readonly inboundOrder = new Map<string, InboundOrder>();
   private readonly inbound: TokenBucket;
   private readonly now: () => number;
   readonly counters: DirectSignalingCounters = {
@@ -147,6 +185,7 @@ export class DirectSignaling {
 
   constructor(private readonly o: DirectSignalingOptions) {
     this.now = o.now ?? Date.now;
+    this.bootAt = this.now();
     this.inbound = new TokenBucket(INBOUND_RATE, this.now());
   }
 
@@ -212,28 +251,38 @@ export class DirectSignaling {
     this.lastHelloTo.delete(peerId);
     for (const p of this.pending.get(peerId) ?? []) clearTimeout(p.timer);
     this.pending.delete(peerId);
+    this.outboundN.delete(peerId);
+    clearTimeout(this.inboundOrder.get(peerId)?.gapTimer);
+    this.inboundOrder.delete(peerId);
   }
 
   /** Sends a link signal; false when the peer has no known address. Retransmitted until acked. */
   send(to: string, data: SignalData): boolean {
     if (!this.socket || this.targets(to).length === 0) return false;
-    const seq = this.seq++;
-    const datagram = this.encode(to, seq, { t: 'signal', data });
-    if (datagram.length > MAX_DATAGRAM_BYTES) {
+    const n = this.outboundN.get(to) ?? 0;
+    const p: PendingSignal = {
+      seq: this.seq++,
+      n,
+      at: this.now(),
+      data,
+      attempt: 0,
+      timer: undefined as unknown as NodeJS.Timeout,
+    };
+    const queue = this.pending.get(to) ?? [];
+    if (this.signalDatagram(to, p, queue).length > MAX_DATAGRAM_BYTES) {
       this.drop('oversize-out');
       return false;
     }
-    const queue = this.pending.get(to) ?? [];
+    this.outboundN.set(to, n + 1);
     if (queue.length >= MAX_PENDING_PER_PEER) {
       const oldest = queue.shift();
       if (oldest) clearTimeout(oldest.timer);
       this.drop('pending-full');
     }
-    const p: PendingSignal = { seq, datagram, attempt: 0, timer: undefined as unknown as NodeJS.Timeout };
     p.timer = this.retransmitTimer(to, p);
     queue.push(p);
     this.pending.set(to, queue);
-    this.transmit(to, datagram);
+    this.transmit(to, this.signalDatagram(to, p, queue));
     return true;
   }
 
@@ -251,6 +300,8 @@ export class DirectSignaling {
   close(): void {
     for (const queue of this.pending.values()) for (const p of queue) clearTimeout(p.timer);
     this.pending.clear();
+    for (const o of this.inboundOrder.values()) clearTimeout(o.gapTimer);
+    this.inboundOrder.clear();
     this.socket?.close();
     this.socket = undefined;
   }
@@ -290,11 +341,26 @@ export class DirectSignaling {
         return;
       }
       this.counters.retransmits++;
-      this.transmit(to, p.datagram);
+      this.transmit(to, this.signalDatagram(to, p, this.pending.get(to) ?? []));
       p.timer = this.retransmitTimer(to, p);
     }, delay ?? 0);
     t.unref();
     return t;
+  }
+
+  /**
+   * Encoded at each transmission: `first` moves as earlier signals are acked. The envelope's seq stays
+   * the signal's, so the receiver still sees a retransmit as a duplicate.
+   */
+  private signalDatagram(to: string, p: PendingSignal, queue: readonly PendingSignal[]): Buffer {
+    const first = Math.min(p.n, ...queue.map((q) => q.n));
+    return this.encode(to, p.seq, { t: 'signal', n: p.n, first, at: p.at, data: p.data });
+  }
+
+  /** The peer restarted: what we were still retransmitting was meant for its previous incarnation. */
+  private dropPendingTo(to: string): void {
+    for (const p of this.pending.get(to) ?? []) clearTimeout(p.timer);
+    this.pending.delete(to);
   }
 
   private removePending(to: string, seq: number): boolean {
@@ -346,7 +412,10 @@ export class DirectSignaling {
     this.learn(env.from, rinfo, now);
     const previousBoot = this.peerBoots.get(env.from);
     this.peerBoots.set(env.from, env.boot);
-    if (previousBoot !== undefined && previousBoot !== env.boot) this.o.onPeerRestart?.(env.from);
+    if (previousBoot !== undefined && previousBoot !== env.boot) {
+      this.dropPendingTo(env.from);
+      this.o.onPeerRestart?.(env.from);
+    }
     switch (env.body.t) {
       case 'hello':
         if (now - (this.lastHelloTo.get(env.from) ?? Number.NEGATIVE_INFINITY) >= HELLO_BACK_MS) {
@@ -359,9 +428,64 @@ export class DirectSignaling {
         return;
       case 'signal':
         this.reply(env.from, rinfo, { t: 'ack', seq: env.seq });
-        this.o.onSignal(env.from, env.body.data);
+        // Made before this agent started (a retransmit to our previous incarnation): its answer would
+        // cross our own offer, so it is skipped, in order.
+        if (env.body.at < this.bootAt) this.drop('before-restart');
+        this.deliverInOrder(env.from, env.boot, env.body, env.body.at < this.bootAt ? null : env.body.data);
         return;
     }
+  }
+
+  private deliverInOrder(
+    from: string,
+    boot: string,
+    { n, first }: { n: number; first: number },
+    data: SignalData | null,
+  ): void {
+    let o = this.inboundOrder.get(from);
+    if (!o || o.boot !== boot) {
+      // A sender we have not heard from in this incarnation: its signals below `first` are acked
+      // (by whoever we were before) or abandoned.
+      if (o) clearTimeout(o.gapTimer);
+      o = { boot, next: first, held: new Map(), gapTimer: undefined };
+      this.inboundOrder.set(from, o);
+    }
+    if (n < o.next) return; // delivered already (a skipped gap's straggler)
+    o.held.set(n, data);
+    this.release(from, o);
+    if (o.held.size > MAX_HELD_PER_PEER) this.skipGap(from, o);
+    else this.armGap(from, o);
+  }
+
+  /** Signals wait behind a gap: skip it if it is still there in REORDER_GAP_MS. */
+  private armGap(from: string, o: InboundOrder): void {
+    if (o.held.size === 0 || o.gapTimer) return;
+    o.gapTimer = setTimeout(() => {
+      o.gapTimer = undefined;
+      if (this.inboundOrder.get(from) === o) this.skipGap(from, o);
+    }, REORDER_GAP_MS);
+    o.gapTimer.unref();
+  }
+
+  private release(from: string, o: InboundOrder): void {
+    while (o.held.has(o.next)) {
+      const data = o.held.get(o.next);
+      o.held.delete(o.next);
+      o.next++;
+      if (data) this.o.onSignal(from, data);
+    }
+    if (o.held.size === 0 && o.gapTimer) {
+      clearTimeout(o.gapTimer);
+      o.gapTimer = undefined;
+    }
+  }
+
+  /** The missing signal is not coming (the sender gave up): go on from the next one held. */
+  private skipGap(from: string, o: InboundOrder): void {
+    this.drop('gap-skipped');
+    o.next = Math.min(...o.held.keys());
+    this.release(from, o);
+    this.armGap(from, o);
   }
 
   private reply(to: string, rinfo: RemoteInfo, body: Body): void {

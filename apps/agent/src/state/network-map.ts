@@ -24,15 +24,9 @@ export class NetworkMap {
   private welcome: Welcome | undefined;
   /** Epoch ms of the last time the server vouched for this map (a message, or a live session). */
   private confirmedAt = 0;
-  private version = 0;
 
   get current(): Welcome | undefined {
     return this.welcome;
-  }
-
-  /** Bumped by every change: the store writes only when it moved. */
-  get changes(): number {
-    return this.version;
   }
 
   get lastConfirmedAt(): number {
@@ -42,7 +36,6 @@ export class NetworkMap {
   /** The server is connected now: the map is as fresh as this moment. */
   confirm(now: number): void {
     this.confirmedAt = now;
-    this.version++;
   }
 
   applyWelcome(w: Welcome, now: number): void {
