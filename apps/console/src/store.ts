@@ -96,6 +96,7 @@ export class Store {
         break;
       case 'telemetry':
         for (const link of e.links) this.recordLink(e.networkId, e.nodeId, link, e.at);
+        for (const peerId of e.gone ?? []) this.state.links.delete(linkKey(e.nodeId, peerId));
         break;
       default:
         break;

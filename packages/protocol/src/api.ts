@@ -204,6 +204,9 @@ export const FeedEventSchema = z.discriminatedUnion('kind', [
     networkId: NetworkIdSchema,
     nodeId: NodeIdSchema,
     links: z.array(LinkReportSchema),
+    /** As in the agent's report: only what changed (see TelemetrySchema). */
+    partial: z.boolean().optional(),
+    gone: z.array(NodeIdSchema).optional(),
   }),
   z.object({
     ...FeedBase,

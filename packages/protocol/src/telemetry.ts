@@ -40,6 +40,14 @@ export type LinkReport = z.infer<typeof LinkReportSchema>;
 
 export const TelemetrySchema = z.object({
   links: z.array(LinkReportSchema).max(LIMITS.maxTelemetryLinks),
+  /**
+   * True: `links` are only the links that changed since the last report (the others are as they
+   * were), and `gone` the peers whose link no longer exists. Absent: `links` replaces every link of the
+   * node (a full report; one larger than maxTelemetryLinks continues in partial reports). Agents send
+   * a full report per session and then what changes, so an idle link costs nothing per interval.
+   */
+  partial: z.boolean().optional(),
+  gone: z.array(NodeIdSchema).max(LIMITS.maxTelemetryLinks).optional(),
   counters: ScalarRecordSchema.optional(),
 });
 export type Telemetry = z.infer<typeof TelemetrySchema>;

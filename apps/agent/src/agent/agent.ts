@@ -41,6 +41,7 @@ import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { deviceStatus, linkReport, peerStatus } from './status.js';
+import { TelemetryReporter } from './telemetry-reporter.js';
 
 export interface AgentOptions {
   /** Signaling server URLs, in order of preference (instances of one mesh). */
@@ -128,6 +129,8 @@ export class Agent implements AgentControl {
   /** Link signals straight to peers while the server is away (mesh/direct-links.ts). */
   private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Full link reports once per session, then only what changed (telemetry-reporter.ts). */
+  private readonly telemetry = new TelemetryReporter();
   private advertiseTimer: NodeJS.Timeout | undefined;
   private peerRoutes: PeerRoutes | undefined;
   /** `--exit-node`: default traffic into the overlay, underlay paths kept outside. */
@@ -300,6 +303,7 @@ export class Agent implements AgentControl {
       );
     });
     c.on('welcome', () => this.reportNetcheck());
+    c.on('welcome', () => this.telemetry.reset());
     c.on('key-promoted', () => {
       this.opts.keyStore
         .promotePendingKey()
@@ -700,7 +704,10 @@ export class Agent implements AgentControl {
     for (const [k, v] of Object.entries(this.forwarder?.counters() ?? {}))
       if (Object.keys(counters).length < 60) counters[k] = v;
     Object.assign(counters, this.policy.counters());
-    this.control.send({ type: 'telemetry', links, counters });
+    // Changes while the server is away are not lost: the next session starts with a full report.
+    if (!this.control.connected) return;
+    for (const m of this.telemetry.report(links, counters, Date.now()))
+      if (!this.control.send({ type: 'telemetry', ...m })) this.telemetry.reset();
   }
 
   // ---- AgentControl (local API) -----------------------------------------------------------------

@@ -252,7 +252,10 @@ export class Cluster {
         if (!r.success) return;
         const { seq: _seq, at: _at, ...input } = r.data;
         if (input.kind === 'telemetry')
-          this.deps.telemetry.record(input.networkId, input.nodeId, input.links);
+          this.deps.telemetry.record(input.networkId, input.nodeId, input.links, Date.now(), {
+            ...(input.partial ? { partial: true } : {}),
+            ...(input.gone ? { gone: input.gone } : {}),
+          });
         if (input.kind === 'node' && input.action === 'removed') this.deps.telemetry.forgetNode(input.nodeId);
         this.deps.feed.publish(input as FeedEventInput);
         return;

@@ -43,7 +43,7 @@ import type { JoinKeyRow } from '../store/join-keys.js';
 import { LastSeenWriter } from '../store/last-seen.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow } from '../store/nodes.js';
-import type { LatestTelemetry } from '../telemetry/latest.js';
+import type { LatestTelemetry, TelemetryChange } from '../telemetry/latest.js';
 import { type IceConfig, iceServersFor, type MintedIceServers } from '../turn/ice-servers.js';
 import type { Hub } from '../ws/hub.js';
 import { normalizeBindings, normalizeRoutes } from './advertisements.js';
@@ -669,9 +669,23 @@ export class Mesh {
     return this.nodeSummary(await this.requireNode(node.id));
   }
 
-  recordTelemetry(nodeId: string, networkId: string, links: LinkReport[]): void {
-    this.deps.telemetry.record(networkId, nodeId, links);
-    this.publishFeed({ kind: 'telemetry', networkId, nodeId, links });
+  recordTelemetry(
+    nodeId: string,
+    networkId: string,
+    links: LinkReport[],
+    change: TelemetryChange = {},
+  ): void {
+    this.deps.telemetry.record(networkId, nodeId, links, Date.now(), change);
+    // An idle node's partial report is empty: nothing for the bus or the consoles.
+    if (change.partial && links.length === 0 && !change.gone?.length) return;
+    this.publishFeed({
+      kind: 'telemetry',
+      networkId,
+      nodeId,
+      links,
+      ...(change.partial ? { partial: true } : {}),
+      ...(change.gone?.length ? { gone: [...change.gone] } : {}),
+    });
   }
 
   recordAgentEvent(nodeId: string, networkId: string, event: AgentEvent): void {

@@ -1,5 +1,11 @@
 import type { LinkReport, TelemetryEntry } from '@rtcmesh/protocol';
 
+/** How a report relates to the previous one (TelemetrySchema: `partial`, `gone`). */
+export interface TelemetryChange {
+  partial?: boolean;
+  gone?: readonly string[];
+}
+
 /** Latest link report per (node, peer), in memory: telemetry is live state, not history. */
 export class LatestTelemetry {
   private readonly byNode = new Map<
@@ -7,9 +13,25 @@ export class LatestTelemetry {
     { networkId: string; receivedAt: number; links: Map<string, LinkReport> }
   >();
 
-  /** Replaces the node's reports: a peer missing from the report has no link any more. */
-  record(networkId: string, nodeId: string, links: LinkReport[], receivedAt: number = Date.now()): void {
-    this.byNode.set(nodeId, { networkId, receivedAt, links: new Map(links.map((l) => [l.peerId, l])) });
+  /**
+   * A full report replaces the node's links (a peer missing from it has no link any more); a partial
+   * one updates the links it names and forgets the `gone` ones.
+   */
+  record(
+    networkId: string,
+    nodeId: string,
+    links: LinkReport[],
+    receivedAt: number = Date.now(),
+    change: TelemetryChange = {},
+  ): void {
+    const known = this.byNode.get(nodeId);
+    if (!change.partial || !known || known.networkId !== networkId) {
+      this.byNode.set(nodeId, { networkId, receivedAt, links: new Map(links.map((l) => [l.peerId, l])) });
+      return;
+    }
+    known.receivedAt = receivedAt;
+    for (const l of links) known.links.set(l.peerId, l);
+    for (const id of change.gone ?? []) known.links.delete(id);
   }
 
   forgetNode(nodeId: string): void {

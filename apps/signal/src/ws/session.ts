@@ -257,7 +257,10 @@ export class Session implements SessionHandle {
       case 'advertise':
         return this.mesh.advertise(st.nodeId, msg);
       case 'telemetry':
-        this.mesh.recordTelemetry(st.nodeId, st.networkId, msg.links);
+        this.mesh.recordTelemetry(st.nodeId, st.networkId, msg.links, {
+          ...(msg.partial ? { partial: true } : {}),
+          ...(msg.gone ? { gone: msg.gone } : {}),
+        });
         return;
       case 'event':
         this.mesh.recordAgentEvent(st.nodeId, st.networkId, msg.event);
