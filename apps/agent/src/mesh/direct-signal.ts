@@ -390,23 +390,12 @@ export class DirectSignaling {
 
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     const now = this.now();
-    if (!this.inbound.take(now)) return this.drop('rate');
-    if (msg.length > MAX_DATAGRAM_BYTES) return this.drop('oversize');
-    const env = parseEnvelope(msg);
-    if (!env) return this.drop('malformed');
-    if (env.to !== this.o.selfId || env.net !== this.o.networkId) return this.drop('not-for-us');
-    const key = this.o.peerKey(env.from);
-    if (!key) return this.drop('unknown-peer');
-    if (Math.abs(now - env.ts) > MAX_CLOCK_SKEW_MS) return this.drop('stale');
-    const { sig, ...unsigned } = env;
-    if (!verifyDomain(key, DIRECT_SIGNAL_DOMAIN, canonicalJson(unsigned), sig))
-      return this.drop('bad-signature');
-    const id = `${env.from}|${env.boot}|${env.seq}`;
-    if (this.seen.has(id)) {
-      // A retransmit of a signal whose ack was lost: ack again, deliver once.
-      if (env.body.t === 'signal') this.reply(env.from, rinfo, { t: 'ack', seq: env.seq });
-      return this.drop('duplicate');
+    const env = this.admit(msg, rinfo, now);
+    if (typeof env === 'string') {
+      this.drop(env);
+      return;
     }
+    const id = `${env.from}|${env.boot}|${env.seq}`;
     this.remember(id);
     this.counters.received++;
     this.learn(env.from, rinfo, now);
@@ -434,6 +423,26 @@ export class DirectSignaling {
         this.deliverInOrder(env.from, env.boot, env.body, env.body.at < this.bootAt ? null : env.body.data);
         return;
     }
+  }
+
+  /** The envelope if it may be handled, or why it is dropped (cheapest checks first). */
+  private admit(msg: Buffer, rinfo: RemoteInfo, now: number): Envelope | string {
+    if (!this.inbound.take(now)) return 'rate';
+    if (msg.length > MAX_DATAGRAM_BYTES) return 'oversize';
+    const env = parseEnvelope(msg);
+    if (!env) return 'malformed';
+    if (env.to !== this.o.selfId || env.net !== this.o.networkId) return 'not-for-us';
+    const key = this.o.peerKey(env.from);
+    if (!key) return 'unknown-peer';
+    if (Math.abs(now - env.ts) > MAX_CLOCK_SKEW_MS) return 'stale';
+    const { sig, ...unsigned } = env;
+    if (!verifyDomain(key, DIRECT_SIGNAL_DOMAIN, canonicalJson(unsigned), sig)) return 'bad-signature';
+    if (this.seen.has(`${env.from}|${env.boot}|${env.seq}`)) {
+      // A retransmit of a signal whose ack was lost: ack again, deliver once.
+      if (env.body.t === 'signal') this.reply(env.from, rinfo, { t: 'ack', seq: env.seq });
+      return 'duplicate';
+    }
+    return env;
   }
 
   private deliverInOrder(
