@@ -1,5 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { type NetDevice, openTap, openTun, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
+import {
+  type NetDevice,
+  type OpenTapOptions,
+  type OpenTunOptions,
+  openTap,
+  openTun,
+  raiseUdpSocketBuffers,
+} from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
 import type { AgentEvent, LinkReport, PeerInfo, Route, SignalData, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -91,6 +98,16 @@ export interface AgentOptions {
    * it off. Default DEFAULT_DIRECT_PORT.
    */
   directPort?: number | null;
+  /** Tests: the control session (default: a ControlClient for serverUrls). */
+  control?: ControlClient;
+  /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
+  devices?: DeviceOpener;
+}
+
+/** Opens the overlay device (a seam for tests: the Agent's unit tests use a fake device). */
+export interface DeviceOpener {
+  openTap(o: OpenTapOptions): Promise<NetDevice>;
+  openTun(o: OpenTunOptions): Promise<NetDevice>;
 }
 
 /** stop() before the agent had a network map: start() returns instead of failing. */
@@ -157,15 +174,17 @@ export class Agent implements AgentControl {
     });
     // Whoever awaits `ready` sees its rejection; this only keeps an unawaited one from being "unhandled".
     this.ready.catch(() => {});
-    this.control = new ControlClient({
-      serverUrls: opts.serverUrls,
-      nodeId: opts.nodeId,
-      privateKey: opts.privateKey,
-      agentVersion: AGENT_VERSION,
-      logger: opts.logger.child({ component: 'control' }),
-      ...(opts.ca ? { ca: opts.ca } : {}),
-      ...(opts.pendingKey ? { pendingKey: opts.pendingKey } : {}),
-    });
+    this.control =
+      opts.control ??
+      new ControlClient({
+        serverUrls: opts.serverUrls,
+        nodeId: opts.nodeId,
+        privateKey: opts.privateKey,
+        agentVersion: AGENT_VERSION,
+        logger: opts.logger.child({ component: 'control' }),
+        ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(opts.pendingKey ? { pendingKey: opts.pendingKey } : {}),
+      });
     this.localApi = new LocalApiServer(opts.socketPath, this);
     this.mapRecorder = new NetworkMapRecorder(
       opts.networkMap?.store,
@@ -460,7 +479,7 @@ export class Agent implements AgentControl {
     const offload = this.opts.offload === false ? { offload: false, coalesce: false } : {};
     this.device =
       w.network.mode === 'l2'
-        ? await openTap({
+        ? await (this.opts.devices ?? { openTap }).openTap({
             name: this.opts.device,
             mtu,
             mac: w.self.mac,
@@ -468,7 +487,13 @@ export class Agent implements AgentControl {
             ...(this.opts.bridge ? { bridge: this.opts.bridge } : {}),
             ...offload,
           })
-        : await openTun({ name: this.opts.device, mtu, addresses, routes: [w.network.cidr], ...offload });
+        : await (this.opts.devices ?? { openTun }).openTun({
+            name: this.opts.device,
+            mtu,
+            addresses,
+            routes: [w.network.cidr],
+            ...offload,
+          });
     log.info(
       {
         device: this.device.name,
