@@ -13,6 +13,7 @@ import {
   turnUrls,
 } from './connectPlan.js';
 import { type ControlMessage, parseControlMessage } from './controlMessage.js';
+import { LinkHealth, type PingResult } from './link-health.js';
 import type {
   ChannelConfig,
   LinkConnection,
@@ -127,14 +128,8 @@ export interface LinkStats {
   upgrades: number;
 }
 
-export interface PingResult {
-  rttMs: number;
-  path: 'direct' | 'relay' | null;
-}
+export type { PingResult } from './link-health.js';
 
-const KEEPALIVE_WINDOW = 30;
-/** Keepalive ticks of packet-track counters kept for pathLossPct (20 x 500 ms = 10 s). */
-const TRACK_LOSS_SAMPLES = 20;
 /** Offers crossing within this window are glare; a later remote offer means ours was lost. */
 const GLARE_WINDOW_MS = 2_000;
 /** First direct-path probe after a link lands on the relay. */
@@ -198,8 +193,6 @@ export class PeerLink {
   private readonly turnCount: number;
   private readonly relayOnly: boolean;
   private readonly packetTrack: boolean;
-  /** Packet-track counters of the active generation at each keepalive tick (oldest first). */
-  private readonly trackSamples: Array<{ conn: LinkConnection; rx: number; expected: number }> = [];
   private readonly capsSent = new WeakSet<LinkConnection>();
 
   private state: LinkState = 'new';
@@ -215,14 +208,8 @@ export class PeerLink {
   private restartTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
 
-  private nextPingId = 1;
-  private readonly keepalives: Array<{ id: number; sentAt: number; answered: boolean }> = [];
-  private readonly pingWaiters = new Map<
-    number,
-    { sentAt: number; resolve: (r: PingResult) => void; timer: NodeJS.Timeout }
-  >();
-  private lastPongAt = 0;
-  private rttMs: number | null = null;
+  /** Keepalive, ping, RTT and loss (link-health.ts). */
+  private readonly health: LinkHealth;
   private lastPath: PathInfo | null = null;
 
   private counters = {
@@ -287,6 +274,11 @@ export class PeerLink {
     this.stateListeners = new Listeners(onError);
     this.pathListeners = new Listeners(onError);
     this.closeListeners = new Listeners(onError);
+    this.health = new LinkHealth({
+      keepaliveIntervalMs: this.o.keepaliveIntervalMs,
+      pingTimeoutMs: this.o.pingTimeoutMs,
+      remoteId: this.remoteId,
+    });
   }
 
   // ---- public API -------------------------------------------------------------------------------
@@ -347,23 +339,15 @@ export class PeerLink {
     return this.active?.sendControl(text) ?? false;
   }
 
-  /** Round trip over the control channel of the active generation. */
+  /** Round trip over the control channel of the active generation; rejected if the link closes first. */
   ping(): Promise<PingResult> {
     const conn = this.active;
     if (!conn) return Promise.reject(new Error(`link to ${this.remoteId} is ${this.state}`));
-    const id = this.nextPingId++;
-    return new Promise<PingResult>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pingWaiters.delete(id);
-        reject(new Error(`ping to ${this.remoteId} timed out`));
-      }, this.o.pingTimeoutMs);
-      this.pingWaiters.set(id, { sentAt: performance.now(), resolve, timer });
-      if (!conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage))) {
-        clearTimeout(timer);
-        this.pingWaiters.delete(id);
-        reject(new Error('control channel not writable'));
-      }
-    });
+    return this.health.ping(
+      (id) => conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage)),
+      () => this.active?.path()?.path ?? null,
+      performance.now(),
+    );
   }
 
   stats(): LinkStats {
@@ -378,10 +362,12 @@ export class PeerLink {
       localCandidateType: path?.localCandidateType ?? null,
       remoteCandidateType: path?.remoteCandidateType ?? null,
       remoteAddress: path?.remoteAddress ?? null,
-      rttMs: this.rttMs,
-      lossPct: this.keepaliveLossPct(),
+      rttMs: this.health.rttMs,
+      lossPct: this.health.keepaliveLossPct(performance.now()),
       packetPath: this.active?.packetPath() ?? null,
-      pathLossPct: this.trackLossPct(),
+      pathLossPct: this.active
+        ? this.health.trackLossPct(this.active, this.active.packetTrackCounters())
+        : null,
       queuedBytes: this.active?.localQueueBytes() ?? null,
       txBytes: c.txBytes,
       rxBytes: c.rxBytes,
@@ -560,7 +546,7 @@ export class PeerLink {
     if (probe) this.upgrades++;
     this.attempt = 0;
     this.clearRestart();
-    this.lastPongAt = performance.now();
+    this.health.markAlive(performance.now());
     if (old) this.retire(old);
     this.sendCaps(conn);
     this.log.info({ gen: conn.gen, path: conn.path(), probe }, 'connection generation open');
@@ -661,15 +647,12 @@ export class PeerLink {
     const conn = this.active;
     this.checkPath();
     if (!conn) return;
-    const track = conn.packetTrackCounters();
-    this.trackSamples.push({ conn, rx: track.rxPackets, expected: track.rxExpected });
-    if (this.trackSamples.length > TRACK_LOSS_SAMPLES) this.trackSamples.shift();
-    const id = this.nextPingId++;
-    if (conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage))) {
-      this.keepalives.push({ id, sentAt: performance.now(), answered: false });
-      if (this.keepalives.length > KEEPALIVE_WINDOW) this.keepalives.shift();
-    }
-    const silentMs = performance.now() - this.lastPongAt;
+    this.health.sampleTrack(conn, conn.packetTrackCounters());
+    this.health.keepalive(
+      (id) => conn.sendControl(JSON.stringify({ t: 'ping', id } satisfies ControlMessage)),
+      performance.now(),
+    );
+    const silentMs = this.health.silentMs(performance.now());
     if (this.state === 'connected' && silentMs > this.o.keepaliveIntervalMs * this.o.keepaliveMissLimit) {
       this.pathDown(conn, silentMs);
     }
@@ -742,32 +725,6 @@ export class PeerLink {
     }
   }
 
-  private keepaliveLossPct(): number {
-    const cutoff = performance.now() - 2 * this.o.keepaliveIntervalMs;
-    let n = 0;
-    let lost = 0;
-    for (const k of this.keepalives) {
-      if (k.answered) n++;
-      else if (k.sentAt < cutoff) {
-        n++;
-        lost++;
-      }
-    }
-    return n === 0 ? 0 : Math.round((lost / n) * 1000) / 10;
-  }
-
-  /** Loss on the packet track between the oldest kept sample of the active generation and now. */
-  private trackLossPct(): number | null {
-    const conn = this.active;
-    if (!conn) return null;
-    const first = this.trackSamples.find((x) => x.conn === conn);
-    const now = conn.packetTrackCounters();
-    const expected = now.rxExpected - (first?.expected ?? 0);
-    const rx = now.rxPackets - (first?.rx ?? 0);
-    if (expected <= 0) return null;
-    return Math.round((Math.max(0, expected - rx) / expected) * 1000) / 10;
-  }
-
   /**
    * Tells the peer this side receives frames on the packet track, once per generation: when it is open
    * and the track is keyed, whichever comes last.
@@ -807,21 +764,7 @@ export class PeerLink {
   }
 
   private onPong(id: number): void {
-    const now = performance.now();
-    this.lastPongAt = now;
-    const k = this.keepalives.find((e) => e.id === id);
-    if (k && !k.answered) {
-      k.answered = true;
-      this.rttMs = Math.round((now - k.sentAt) * 100) / 100;
-    }
-    const waiter = this.pingWaiters.get(id);
-    if (waiter) {
-      this.pingWaiters.delete(id);
-      clearTimeout(waiter.timer);
-      const rttMs = Math.round((now - waiter.sentAt) * 100) / 100;
-      this.rttMs = rttMs;
-      waiter.resolve({ rttMs, path: this.active?.path()?.path ?? null });
-    }
+    this.health.onPong(id, performance.now());
     if (this.state === 'reconnecting' && this.active) {
       this.clearRestart();
       // The ICE restart recovered the active generation: a replacement negotiating meanwhile is moot.
@@ -865,8 +808,7 @@ export class PeerLink {
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     if (this.upgradeTimer) clearInterval(this.upgradeTimer);
     this.keepaliveTimer = this.upgradeTimer = this.retryTimer = this.restartTimer = null;
-    for (const [, w] of this.pingWaiters) clearTimeout(w.timer);
-    this.pingWaiters.clear();
+    this.health.rejectPings(reason);
     const conns = [this.active, this.pending?.conn, ...this.retiring].filter((c): c is LinkConnection => !!c);
     this.active = null;
     this.pending = null;
