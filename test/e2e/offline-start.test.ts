@@ -5,8 +5,9 @@ import { waitFor } from './mesh-lab.js';
 
 /**
  * Issue 17, test 1: an agent restarted while the signaling server is down comes back from its cached
- * network map and reaches the other site again (links re-signaled agent to agent, mesh/direct-signal.ts);
- * when the server returns, its view replaces the cache and a node that joins then is reachable.
+ * network map and reaches the other site again (links re-signaled agent to agent, mesh/direct-signal.ts),
+ * and so do two agents both restarted without the server; when the server returns, its view replaces
+ * the cache and a node that joins then is reachable.
  */
 const skip = await labSkipReason();
 describe.skipIf(skip !== undefined)('offline start from the cached network map', { timeout: 240_000 }, () => {
@@ -59,6 +60,16 @@ describe.skipIf(skip !== undefined)('offline start from the cached network map',
     console.log(`figure: restart to first ping with the server down: ${restartToPingMs} ms`);
     expect(restartToPingMs).toBeLessThan(30_000);
     expect((await a1.status()).peers.find((p) => p.name === 'b1')?.state).toBe('connected');
+
+    // Both offline-started: b1 restarts too, the server still down; they find each other again.
+    await mesh.restartAgent('b1');
+    expect((await b1.status()).networkMap?.source).toBe('cache');
+    await waitFor(
+      'a1 to ping b1 with both started from their caches',
+      async () => ((await a1.ping(b1Address, 1, 1)).received === 1 ? true : undefined),
+      30_000,
+      0,
+    );
 
     await mesh.startServer();
     await waitFor(
