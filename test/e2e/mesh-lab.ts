@@ -53,6 +53,7 @@ export interface StatusJson {
     acceptRoutes: boolean;
     installed: string[];
     refused: { peerId: string; peerName: string; prefix: string; kind: string; reason: string }[];
+    primaries?: { prefix: string; primary: string; standby: string[] }[];
   };
   peers: {
     id: string;

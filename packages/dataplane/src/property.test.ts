@@ -251,7 +251,8 @@ describe('addresses and route lookup', () => {
               if (
                 best === undefined ||
                 c.len > best.len ||
-                (c.len === best.len && (c.seq > best.seq || (c.seq === best.seq && c.owner < best.owner)))
+                // Subnets several routers advertise: a stable order (smallest owner), whatever the seq.
+                (c.len === best.len && c.owner < best.owner)
               ) {
                 best = c;
               }

@@ -464,6 +464,9 @@ export class Agent implements AgentControl {
         if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
         if (e.kind === 'link-up' || e.kind === 'path-change')
           this.direct?.linkChanged(peerId, e.kind === 'link-up');
+        // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
+        if (e.kind === 'link-up' || e.kind === 'link-down')
+          this.forwarder?.setLinkState(peerId, e.kind === 'link-up', Date.now());
         this.sendEvent({ kind: e.kind, message: e.message, peerId });
       },
       onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
@@ -539,7 +542,10 @@ export class Agent implements AgentControl {
     this.device.onError((err) => log.error({ err: err.message }, 'device error'));
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
     // forwarder entries now; a second sync with the welcome's list would forget the latter.
-    for (const { info } of this.mesh.list()) this.forwarder.updatePeer(this.forwardable(info));
+    for (const { info } of this.mesh.list()) {
+      this.forwarder.updatePeer(this.forwardable(info));
+      this.syncLinkState(info.nodeId);
+    }
     this.syncKernelRoutes();
     this.advertise();
   }
@@ -583,7 +589,11 @@ export class Agent implements AgentControl {
     this.mesh?.setIceServers(w.iceServers);
     const result = this.mesh?.sync(w.peers);
     for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
-    for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.forwarder?.updatePeer(this.forwardable(p));
+    for (const p of w.peers)
+      if (p.nodeId !== w.self.nodeId) {
+        this.forwarder?.updatePeer(this.forwardable(p));
+        this.syncLinkState(p.nodeId);
+      }
     for (const id of result?.removed ?? []) this.direct?.forget(id);
     for (const p of w.peers) this.direct?.notePeer(p);
     this.syncKernelRoutes();
@@ -605,7 +615,14 @@ export class Agent implements AgentControl {
     this.mesh?.upsert(p);
     this.direct?.notePeer(p);
     this.forwarder?.updatePeer(this.forwardable(p));
+    this.syncLinkState(p.nodeId);
     this.syncKernelRoutes();
+  }
+
+  /** A peer the forwarder learns about is up for it only once its link is (link events keep it so). */
+  private syncLinkState(peerId: string): void {
+    const state = this.mesh?.get(peerId)?.link?.currentState;
+    this.forwarder?.setLinkState(peerId, state === 'connected', Date.now());
   }
 
   private removePeer(id: string, reason: string): void {
@@ -782,7 +799,17 @@ export class Agent implements AgentControl {
           ? { name: this.opts.exitNode, active: exit.isActive, bypasses: exit.bypasses }
           : null,
       offersExit: this.exitNat !== undefined,
+      primaries: this.routeChoices(),
     };
+  }
+
+  private routeChoices(): NonNullable<NonNullable<AgentStatus['routes']>['primaries']> {
+    const f = this.forwarder;
+    if (!(f instanceof L3Forwarder)) return [];
+    const name = (id: string) => (id === 'local' ? 'this node' : (this.mesh?.get(id)?.info.name ?? id));
+    return f
+      .routeChoices()
+      .map((c) => ({ prefix: c.prefix, primary: name(c.primary), standby: c.standby.map(name) }));
   }
 
   async ping(query: string): Promise<PingReply> {

@@ -27,6 +27,8 @@ export function formatStatus(s: AgentStatus): string {
         `exit     ${r.exitNode.name}: ${r.exitNode.active ? `default traffic goes through it (${r.exitNode.bypasses} underlay addresses kept outside)` : 'waiting for its approved exit route'}`,
       );
     if (r.offersExit) lines.push('exit     this node is an exit node (forwarding and NAT on)');
+    for (const p of r.primaries ?? [])
+      lines.push(`primary  ${p.prefix} via ${p.primary} (standby: ${p.standby.join(', ') || 'none'})`);
     // A refused route is a security event or a misconfiguration: always spelled out.
     for (const x of r.refused)
       lines.push(

@@ -41,6 +41,12 @@ export interface Forwarder {
   /** A peer's link is usable (or a peer became known): frames may be sent to it. */
   addPeer(peerId: string): void;
   removePeer(peerId: string): void;
+  /**
+   * The peer's link went down or came up (the mesh's link events). L3: packets routed to a down peer
+   * get ICMP unreachable, and a prefix another live node also advertises fails over to it; L2: MACs
+   * learned behind a down peer are forgotten.
+   */
+  setLinkState(peerId: string, up: boolean, nowMs: number): void;
   /** New control-plane information about a peer (bindings, routes, addresses). */
   updatePeer(peer: PeerInfo): void;
   /** What this node advertises (L2: bindings; L3: routes are static and come from the agent). */

@@ -72,6 +72,10 @@ export class L2Forwarder implements Forwarder {
     this.engine.addPeer(peerId);
   }
 
+  setLinkState(peerId: string, up: boolean): void {
+    if (!up && this.known.has(peerId)) this.engine.linkDown(peerId);
+  }
+
   removePeer(peerId: string): void {
     this.known.delete(peerId);
     this.engine.removePeer(peerId, Date.now());
@@ -114,6 +118,7 @@ export class L2Forwarder implements Forwarder {
       unicastToPeer: c.unicastToPeer,
       flooded: c.flooded,
       mssClamped: c.mssClamped,
+      macsFlushed: c.macsFlushed,
       macs: this.engine.macs.size,
       bindingsOverLimit: this.bindingsOverLimit,
     };

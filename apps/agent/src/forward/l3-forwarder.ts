@@ -80,6 +80,25 @@ export class L3Forwarder implements Forwarder {
     this.engine.removePeer(peerId);
   }
 
+  setLinkState(peerId: string, up: boolean, nowMs: number): void {
+    if (this.known.has(peerId)) this.engine.setPeerLink(peerId, up, nowMs);
+  }
+
+  /**
+   * Prefixes more than one node advertises (HA subnet routers, a workload between sites): which one
+   * forwards now, and the others. Node ids; the agent names them.
+   */
+  routeChoices(): { prefix: string; primary: string; standby: string[] }[] {
+    const out: { prefix: string; primary: string; standby: string[] }[] = [];
+    for (const { best, candidates } of this.engine.routes.contested())
+      out.push({
+        prefix: best.prefix,
+        primary: best.owner,
+        standby: candidates.filter((r) => r !== best).map((r) => r.owner),
+      });
+    return out;
+  }
+
   updatePeer(peer: PeerInfo): void {
     if (!this.known.has(peer.nodeId)) this.addPeer(peer.nodeId);
     const routes = this.engine.routes;
@@ -102,13 +121,16 @@ export class L3Forwarder implements Forwarder {
       toLocal: c.toLocal,
       mssClamped: c.mssClamped,
       icmpSent: c.icmpSent,
+      icmpRateLimited: c.icmpRateLimited,
       routes: this.engine.routes.size,
     };
     for (const [reason, n] of Object.entries(c.drops)) out[`drop.${reason}`] = n;
     return out;
   }
 
-  sweep(): void {}
+  sweep(nowMs: number): void {
+    this.engine.sweep(nowMs);
+  }
 
   setReceiveFilter(filter: ReceiveFilter | null): void {
     this.filter = filter;

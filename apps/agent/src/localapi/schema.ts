@@ -107,6 +107,13 @@ export const agentStatusSchema = z.object({
         .optional(),
       /** `--advertise-exit-node`: this node offers itself (forwarding and NAT on). */
       offersExit: z.boolean().optional(),
+      /**
+       * Prefixes several nodes advertise (HA subnet routers, a workload's host route): the one that
+       * forwards now (a live link first, then a stable order) and the standbys.
+       */
+      primaries: z
+        .array(z.object({ prefix: z.string(), primary: z.string(), standby: z.array(z.string()) }))
+        .optional(),
     })
     .optional(),
 });

@@ -73,6 +73,18 @@ describe('L2Switch: learning and forwarding', () => {
     expect(s.counters.flooded).toBe(1);
   });
 
+  it('forgets the MACs learned behind a peer whose link went down: frames to them flood again', () => {
+    const s = makeSwitch();
+    s.process('p1', frame(A, B), 0); // B learned behind p1
+    expect(snap(s.process('local', frame(B, A), 1)).toPeers).toEqual(['p1']);
+    expect(s.linkDown('p1')).toBe(1);
+    expect(s.counters.macsFlushed).toBe(1);
+    // B may have moved (to p2's site): flooding finds it where it answers.
+    expect(snap(s.process('local', frame(B, A), 2)).toPeers).toEqual(['p1', 'p2']);
+    s.process('p2', frame(A, B), 3);
+    expect(snap(s.process('local', frame(B, A), 4)).toPeers).toEqual(['p2']);
+  });
+
   it('floods broadcast and multicast, with split horizon for frames from peers', () => {
     const s = makeSwitch();
     expect(snap(s.process('local', frame(BCAST, A), 0)).toPeers).toEqual(['p1', 'p2']);

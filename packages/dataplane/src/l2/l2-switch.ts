@@ -144,6 +144,8 @@ export interface L2Counters {
   mssClamped: number;
   /** A peer advertised a MAC we hold locally with the same seq (duplicate MAC?). Local kept. */
   seqConflicts: number;
+  /** MACs learned behind a peer forgotten because its link went down. */
+  macsFlushed: number;
   drops: Record<L2DropReason, number>;
 }
 
@@ -206,6 +208,7 @@ export class L2Switch extends EventEmitter<L2SwitchEvents> {
       flooded: 0,
       mssClamped: 0,
       seqConflicts: 0,
+      macsFlushed: 0,
       drops,
     };
     this.#ports.set(LOCAL_PORT, this.#newPortState());
@@ -222,6 +225,14 @@ export class L2Switch extends EventEmitter<L2SwitchEvents> {
     this.#ports.set(id, this.#newPortState());
     this.#single.set(id, Object.freeze([id]));
     this.#allPeers = Object.freeze([...this.#allPeers, id]);
+  }
+
+  /** The peer's link went down: the MACs learned behind it are forgotten (see MacTable.flushLearned). */
+  linkDown(id: PeerId): number {
+    if (id === LOCAL_PORT || !this.#ports.has(id)) return 0;
+    const n = this.macs.flushLearned(id);
+    this.counters.macsFlushed += n;
+    return n;
   }
 
   /** Detaches a peer: its MACs, remote bindings and port state are flushed. */

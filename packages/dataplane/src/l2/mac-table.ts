@@ -188,6 +188,22 @@ export class MacTable {
     return n;
   }
 
+  /**
+   * Removes the entries learned from traffic behind port (its link went down: until it is back, frames
+   * for those MACs flood and whoever answers is learned again). Advertised entries stay: the control
+   * plane withdraws or moves them. Returns how many went.
+   */
+  flushLearned(port: PortId): number {
+    let n = 0;
+    for (const [mac, e] of this.#map) {
+      if (e.port === port && !e.advertised) {
+        this.#map.delete(mac);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Removes expired learned entries; call every few seconds. Returns how many went. */
   sweep(nowMs: number): number {
     let n = 0;

@@ -102,7 +102,7 @@ describe('L3Router', () => {
     expect(icmp.length).toBe(28 + p.length);
     expect(internetChecksum(icmp, 0, 20)).toBe(0); // header checksum verifies
     expect(internetChecksum(icmp, 20, icmp.length)).toBe(0); // ICMP checksum verifies
-    expect(icmp.subarray(12, 16).toString('hex')).toBe('64400001'); // from 100.64.0.1
+    expect(icmp.subarray(12, 16).toString('hex')).toBe('08080808'); // from the unreachable address
     expect(icmp.subarray(16, 20).toString('hex')).toBe('64400001'); // to the sender
     expect([icmp[9], icmp[20], icmp[21]]).toEqual([1, 3, 1]); // ICMP, dest unreachable, host unreachable
     expect(icmp.subarray(28).equals(p)).toBe(true); // quotes the packet
@@ -152,5 +152,74 @@ describe('L3Router', () => {
     expect(parseTcp(out, 40)!.mss).toBe(1220);
     expect(verifyTransport6(out, 0, 40, out.length - 40, 6)).toBe(true);
     expect(r.counters.mssClamped).toBe(2);
+  });
+});
+
+describe('L3Router link states', () => {
+  it('a packet routed to a peer whose link is down gets an ICMP host unreachable back', () => {
+    const r = router({ icmpSource4: '100.64.0.1', icmpSource6: 'fd7a::1' });
+    r.setPeerLink('p1', false, 0);
+    const d = r.process('local', udp4('100.64.0.1', '100.64.0.2'), 0);
+    expect(d.drop).toBe('peer-down');
+    expect([d.inject?.[9], d.inject?.[20], d.inject?.[21]]).toEqual([1, 3, 1]);
+    const d6 = r.process('local', udp6('fd7a::1', 'fd7a::2'), 0);
+    expect(d6.drop).toBe('peer-down');
+    expect([d6.inject?.[6], d6.inject?.[40]]).toEqual([58, 1]); // ICMPv6 destination unreachable
+    r.setPeerLink('p1', true, 0);
+    expect(r.process('local', udp4('100.64.0.1', '100.64.0.2'), 0).action).toBe('peer');
+  });
+
+  it('HA subnet routers: a stable primary, fail-over at once, fail-back only after the hold-down', () => {
+    const r = new L3Router({ failbackHoldMs: 10_000 });
+    for (const p of ['p1', 'p2']) {
+      r.addPeer(p);
+      r.setPeerLink(p, true, 0);
+    }
+    // p2 advertised later (higher seq): the primary is still the stable choice, p1.
+    r.routes.upsert({ prefix: '10.1.0.0/24', owner: 'p1', seq: 100, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.1.0.0/24', owner: 'p2', seq: 200, kind: 'subnet' });
+    const to = () => r.process('local', udp4('100.64.0.1', '10.1.0.5'), 0).peer;
+    expect(to()).toBe('p1');
+    r.setPeerLink('p1', false, 1000);
+    expect(to()).toBe('p2');
+    // p1 is back: p2 keeps the prefix through the hold-down (no flap on a link that bounces)...
+    r.setPeerLink('p1', true, 2000);
+    r.sweep(11_999);
+    expect(to()).toBe('p2');
+    // ...and p1 takes it back once it has stayed up.
+    r.sweep(12_000);
+    expect(to()).toBe('p1');
+    // Both down: the route still points somewhere, and the sender hears it is unreachable.
+    r.setPeerLink('p1', false, 13_000);
+    r.setPeerLink('p2', false, 13_000);
+    expect(r.process('local', udp4('100.64.0.1', '10.1.0.5'), 0).drop).toBe('peer-down');
+  });
+
+  it('links coming up for the first time do not hold each other down', () => {
+    const r = new L3Router({ failbackHoldMs: 10_000 });
+    for (const p of ['p1', 'p2']) r.addPeer(p);
+    r.routes.upsert({ prefix: '10.1.0.0/24', owner: 'p1', seq: 1, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.1.0.0/24', owner: 'p2', seq: 1, kind: 'subnet' });
+    // Known before their links are up (the agent's start), then up one after the other.
+    r.setPeerLink('p1', false, 0);
+    r.setPeerLink('p2', false, 0);
+    r.setPeerLink('p2', true, 100);
+    r.setPeerLink('p1', true, 200);
+    const to = () => r.process('local', udp4('100.64.0.1', '10.1.0.5'), 0).peer;
+    expect(to()).toBe('p1');
+    // p1 fails within the first seconds and comes back: p2, up all along, keeps the prefix.
+    r.setPeerLink('p1', false, 3000);
+    r.setPeerLink('p1', true, 4000);
+    expect(to()).toBe('p2');
+    r.sweep(14_000);
+    expect(to()).toBe('p1');
+  });
+
+  it('a workload host route still follows the highest seq among live owners', () => {
+    const r = new L3Router();
+    for (const p of ['p1', 'p2']) r.addPeer(p);
+    r.routes.upsert({ prefix: '10.1.0.9/32', owner: 'p1', seq: 1, kind: 'host' });
+    r.routes.upsert({ prefix: '10.1.0.9/32', owner: 'p2', seq: 2, kind: 'host' });
+    expect(r.process('local', udp4('100.64.0.1', '10.1.0.9'), 0).peer).toBe('p2');
   });
 });

@@ -57,14 +57,23 @@ export interface L3RouterOptions {
   readonly routes?: RouteTable;
   /** TCP MSS clamping; false disables. Default {ipv4: 1240, ipv6: 1220}. */
   readonly mss?: MssLimits | false;
-  /** This node's overlay addresses, the source of ICMP errors. Without one, no ICMP error of that
-   *  family is generated. */
+  /**
+   * This node's overlay addresses. Without one, no ICMP error of that family is generated. The errors
+   * themselves come from the unreachable destination: a packet from one of our own addresses arriving
+   * on the TUN is a martian the kernel drops, and `ping` then shows "From <destination> … Destination
+   * Host Unreachable".
+   */
   readonly icmpSource4?: string;
   readonly icmpSource6?: string;
   /** Budget for generated ICMP errors (all destinations together). Default 10/s, burst 20. */
   readonly icmpRate?: RateLimit;
   /** Drop packets from a peer whose source is not routed to that peer (anti-spoofing). Default true. */
   readonly checkSource?: boolean;
+  /**
+   * A peer whose link came back is preferred again for prefixes others also advertise only after it
+   * has stayed up this long (fail-back without flapping). Default 10 s.
+   */
+  readonly failbackHoldMs?: number;
 }
 
 export interface L3Counters {
@@ -92,6 +101,13 @@ export class L3Router {
   readonly #icmp6: Uint8Array | null;
   readonly #icmpBucket: TokenBucket;
   readonly #checkSource: boolean;
+  readonly #failbackHoldMs: number;
+  /** Peers whose link is down (setPeerLink); a peer never reported on counts as up. */
+  readonly #linkDown = new Set<PeerId>();
+  /** Peers that came back up, until when they are still settling (see failbackHoldMs). */
+  readonly #settling = new Map<PeerId, number>();
+  /** Peers whose link has been up at least once: only they settle when it comes back (fail-back). */
+  readonly #wasUp = new Set<PeerId>();
   readonly #v6 = newIpv6Upper();
   readonly #d: L3Decision = {
     action: 'drop',
@@ -114,6 +130,10 @@ export class L3Router {
       throw new Error(`bad icmpSource6 ${opts.icmpSource6}`);
     this.#icmpBucket = new TokenBucket(opts.icmpRate ?? { pps: 10, burst: 20 });
     this.#checkSource = opts.checkSource ?? true;
+    this.#failbackHoldMs = opts.failbackHoldMs ?? 10_000;
+    this.routes.setOwnerRank((owner) =>
+      this.#linkDown.has(owner) || !this.#peers.has(owner) ? 2 : this.#settling.has(owner) ? 1 : 0,
+    );
     const drops = {} as Record<L3DropReason, number>;
     for (const r of L3_DROP_REASONS) drops[r] = 0;
     this.counters = {
@@ -139,7 +159,43 @@ export class L3Router {
   /** Detaches a peer and removes every route it owns. */
   removePeer(id: PeerId): void {
     this.#peers.delete(id);
+    this.#linkDown.delete(id);
+    this.#settling.delete(id);
+    this.#wasUp.delete(id);
     this.routes.removeOwner(id);
+  }
+
+  /**
+   * The peer's link went down or came up. Down: packets routed to it get ICMP unreachable, and a
+   * prefix another live peer also advertises moves there at once. Up: it takes such prefixes back
+   * only after failbackHoldMs up (sweep() re-elects then).
+   */
+  setPeerLink(id: PeerId, up: boolean, nowMs: number): void {
+    if (up) {
+      const wasDown = this.#linkDown.delete(id);
+      // A first link-up is not a fail-back: nothing was moved away from this peer yet.
+      if (wasDown && this.#wasUp.has(id)) this.#settling.set(id, nowMs + this.#failbackHoldMs);
+      this.#wasUp.add(id);
+      if (!wasDown) return;
+    } else {
+      if (this.#linkDown.has(id)) return;
+      this.#linkDown.add(id);
+      this.#settling.delete(id);
+    }
+    this.routes.reelect(id);
+  }
+
+  isPeerUp(id: PeerId): boolean {
+    return this.#peers.has(id) && !this.#linkDown.has(id);
+  }
+
+  /** Ends hold-downs that are over (call every second or so). */
+  sweep(nowMs: number): void {
+    for (const [id, until] of this.#settling) {
+      if (until > nowMs) continue;
+      this.#settling.delete(id);
+      this.routes.reelect(id);
+    }
   }
 
   process(ingress: PortId, packet: Buffer, nowMs: number): L3Decision {
@@ -188,7 +244,7 @@ export class L3Router {
     d.route = route;
     if (fromLocal) {
       if (route.owner === LOCAL_PORT) return this.#drop('loop');
-      if (!this.#peers.has(route.owner)) {
+      if (!this.#peers.has(route.owner) || this.#linkDown.has(route.owner)) {
         this.#unreachable(packet, version, end, nowMs);
         return this.#drop('peer-down');
       }
@@ -224,7 +280,7 @@ export class L3Router {
         if (type !== 8 && type !== 13 && type !== 15 && type !== 17) return;
       }
       if (!this.#takeIcmp(nowMs)) return;
-      this.#d.inject = buildIcmp4Unreachable(p, 0, end, this.#icmp4, 1 /* host unreachable */);
+      this.#d.inject = buildIcmp4Unreachable(p, 0, end, u32(p, 16), 1 /* host unreachable */);
       this.counters.icmpSent++;
       return;
     }
@@ -236,7 +292,7 @@ export class L3Router {
       if (u.proto === PROTO_ICMPV6 && (u.offset >= u.end || p[u.offset]! < 128)) return; // an error message
     }
     if (!this.#takeIcmp(nowMs)) return;
-    this.#d.inject = buildIcmp6Unreachable(p, 0, end, this.#icmp6, 0 /* no route to destination */);
+    this.#d.inject = buildIcmp6Unreachable(p, 0, end, p.subarray(24, 40), 0 /* no route to destination */);
     this.counters.icmpSent++;
   }
 

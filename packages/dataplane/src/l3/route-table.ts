@@ -16,6 +16,13 @@ export interface Route {
 
 const KINDS: readonly RouteKind[] = ['node', 'subnet', 'host'];
 
+/**
+ * How usable a route's owner is right now: 0 up, 1 up but settling (it came back less than a
+ * hold-down ago: used only when nothing better is), 2 down (its link is down: used only when nothing
+ * else is, and then the router answers ICMP unreachable). The local port is always 0.
+ */
+export type OwnerRank = (owner: PortId) => 0 | 1 | 2;
+
 /** Every owner's route for one prefix, and the winner. */
 class Slot {
   readonly candidates: Route[] = [];
@@ -29,23 +36,30 @@ class Slot {
     readonly w3: number,
   ) {}
 
-  /** Highest seq wins; on a tie 'local' (we announce it ourselves), then the smallest owner id. */
-  elect(): void {
+  /**
+   * The best usable owner first (see OwnerRank). Then, for a workload's host route, the highest seq
+   * (it moved there last); for a subnet several routers advertise (HA), a stable order — ours, then
+   * the smallest owner id — so the primary does not change with restarts; ties as for subnets.
+   */
+  elect(rank: OwnerRank | null): void {
     let best: Route | null = null;
+    let bestRank = 3;
     for (const r of this.candidates) {
-      if (
-        best === null ||
-        r.seq > best.seq ||
-        (r.seq === best.seq &&
-          (r.owner === LOCAL_PORT
-            ? best.owner !== LOCAL_PORT
-            : best.owner !== LOCAL_PORT && r.owner < best.owner))
-      ) {
+      const k = r.owner === LOCAL_PORT || rank === null ? 0 : rank(r.owner);
+      if (best === null || k < bestRank || (k === bestRank && preferred(r, best))) {
         best = r;
+        bestRank = k;
       }
     }
     this.best = best;
   }
+}
+
+function preferred(r: Route, best: Route): boolean {
+  if (r.kind !== 'subnet' && r.seq !== best.seq) return r.seq > best.seq;
+  return r.owner === LOCAL_PORT
+    ? best.owner !== LOCAL_PORT
+    : best.owner !== LOCAL_PORT && r.owner < best.owner;
 }
 
 const MASK4: number[] = [];
@@ -84,10 +98,37 @@ export class RouteTable {
   readonly #lens6: number[] = [];
   #count = 0;
   readonly #maxRoutes: number;
+  #rank: OwnerRank | null = null;
 
   /** @param maxRoutes bound on route entries; upsert() throws beyond it. Default 1 000 000. */
   constructor(maxRoutes = 1_000_000) {
     this.#maxRoutes = maxRoutes;
+  }
+
+  /**
+   * Makes elections consider whether owners are up (the router's link states); null: every owner is.
+   * Call reelect() for an owner whose rank changed.
+   */
+  setOwnerRank(rank: OwnerRank | null): void {
+    this.#rank = rank;
+    for (const slot of this.#slots()) slot.elect(rank);
+  }
+
+  /** An owner's rank changed (its link went up or down): elect again where it is a candidate. */
+  reelect(owner: PortId): void {
+    for (const slot of this.#slots())
+      if (slot.candidates.some((r) => r.owner === owner)) slot.elect(this.#rank);
+  }
+
+  /** Prefixes with more than one owner (HA subnet routers, a moving workload): the winner and the rest. */
+  *contested(): IterableIterator<{ best: Route; candidates: readonly Route[] }> {
+    for (const slot of this.#slots())
+      if (slot.candidates.length > 1) yield { best: slot.best!, candidates: slot.candidates };
+  }
+
+  *#slots(): IterableIterator<Slot> {
+    for (const m of this.#v4) if (m !== undefined) yield* m.values();
+    for (const m of this.#v6) if (m !== undefined) for (const b of m.values()) yield* b;
   }
 
   /** Number of route entries (all owners). */
@@ -121,7 +162,7 @@ export class RouteTable {
       slot.candidates.push(stored);
       this.#count++;
     }
-    slot.elect();
+    slot.elect(this.#rank);
   }
 
   /** Removes owner's route for prefix. Returns true when there was one. */
@@ -135,7 +176,7 @@ export class RouteTable {
     slot.candidates.splice(i, 1);
     this.#count--;
     if (slot.candidates.length === 0) this.#deleteSlot(slot);
-    else slot.elect();
+    else slot.elect(this.#rank);
     return true;
   }
 
