@@ -49,6 +49,7 @@ export interface StatusJson {
   node: { id: string; name: string; addresses: string[]; mac: string | null };
   server: { connected: boolean };
   networkMap?: { source: 'server' | 'cache'; confirmedAt: string | null; directPort: number | null };
+  health?: { state: 'ok' | 'degraded'; problems: string[] };
   routes?: {
     acceptRoutes: boolean;
     installed: string[];

@@ -46,6 +46,7 @@ import {
 } from '../state/network-map.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
+import { DeviceSupervisor, type DeviceSupervisorOptions } from './device-supervisor.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { deviceStatus, linkReport, peerStatus } from './status.js';
 import { TelemetryReporter } from './telemetry-reporter.js';
@@ -102,6 +103,8 @@ export interface AgentOptions {
   control?: ControlClient;
   /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
   devices?: DeviceOpener;
+  /** Tests: how the device's presence is checked and how fast it is re-opened. */
+  deviceCheck?: Pick<DeviceSupervisorOptions, 'ifindex' | 'retryDelaysMs' | 'checkIntervalMs'>;
 }
 
 /** Opens the overlay device (a seam for tests: the Agent's unit tests use a fake device). */
@@ -135,6 +138,8 @@ export class Agent implements AgentControl {
   private lock: NetworkLock | undefined;
   private keyRotation: KeyRotation | undefined;
   private device: NetDevice | undefined;
+  /** Re-opens the device when it fails (device-supervisor.ts). */
+  private deviceSupervisor: DeviceSupervisor | undefined;
   private forwarder: Forwarder | undefined;
   private config: Welcome | undefined;
   /** The server's view of the network, recorded for offline starts (state/network-map.ts). */
@@ -156,6 +161,8 @@ export class Agent implements AgentControl {
   private exitNat: ExitNat | undefined;
   private readonly routeSeq = Math.floor(Date.now() / 1000);
   private lastNetcheckAt = Number.NEGATIVE_INFINITY;
+  /** When the control session was last lost (or the agent started without one). */
+  private serverLostAt = Date.now();
   private netcheckRunning = false;
   private stopping: Promise<void> | undefined;
   private resolveExit!: (exit: AgentExit) => void;
@@ -347,9 +354,10 @@ export class Agent implements AgentControl {
     c.on('signal', (s) => this.onSignal(s.from, s.data));
     c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
     c.on('server-error', (e) => this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`));
-    c.on('disconnected', ({ code, reason }) =>
-      this.log.warn({ code, reason }, 'lost the signaling server; links keep forwarding'),
-    );
+    c.on('disconnected', ({ code, reason }) => {
+      this.serverLostAt = Date.now();
+      this.log.warn({ code, reason }, 'lost the signaling server; links keep forwarding');
+    });
     c.on('removed', (message) => void this.stop({ reason: 'removed', message }));
     c.on('fatal', (error) => {
       this.rejectReady(error);
@@ -480,23 +488,27 @@ export class Agent implements AgentControl {
     this.mesh.sync(w.peers);
     for (const p of w.peers) this.direct?.notePeer(p);
     const offload = this.opts.offload === false ? { offload: false, coalesce: false } : {};
-    this.device =
-      w.network.mode === 'l2'
-        ? await (this.opts.devices ?? { openTap }).openTap({
-            name: this.opts.device,
-            mtu,
-            mac: w.self.mac,
-            addresses,
-            ...(this.opts.bridge ? { bridge: this.opts.bridge } : {}),
-            ...offload,
-          })
-        : await (this.opts.devices ?? { openTun }).openTun({
-            name: this.opts.device,
-            mtu,
-            addresses,
-            routes: [w.network.cidr],
-            ...offload,
-          });
+    const devices = this.opts.devices ?? { openTap, openTun };
+    this.deviceSupervisor = new DeviceSupervisor({
+      name: this.opts.device,
+      open: () =>
+        w.network.mode === 'l2'
+          ? devices.openTap({
+              name: this.opts.device,
+              mtu,
+              mac: w.self.mac,
+              addresses,
+              ...(this.opts.bridge ? { bridge: this.opts.bridge } : {}),
+              ...offload,
+            })
+          : devices.openTun({ name: this.opts.device, mtu, addresses, routes: [w.network.cidr], ...offload }),
+      onFrames: (frames) => this.forwarder?.fromDevice(frames),
+      onReopened: (d) => this.deviceReopened(d),
+      onFailed: (error) => void this.stop({ reason: 'fatal', error }),
+      logger: log.child({ component: 'device' }),
+      ...(this.opts.deviceCheck ?? {}),
+    });
+    this.device = await this.deviceSupervisor.start();
     log.info(
       {
         device: this.device.name,
@@ -538,8 +550,6 @@ export class Agent implements AgentControl {
       });
       await this.exitNat.start();
     }
-    this.device.onFrames((frames) => this.forwarder?.fromDevice(frames));
-    this.device.onError((err) => log.error({ err: err.message }, 'device error'));
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
     // forwarder entries now; a second sync with the welcome's list would forget the latter.
     for (const { info } of this.mesh.list()) {
@@ -548,6 +558,22 @@ export class Agent implements AgentControl {
     }
     this.syncKernelRoutes();
     this.advertise();
+  }
+
+  /**
+   * The device was deleted or broke and is open again (device-supervisor.ts): the routes and policy
+   * rules that pointed into the old one went with it.
+   */
+  private deviceReopened(d: NetDevice): void {
+    this.device = d;
+    this.peerRoutes?.forgetInstalled();
+    this.syncKernelRoutes();
+    const exit = this.exitRouting;
+    if (exit?.isActive)
+      exit
+        .deactivate()
+        .then(() => this.syncExit())
+        .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the exit node routing'));
   }
 
   private raiseSocketBuffers(): void {
@@ -774,6 +800,7 @@ export class Agent implements AgentControl {
         since: this.control.since ? new Date(this.control.since).toISOString() : null,
         lastError: this.control.lastError,
       },
+      health: this.health(),
       networkMap: {
         source: this.mapSource ?? 'server',
         confirmedAt: this.mapRecorder.map.lastConfirmedAt
@@ -801,6 +828,35 @@ export class Agent implements AgentControl {
       offersExit: this.exitNat !== undefined,
       primaries: this.routeChoices(),
     };
+  }
+
+  /** What needs an operator's eye now (AgentStatus.health). */
+  private health(): NonNullable<AgentStatus['health']> {
+    const problems: string[] = [];
+    const device = this.deviceSupervisor?.health;
+    if (device?.state === 'recovering')
+      problems.push(`device ${this.opts.device} failed (${device.error}): re-opening it`);
+    if (device?.state === 'failed')
+      problems.push(`device ${this.opts.device} failed for good: ${device.error}`);
+    if (!this.control.connected) {
+      const away = Date.now() - this.serverLostAt;
+      if (away > 60_000)
+        problems.push(
+          `no signaling server for ${Math.round(away / 60_000)} min${this.control.lastError ? ` (${this.control.lastError})` : ''}`,
+        );
+    }
+    if (this.mapSource === 'cache')
+      problems.push('running from the cached network map (server not reached yet)');
+    const online = (this.mesh?.list() ?? []).filter((p) => p.info.online && !p.refused);
+    const down = online.filter((p) => p.link?.currentState !== 'connected');
+    if (down.length > 0)
+      problems.push(
+        `${down.length} of ${online.length} peers unreachable: ${down
+          .slice(0, 5)
+          .map((p) => p.info.name)
+          .join(', ')}${down.length > 5 ? ', …' : ''}`,
+      );
+    return { state: problems.length > 0 ? 'degraded' : 'ok', problems };
   }
 
   private routeChoices(): NonNullable<NonNullable<AgentStatus['routes']>['primaries']> {
@@ -870,7 +926,7 @@ export class Agent implements AgentControl {
       await step('closing the local API', this.localApi.close());
       await step('restoring the default route', this.exitRouting?.deactivate());
       await step('removing the exit node NAT', this.exitNat?.stop());
-      await step('removing the device', this.device?.close());
+      await step('removing the device', this.deviceSupervisor?.close() ?? this.device?.close());
       this.direct?.close();
       this.resolveExit(exit);
     })();

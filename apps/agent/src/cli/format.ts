@@ -12,6 +12,7 @@ export function formatStatus(s: AgentStatus): string {
   const server = s.server.connected
     ? 'connected'
     : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
+  if (s.health?.state === 'degraded') for (const p of s.health.problems) lines.push(`DEGRADED ${p}`);
   lines.push(`server   ${s.server.url} ${server}`);
   if (s.networkMap?.source === 'cache')
     lines.push(

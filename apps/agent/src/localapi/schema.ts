@@ -82,6 +82,12 @@ export const agentStatusSchema = z.object({
       directPort: z.number().int().nullable(),
     })
     .optional(),
+  /**
+   * `degraded` when something needs an operator: the device failed (re-opening, or gave up), the
+   * server has been unreachable for over a minute, the agent runs from its cached map, peers online
+   * with the server have no link. Each problem in words.
+   */
+  health: z.object({ state: z.enum(['ok', 'degraded']), problems: z.array(z.string()) }).optional(),
   peers: z.array(peerStatusSchema),
   counters: z.record(z.string(), z.number()),
   /** Access policy in force and what it denied (absent: agent without ACL support). */

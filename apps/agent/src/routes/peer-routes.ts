@@ -46,6 +46,7 @@ export class PeerRoutes {
   private readonly installed = new Set<string>();
   private refused = new Map<string, RefusedRoute>();
   private chain: Promise<void> = Promise.resolve();
+  private queued = false;
   private servers: { at: number; urls: string; addresses: string[] } | undefined;
 
   constructor(private readonly o: PeerRoutesOptions) {
@@ -101,8 +102,20 @@ export class PeerRoutes {
 
   /** Brings the kernel in line with the peers' accepted routes; queued behind any sync under way. */
   sync(peers: () => Iterable<PeerInfo>, device: RouteDevice): Promise<void> {
-    this.chain = this.chain.then(() => this.syncNow(peers, device));
+    // One run at a time (an add and a remove of one prefix never interleave), and a burst of requests
+    // while one runs is one more run, with the peers as they are then.
+    if (this.queued) return this.chain;
+    this.queued = true;
+    this.chain = this.chain.then(() => {
+      this.queued = false;
+      return this.syncNow(peers, device);
+    });
     return this.chain;
+  }
+
+  /** The device was re-created: none of our routes exist any more; the next sync installs them all. */
+  forgetInstalled(): void {
+    this.installed.clear();
   }
 
   status(): { acceptRoutes: boolean; installed: string[]; refused: RefusedRoute[] } {
