@@ -308,7 +308,13 @@ export class MeshLab {
     // The whole suite runs on werift, then again on the default (auto: libdatachannel where it can):
     // RTCMESH_E2E_TRANSPORT=auto (package.json test:lab:auto).
     args.push('--transport', o.transport ?? process.env.RTCMESH_E2E_TRANSPORT ?? 'werift');
-    const env = { ...process.env, ...this.spec.agentEnv, ...o.env };
+    // Any unhandled rejection in an agent kills it, and the test that needed it fails (issue 17).
+    const env = {
+      ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --unhandled-rejections=strict`.trim(),
+      ...this.spec.agentEnv,
+      ...o.env,
+    };
     // The bin itself, as an installed agent runs (its shebang passes V8 flags to node).
     const proc = host.spawn(AGENT_BIN, args, { label: `agent:${name}`, env });
     const agent = new LabAgent(host, name, stateDir, proc);
