@@ -50,6 +50,7 @@ export interface StatusJson {
   server: { connected: boolean };
   networkMap?: { source: 'server' | 'cache'; confirmedAt: string | null; directPort: number | null };
   health?: { state: 'ok' | 'degraded'; problems: string[] };
+  settings?: { advertiseRoutes: string[]; acceptRoutes: boolean; logLevel: string };
   routes?: {
     acceptRoutes: boolean;
     installed: string[];

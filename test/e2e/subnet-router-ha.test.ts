@@ -129,5 +129,47 @@ describe.skipIf(skip !== undefined)(
       // Traffic to the LAN flows through it.
       await run.waitReplyAfter(Date.now(), 5000);
     });
+
+    test('rtcmesh set changes routes and log level live, links stay up', async () => {
+      const mesh = lab();
+      const b1 = mesh.agent('b1');
+      const a1 = mesh.agent('a1');
+      const lanHost = mesh.world.host('a3').ip;
+      const linkSince = async () => (await b1.status()).peers.map((p) => `${p.name}:${p.state}`).sort();
+      const before = await linkSince();
+      // b1 stops taking subnet routes: the kernel route goes, the LAN is not reached through the overlay.
+      const off = await b1.cli(['set', '--no-accept-routes', '--log-level', 'debug', '--json']);
+      expect(off.code, off.stderr).toBe(0);
+      expect(JSON.parse(off.stdout)).toMatchObject({ acceptRoutes: false, logLevel: 'debug' });
+      await waitFor(
+        'b1 to remove the LAN route',
+        async () => ((await b1.status()).routes?.installed.includes(SITE_A_LAN) ? undefined : true),
+        10_000,
+      );
+      const on = await b1.cli(['set', '--accept-routes']);
+      expect(on.code, on.stderr).toBe(0);
+      await waitFor(
+        'b1 to install it again',
+        async () => ((await b1.status()).routes?.installed.includes(SITE_A_LAN) ? true : undefined),
+        10_000,
+      );
+      expect((await b1.ping(lanHost, 3)).received).toBeGreaterThanOrEqual(2);
+      // a1 stops advertising the LAN: b1 sees a2 alone for it.
+      const unadvertise = await a1.cli(['set', '--advertise-routes', '']);
+      expect(unadvertise.code, unadvertise.stderr).toBe(0);
+      await waitFor(
+        'b1 to see one router for the LAN',
+        async () => ((await primary(b1)) === undefined ? true : undefined),
+        10_000,
+      );
+      expect((await b1.ping(lanHost, 3)).received).toBeGreaterThanOrEqual(2);
+      // A bad value is refused with a reason, and nothing changes.
+      const bad = await a1.cli(['set', '--advertise-routes', '10.99.0.0/16']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/overlay|refused|prefix|overlaps/);
+      expect((await b1.status()).settings).toMatchObject({ acceptRoutes: true, logLevel: 'debug' });
+      // No link went down for any of it.
+      expect(await linkSince()).toEqual(before);
+    });
   },
 );

@@ -8,7 +8,18 @@ import {
   raiseUdpSocketBuffers,
 } from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
-import type { AgentEvent, LinkReport, PeerInfo, Route, SignalData, Welcome } from '@rtcmesh/protocol';
+import {
+  type AgentEvent,
+  isExitRoute,
+  type LinkReport,
+  type PeerInfo,
+  prefixesOverlap,
+  type Route,
+  RouteSchema,
+  type SignalData,
+  unroutablePrefixProblem,
+  type Welcome,
+} from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
 import type { Forwarder } from '../forward/forwarder.js';
@@ -21,6 +32,8 @@ import {
   type NetcheckReport,
   type PingReply,
   type RekeyReply,
+  type SetRequest,
+  type Settings,
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
 import { BrowserPeers } from '../mesh/browser-peer.js';
@@ -46,6 +59,7 @@ import {
 } from '../state/network-map.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
+import type { LogLevel } from './agent-logger.js';
 import { DeviceSupervisor, type DeviceSupervisorOptions } from './device-supervisor.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
 import { deviceStatus, linkReport, peerStatus } from './status.js';
@@ -101,6 +115,8 @@ export interface AgentOptions {
   directPort?: number | null;
   /** Tests: the control session (default: a ControlClient for serverUrls). */
   control?: ControlClient;
+  /** `rtcmesh set --log-level`: changes every component's logger (agent-logger.ts). */
+  setLogLevel?: (level: LogLevel) => void;
   /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
   devices?: DeviceOpener;
   /** Tests: how the device's presence is checked and how fast it is re-opened. */
@@ -159,7 +175,11 @@ export class Agent implements AgentControl {
   private exitRouting: ExitRouting | undefined;
   /** `--advertise-exit-node`: forwarding and NAT for what peers send out. */
   private exitNat: ExitNat | undefined;
-  private readonly routeSeq = Math.floor(Date.now() / 1000);
+  /** A new advertisement (`rtcmesh set`) takes a higher seq, so peers take it over the old one. */
+  private routeSeq = Math.floor(Date.now() / 1000);
+  /** `--advertise-routes` and `--accept-routes`, changed live by `rtcmesh set`. */
+  private advertisedRoutes: string[];
+  private acceptRoutes: boolean;
   private lastNetcheckAt = Number.NEGATIVE_INFINITY;
   /** When the control session was last lost (or the agent started without one). */
   private serverLostAt = Date.now();
@@ -174,6 +194,8 @@ export class Agent implements AgentControl {
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.logger;
+    this.advertisedRoutes = [...opts.advertiseRoutes];
+    this.acceptRoutes = opts.acceptRoutes ?? false;
     this.exited = new Promise((r) => (this.resolveExit = r));
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
@@ -403,9 +425,9 @@ export class Agent implements AgentControl {
     if (w.network.mode === 'l3') {
       this.peerRoutes = new PeerRoutes({
         exitNode: this.opts.exitNode,
-        acceptRoutes: this.opts.acceptRoutes ?? false,
+        acceptRoutes: this.acceptRoutes,
         networkCidr: w.network.cidr,
-        ownRoutes: this.opts.advertiseRoutes,
+        ownRoutes: this.advertisedRoutes,
         overlayDevice: this.opts.device,
         serverUrls: () => [
           this.control.serverUrl,
@@ -659,7 +681,7 @@ export class Agent implements AgentControl {
   }
 
   private ownRoutes(): Route[] {
-    const prefixes = [...this.opts.advertiseRoutes, ...(this.opts.advertiseExitNode ? ['0.0.0.0/0'] : [])];
+    const prefixes = [...this.advertisedRoutes, ...(this.opts.advertiseExitNode ? ['0.0.0.0/0'] : [])];
     return prefixes.map((prefix) => ({ prefix, seq: this.routeSeq }));
   }
 
@@ -801,6 +823,7 @@ export class Agent implements AgentControl {
         lastError: this.control.lastError,
       },
       health: this.health(),
+      settings: this.settings(),
       networkMap: {
         source: this.mapSource ?? 'server',
         confirmedAt: this.mapRecorder.map.lastConfirmedAt
@@ -901,6 +924,64 @@ export class Agent implements AgentControl {
     return r;
   }
 
+  /** `rtcmesh set`: applied live, links stay up. */
+  async set(req: SetRequest): Promise<Settings> {
+    const w = this.config;
+    if (!w) throw new LocalApiError('unavailable', 'agent is still starting');
+    if ((req.advertiseRoutes || req.acceptRoutes !== undefined) && w.network.mode !== 'l3')
+      throw new LocalApiError('bad-request', `routes are for L3 networks; ${w.network.name} is L2`);
+    if (req.advertiseRoutes) {
+      const problem = req.advertiseRoutes
+        .map((p) => advertisedRouteProblem(p, w.network.cidr))
+        .find((p) => p !== undefined);
+      if (problem) throw new LocalApiError('bad-request', problem);
+    }
+    if (req.logLevel) {
+      if (this.opts.setLogLevel) this.opts.setLogLevel(req.logLevel);
+      else this.log.level = req.logLevel;
+      this.log.info({ level: req.logLevel }, 'log level changed');
+    }
+    if (req.acceptRoutes !== undefined && req.acceptRoutes !== this.acceptRoutes) {
+      this.acceptRoutes = req.acceptRoutes;
+      this.peerRoutes?.setAcceptRoutes(req.acceptRoutes);
+      this.log.info({ acceptRoutes: req.acceptRoutes }, 'accept-routes changed');
+      this.refreshForwardedPeers();
+    }
+    if (req.advertiseRoutes && req.advertiseRoutes.join() !== this.advertisedRoutes.join()) {
+      this.advertisedRoutes = [...new Set(req.advertiseRoutes)];
+      this.routeSeq = Math.max(this.routeSeq + 1, Math.floor(Date.now() / 1000));
+      const own = this.ownRoutes();
+      this.policy.setOwnRoutes(own.map((r) => r.prefix));
+      this.peerRoutes?.setOwnRoutes(this.advertisedRoutes);
+      if (this.forwarder instanceof L3Forwarder) this.forwarder.setOwnRoutes(own);
+      this.log.info({ routes: this.advertisedRoutes }, 'advertised routes changed');
+      this.advertise();
+      this.refreshForwardedPeers();
+    }
+    return this.settings();
+  }
+
+  /** Every peer as the forwarder and the kernel should see it now (after a routes setting changed). */
+  private refreshForwardedPeers(): void {
+    for (const { info } of this.mesh?.list() ?? []) this.forwarder?.updatePeer(this.forwardable(info));
+    this.syncKernelRoutes();
+  }
+
+  settings(): Settings {
+    const maxAge = this.opts.networkMap?.maxAgeMs;
+    return {
+      advertiseRoutes: [...this.advertisedRoutes],
+      acceptRoutes: this.acceptRoutes,
+      logLevel: this.log.level,
+      advertiseExitNode: this.opts.advertiseExitNode ?? false,
+      exitNode: this.opts.exitNode ?? null,
+      transport: this.opts.transport ?? 'auto',
+      offload: this.opts.offload !== false,
+      directPort: this.direct?.port ?? null,
+      offlineMaxAge: maxAge === undefined ? null : maxAge > 0 ? formatAge(maxAge) : 'never',
+    };
+  }
+
   async down(): Promise<void> {
     await this.stop({ reason: 'stopped' });
   }
@@ -959,4 +1040,14 @@ function networkChange(running: Welcome, fresh: Welcome): string | null {
   if (running.self.addresses.join() !== fresh.self.addresses.join()) return "this node's addresses";
   if (running.self.mac !== fresh.self.mac) return "this node's MAC";
   return null;
+}
+
+/** Why `prefix` cannot be advertised (`rtcmesh set --advertise-routes`), or undefined. */
+function advertisedRouteProblem(prefix: string, networkCidr: string): string | undefined {
+  const parsed = RouteSchema.shape.prefix.safeParse(prefix);
+  if (!parsed.success)
+    return `${prefix} is not a prefix like 10.1.0.0/24 (${parsed.error.issues[0]?.message ?? 'invalid'})`;
+  if (isExitRoute(prefix)) return `${prefix} is an exit route: use --advertise-exit-node`;
+  if (prefixesOverlap(prefix, networkCidr)) return `${prefix} overlaps the overlay network ${networkCidr}`;
+  return unroutablePrefixProblem(prefix);
 }

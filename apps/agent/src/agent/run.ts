@@ -2,13 +2,14 @@ import { hostname, platform } from 'node:os';
 import { ensureCanCreateDevices, limitMallocArenas } from '@rtcmesh/netdev';
 import { ndcAvailability, type TransportPreference } from '@rtcmesh/peer';
 import { rawPublicKeyProblem, signJoinRequest } from '@rtcmesh/protocol';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
 import { DEFAULT_MAP_MAX_AGE_MS, NetworkMapStore } from '../state/network-map.js';
 import { StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
+import { AgentLogger, isLogLevel, LOG_LEVELS } from './agent-logger.js';
 
 export interface RunAgentOptions {
   /** One or more signaling server URLs (instances of one mesh); the first is where the node registers. */
@@ -44,7 +45,9 @@ export const EXIT_REMOVED = 78;
 
 /** `rtcmesh up`: register once if needed, then run until SIGTERM/SIGINT or `rtcmesh down`. */
 export async function runAgent(o: RunAgentOptions): Promise<void> {
-  const log = pino({ level: o.logLevel, base: { svc: 'rtcmesh' } });
+  if (!isLogLevel(o.logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const agentLogger = new AgentLogger(o.logLevel);
+  const log = agentLogger.logger;
   // Fail before touching the server when the device cannot be created at all, or the stack asked for
   // cannot load (auto falls back to werift instead, and says so per link).
   ensureCanCreateDevices();
@@ -128,6 +131,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     assignAddress: o.assignAddress,
     ...(o.mtu ? { mtu: o.mtu } : {}),
     logger: log,
+    setLogLevel: (level) => agentLogger.setLevel(level),
     ...(ca ? { ca } : {}),
     keyStore: state,
     ...(pendingKey ? { pendingKey } : {}),
@@ -189,7 +193,7 @@ function sanitizeName(raw: string): string {
   return cleaned || 'node';
 }
 
-async function withRetry<T>(fn: () => Promise<T>, log: pino.Logger): Promise<T> {
+async function withRetry<T>(fn: () => Promise<T>, log: Logger): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

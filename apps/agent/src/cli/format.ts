@@ -1,7 +1,20 @@
-import type { AgentStatus, NetcheckReport, PeerStatus } from '../localapi/schema.js';
+import type { AgentStatus, NetcheckReport, PeerStatus, Settings } from '../localapi/schema.js';
 import { formatPolicyStatus } from '../policy/status-schema.js';
 
 /** Human-readable renderings for the CLI; `--json` prints the validated objects instead. */
+/** The settings in effect, one per line (`rtcmesh set`, `rtcmesh status`). */
+export function formatSettings(s: Settings): string {
+  return [
+    `advertise-routes  ${s.advertiseRoutes.join(',') || '(none)'}`,
+    `accept-routes     ${s.acceptRoutes}`,
+    `log-level         ${s.logLevel}`,
+    `exit-node         ${s.exitNode ?? '(none)'}${s.advertiseExitNode ? ' (this node offers itself as one)' : ''}`,
+    `transport         ${s.transport}${s.offload ? '' : ' (no offload)'}`,
+    `direct-port       ${s.directPort ?? 'off'}`,
+    `offline-max-age   ${s.offlineMaxAge ?? 'n/a'}`,
+  ].join('\n');
+}
+
 export function formatStatus(s: AgentStatus): string {
   const lines: string[] = [];
   lines.push(

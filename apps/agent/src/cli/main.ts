@@ -1,11 +1,12 @@
 import { TRANSPORT_PREFERENCES, type TransportPreference } from '@rtcmesh/peer';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS, type LogLevel } from '../agent/agent-logger.js';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
 import { DEFAULT_DIRECT_PORT } from '../mesh/direct-signal.js';
 import { DEFAULT_MAP_MAX_AGE_MS, parseDuration } from '../state/network-map.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
-import { formatNetcheck, formatStatus } from './format.js';
+import { formatNetcheck, formatSettings, formatStatus } from './format.js';
 
 /** Restated here so the CLI does not load the WebRTC stacks before it needs them. */
 
@@ -183,6 +184,41 @@ program
   });
 
 program
+  .command('set')
+  .description(
+    "change settings of the running agent, live (links stay up): routes it advertises, whether it takes its peers' routes, its log level",
+  )
+  .option(
+    '--advertise-routes <cidrs>',
+    'L3: the subnets this node routes for the overlay, comma separated ("" for none)',
+    parseCidrListOrNone,
+  )
+  .option('--accept-routes', 'L3: install the subnet routes peers advertise')
+  .option('--no-accept-routes', 'L3: stop installing them (the kernel routes go)')
+  .addOption(new Option('--log-level <level>', 'log level from now on').choices(LOG_LEVELS))
+  .addOption(stateOption())
+  .option('--json', 'print the settings in effect as JSON')
+  .action(
+    async (opts: {
+      advertiseRoutes?: string[];
+      acceptRoutes?: boolean;
+      logLevel?: LogLevel;
+      state: string;
+      json?: boolean;
+    }) => {
+      const req = {
+        ...(opts.advertiseRoutes ? { advertiseRoutes: opts.advertiseRoutes } : {}),
+        ...(opts.acceptRoutes !== undefined ? { acceptRoutes: opts.acceptRoutes } : {}),
+        ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      };
+      if (Object.keys(req).length === 0)
+        throw new InvalidArgumentError('nothing to set (see rtcmesh set --help)');
+      const s = await client(opts).set(req);
+      process.stdout.write(opts.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSettings(s)}\n`);
+    },
+  );
+
+program
   .command('netcheck')
   .description('check UDP reachability, NAT mapping behaviour and TURN reachability')
   .addOption(stateOption())
@@ -257,6 +293,10 @@ function parseMtu(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 576 || n > 9000) throw new InvalidArgumentError('MTU must be 576..9000');
   return n;
+}
+
+function parseCidrListOrNone(v: string): string[] {
+  return v.trim() === '' ? [] : parseCidrList(v);
 }
 
 function parseCidrList(v: string): string[] {

@@ -23,6 +23,7 @@ export class L3Forwarder implements Forwarder {
   readonly engine: L3Router;
   private readonly known = new Set<string>();
   private filter: ReceiveFilter | null = null;
+  private ownPrefixes: string[] = [];
 
   constructor(
     private readonly sink: FrameSink,
@@ -39,14 +40,20 @@ export class L3Forwarder implements Forwarder {
     for (const a of own.addresses) {
       this.engine.routes.upsert({ prefix: hostPrefix(a), owner: LOCAL_PORT, seq: 0, kind: 'node' });
     }
-    for (const r of own.routes) {
+    this.setOwnRoutes(own.routes);
+  }
+
+  /** The prefixes this node routes for others (`--advertise-routes`, also changed by `rtcmesh set`). */
+  setOwnRoutes(routes: readonly { prefix: string; seq: number }[]): void {
+    for (const prefix of this.ownPrefixes) this.engine.routes.remove(prefix, LOCAL_PORT);
+    this.ownPrefixes = routes.map((r) => r.prefix);
+    for (const r of routes)
       this.engine.routes.upsert({
         prefix: r.prefix,
         owner: LOCAL_PORT,
         seq: r.seq,
         kind: routeKind(r.prefix),
       });
-    }
   }
 
   fromDevice(frames: Buffer[]): void {

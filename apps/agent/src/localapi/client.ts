@@ -10,6 +10,9 @@ import {
   pingReplySchema,
   type RekeyReply,
   rekeyReplySchema,
+  type SetRequest,
+  type Settings,
+  settingsSchema,
 } from './schema.js';
 
 export class LocalApiClientError extends Error {
@@ -39,6 +42,9 @@ export class LocalApiClient {
     return this.call('POST', '/v1/netcheck', {}, netcheckReportSchema, 30_000);
   }
 
+  set(req: SetRequest): Promise<Settings> {
+    return this.call('POST', '/v1/set', req, settingsSchema, 20_000);
+  }
   rekey(): Promise<RekeyReply> {
     return this.call('POST', '/v1/rekey', {}, rekeyReplySchema, 20_000);
   }

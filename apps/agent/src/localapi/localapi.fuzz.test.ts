@@ -39,6 +39,17 @@ const control: AgentControl = {
   }),
   down: async () => undefined,
   rekey: async () => ({ publicKey: 'new', previousPublicKey: 'old' }),
+  set: async (req) => ({
+    advertiseRoutes: req.advertiseRoutes ?? [],
+    acceptRoutes: req.acceptRoutes ?? false,
+    logLevel: req.logLevel ?? 'info',
+    advertiseExitNode: false,
+    exitNode: null,
+    transport: 'auto',
+    offload: true,
+    directPort: 41730,
+    offlineMaxAge: '7d',
+  }),
 };
 
 let server: LocalApiServer;

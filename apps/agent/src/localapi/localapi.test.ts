@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { LocalApiClient, LocalApiClientError } from './client.js';
-import { type AgentControl, type AgentStatus, LocalApiError } from './schema.js';
+import { type AgentControl, type AgentStatus, LocalApiError, type SetRequest } from './schema.js';
 import { LocalApiServer } from './server.js';
 
 const status: AgentStatus = {
@@ -34,6 +34,17 @@ function control(overrides: Partial<AgentControl> = {}): AgentControl & { downCa
       turn: [],
     }),
     rekey: async () => ({ publicKey: 'new', previousPublicKey: 'old' }),
+    set: async (req: SetRequest) => ({
+      advertiseRoutes: req.advertiseRoutes ?? [],
+      acceptRoutes: req.acceptRoutes ?? false,
+      logLevel: req.logLevel ?? 'info',
+      advertiseExitNode: false,
+      exitNode: null,
+      transport: 'auto',
+      offload: true,
+      directPort: 41730,
+      offlineMaxAge: '7d',
+    }),
     down: async () => {
       c.downCalls++;
     },
@@ -95,5 +106,21 @@ describe('local API', () => {
     await new Promise((r) => other.once('listening', r));
     await expect(new LocalApiServer(path, control()).listen()).rejects.toThrow(/another rtcmesh agent/);
     other.close();
+  });
+});
+
+describe('local API: set', () => {
+  test('passes valid settings to the agent and answers the settings in effect', async () => {
+    const path = await start(control());
+    const r = await new LocalApiClient(path).set({ acceptRoutes: true, logLevel: 'debug' });
+    expect(r).toMatchObject({ acceptRoutes: true, logLevel: 'debug' });
+  });
+
+  test('refuses an empty or malformed request with a clear error', async () => {
+    const path = await start(control());
+    const api = new LocalApiClient(path);
+    await expect(api.set({})).rejects.toThrow(/nothing to set/);
+    await expect(api.set({ logLevel: 'loud' } as unknown as SetRequest)).rejects.toThrow(/invalid settings/);
+    await expect(api.set({ bogus: 1 } as unknown as SetRequest)).rejects.toThrow(/invalid settings/);
   });
 });

@@ -88,6 +88,8 @@ export const agentStatusSchema = z.object({
    * with the server have no link. Each problem in words.
    */
   health: z.object({ state: z.enum(['ok', 'degraded']), problems: z.array(z.string()) }).optional(),
+  /** The settings in effect (flags at start, then `rtcmesh set`). */
+  settings: z.lazy(() => settingsSchema).optional(),
   peers: z.array(peerStatusSchema),
   counters: z.record(z.string(), z.number()),
   /** Access policy in force and what it denied (absent: agent without ACL support). */
@@ -162,6 +164,33 @@ export type NetcheckReport = z.infer<typeof netcheckReportSchema>;
 export const rekeyReplySchema = z.object({ publicKey: z.string(), previousPublicKey: z.string() });
 export type RekeyReply = z.infer<typeof rekeyReplySchema>;
 
+/**
+ * `rtcmesh set`: what changes on the running agent (absent: unchanged). Applied live: links stay up.
+ * advertiseRoutes replaces the list (empty: advertise none).
+ */
+export const setRequestSchema = z
+  .strictObject({
+    advertiseRoutes: z.array(z.string().min(3).max(64)).max(64).optional(),
+    acceptRoutes: z.boolean().optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  })
+  .refine((r) => Object.keys(r).length > 0, 'nothing to set');
+export type SetRequest = z.infer<typeof setRequestSchema>;
+
+/** The settings in effect (`rtcmesh status --json`, and the answer to `rtcmesh set`). */
+export const settingsSchema = z.object({
+  advertiseRoutes: z.array(z.string()),
+  acceptRoutes: z.boolean(),
+  logLevel: z.string(),
+  advertiseExitNode: z.boolean(),
+  exitNode: z.string().nullable(),
+  transport: z.string(),
+  offload: z.boolean(),
+  directPort: z.number().int().nullable(),
+  offlineMaxAge: z.string().nullable(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
 export const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** What the local API server needs from the running agent. */
@@ -171,6 +200,8 @@ export interface AgentControl {
   netcheck(): Promise<NetcheckReport>;
   /** Rotates the node key (the server must accept it first). */
   rekey(): Promise<RekeyReply>;
+  /** Changes settings live (`rtcmesh set`); answers the settings now in effect. */
+  set(req: SetRequest): Promise<Settings>;
   down(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
-import { type AgentControl, LocalApiError, pingRequestSchema } from './schema.js';
+import { type AgentControl, LocalApiError, pingRequestSchema, setRequestSchema } from './schema.js';
 
 /**
  * The agent's local API: HTTP over a unix socket in the state directory (mode 0600, so only the
@@ -26,6 +26,15 @@ export function createLocalApi(control: AgentControl): Hono {
   });
   app.post('/v1/netcheck', async (c) => c.json(await control.netcheck()));
   app.post('/v1/rekey', async (c) => c.json(await control.rekey()));
+  app.post('/v1/set', async (c) => {
+    const body = setRequestSchema.safeParse(await c.req.json().catch(() => null));
+    if (!body.success)
+      throw new LocalApiError(
+        'bad-request',
+        `invalid settings: ${body.error.issues[0]?.message ?? 'schema'}`,
+      );
+    return c.json(await control.set(body.data));
+  });
   app.post('/v1/down', (c) => {
     // Answer first, then shut down: the CLI waits for the socket to go away.
     setImmediate(() => void control.down());

@@ -49,7 +49,7 @@ export class PeerRoutes {
   private queued = false;
   private servers: { at: number; urls: string; addresses: string[] } | undefined;
 
-  constructor(private readonly o: PeerRoutesOptions) {
+  constructor(private o: PeerRoutesOptions) {
     this.guard = new RouteGuard({ acceptRoutes: o.acceptRoutes, networkCidr: o.networkCidr });
   }
 
@@ -111,6 +111,17 @@ export class PeerRoutes {
       return this.syncNow(peers, device);
     });
     return this.chain;
+  }
+
+  /** `rtcmesh set --accept-routes`: judged again at the next sync (links stay up). */
+  setAcceptRoutes(accept: boolean): void {
+    this.o = { ...this.o, acceptRoutes: accept };
+    this.guard.setAcceptRoutes(accept);
+  }
+
+  /** `rtcmesh set --advertise-routes`: our own prefixes are never installed toward the overlay. */
+  setOwnRoutes(prefixes: readonly string[]): void {
+    this.o = { ...this.o, ownRoutes: [...prefixes] };
   }
 
   /** The device was re-created: none of our routes exist any more; the next sync installs them all. */

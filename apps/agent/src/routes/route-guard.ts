@@ -18,7 +18,7 @@ export type RouteGuardOptions = {
  */
 export class RouteGuard {
   constructor(
-    private readonly o: RouteGuardOptions,
+    private o: RouteGuardOptions,
     private facts: HostFacts & { servers: string[] } = {
       addresses: [],
       connected: [],
@@ -26,6 +26,10 @@ export class RouteGuard {
       servers: [],
     },
   ) {}
+
+  setAcceptRoutes(accept: boolean): void {
+    this.o = { ...this.o, acceptRoutes: accept };
+  }
 
   /** New facts about the host (interfaces, gateways, servers) for the next judgements. */
   update(facts: HostFacts & { servers: string[] }): void {
