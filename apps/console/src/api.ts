@@ -85,6 +85,10 @@ export const api = {
       prefix,
       state,
     }),
+  setL2Settings: (
+    networkId: string,
+    settings: { stormPps?: number; stormBurst?: number; blockDhcp?: boolean },
+  ) => call<NetworkSummary>('PUT', `/api/v1/networks/${encodeURIComponent(networkId)}/l2`, settings),
   setTags: (nodeId: string, tags: string[]) =>
     call<NodeSummary>('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/tags`, { tags }),
   browserLink: (nodeId: string, sdp: string) =>

@@ -199,6 +199,10 @@ function describeEvent(e: FeedEvent, name: (id: string) => string): string | nul
       if (e.action === 'updated') return null;
       return e.action === 'joined' ? `${e.node?.name ?? e.nodeId} joined` : `${name(e.nodeId)} was removed`;
     case 'network':
+      if (e.action === 'updated') {
+        const l2 = e.network.l2;
+        return `network ${e.network.name}: storm control ${l2?.stormPps ? `${l2.stormPps} pps` : 'off'}, DHCP filter ${l2?.blockDhcp ? 'on' : 'off'}`;
+      }
       return `network ${e.network.name} created (${e.network.mode}, ${e.network.cidr})`;
     case 'key':
       return `join key ${e.key.id} ${e.action}`;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   Base64Schema,
   CidrSchema,
+  L2SettingsSchema,
   MacSchema,
   NameSchema,
   NetworkIdSchema,
@@ -56,6 +57,12 @@ export const CreateNetworkRequestSchema = z.object({
   mtu: z.number().int().min(576).max(9000).optional(),
 });
 export type CreateNetworkRequest = z.infer<typeof CreateNetworkRequestSchema>;
+
+/** PUT /api/v1/networks/:id/l2: the L2 settings to change (the others stay). */
+export const SetL2SettingsRequestSchema = L2SettingsSchema.partial()
+  .strict()
+  .refine((r) => Object.keys(r).length > 0, 'nothing to set');
+export type SetL2SettingsRequest = z.infer<typeof SetL2SettingsRequestSchema>;
 
 /** PUT /api/v1/networks/:id/lock: operator public keys (base64 Ed25519); an empty list unlocks. */
 export const SetLockRequestSchema = z.object({
@@ -180,7 +187,7 @@ export const FeedEventSchema = z.discriminatedUnion('kind', [
   z.object({
     ...FeedBase,
     kind: z.literal('network'),
-    action: z.enum(['created']),
+    action: z.enum(['created', 'updated']),
     network: NetworkSummarySchema,
   }),
   z.object({

@@ -43,6 +43,21 @@ export const Base64Schema = z.base64();
 export const NetworkModeSchema = z.enum(['l2', 'l3']);
 export type NetworkMode = z.infer<typeof NetworkModeSchema>;
 
+/**
+ * L2 networks: what every member's switch enforces, set by an admin (`rtcmesh-signal network set`) and
+ * applied live by agents. Absent from a network: DEFAULT_L2_SETTINGS.
+ */
+export const L2SettingsSchema = z.object({
+  /** Broadcast, multicast and unknown-unicast frames one port may flood per second; 0: no storm control. */
+  stormPps: z.number().int().min(0).max(1_000_000),
+  /** How many such frames may come at once above the rate. */
+  stormBurst: z.number().int().min(1).max(1_000_000),
+  /** Keep DHCP and DHCPv6 from crossing between sites (each site answers its own hosts). */
+  blockDhcp: z.boolean(),
+});
+export type L2Settings = z.infer<typeof L2SettingsSchema>;
+export const DEFAULT_L2_SETTINGS: L2Settings = { stormPps: 1000, stormBurst: 2000, blockDhcp: false };
+
 export const NetworkInfoSchema = z.object({
   id: NetworkIdSchema,
   name: NameSchema,
@@ -56,6 +71,8 @@ export const NetworkInfoSchema = z.object({
    * base64 raw), made outside the server (see SECURITY.md). Agents pin the set the first time they see it.
    */
   lockKeys: z.array(Base64Schema.max(64)).max(8).optional(),
+  /** L2 networks: storm control and DHCP filtering (absent: the defaults). */
+  l2: L2SettingsSchema.optional(),
 });
 export type NetworkInfo = z.infer<typeof NetworkInfoSchema>;
 

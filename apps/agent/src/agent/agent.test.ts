@@ -199,6 +199,19 @@ describe('Agent', () => {
     expect(exit.reason === 'fatal' && exit.error.message).toMatch(/address range changed/);
   });
 
+  test('the admin’s L2 settings reach the switch live, and a resync keeps them', async () => {
+    const { agent, control } = await makeAgent();
+    const started = agent.start();
+    control.emit('welcome', welcome());
+    await started;
+    expect(agent.status().network.l2).toEqual({ stormPps: 1000, stormBurst: 2000, blockDhcp: false });
+    const l2 = { stormPps: 50, stormBurst: 100, blockDhcp: true };
+    control.emit('config', { type: 'config', network: { ...welcome().network, l2 } });
+    expect(agent.status().network.l2).toEqual(l2);
+    control.emit('welcome', welcome({ network: { ...welcome().network, l2: { ...l2, blockDhcp: false } } }));
+    await until('the resync', () => (agent.status().network.l2?.blockDhcp === false ? true : undefined));
+  });
+
   test('a cache older than the maximum age is not used: the agent waits for the server', async () => {
     const { agent, devices } = await makeAgent({ cache: cached(welcome(), Date.now() - 8 * 86400_000) });
     const started = agent.start();

@@ -10,7 +10,9 @@ import {
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
 import {
   type AgentEvent,
+  DEFAULT_L2_SETTINGS,
   isExitRoute,
+  type L2Settings,
   type LinkReport,
   type PeerInfo,
   prefixesOverlap,
@@ -179,6 +181,8 @@ export class Agent implements AgentControl {
   private routeSeq = Math.floor(Date.now() / 1000);
   /** `--advertise-routes` and `--accept-routes`, changed live by `rtcmesh set`. */
   private advertisedRoutes: string[];
+  /** The L2 settings last given to the switch (JSON), to apply a change once. */
+  private l2SettingsApplied: string | undefined;
   private acceptRoutes: boolean;
   private lastNetcheckAt = Number.NEGATIVE_INFINITY;
   /** When the control session was last lost (or the agent started without one). */
@@ -364,6 +368,7 @@ export class Agent implements AgentControl {
     });
     c.on('config', (cfg) => {
       if (cfg.network) void this.observeLock(cfg.network.lockKeys);
+      if (cfg.network) this.applyL2Settings(cfg.network);
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
         this.mesh?.setIceServers(cfg.iceServers);
@@ -564,6 +569,7 @@ export class Agent implements AgentControl {
           )
         : new L3Forwarder(sink, { addresses: w.self.addresses, routes: this.ownRoutes() });
     this.forwarder.setReceiveFilter(this.policy);
+    this.applyL2Settings(w.network);
     if (this.opts.advertiseExitNode && w.network.mode === 'l3') {
       this.exitNat = new ExitNat({
         device: this.device.name,
@@ -630,9 +636,21 @@ export class Agent implements AgentControl {
     this.resync(w);
   }
 
+  /** L2: the admin's storm control and DHCP filtering (defaults when the network has none). */
+  private applyL2Settings(network: Welcome['network']): void {
+    if (!(this.forwarder instanceof L2Forwarder)) return;
+    const s = network.l2 ?? DEFAULT_L2_SETTINGS;
+    const key = JSON.stringify(s);
+    if (key === this.l2SettingsApplied) return;
+    this.l2SettingsApplied = key;
+    this.forwarder.applySettings(s);
+    this.log.info({ ...s }, 'L2 settings applied');
+  }
+
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
+    this.applyL2Settings(w.network);
     void this.observeLock(w.network.lockKeys);
     this.mesh?.setIceServers(w.iceServers);
     const result = this.mesh?.sync(w.peers);
@@ -814,7 +832,13 @@ export class Agent implements AgentControl {
         addresses: w.self.addresses,
         mac: w.network.mode === 'l2' ? w.self.mac : null,
       },
-      network: { id: w.network.id, name: w.network.name, mode: w.network.mode, cidr: w.network.cidr },
+      network: {
+        id: w.network.id,
+        name: w.network.name,
+        mode: w.network.mode,
+        cidr: w.network.cidr,
+        ...(this.l2SettingsApplied ? { l2: JSON.parse(this.l2SettingsApplied) as L2Settings } : {}),
+      },
       device: this.device ? deviceStatus(this.device) : null,
       server: {
         url: this.control.serverUrl,

@@ -1,5 +1,5 @@
 import { L2Switch, type L2SwitchOptions, LOCAL_PORT } from '@rtcmesh/dataplane';
-import { type Binding, LIMITS, type PeerInfo } from '@rtcmesh/protocol';
+import { type Binding, type L2Settings, LIMITS, type PeerInfo } from '@rtcmesh/protocol';
 import type { Forwarder, ForwarderEvents, FrameSink, ReceiveFilter } from './forwarder.js';
 
 /** Addresses one advertised binding may carry (the protocol's LIMITS.maxIpsPerBinding). */
@@ -70,6 +70,14 @@ export class L2Forwarder implements Forwarder {
   addPeer(peerId: string): void {
     this.known.add(peerId);
     this.engine.addPeer(peerId);
+  }
+
+  /** The network's L2 settings (an admin's `network set`), applied live. */
+  applySettings(s: L2Settings): void {
+    this.engine.configure({
+      storm: s.stormPps > 0 ? { pps: s.stormPps, burst: s.stormBurst } : false,
+      blockDhcp: s.blockDhcp,
+    });
   }
 
   setLinkState(peerId: string, up: boolean): void {

@@ -1,3 +1,4 @@
+import { L2SettingsSchema } from '@rtcmesh/protocol';
 import { z } from 'zod';
 import { policyStatusSchema } from '../policy/status-schema.js';
 
@@ -63,6 +64,8 @@ export const agentStatusSchema = z.object({
     name: z.string(),
     mode: z.enum(['l2', 'l3']),
     cidr: z.string(),
+    /** L2: the storm control and DHCP filter the switch enforces now (the admin's network settings). */
+    l2: L2SettingsSchema.optional(),
   }),
   device: deviceStatusSchema.nullable(),
   server: z.object({

@@ -1,4 +1,6 @@
-import type { NetworkSummary, NodeSummary } from '@rtcmesh/protocol/browser';
+import { DEFAULT_L2_SETTINGS, type NetworkSummary, type NodeSummary } from '@rtcmesh/protocol/browser';
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
 import { ago, bits, bytes, ms } from '../format.js';
 import { go } from '../hooks.js';
 import type { PairView } from '../links.js';
@@ -21,6 +23,7 @@ export function Networks({ networks }: { networks: NetworkSummary[] }) {
             <div class="muted">
               {n.cidr} · MTU {n.mtu}
             </div>
+            {n.mode === 'l2' && <L2Settings network={n} />}
             <div class="big">
               <span data-testid="online-count">{n.onlineCount}</span>/{n.nodeCount} online
             </div>
@@ -28,6 +31,66 @@ export function Networks({ networks }: { networks: NetworkSummary[] }) {
         ))}
       </div>
     </section>
+  );
+}
+
+/**
+ * An L2 network's storm control and DHCP filter, editable: members apply a change at once (the card
+ * updates from the feed's `network updated` event).
+ */
+function L2Settings({ network }: { network: NetworkSummary }) {
+  const l2 = network.l2 ?? DEFAULT_L2_SETTINGS;
+  const [editing, setEditing] = useState(false);
+  const [pps, setPps] = useState(String(l2.stormPps));
+  const [dhcp, setDhcp] = useState(l2.blockDhcp);
+  const [error, setError] = useState<string | null>(null);
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const stormPps = Number(pps);
+    if (!Number.isInteger(stormPps) || stormPps < 0)
+      return setError('storm control: a whole number of frames per second (0: off)');
+    try {
+      await api.setL2Settings(network.id, { stormPps, blockDhcp: dhcp });
+      setError(null);
+      setEditing(false);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  if (!editing)
+    return (
+      <div class="muted" data-testid="l2-settings">
+        storm {l2.stormPps > 0 ? `${l2.stormPps} pps` : 'off'} · DHCP filter {l2.blockDhcp ? 'on' : 'off'}{' '}
+        <button type="button" class="link" onClick={() => setEditing(true)}>
+          edit
+        </button>
+      </div>
+    );
+  return (
+    <form class="inline" onSubmit={save}>
+      <label>
+        storm pps{' '}
+        <input
+          type="number"
+          min="0"
+          value={pps}
+          onInput={(e) => setPps((e.target as HTMLInputElement).value)}
+        />
+      </label>
+      <label>
+        <input
+          type="checkbox"
+          checked={dhcp}
+          onChange={(e) => setDhcp((e.target as HTMLInputElement).checked)}
+        />{' '}
+        DHCP filter
+      </label>
+      <button type="submit">Save</button>
+      <button type="button" onClick={() => setEditing(false)}>
+        Cancel
+      </button>
+      {error && <div class="error">{error}</div>}
+    </form>
   );
 }
 

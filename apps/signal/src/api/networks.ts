@@ -1,4 +1,8 @@
-import { CreateNetworkRequestSchema, SetLockRequestSchema } from '@rtcmesh/protocol';
+import {
+  CreateNetworkRequestSchema,
+  SetL2SettingsRequestSchema,
+  SetLockRequestSchema,
+} from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { Mesh } from '../mesh/mesh.js';
 import { readBody } from './errors.js';
@@ -10,6 +14,9 @@ export function networksApi(mesh: Mesh): Hono {
       c.json(await mesh.createNetwork(await readBody(c, CreateNetworkRequestSchema)), 201),
     )
     .get('/:id', async (c) => c.json(await mesh.networkSummary(await mesh.requireNetwork(c.req.param('id')))))
+    .put('/:id/l2', async (c) =>
+      c.json(await mesh.setL2Settings(c.req.param('id'), await readBody(c, SetL2SettingsRequestSchema))),
+    )
     .put('/:id/lock', async (c) =>
       c.json(await mesh.setLock(c.req.param('id'), (await readBody(c, SetLockRequestSchema)).keys)),
     );

@@ -7,7 +7,7 @@ import type {
   NodeSummary,
   RotateTokenResponse,
 } from '@rtcmesh/protocol';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ADMIN_TOKEN_FILE } from '../auth/admin-token.js';
 import { type AdminTarget, adminRequest, ServerUnreachableError } from './admin-client.js';
 import { rotateTokenOffline } from './offline.js';
@@ -93,6 +93,51 @@ export function registerAdminCommands(program: Command): void {
         ['NAME', 'ID', 'MODE', 'CIDR', 'NODES', 'ONLINE'],
         ...networks.map((n) => [n.name, n.id, n.mode, n.cidr, String(n.nodeCount), String(n.onlineCount)]),
       ]);
+    },
+  );
+
+  addTarget(
+    network
+      .command('set <network>')
+      .description(
+        "change an L2 network's storm control and DHCP filtering; every member applies it at once, links stay up",
+      )
+      .option(
+        '--storm-pps <n>',
+        'broadcast/multicast/unknown-unicast frames per second per port (0: off)',
+        intArg,
+      )
+      .option('--storm-burst <n>', 'how many such frames may come at once above the rate', intArg)
+      .addOption(
+        new Option('--dhcp-filter <on|off>', 'keep DHCP and DHCPv6 from crossing between sites').choices([
+          'on',
+          'off',
+        ]),
+      )
+      .option('--json', 'JSON output'),
+  ).action(
+    async (
+      id: string,
+      o: TargetOpts & { stormPps?: number; stormBurst?: number; dhcpFilter?: 'on' | 'off'; json?: boolean },
+    ) => {
+      const body = {
+        ...(o.stormPps !== undefined ? { stormPps: o.stormPps } : {}),
+        ...(o.stormBurst !== undefined ? { stormBurst: o.stormBurst } : {}),
+        ...(o.dhcpFilter ? { blockDhcp: o.dhcpFilter === 'on' } : {}),
+      };
+      if (Object.keys(body).length === 0)
+        throw new Error('nothing to set: --storm-pps, --storm-burst or --dhcp-filter (see --help)');
+      const n = await adminRequest<NetworkSummary>(
+        targetOf(o),
+        'PUT',
+        `/api/v1/networks/${encodeURIComponent(id)}/l2`,
+        body,
+      );
+      if (o.json) return out(JSON.stringify(n, null, 2));
+      const l2 = n.l2;
+      out(
+        `network ${n.name}: storm control ${l2?.stormPps ? `${l2.stormPps} pps (burst ${l2.stormBurst})` : 'off'}, DHCP filter ${l2?.blockDhcp ? 'on' : 'off'}`,
+      );
     },
   );
 
@@ -252,4 +297,10 @@ export function registerSecurityCommands(program: Command): void {
 export function nodePath(idOrName: string, network?: string, suffix = ''): string {
   const q = network ? `?network=${encodeURIComponent(network)}` : '';
   return `/api/v1/nodes/${encodeURIComponent(idOrName)}${suffix}${q}`;
+}
+
+function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${v}`);
+  return n;
 }

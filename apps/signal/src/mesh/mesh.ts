@@ -5,11 +5,13 @@ import {
   type CreateKeyRequest,
   type CreateKeyResponse,
   type CreateNetworkRequest,
+  DEFAULT_L2_SETTINGS,
   ErrorCode,
   type FeedEventInput,
   type JoinKeyInfo,
   type JoinRequest,
   type JoinResponse,
+  L2SettingsSchema,
   LIMITS,
   type LinkReport,
   type NetworkInfo,
@@ -23,6 +25,7 @@ import {
   type ScalarRecord,
   type SelfInfo,
   type ServerMessage,
+  type SetL2SettingsRequest,
   verifyDomain,
   verifyJoinProof,
   verifyNodeKeySignature,
@@ -650,6 +653,28 @@ export class Mesh {
     return this.networkSummary(updated);
   }
 
+  /**
+   * Changes an L2 network's storm control and DHCP filtering; members apply it live (a `config`).
+   * Settings not named keep their value.
+   */
+  async setL2Settings(networkIdOrName: string, patch: SetL2SettingsRequest): Promise<NetworkSummary> {
+    const network = await this.requireNetwork(networkIdOrName);
+    if (network.mode !== 'l2')
+      throw new MeshError(
+        ErrorCode.InvalidMessage,
+        `network ${network.name} is L3: storm control and DHCP filtering are L2 settings`,
+        409,
+      );
+    const merged = L2SettingsSchema.parse({ ...DEFAULT_L2_SETTINGS, ...network.l2, ...patch });
+    await this.store.networks.setL2Settings(network.id, merged);
+    const updated = await this.requireNetwork(network.id);
+    this.deps.cluster.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
+    this.deps.log.info({ network: network.id, ...merged }, 'network L2 settings changed');
+    const summary = await this.networkSummary(updated);
+    this.publishFeed({ kind: 'network', action: 'updated', network: summary });
+    return summary;
+  }
+
   /** Stores an operator's signature over a node's current key (checked against the network's lock keys). */
   async signNodeKey(idOrName: string, signature: string, inNetwork?: string): Promise<NodeSummary> {
     const node = await this.requireNode(idOrName, inNetwork);
@@ -701,6 +726,7 @@ export function networkInfo(n: NetworkRow): NetworkInfo {
     cidr: n.cidr,
     mtu: n.mtu,
     ...(n.lockKeys ? { lockKeys: n.lockKeys } : {}),
+    ...(n.l2 ? { l2: n.l2 } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { NetworkInfo, NetworkMode } from '@rtcmesh/protocol';
+import { type L2Settings, L2SettingsSchema, type NetworkInfo, type NetworkMode } from '@rtcmesh/protocol';
 import type { SqlExecutor } from './sql.js';
 
 export type NetworkRow = NetworkInfo & { createdAt: number };
@@ -11,17 +11,33 @@ type Raw = {
   mtu: number;
   created_at: number;
   lock_keys: string | null;
+  l2_settings: string | null;
 };
+
+/** Stored settings are checked again on the way out: a row edited by hand cannot reach agents broken. */
+function l2Of(raw: string | null): L2Settings | undefined {
+  if (!raw) return undefined;
+  try {
+    const r = L2SettingsSchema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 // lock_keys was validated (base64 Ed25519 keys) before it was written.
-const toRow = (r: Raw): NetworkRow => ({
-  id: r.id,
-  name: r.name,
-  mode: r.mode,
-  cidr: r.cidr,
-  mtu: r.mtu,
-  createdAt: r.created_at,
-  ...(r.lock_keys ? { lockKeys: JSON.parse(r.lock_keys) as string[] } : {}),
-});
+const toRow = (r: Raw): NetworkRow => {
+  const l2 = l2Of(r.l2_settings);
+  return {
+    id: r.id,
+    name: r.name,
+    mode: r.mode,
+    cidr: r.cidr,
+    mtu: r.mtu,
+    createdAt: r.created_at,
+    ...(r.lock_keys ? { lockKeys: JSON.parse(r.lock_keys) as string[] } : {}),
+    ...(l2 ? { l2 } : {}),
+  };
+};
 
 export class NetworkStore {
   constructor(private readonly db: SqlExecutor) {}
@@ -61,6 +77,10 @@ export class NetworkStore {
       keys.length > 0 ? JSON.stringify(keys) : null,
       id,
     ]);
+  }
+
+  async setL2Settings(id: string, settings: L2Settings): Promise<void> {
+    await this.db.run('UPDATE networks SET l2_settings = ? WHERE id = ?', [JSON.stringify(settings), id]);
   }
 
   async list(): Promise<NetworkRow[]> {

@@ -90,4 +90,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE policies ADD COLUMN signature TEXT;
   `,
+  // v7: per-network L2 settings (issue 17): storm control and DHCP filtering, JSON; NULL = defaults.
+  `
+  ALTER TABLE networks ADD COLUMN l2_settings TEXT;
+  `,
 ];

@@ -551,6 +551,18 @@ describe('L2Switch: loop guard, storm control, DHCP, MSS', () => {
     const open = makeSwitch();
     expect(snap(open.process('local', discover, 0)).toPeers).toEqual(['p1', 'p2']);
     expect(snap(open.process('p1', offer, 0)).toLocal).toBe(true);
+    // An admin turns the filter on while the switch runs: the next DISCOVER stays home.
+    open.configure({ blockDhcp: true });
+    expect(snap(open.process('local', discover, 0)).drop).toBe('dhcp-blocked');
+  });
+
+  it('storm control can be changed and turned off while the switch runs', () => {
+    const s = makeSwitch();
+    s.configure({ storm: { pps: 1, burst: 2 } });
+    const flood = (t: number) => snap(s.process('local', frame(BCAST, A), t)).drop;
+    expect([flood(0), flood(0), flood(0)]).toEqual([null, null, 'storm']);
+    s.configure({ storm: false });
+    expect([flood(0), flood(0), flood(0)]).toEqual([null, null, null]);
   });
 
   it('clamps the MSS of SYNs crossing the switch, in the buffer it returns', () => {

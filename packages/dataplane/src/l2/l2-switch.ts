@@ -154,7 +154,7 @@ const EMPTY: readonly PeerId[] = Object.freeze([]);
 class PortState {
   dropsSinceEvent = 0;
   lastEvent = Number.NEGATIVE_INFINITY;
-  constructor(readonly bucket: TokenBucket | null) {}
+  constructor(public bucket: TokenBucket | null) {}
 }
 
 /**
@@ -167,8 +167,12 @@ export class L2Switch extends EventEmitter<L2SwitchEvents> {
   readonly macs: MacTable;
   readonly bindings: BindingStore;
   readonly counters: L2Counters;
-  readonly #opts: Required<Omit<L2SwitchOptions, 'macTable' | 'storm' | 'mss' | 'maxBindingsPerPeer'>>;
-  readonly #storm: RateLimit | false;
+  readonly #opts: {
+    -readonly [K in keyof Required<
+      Omit<L2SwitchOptions, 'macTable' | 'storm' | 'mss' | 'maxBindingsPerPeer'>
+    >]: Required<L2SwitchOptions>[K];
+  };
+  #storm: RateLimit | false;
   readonly #clamper: MssClamper | null;
   readonly #ports = new Map<PortId, PortState>();
   #allPeers: readonly PeerId[] = EMPTY;
@@ -215,6 +219,19 @@ export class L2Switch extends EventEmitter<L2SwitchEvents> {
   }
 
   /** Peers currently attached (shared array). */
+  /**
+   * Changes storm control and DHCP filtering while the switch runs (an admin's network settings).
+   * Every port starts a fresh budget at the new rate.
+   */
+  configure(o: { storm?: RateLimit | false; blockDhcp?: boolean }): void {
+    if (o.blockDhcp !== undefined) this.#opts.blockDhcp = o.blockDhcp;
+    if (o.storm !== undefined) {
+      this.#storm = o.storm;
+      for (const port of this.#ports.values())
+        port.bucket = o.storm === false ? null : new TokenBucket(o.storm, 0);
+    }
+  }
+
   get peers(): readonly PeerId[] {
     return this.#allPeers;
   }

@@ -1,0 +1,75 @@
+import type { CreateKeyResponse, NetworkSummary } from '@rtcmesh/protocol';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { SignalServer } from '../server.js';
+import {
+  adminFetch,
+  connectNode,
+  joinNode,
+  startTestServer,
+  type TestClient,
+  tempDir,
+} from '../testing/test-client.js';
+
+let dir: ReturnType<typeof tempDir>;
+let server: SignalServer;
+const clients: TestClient[] = [];
+
+beforeEach(async () => {
+  dir = tempDir();
+  server = await startTestServer(dir.path);
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server.close();
+  dir.remove();
+});
+
+async function network(name: string, mode: 'l2' | 'l3'): Promise<{ network: NetworkSummary; key: string }> {
+  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', { name, mode });
+  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+    network: name,
+    reusable: true,
+  });
+  return { network: net.body, key: key.body.key };
+}
+
+test('an admin sets an L2 network’s storm control and DHCP filter; connected members get it at once', async () => {
+  const { network: net, key } = await network('site-l2', 'l2');
+  const a = await joinNode(server, key, 'a');
+  const { client } = await connectNode(server, a);
+  clients.push(client);
+  const r = await adminFetch<NetworkSummary>(server, 'PUT', `/api/v1/networks/${net.id}/l2`, {
+    stormPps: 200,
+    blockDhcp: true,
+  });
+  expect(r.status).toBe(200);
+  // What is not named keeps its default.
+  expect(r.body.l2).toEqual({ stormPps: 200, stormBurst: 2000, blockDhcp: true });
+  expect((await client.next('config')).network?.l2).toEqual({
+    stormPps: 200,
+    stormBurst: 2000,
+    blockDhcp: true,
+  });
+  // A member that connects later gets it in its welcome; the setting survives in the database.
+  const b = await joinNode(server, key, 'b');
+  const cb = await connectNode(server, b);
+  clients.push(cb.client);
+  expect(cb.welcome.network.l2).toEqual({ stormPps: 200, stormBurst: 2000, blockDhcp: true });
+  const off = await adminFetch<NetworkSummary>(server, 'PUT', `/api/v1/networks/${net.id}/l2`, {
+    stormPps: 0,
+  });
+  expect(off.body.l2).toEqual({ stormPps: 0, stormBurst: 2000, blockDhcp: true });
+});
+
+test('bad or pointless L2 settings are refused with why', async () => {
+  const l2 = await network('site-l2', 'l2');
+  const l3 = await network('site-l3', 'l3');
+  const put = (id: string, body: unknown) =>
+    adminFetch<{ error: { message: string } }>(server, 'PUT', `/api/v1/networks/${id}/l2`, body);
+  expect((await put(l2.network.id, {})).status).toBe(400);
+  expect((await put(l2.network.id, { stormPps: -1 })).status).toBe(400);
+  expect((await put(l2.network.id, { stormPps: 10, bogus: true })).status).toBe(400);
+  const onL3 = await put(l3.network.id, { blockDhcp: true });
+  expect(onL3.status).toBe(409);
+  expect(onL3.body.error.message).toMatch(/is L3/);
+});
