@@ -1,22 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  type NetDevice,
-  type OpenTapOptions,
-  type OpenTunOptions,
-  openTap,
-  openTun,
-  raiseUdpSocketBuffers,
-} from '@rtcmesh/netdev';
+import { type NetDevice, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
 import {
   type AgentEvent,
-  DEFAULT_L2_SETTINGS,
   isExitRoute,
-  type L2Settings,
   type LinkReport,
   type PeerInfo,
   prefixesOverlap,
-  type Route,
   RouteSchema,
   type SignalData,
   unroutablePrefixProblem,
@@ -24,9 +14,6 @@ import {
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
-import type { Forwarder } from '../forward/forwarder.js';
-import { L2Forwarder } from '../forward/l2-forwarder.js';
-import { L3Forwarder } from '../forward/l3-forwarder.js';
 import {
   type AgentControl,
   type AgentStatus,
@@ -39,19 +26,14 @@ import {
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
 import { BrowserPeers } from '../mesh/browser-peer.js';
-import { DirectLinks, endpointHost } from '../mesh/direct-links.js';
+import { DirectLinks } from '../mesh/direct-links.js';
 import type { DirectHint } from '../mesh/direct-signal.js';
-import { hostCandidateAddresses } from '../mesh/host-addresses.js';
 import { LinkAuthenticator } from '../mesh/link-auth.js';
 import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
 import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
-import { ExitNat } from '../routes/exit-nat.js';
-import { ExitRouting } from '../routes/exit-routing.js';
-import { defaultRoutes4, interfaceFacts } from '../routes/host-facts.js';
-import { PeerRoutes } from '../routes/peer-routes.js';
 import {
   type CachedMap,
   directHints,
@@ -62,8 +44,13 @@ import {
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
 import type { LogLevel } from './agent-logger.js';
-import { DeviceSupervisor, type DeviceSupervisorOptions } from './device-supervisor.js';
+import { DataPlane, type DeviceOpener } from './data-plane.js';
+import type { DeviceSupervisorOptions } from './device-supervisor.js';
 import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
+import { OverlayRoutes } from './overlay-routes.js';
+
+export type { DeviceOpener } from './data-plane.js';
+
 import { deviceStatus, linkReport, peerStatus } from './status.js';
 import { TelemetryReporter } from './telemetry-reporter.js';
 
@@ -125,12 +112,6 @@ export interface AgentOptions {
   deviceCheck?: Pick<DeviceSupervisorOptions, 'ifindex' | 'retryDelaysMs' | 'checkIntervalMs'>;
 }
 
-/** Opens the overlay device (a seam for tests: the Agent's unit tests use a fake device). */
-export interface DeviceOpener {
-  openTap(o: OpenTapOptions): Promise<NetDevice>;
-  openTun(o: OpenTunOptions): Promise<NetDevice>;
-}
-
 /** stop() before the agent had a network map: start() returns instead of failing. */
 class AgentStoppedError extends Error {}
 
@@ -155,11 +136,9 @@ export class Agent implements AgentControl {
   private mesh: PeerMesh | undefined;
   private lock: NetworkLock | undefined;
   private keyRotation: KeyRotation | undefined;
-  private device: NetDevice | undefined;
-  /** Re-opens the device when it fails (device-supervisor.ts). */
-  private deviceSupervisor: DeviceSupervisor | undefined;
-  private forwarder: Forwarder | undefined;
   private config: Welcome | undefined;
+  /** The device, the forwarding engine, the exit NAT (data-plane.ts). */
+  private plane: DataPlane | undefined;
   /** The server's view of the network, recorded for offline starts (state/network-map.ts). */
   private readonly mapRecorder: NetworkMapRecorder;
   /** Where the running configuration came from: the server, or the cache while the server is away. */
@@ -172,18 +151,8 @@ export class Agent implements AgentControl {
   /** Full link reports once per session, then only what changed (telemetry-reporter.ts). */
   private readonly telemetry = new TelemetryReporter();
   private advertiseTimer: NodeJS.Timeout | undefined;
-  private peerRoutes: PeerRoutes | undefined;
-  /** `--exit-node`: default traffic into the overlay, underlay paths kept outside. */
-  private exitRouting: ExitRouting | undefined;
-  /** `--advertise-exit-node`: forwarding and NAT for what peers send out. */
-  private exitNat: ExitNat | undefined;
-  /** A new advertisement (`rtcmesh set`) takes a higher seq, so peers take it over the old one. */
-  private routeSeq = Math.floor(Date.now() / 1000);
-  /** `--advertise-routes` and `--accept-routes`, changed live by `rtcmesh set`. */
-  private advertisedRoutes: string[];
-  /** The L2 settings last given to the switch (JSON), to apply a change once. */
-  private l2SettingsApplied: string | undefined;
-  private acceptRoutes: boolean;
+  /** Advertised and accepted routes, the candidate filter, `--exit-node` (overlay-routes.ts). */
+  private routes: OverlayRoutes | undefined;
   private lastNetcheckAt = Number.NEGATIVE_INFINITY;
   /** When the control session was last lost (or the agent started without one). */
   private serverLostAt = Date.now();
@@ -198,8 +167,6 @@ export class Agent implements AgentControl {
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.logger;
-    this.advertisedRoutes = [...opts.advertiseRoutes];
-    this.acceptRoutes = opts.acceptRoutes ?? false;
     this.exited = new Promise((r) => (this.resolveExit = r));
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
@@ -225,7 +192,7 @@ export class Agent implements AgentControl {
       opts.logger.child({ component: 'map' }),
     );
     this.policy = new PolicyEnforcer(opts.logger.child({ component: 'policy' }));
-    this.policy.setOwnRoutes(this.ownRoutes().map((r) => r.prefix));
+    this.policy.setOwnRoutes([...opts.advertiseRoutes, ...(opts.advertiseExitNode ? ['0.0.0.0/0'] : [])]);
     this.browserPeers = new BrowserPeers({
       logger: opts.logger.child({ component: 'browser-peers' }),
       sendSignal: (linkId, data) => this.control.send({ type: 'browser-signal', linkId, data }),
@@ -260,7 +227,7 @@ export class Agent implements AgentControl {
     if (this.stopping) return;
     await this.localApi.listen();
     this.timers.push(setInterval(() => this.sendTelemetry(), this.opts.telemetryIntervalMs ?? 5_000));
-    this.timers.push(setInterval(() => this.forwarder?.sweep(Date.now()), 1_000));
+    this.timers.push(setInterval(() => this.plane?.forwarder.sweep(Date.now()), 1_000));
     this.timers.push(
       setInterval(() => {
         // Hellos only while the server cannot carry signals (mesh/direct-links.ts).
@@ -368,7 +335,7 @@ export class Agent implements AgentControl {
     });
     c.on('config', (cfg) => {
       if (cfg.network) void this.observeLock(cfg.network.lockKeys);
-      if (cfg.network) this.applyL2Settings(cfg.network);
+      if (cfg.network) this.plane?.applyL2Settings(cfg.network);
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
         this.mesh?.setIceServers(cfg.iceServers);
@@ -395,10 +362,10 @@ export class Agent implements AgentControl {
   /** A link signal from a peer, relayed by the server or sent directly (mesh/direct-signal.ts). */
   private onSignal(from: string, data: SignalData): void {
     // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
-    if (this.exitRouting) {
-      if (data.kind === 'candidate' && data.candidate)
-        this.exitRouting.observeCandidates(data.candidate.candidate);
-      else if (data.kind === 'description') this.exitRouting.observeCandidates(data.description.sdp);
+    const exit = this.routes?.exit;
+    if (exit) {
+      if (data.kind === 'candidate' && data.candidate) exit.observeCandidates(data.candidate.candidate);
+      else if (data.kind === 'description') exit.observeCandidates(data.description.sdp);
     }
     this.mesh?.handleSignal(from, data);
   }
@@ -417,48 +384,34 @@ export class Agent implements AgentControl {
   private async setup(w: Welcome, cachedHints?: ReadonlyMap<string, DirectHint>): Promise<void> {
     this.config = w;
     const log = this.log;
-    const mtu = this.opts.mtu ?? w.network.mtu;
-    const addresses = this.opts.assignAddress
-      ? w.network.mode === 'l3'
-        ? w.self.addresses.map((a) => `${a.slice(0, a.indexOf('/'))}/${a.includes(':') ? 128 : 32}`)
-        : w.self.addresses
-      : [];
     // Peers' advertised subnets will be routed over the overlay: excluded before the first link starts
     // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
     if (w.network.mode === 'l2' && (this.opts.exitNode || this.opts.advertiseExitNode))
       throw new Error(`--exit-node and --advertise-exit-node need an L3 network; ${w.network.name} is L2`);
-    if (w.network.mode === 'l3') {
-      this.peerRoutes = new PeerRoutes({
-        exitNode: this.opts.exitNode,
-        acceptRoutes: this.acceptRoutes,
-        networkCidr: w.network.cidr,
-        ownRoutes: this.advertisedRoutes,
-        overlayDevice: this.opts.device,
-        serverUrls: () => [
-          this.control.serverUrl,
-          ...this.opts.serverUrls,
-          ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
-        ],
-        logger: log.child({ component: 'routes' }),
-        onRefused: (r) =>
-          this.sendEvent({
-            kind: 'route-refused',
-            message: `route ${r.prefix} from ${r.peerName} refused: ${r.reason}`.slice(0, 500),
-            peerId: r.peerId,
-            details: { prefix: r.prefix },
-          }),
-      });
-      await this.peerRoutes.refreshFacts();
-      if (this.opts.exitNode)
-        this.exitRouting = new ExitRouting({
-          device: this.opts.device,
-          networkCidr: w.network.cidr,
-          logger: log.child({ component: 'exit' }),
-          connected: () => interfaceFacts([this.opts.device]).connected,
-          defaultRoutes: defaultRoutes4,
-        });
-    }
-    this.updateCandidateFilter(w.network.cidr, this.peerRoutes?.wanted(w.peers) ?? []);
+    this.routes = await OverlayRoutes.create({
+      mode: w.network.mode,
+      networkCidr: w.network.cidr,
+      device: this.opts.device,
+      advertiseRoutes: this.opts.advertiseRoutes,
+      acceptRoutes: this.opts.acceptRoutes ?? false,
+      exitNode: this.opts.exitNode,
+      advertiseExitNode: this.opts.advertiseExitNode ?? false,
+      candidateFilter: this.candidateFilter,
+      serverUrls: () => [
+        this.control.serverUrl,
+        ...this.opts.serverUrls,
+        ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
+      ],
+      onRefused: (r) =>
+        this.sendEvent({
+          kind: 'route-refused',
+          message: `route ${r.prefix} from ${r.peerName} refused: ${r.reason}`.slice(0, 500),
+          peerId: r.peerId,
+          details: { prefix: r.prefix },
+        }),
+      logger: log,
+    });
+    this.routes.updateCandidateFilter(w.peers);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
     await this.lock.observe(w.network.lockKeys);
@@ -493,7 +446,7 @@ export class Agent implements AgentControl {
       selfId: w.self.nodeId,
       logger: log.child({ component: 'mesh' }),
       sendSignal: (to, data) => this.sendSignal(to, data),
-      onPacket: (peerId, frame) => this.forwarder?.fromPeer(peerId, frame),
+      onPacket: (peerId, frame) => this.plane?.forwarder.fromPeer(peerId, frame),
       onLinkEvent: (peerId, e) => {
         // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
         if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
@@ -501,7 +454,7 @@ export class Agent implements AgentControl {
           this.direct?.linkChanged(peerId, e.kind === 'link-up');
         // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
         if (e.kind === 'link-up' || e.kind === 'link-down')
-          this.forwarder?.setLinkState(peerId, e.kind === 'link-up', Date.now());
+          this.plane?.forwarder.setLinkState(peerId, e.kind === 'link-up', Date.now());
         this.sendEvent({ kind: e.kind, message: e.message, peerId });
       },
       onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
@@ -514,76 +467,31 @@ export class Agent implements AgentControl {
     this.mesh.setIceServers(w.iceServers);
     this.mesh.sync(w.peers);
     for (const p of w.peers) this.direct?.notePeer(p);
-    const offload = this.opts.offload === false ? { offload: false, coalesce: false } : {};
-    const devices = this.opts.devices ?? { openTap, openTun };
-    this.deviceSupervisor = new DeviceSupervisor({
-      name: this.opts.device,
-      open: () =>
-        w.network.mode === 'l2'
-          ? devices.openTap({
-              name: this.opts.device,
-              mtu,
-              mac: w.self.mac,
-              addresses,
-              ...(this.opts.bridge ? { bridge: this.opts.bridge } : {}),
-              ...offload,
-            })
-          : devices.openTun({ name: this.opts.device, mtu, addresses, routes: [w.network.cidr], ...offload }),
-      onFrames: (frames) => this.forwarder?.fromDevice(frames),
-      onReopened: (d) => this.deviceReopened(d),
-      onFailed: (error) => void this.stop({ reason: 'fatal', error }),
-      logger: log.child({ component: 'device' }),
-      ...(this.opts.deviceCheck ?? {}),
-    });
-    this.device = await this.deviceSupervisor.start();
-    log.info(
-      {
-        device: this.device.name,
-        mode: w.network.mode,
-        mtu,
-        addresses,
-        offloads: this.device.offloads,
-        coalescing: this.device.coalescing,
+    this.plane = await DataPlane.open({
+      welcome: w,
+      device: this.opts.device,
+      bridge: this.opts.bridge,
+      mtu: this.opts.mtu,
+      assignAddress: this.opts.assignAddress,
+      offload: this.opts.offload,
+      advertiseExitNode: this.opts.advertiseExitNode ?? false,
+      ownRoutes: this.routes.own(),
+      bindingSeq: this.routes.bindingSeq,
+      receiveFilter: this.policy,
+      toPeer: (peerId, frame) => this.mesh?.sendPacket(peerId, frame) ?? false,
+      events: {
+        onBindingsChanged: () => this.scheduleAdvertise(),
+        onEvent: (e) => this.sendEvent({ kind: e.kind, message: e.message }),
       },
-      'device up',
-    );
-    const sink = {
-      toDevice: (frame: Buffer) => this.device?.write(frame) ?? false,
-      toPeer: (peerId: string, frame: Buffer) => this.mesh?.sendPacket(peerId, frame) ?? false,
-    };
-    this.forwarder =
-      w.network.mode === 'l2'
-        ? new L2Forwarder(
-            sink,
-            this.opts.assignAddress
-              ? {
-                  mac: w.self.mac,
-                  ips: w.self.addresses.map((a) => a.slice(0, a.indexOf('/'))),
-                  seq: this.routeSeq,
-                }
-              : null,
-            {
-              onBindingsChanged: () => this.scheduleAdvertise(),
-              onEvent: (e) => this.sendEvent({ kind: e.kind, message: e.message }),
-            },
-          )
-        : new L3Forwarder(sink, { addresses: w.self.addresses, routes: this.ownRoutes() });
-    this.forwarder.setReceiveFilter(this.policy);
-    this.applyL2Settings(w.network);
-    if (this.opts.advertiseExitNode && w.network.mode === 'l3') {
-      this.exitNat = new ExitNat({
-        device: this.device.name,
-        networkCidr: w.network.cidr,
-        logger: log.child({ component: 'exit' }),
-      });
-      await this.exitNat.start();
-    }
+      onDeviceReopened: (d) => this.deviceReopened(d),
+      onDeviceFailed: (error) => void this.stop({ reason: 'fatal', error }),
+      logger: log,
+      devices: this.opts.devices,
+      deviceCheck: this.opts.deviceCheck,
+    });
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
     // forwarder entries now; a second sync with the welcome's list would forget the latter.
-    for (const { info } of this.mesh.list()) {
-      this.forwarder.updatePeer(this.forwardable(info));
-      this.syncLinkState(info.nodeId);
-    }
+    for (const { info } of this.mesh.list()) this.updateForwardedPeer(info);
     this.syncKernelRoutes();
     this.advertise();
   }
@@ -593,15 +501,13 @@ export class Agent implements AgentControl {
    * rules that pointed into the old one went with it.
    */
   private deviceReopened(d: NetDevice): void {
-    this.device = d;
-    this.peerRoutes?.forgetInstalled();
-    this.syncKernelRoutes();
-    const exit = this.exitRouting;
-    if (exit?.isActive)
-      exit
-        .deactivate()
-        .then(() => this.syncExit())
-        .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the exit node routing'));
+    this.routes
+      ?.deviceReopened(() => this.peerInfos(), d)
+      .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the routes'));
+  }
+
+  private peerInfos(): PeerInfo[] {
+    return (this.mesh?.list() ?? []).map((e) => e.info);
   }
 
   private raiseSocketBuffers(): void {
@@ -636,30 +542,15 @@ export class Agent implements AgentControl {
     this.resync(w);
   }
 
-  /** L2: the admin's storm control and DHCP filtering (defaults when the network has none). */
-  private applyL2Settings(network: Welcome['network']): void {
-    if (!(this.forwarder instanceof L2Forwarder)) return;
-    const s = network.l2 ?? DEFAULT_L2_SETTINGS;
-    const key = JSON.stringify(s);
-    if (key === this.l2SettingsApplied) return;
-    this.l2SettingsApplied = key;
-    this.forwarder.applySettings(s);
-    this.log.info({ ...s }, 'L2 settings applied');
-  }
-
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
-    this.applyL2Settings(w.network);
+    this.plane?.applyL2Settings(w.network);
     void this.observeLock(w.network.lockKeys);
     this.mesh?.setIceServers(w.iceServers);
     const result = this.mesh?.sync(w.peers);
-    for (const id of result?.removed ?? []) this.forwarder?.removePeer(id);
-    for (const p of w.peers)
-      if (p.nodeId !== w.self.nodeId) {
-        this.forwarder?.updatePeer(this.forwardable(p));
-        this.syncLinkState(p.nodeId);
-      }
+    for (const id of result?.removed ?? []) this.plane?.forwarder.removePeer(id);
+    for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.updateForwardedPeer(p);
     for (const id of result?.removed ?? []) this.direct?.forget(id);
     for (const p of w.peers) this.direct?.notePeer(p);
     this.syncKernelRoutes();
@@ -680,76 +571,35 @@ export class Agent implements AgentControl {
     if (!this.config || p.nodeId === this.config.self.nodeId) return;
     this.mesh?.upsert(p);
     this.direct?.notePeer(p);
-    this.forwarder?.updatePeer(this.forwardable(p));
-    this.syncLinkState(p.nodeId);
+    this.updateForwardedPeer(p);
     this.syncKernelRoutes();
   }
 
-  /** A peer the forwarder learns about is up for it only once its link is (link events keep it so). */
-  private syncLinkState(peerId: string): void {
-    const state = this.mesh?.get(peerId)?.link?.currentState;
-    this.forwarder?.setLinkState(peerId, state === 'connected', Date.now());
+  /**
+   * A peer as the forwarder should see it: its accepted routes only, and up only once its link is
+   * (link events keep that current).
+   */
+  private updateForwardedPeer(p: PeerInfo): void {
+    const linkUp = this.mesh?.get(p.nodeId)?.link?.currentState === 'connected';
+    this.plane?.updatePeer(this.forwardable(p), linkUp);
   }
 
   private removePeer(id: string, reason: string): void {
     this.mesh?.remove(id, reason);
     this.direct?.forget(id);
-    this.forwarder?.removePeer(id);
+    this.plane?.forwarder.removePeer(id);
     this.syncKernelRoutes();
   }
 
-  private ownRoutes(): Route[] {
-    const prefixes = [...this.advertisedRoutes, ...(this.opts.advertiseExitNode ? ['0.0.0.0/0'] : [])];
-    return prefixes.map((prefix) => ({ prefix, seq: this.routeSeq }));
-  }
-
-  /**
-   * Addresses that are reached through the overlay (its CIDR, subnets other nodes route for us) are
-   * never ICE candidates: a link whose path runs through the overlay itself dies with the first loss.
-   */
-  private updateCandidateFilter(networkCidr: string, routed: readonly string[]): void {
-    this.candidateFilter.update({
-      excludeInterfaces: [this.opts.device],
-      excludeCidrs: [networkCidr, ...routed],
-      additionalHostAddresses: hostCandidateAddresses([this.opts.device]),
-    });
-  }
-
-  /** A peer as the forwarder sees it: without the routes this host refuses (routes/route-guard.ts). */
-  private forwardable(p: PeerInfo): PeerInfo {
-    return this.peerRoutes?.filter(p) ?? p;
-  }
-
-  /**
-   * L3: the peers' accepted prefixes go into the kernel via the TUN (our own stay on our LAN). They
-   * stop being ICE candidates first, so no link ever runs through the overlay itself.
-   */
+  /** L3: the peers' accepted prefixes into the kernel, the candidate filter, the exit (overlay-routes.ts). */
   private syncKernelRoutes(): void {
-    const device = this.device;
-    const routes = this.peerRoutes;
-    if (!device || !this.mesh || !this.config || !routes) return;
-    const peers = () => (this.mesh?.list() ?? []).map((e) => e.info);
-    this.updateCandidateFilter(this.config.network.cidr, routes.wanted(peers()));
-    void routes
-      .sync(peers, device)
-      .catch((err: Error) => this.log.error({ err: err.message }, 'route sync failed'));
-    void this.syncExit();
+    if (!this.mesh || !this.config) return;
+    this.routes?.sync(() => this.peerInfos(), this.plane?.device);
   }
 
-  /**
-   * `--exit-node`: on once the chosen node's exit route is approved and offered, off when it goes.
-   * Before the first packet takes the exit, every underlay address the mesh uses is kept outside.
-   */
-  private async syncExit(): Promise<void> {
-    const exit = this.exitRouting;
-    if (!exit || !this.peerRoutes) return;
-    const peers = (this.mesh?.list() ?? []).map((e) => e.info);
-    for (const p of peers) if (p.endpoint) exit.keepOutside(endpointHost(p.endpoint));
-    const chosen = this.peerRoutes.exitPeer(peers);
-    if (chosen && !exit.isActive) {
-      for (const a of await this.peerRoutes.serverAddresses()) exit.keepOutside(a);
-      await exit.activate();
-    } else if (!chosen && exit.isActive) await exit.deactivate();
+  /** A peer as the forwarder sees it: without the routes this host refuses. */
+  private forwardable(p: PeerInfo): PeerInfo {
+    return this.routes?.forwardable(p) ?? p;
   }
 
   private scheduleAdvertise(): void {
@@ -762,10 +612,10 @@ export class Agent implements AgentControl {
   }
 
   private advertise(): void {
-    if (!this.forwarder) return;
-    if (this.forwarder.mode === 'l2')
-      this.control.send({ type: 'advertise', bindings: this.forwarder.localBindings() });
-    else this.control.send({ type: 'advertise', routes: this.ownRoutes() });
+    if (!this.plane) return;
+    if (this.plane.forwarder.mode === 'l2')
+      this.control.send({ type: 'advertise', bindings: this.plane.localBindings() });
+    else this.control.send({ type: 'advertise', routes: this.routes?.own() ?? [] });
   }
 
   private sendEvent(event: AgentEvent): void {
@@ -809,7 +659,7 @@ export class Agent implements AgentControl {
     for (const [peerId, s] of this.mesh.stats())
       links.push({ ...linkReport(peerId, s), aclDenied: this.policy.deniedFrom(peerId) });
     const counters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.forwarder?.counters() ?? {}))
+    for (const [k, v] of Object.entries(this.plane?.forwarder.counters() ?? {}))
       if (Object.keys(counters).length < 60) counters[k] = v;
     Object.assign(counters, this.policy.counters());
     // Changes while the server is away are not lost: the next session starts with a full report.
@@ -837,9 +687,9 @@ export class Agent implements AgentControl {
         name: w.network.name,
         mode: w.network.mode,
         cidr: w.network.cidr,
-        ...(this.l2SettingsApplied ? { l2: JSON.parse(this.l2SettingsApplied) as L2Settings } : {}),
+        ...(this.plane?.l2Settings ? { l2: this.plane.l2Settings } : {}),
       },
-      device: this.device ? deviceStatus(this.device) : null,
+      device: this.plane ? deviceStatus(this.plane.device) : null,
       server: {
         url: this.control.serverUrl,
         connected: this.control.connected,
@@ -858,29 +708,23 @@ export class Agent implements AgentControl {
       peers: (this.mesh?.list() ?? []).map(({ info, refused }) =>
         peerStatus(info, stats.get(info.nodeId), refused?.reason),
       ),
-      counters: this.forwarder?.counters() ?? {},
+      counters: this.plane?.forwarder.counters() ?? {},
       policy: this.policy.status(),
-      ...(this.peerRoutes ? { routes: this.routesStatus(this.peerRoutes) } : {}),
-    };
-  }
-
-  private routesStatus(routes: PeerRoutes): NonNullable<AgentStatus['routes']> {
-    const exit = this.exitRouting;
-    return {
-      ...routes.status(),
-      exitNode:
-        exit && this.opts.exitNode
-          ? { name: this.opts.exitNode, active: exit.isActive, bypasses: exit.bypasses }
-          : null,
-      offersExit: this.exitNat !== undefined,
-      primaries: this.routeChoices(),
+      ...(this.routes?.peers
+        ? {
+            routes: this.routes.status({
+              offersExit: this.plane?.offersExit ?? false,
+              primaries: this.routeChoices(),
+            }),
+          }
+        : {}),
     };
   }
 
   /** What needs an operator's eye now (AgentStatus.health). */
   private health(): NonNullable<AgentStatus['health']> {
     const problems: string[] = [];
-    const device = this.deviceSupervisor?.health;
+    const device = this.plane?.deviceHealth;
     if (device?.state === 'recovering')
       problems.push(`device ${this.opts.device} failed (${device.error}): re-opening it`);
     if (device?.state === 'failed')
@@ -907,12 +751,11 @@ export class Agent implements AgentControl {
   }
 
   private routeChoices(): NonNullable<NonNullable<AgentStatus['routes']>['primaries']> {
-    const f = this.forwarder;
-    if (!(f instanceof L3Forwarder)) return [];
-    const name = (id: string) => (id === 'local' ? 'this node' : (this.mesh?.get(id)?.info.name ?? id));
-    return f
-      .routeChoices()
-      .map((c) => ({ prefix: c.prefix, primary: name(c.primary), standby: c.standby.map(name) }));
+    return (
+      this.plane?.routeChoices((id) =>
+        id === 'local' ? 'this node' : (this.mesh?.get(id)?.info.name ?? id),
+      ) ?? []
+    );
   }
 
   async ping(query: string): Promise<PingReply> {
@@ -965,20 +808,16 @@ export class Agent implements AgentControl {
       else this.log.level = req.logLevel;
       this.log.info({ level: req.logLevel }, 'log level changed');
     }
-    if (req.acceptRoutes !== undefined && req.acceptRoutes !== this.acceptRoutes) {
-      this.acceptRoutes = req.acceptRoutes;
-      this.peerRoutes?.setAcceptRoutes(req.acceptRoutes);
+    const routes = this.routes;
+    if (req.acceptRoutes !== undefined && routes?.setAcceptRoutes(req.acceptRoutes)) {
       this.log.info({ acceptRoutes: req.acceptRoutes }, 'accept-routes changed');
       this.refreshForwardedPeers();
     }
-    if (req.advertiseRoutes && req.advertiseRoutes.join() !== this.advertisedRoutes.join()) {
-      this.advertisedRoutes = [...new Set(req.advertiseRoutes)];
-      this.routeSeq = Math.max(this.routeSeq + 1, Math.floor(Date.now() / 1000));
-      const own = this.ownRoutes();
+    if (req.advertiseRoutes && routes?.setAdvertiseRoutes(req.advertiseRoutes)) {
+      const own = routes.own();
       this.policy.setOwnRoutes(own.map((r) => r.prefix));
-      this.peerRoutes?.setOwnRoutes(this.advertisedRoutes);
-      if (this.forwarder instanceof L3Forwarder) this.forwarder.setOwnRoutes(own);
-      this.log.info({ routes: this.advertisedRoutes }, 'advertised routes changed');
+      this.plane?.setOwnRoutes(own);
+      this.log.info({ routes: routes.advertiseRoutes }, 'advertised routes changed');
       this.advertise();
       this.refreshForwardedPeers();
     }
@@ -987,15 +826,15 @@ export class Agent implements AgentControl {
 
   /** Every peer as the forwarder and the kernel should see it now (after a routes setting changed). */
   private refreshForwardedPeers(): void {
-    for (const { info } of this.mesh?.list() ?? []) this.forwarder?.updatePeer(this.forwardable(info));
+    for (const { info } of this.mesh?.list() ?? []) this.updateForwardedPeer(info);
     this.syncKernelRoutes();
   }
 
   settings(): Settings {
     const maxAge = this.opts.networkMap?.maxAgeMs;
     return {
-      advertiseRoutes: [...this.advertisedRoutes],
-      acceptRoutes: this.acceptRoutes,
+      advertiseRoutes: [...(this.routes?.advertiseRoutes ?? this.opts.advertiseRoutes)],
+      acceptRoutes: this.routes?.acceptRoutes ?? this.opts.acceptRoutes ?? false,
       logLevel: this.log.level,
       advertiseExitNode: this.opts.advertiseExitNode ?? false,
       exitNode: this.opts.exitNode ?? null,
@@ -1029,9 +868,8 @@ export class Agent implements AgentControl {
       await step('closing browser links', this.browserPeers?.close());
       await step('closing the control session', this.control.stop());
       await step('closing the local API', this.localApi.close());
-      await step('restoring the default route', this.exitRouting?.deactivate());
-      await step('removing the exit node NAT', this.exitNat?.stop());
-      await step('removing the device', this.deviceSupervisor?.close() ?? this.device?.close());
+      await step('restoring the default route', this.routes?.stop());
+      await step('removing the exit node NAT and the device', this.plane?.close());
       this.direct?.close();
       this.resolveExit(exit);
     })();

@@ -22,8 +22,14 @@ function setup() {
   const toPeer: [string, Buffer][] = [];
   const f = new L3Forwarder(
     {
-      toDevice: (b) => (toDevice.push(Buffer.from(b)), true),
-      toPeer: (id, b) => (toPeer.push([id, Buffer.from(b)]), true),
+      toDevice: (b) => {
+        toDevice.push(Buffer.from(b));
+        return true;
+      },
+      toPeer: (id, b) => {
+        toPeer.push([id, Buffer.from(b)]);
+        return true;
+      },
     },
     { addresses: ['10.99.0.1/24'], routes: [] },
   );
