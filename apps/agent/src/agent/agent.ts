@@ -4,7 +4,6 @@ import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer'
 import {
   type AgentEvent,
   isExitRoute,
-  type LinkReport,
   type PeerInfo,
   prefixesOverlap,
   RouteSchema,
@@ -51,8 +50,8 @@ import { OverlayRoutes } from './overlay-routes.js';
 
 export type { DeviceOpener } from './data-plane.js';
 
-import { deviceStatus, linkReport, peerStatus } from './status.js';
-import { TelemetryReporter } from './telemetry-reporter.js';
+import { ServerReports } from './server-reports.js';
+import { deviceStatus, healthOf, linkReport, peerStatus } from './status.js';
 
 export interface AgentOptions {
   /** Signaling server URLs, in order of preference (instances of one mesh). */
@@ -148,15 +147,13 @@ export class Agent implements AgentControl {
   /** Link signals straight to peers while the server is away (mesh/direct-links.ts). */
   private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Full link reports once per session, then only what changed (telemetry-reporter.ts). */
-  private readonly telemetry = new TelemetryReporter();
+  /** Telemetry and netcheck for the console (server-reports.ts). */
+  private readonly reports: ServerReports;
   private advertiseTimer: NodeJS.Timeout | undefined;
   /** Advertised and accepted routes, the candidate filter, `--exit-node` (overlay-routes.ts). */
   private routes: OverlayRoutes | undefined;
-  private lastNetcheckAt = Number.NEGATIVE_INFINITY;
   /** When the control session was last lost (or the agent started without one). */
   private serverLostAt = Date.now();
-  private netcheckRunning = false;
   private stopping: Promise<void> | undefined;
   private resolveExit!: (exit: AgentExit) => void;
   /** Resolves when the agent has stopped, with why. */
@@ -186,6 +183,19 @@ export class Agent implements AgentControl {
         ...(opts.pendingKey ? { pendingKey: opts.pendingKey } : {}),
       });
     this.localApi = new LocalApiServer(opts.socketPath, this);
+    this.reports = new ServerReports({
+      send: (m) => this.control.send(m),
+      connected: () => this.control.connected,
+      netcheck: () => this.netcheck(),
+      links: () =>
+        [...(this.mesh?.stats() ?? [])].map(([peerId, s]) => ({
+          ...linkReport(peerId, s),
+          aclDenied: this.policy.deniedFrom(peerId),
+        })),
+      counters: () => this.plane?.forwarder.counters() ?? {},
+      policyCounters: () => this.policy.counters(),
+      logger: opts.logger,
+    });
     this.mapRecorder = new NetworkMapRecorder(
       opts.networkMap?.store,
       () => this.direct?.hints() ?? new Map(),
@@ -226,7 +236,7 @@ export class Agent implements AgentControl {
     }
     if (this.stopping) return;
     await this.localApi.listen();
-    this.timers.push(setInterval(() => this.sendTelemetry(), this.opts.telemetryIntervalMs ?? 5_000));
+    this.timers.push(setInterval(() => this.reports.tick(), this.opts.telemetryIntervalMs ?? 5_000));
     this.timers.push(setInterval(() => this.plane?.forwarder.sweep(Date.now()), 1_000));
     this.timers.push(
       setInterval(() => {
@@ -321,8 +331,7 @@ export class Agent implements AgentControl {
         () => {},
       );
     });
-    c.on('welcome', () => this.reportNetcheck());
-    c.on('welcome', () => this.telemetry.reset());
+    c.on('welcome', () => this.reports.sessionStarted());
     c.on('key-promoted', () => {
       this.opts.keyStore
         .promotePendingKey()
@@ -622,52 +631,6 @@ export class Agent implements AgentControl {
     this.control.send({ type: 'event', event });
   }
 
-  /**
-   * The console shows each node's NAT behaviour: run netcheck in the background after a session starts
-   * (at most every 10 minutes; it costs a few STUN packets and a TURN allocation per transport).
-   */
-  private reportNetcheck(): void {
-    const now = Date.now();
-    if (this.netcheckRunning || now - this.lastNetcheckAt < 10 * 60_000) return;
-    this.netcheckRunning = true;
-    this.lastNetcheckAt = now;
-    this.netcheck()
-      .then((r) => {
-        const turn = (t: 'udp' | 'tcp' | 'tls') => r.turn.find((x) => x.transport === t)?.ok ?? null;
-        this.control.send({
-          type: 'status',
-          netcheck: {
-            natType: r.natType,
-            udp: r.udp,
-            publicAddress: r.publicAddress,
-            mappingVariesByDestination: r.mappingVariesByDestination,
-            turnUdp: turn('udp'),
-            turnTcp: turn('tcp'),
-            turnTls: turn('tls'),
-          },
-        });
-      })
-      .catch((err: Error) => this.log.warn({ err: err.message }, 'netcheck failed'))
-      .finally(() => {
-        this.netcheckRunning = false;
-      });
-  }
-
-  private sendTelemetry(): void {
-    if (!this.mesh) return;
-    const links: LinkReport[] = [];
-    for (const [peerId, s] of this.mesh.stats())
-      links.push({ ...linkReport(peerId, s), aclDenied: this.policy.deniedFrom(peerId) });
-    const counters: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.plane?.forwarder.counters() ?? {}))
-      if (Object.keys(counters).length < 60) counters[k] = v;
-    Object.assign(counters, this.policy.counters());
-    // Changes while the server is away are not lost: the next session starts with a full report.
-    if (!this.control.connected) return;
-    for (const m of this.telemetry.report(links, counters, Date.now()))
-      if (!this.control.send({ type: 'telemetry', ...m })) this.telemetry.reset();
-  }
-
   // ---- AgentControl (local API) -----------------------------------------------------------------
 
   status(): AgentStatus {
@@ -723,31 +686,15 @@ export class Agent implements AgentControl {
 
   /** What needs an operator's eye now (AgentStatus.health). */
   private health(): NonNullable<AgentStatus['health']> {
-    const problems: string[] = [];
-    const device = this.plane?.deviceHealth;
-    if (device?.state === 'recovering')
-      problems.push(`device ${this.opts.device} failed (${device.error}): re-opening it`);
-    if (device?.state === 'failed')
-      problems.push(`device ${this.opts.device} failed for good: ${device.error}`);
-    if (!this.control.connected) {
-      const away = Date.now() - this.serverLostAt;
-      if (away > 60_000)
-        problems.push(
-          `no signaling server for ${Math.round(away / 60_000)} min${this.control.lastError ? ` (${this.control.lastError})` : ''}`,
-        );
-    }
-    if (this.mapSource === 'cache')
-      problems.push('running from the cached network map (server not reached yet)');
-    const online = (this.mesh?.list() ?? []).filter((p) => p.info.online && !p.refused);
-    const down = online.filter((p) => p.link?.currentState !== 'connected');
-    if (down.length > 0)
-      problems.push(
-        `${down.length} of ${online.length} peers unreachable: ${down
-          .slice(0, 5)
-          .map((p) => p.info.name)
-          .join(', ')}${down.length > 5 ? ', …' : ''}`,
-      );
-    return { state: problems.length > 0 ? 'degraded' : 'ok', problems };
+    return healthOf({
+      deviceName: this.opts.device,
+      device: this.plane?.deviceHealth,
+      serverConnected: this.control.connected,
+      serverAwayMs: Date.now() - this.serverLostAt,
+      serverError: this.control.lastError,
+      fromCache: this.mapSource === 'cache',
+      peers: this.mesh?.list() ?? [],
+    });
   }
 
   private routeChoices(): NonNullable<NonNullable<AgentStatus['routes']>['primaries']> {

@@ -1,7 +1,9 @@
 import type { NetDevice } from '@rtcmesh/netdev';
 import type { LinkStats } from '@rtcmesh/peer';
 import type { LinkReport, PeerInfo } from '@rtcmesh/protocol';
-import type { DeviceStatus, PeerStatus } from '../localapi/schema.js';
+import type { AgentStatus, DeviceStatus, PeerStatus } from '../localapi/schema.js';
+import type { PeerView } from '../mesh/peer-mesh.js';
+import type { DeviceHealth } from './device-supervisor.js';
 
 const CANDIDATE_TYPES = ['host', 'srflx', 'prflx', 'relay'] as const;
 type CandidateType = (typeof CANDIDATE_TYPES)[number];
@@ -83,4 +85,42 @@ export function deviceStatus(d: NetDevice): DeviceStatus {
       writeQueueDrops: s.writeQueueDrops,
     },
   };
+}
+
+export interface HealthInput {
+  deviceName: string;
+  device: DeviceHealth | undefined;
+  serverConnected: boolean;
+  /** Since the control session was lost (or the agent started without one). */
+  serverAwayMs: number;
+  serverError: string | null;
+  /** Running from the cached network map (the server has not answered since the start). */
+  fromCache: boolean;
+  peers: readonly PeerView[];
+}
+
+/** The server may blink; a minute without it is worth an operator's eye. */
+const SERVER_AWAY_MS = 60_000;
+
+/** `degraded` with each problem in words, or `ok` (AgentStatus.health, `rtcmesh status`). */
+export function healthOf(h: HealthInput): NonNullable<AgentStatus['health']> {
+  const problems: string[] = [];
+  if (h.device?.state === 'recovering')
+    problems.push(`device ${h.deviceName} failed (${h.device.error}): re-opening it`);
+  if (h.device?.state === 'failed')
+    problems.push(`device ${h.deviceName} failed for good: ${h.device.error}`);
+  if (!h.serverConnected && h.serverAwayMs > SERVER_AWAY_MS)
+    problems.push(
+      `no signaling server for ${Math.round(h.serverAwayMs / 60_000)} min${h.serverError ? ` (${h.serverError})` : ''}`,
+    );
+  if (h.fromCache) problems.push('running from the cached network map (server not reached yet)');
+  const online = h.peers.filter((p) => p.info.online && !p.refused);
+  const down = online.filter((p) => p.link?.currentState !== 'connected');
+  if (down.length > 0) {
+    const names = down.slice(0, 5).map((p) => p.info.name);
+    problems.push(
+      `${down.length} of ${online.length} peers unreachable: ${names.join(', ')}${down.length > 5 ? ', …' : ''}`,
+    );
+  }
+  return { state: problems.length > 0 ? 'degraded' : 'ok', problems };
 }
