@@ -106,7 +106,8 @@ async function makeAgent(o: { cache?: CachedMap; offlineAfterMs?: number } = {})
     device: 'rtm-test0',
     advertiseRoutes: [],
     assignAddress: true,
-    logger: log,
+    // Its own logger: `set --log-level` changes it, not the other tests'.
+    logger: pino({ level: 'silent' }),
     keyStore: state,
     networkId: 'net-1',
     networkMap: { store, maxAgeMs: 7 * 86400_000, offlineAfterMs: o.offlineAfterMs ?? 50 },
@@ -114,9 +115,10 @@ async function makeAgent(o: { cache?: CachedMap; offlineAfterMs?: number } = {})
     control,
     devices,
     offload: false,
+    settingsStore: state,
   });
   cleanup.push(() => agent.stop());
-  return { agent, control, devices, store };
+  return { agent, control, devices, store, state };
 }
 
 async function until<T>(
@@ -210,6 +212,17 @@ describe('Agent', () => {
     expect(agent.status().network.l2).toEqual(l2);
     control.emit('welcome', welcome({ network: { ...welcome().network, l2: { ...l2, blockDhcp: false } } }));
     await until('the resync', () => (agent.status().network.l2?.blockDhcp === false ? true : undefined));
+  });
+
+  test('rtcmesh set: applied, answered, and saved for the next start; routes are refused in L2', async () => {
+    const { agent, control, state } = await makeAgent();
+    const started = agent.start();
+    control.emit('welcome', welcome());
+    await started;
+    const s = await agent.set({ logLevel: 'fatal' });
+    expect(s).toMatchObject({ logLevel: 'fatal', acceptRoutes: false, advertiseRoutes: [] });
+    expect(await state.readSettings()).toEqual({ logLevel: 'fatal' });
+    await expect(agent.set({ acceptRoutes: true })).rejects.toThrow(/routes are for L3 networks/);
   });
 
   test('a cache older than the maximum age is not used: the agent waits for the server', async () => {

@@ -41,6 +41,7 @@ import {
   offlineWelcome,
 } from '../state/network-map.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
+import type { SavedSettings } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import type { LogLevel } from './agent-logger.js';
 import { DataPlane, type DeviceOpener } from './data-plane.js';
@@ -103,6 +104,8 @@ export interface AgentOptions {
   directPort?: number | null;
   /** Tests: the control session (default: a ControlClient for serverUrls). */
   control?: ControlClient;
+  /** Where `rtcmesh set` keeps its changes for the next start (the state directory). */
+  settingsStore?: { writeSettings(s: SavedSettings): Promise<void> };
   /** `rtcmesh set --log-level`: changes every component's logger (agent-logger.ts). */
   setLogLevel?: (level: LogLevel) => void;
   /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
@@ -768,7 +771,21 @@ export class Agent implements AgentControl {
       this.advertise();
       this.refreshForwardedPeers();
     }
-    return this.settings();
+    const now = this.settings();
+    await this.opts.settingsStore
+      ?.writeSettings({
+        ...(this.routes?.peers
+          ? { advertiseRoutes: now.advertiseRoutes, acceptRoutes: now.acceptRoutes }
+          : {}),
+        logLevel: now.logLevel as LogLevel,
+      })
+      .catch((err: Error) =>
+        this.log.warn(
+          { err: err.message },
+          'the new settings apply now but could not be saved for the next start',
+        ),
+      );
+    return now;
   }
 
   /** Every peer as the forwarder and the kernel should see it now (after a routes setting changed). */

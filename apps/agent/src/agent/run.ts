@@ -26,6 +26,8 @@ export interface RunAgentOptions {
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
+  /** Options given on the command line or in the environment: they win over what `rtcmesh set` saved. */
+  explicit?: ReadonlySet<'advertiseRoutes' | 'acceptRoutes' | 'logLevel'>;
   /** `--transport` / RTCMESH_TRANSPORT: the peer links' WebRTC stack (default auto). */
   transport?: TransportPreference;
   /** `--no-offload`: plain per-packet device I/O (no read offloads, no merged writes). Default true. */
@@ -45,9 +47,23 @@ export const EXIT_REMOVED = 78;
 
 /** `rtcmesh up`: register once if needed, then run until SIGTERM/SIGINT or `rtcmesh down`. */
 export async function runAgent(o: RunAgentOptions): Promise<void> {
-  if (!isLogLevel(o.logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  const agentLogger = new AgentLogger(o.logLevel);
+  const state = new StateDir(o.stateDir);
+  const saved = await state.readSettings();
+  const explicit = o.explicit ?? new Set();
+  const logLevel = !explicit.has('logLevel') && saved.logLevel ? saved.logLevel : o.logLevel;
+  const advertiseRoutes =
+    !explicit.has('advertiseRoutes') && saved.advertiseRoutes ? saved.advertiseRoutes : o.advertiseRoutes;
+  const acceptRoutes =
+    !explicit.has('acceptRoutes') && saved.acceptRoutes !== undefined ? saved.acceptRoutes : o.acceptRoutes;
+  if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const agentLogger = new AgentLogger(logLevel);
   const log = agentLogger.logger;
+  const restored = Object.keys(saved).filter((k) => !explicit.has(k as 'logLevel'));
+  if (restored.length > 0)
+    log.info(
+      { settings: restored, file: `${o.stateDir}/settings.json` },
+      'settings saved by rtcmesh set applied',
+    );
   // Fail before touching the server when the device cannot be created at all, or the stack asked for
   // cannot load (auto falls back to werift instead, and says so per link).
   ensureCanCreateDevices();
@@ -64,7 +80,6 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   const ca = o.caFile ? loadCaFile(o.caFile) : undefined;
   if (ca && serverUrls.some((u) => !u.startsWith('https:')))
     log.warn('--ca-file has no effect with an http:// server: the connection is not encrypted');
-  const state = new StateDir(o.stateDir);
   const key = await state.loadOrCreateKey();
   let identity = await state.readIdentity();
   // Registered with any instance of this mesh is registered with all of them (one database).
@@ -124,8 +139,9 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     socketPath: state.socketPath,
     device: o.device,
     ...(o.bridge ? { bridge: o.bridge } : {}),
-    advertiseRoutes: o.advertiseRoutes,
-    acceptRoutes: o.acceptRoutes ?? false,
+    advertiseRoutes,
+    acceptRoutes: acceptRoutes ?? false,
+    settingsStore: state,
     advertiseExitNode: o.advertiseExitNode ?? false,
     ...(o.exitNode ? { exitNode: o.exitNode } : {}),
     assignAddress: o.assignAddress,

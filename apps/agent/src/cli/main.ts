@@ -121,8 +121,13 @@ program
       .default('auto')
       .env('RTCMESH_TRANSPORT'),
   )
-  .action(async (opts: UpCliOptions) => {
+  .action(async (opts: UpCliOptions, cmd: Command) => {
     const { runAgent } = await import('../agent/run.js');
+    // What `rtcmesh set` saved applies unless the same setting is given here.
+    const given = (k: string) => ['cli', 'env'].includes(cmd.getOptionValueSource(k) ?? '');
+    const explicit = new Set(
+      (['advertiseRoutes', 'acceptRoutes', 'logLevel'] as const).filter((k) => given(k)),
+    );
     await runAgent({
       serverUrls: opts.server,
       joinKey: opts.key,
@@ -141,6 +146,7 @@ program
       offload: opts.offload,
       ...(opts.caFile ? { caFile: opts.caFile } : {}),
       ...(opts.lockKey ? { lockKeys: opts.lockKey } : {}),
+      explicit,
       offlineMaxAgeMs: opts.offlineMaxAge,
       directPort: opts.directPort === 0 ? null : opts.directPort,
     });

@@ -26,6 +26,15 @@ const lockPinsSchema = z.object({
   keys: z.array(z.base64().max(64)).max(8),
 });
 
+/** What `rtcmesh set` changed, kept for the next start (flags given to `rtcmesh up` win over it). */
+const savedSettingsSchema = z.object({
+  version: z.literal(1),
+  advertiseRoutes: z.array(z.string().max(64)).max(64).optional(),
+  acceptRoutes: z.boolean().optional(),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+});
+export type SavedSettings = Omit<z.infer<typeof savedSettingsSchema>, 'version'>;
+
 const signedPolicySchema = z.object({
   version: z.literal(1),
   networkId: z.string().min(1).max(128),
@@ -68,6 +77,27 @@ export class StateDir {
   private get keyPath(): string {
     return join(this.dir, 'node.key');
   }
+  private get settingsPath(): string {
+    return join(this.dir, 'settings.json');
+  }
+
+  async readSettings(): Promise<SavedSettings> {
+    const saved = await readStateFile(
+      this.settingsPath,
+      savedSettingsSchema,
+      'remove it to start from the command line flags alone',
+    );
+    if (!saved) return {};
+    const { version: _v, ...rest } = saved;
+    return rest;
+  }
+
+  async writeSettings(settings: SavedSettings): Promise<void> {
+    await this.ensure();
+    const text = JSON.stringify({ version: 1, ...settings }, null, 2);
+    await writeAtomic(this.settingsPath, `${text}\n`, 0o600);
+  }
+
   /** The cached network map (state/network-map.ts). */
   get networkMapPath(): string {
     return join(this.dir, 'network-map.json');
