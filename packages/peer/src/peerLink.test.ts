@@ -95,6 +95,21 @@ describe.each(PEER_TRANSPORTS)('PeerLink over loopback (%s)', (transport) => {
     }
   });
 
+  it('adopts the peer’s offer when its own never reached it (the server said the peer was offline)', async () => {
+    // b (impolite) offers while a is offline: the server drops it and says so. a then starts and
+    // offers within the glare window. Without the server's word b would keep its own offer and both
+    // would wait out the connect timeout (30 s here).
+    pair = basePair({ connectTimeoutMs: 30_000 });
+    const p = pair;
+    p.bToA.hold();
+    p.b.start();
+    await eventually(async () => p.bToA.sent.some((x) => x.kind === 'description'), 5000, 'b to offer');
+    p.bToA.discard();
+    p.b.signalUndelivered();
+    p.a.start();
+    await Promise.all([waitForState(p.a, 'connected', 10_000), waitForState(p.b, 'connected', 10_000)]);
+  });
+
   it('connects when both sides start at the same time (offer glare), and survives simultaneous ICE restarts', async () => {
     pair = linkPair();
     const { a, b, aToB, bToA } = pair;

@@ -147,6 +147,8 @@ interface Pending {
   probe: boolean;
   timer: NodeJS.Timeout;
   startedAt: number;
+  /** The signaling server said a signal of it never reached the peer (it was offline then). */
+  undelivered?: boolean;
 }
 
 /**
@@ -428,7 +430,8 @@ export class PeerLink {
       // Real glare: both offered within a round trip or two, and the polite side will adopt ours. An offer
       // arriving later means the remote never saw ours (a lost signal): insisting would cost a timeout.
       const fresh = performance.now() - this.pending.startedAt < GLARE_WINDOW_MS;
-      if (this.pending.own && !this.polite && fresh) {
+      // An offer the peer never got cannot win: the peer (restarted meanwhile) is offering without it.
+      if (this.pending.own && !this.polite && fresh && !this.pending.undelivered) {
         this.log.debug({ gen, mine: this.pending.conn.gen }, 'new-generation glare: keeping mine (impolite)');
         return;
       }
@@ -460,6 +463,15 @@ export class PeerLink {
     if (this.pending) this.dropPending();
     const plan = conn?.plan.policy === 'direct' ? this.plans[0]! : (conn?.plan ?? this.plans[0]!);
     this.startGeneration(plan, undefined, { own: true, probe: false });
+  }
+
+  /**
+   * The signaling server could not deliver a signal to the peer (it was offline): the generation being
+   * negotiated may never have reached it, so a new offer from the peer is adopted rather than refused
+   * as glare (a restarted peer and this side would otherwise each wait out a connect timeout).
+   */
+  signalUndelivered(): void {
+    if (this.pending?.own) this.pending.undelivered = true;
   }
 
   /** Closes the link, tells the remote side (bye) and frees every timer and socket. */

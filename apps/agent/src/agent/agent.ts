@@ -3,6 +3,7 @@ import { type NetDevice, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
 import {
   type AgentEvent,
+  ErrorCode,
   isExitRoute,
   type PeerInfo,
   prefixesOverlap,
@@ -114,6 +115,14 @@ export interface AgentOptions {
   deviceCheck?: Pick<DeviceSupervisorOptions, 'ifindex' | 'retryDelaysMs' | 'checkIntervalMs'>;
 }
 
+/** Request id of relayed signals: "s:" + the peer's node id (comes back on a peer-offline error). */
+const SIGNAL_REF = 's:';
+/** Request ids are at most 64 characters; a node id that long goes without one. */
+function signalRef(to: string): { id?: string } {
+  const id = `${SIGNAL_REF}${to}`;
+  return id.length <= 64 ? { id } : {};
+}
+
 /** stop() before the agent had a network map: start() returns instead of failing. */
 class AgentStoppedError extends Error {}
 
@@ -147,6 +156,8 @@ export class Agent implements AgentControl {
   private mapSource: 'server' | 'cache' | undefined;
   /** Set by the first configuration (a welcome, or the cache): later welcomes wait for it, then resync. */
   private setupDone: Promise<void> | undefined;
+  /** Peers we signaled while the server could not carry it to them (see sendSignal). */
+  private readonly signaledWithoutServer = new Set<string>();
   /** Link signals straight to peers while the server is away (mesh/direct-links.ts). */
   private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -359,7 +370,14 @@ export class Agent implements AgentControl {
     c.on('peer-removed', (id) => this.removePeer(id, 'removed by an admin'));
     c.on('signal', (s) => this.onSignal(s.from, s.data));
     c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
-    c.on('server-error', (e) => this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`));
+    c.on('server-error', (e) => {
+      if (e.code === ErrorCode.PeerOffline && e.ref?.startsWith(SIGNAL_REF)) {
+        this.mesh?.signalUndelivered(e.ref.slice(SIGNAL_REF.length));
+        this.log.debug({ peer: e.ref.slice(SIGNAL_REF.length) }, 'signal not delivered: peer offline');
+        return;
+      }
+      this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`);
+    });
     c.on('disconnected', ({ code, reason }) => {
       this.serverLostAt = Date.now();
       this.log.warn({ code, reason }, 'lost the signaling server; links keep forwarding');
@@ -388,8 +406,16 @@ export class Agent implements AgentControl {
    */
   private sendSignal(to: string, data: SignalData): boolean {
     const peer = this.mesh?.get(to)?.info;
-    if (this.control.connected && peer?.online !== false && this.control.send({ type: 'signal', to, data }))
+    // The id comes back on a `peer-offline` error: that peer's link learns its offer was lost.
+    if (
+      this.control.connected &&
+      peer?.online !== false &&
+      this.control.send({ type: 'signal', to, data, ...signalRef(to) })
+    )
       return true;
+    // The peer may never hear this (it is down, or restarting): when it is back, our offer must not
+    // win glare over its own (PeerLink.signalUndelivered).
+    this.signaledWithoutServer.add(to);
     return this.direct?.send(to, data) ?? false;
   }
 
@@ -581,6 +607,9 @@ export class Agent implements AgentControl {
 
   private onPeer(p: PeerInfo): void {
     if (!this.config || p.nodeId === this.config.self.nodeId) return;
+    const wasOffline = this.mesh?.get(p.nodeId)?.info.online === false;
+    if (p.online && wasOffline && this.signaledWithoutServer.delete(p.nodeId))
+      if (this.direct?.mayHaveLost(p.nodeId) ?? true) this.mesh?.signalUndelivered(p.nodeId);
     this.mesh?.upsert(p);
     this.direct?.notePeer(p);
     this.updateForwardedPeer(p);

@@ -85,6 +85,11 @@ export class DirectLinks {
     return this.signaling.send(to, data);
   }
 
+  /** A signal to the peer is unacked or was given up on (see DirectSignaling.mayHaveLost). */
+  mayHaveLost(peerId: string): boolean {
+    return this.signaling.mayHaveLost(peerId);
+  }
+
   /** The server-seen address of a peer is where its direct-signaling port most likely is too. */
   notePeer(p: PeerInfo): void {
     if (p.endpoint) this.signaling.addHintHosts(p.nodeId, [endpointHost(p.endpoint)], DEFAULT_DIRECT_PORT);

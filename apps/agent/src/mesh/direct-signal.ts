@@ -172,6 +172,8 @@ export class DirectSignaling {
   /** Per peer: the number of our next signal to it. */
   private readonly outboundN = new Map<string, number>();
   private readonly inboundOrder = new Map<string, InboundOrder>();
+  /** Peers a signal was given up on (never acked); cleared by their next ack. */
+  private readonly lost = new Set<string>();
   private readonly inbound: TokenBucket;
   private readonly now: () => number;
   readonly counters: DirectSignalingCounters = {
@@ -252,6 +254,7 @@ export class DirectSignaling {
     for (const p of this.pending.get(peerId) ?? []) clearTimeout(p.timer);
     this.pending.delete(peerId);
     this.outboundN.delete(peerId);
+    this.lost.delete(peerId);
     clearTimeout(this.inboundOrder.get(peerId)?.gapTimer);
     this.inboundOrder.delete(peerId);
   }
@@ -284,6 +287,11 @@ export class DirectSignaling {
     this.pending.set(to, queue);
     this.transmit(to, this.signalDatagram(to, p, queue));
     return true;
+  }
+
+  /** Whether a signal to the peer may not have arrived: one still unacked, or one given up on. */
+  mayHaveLost(peerId: string): boolean {
+    return (this.pending.get(peerId)?.length ?? 0) > 0 || this.lost.has(peerId);
   }
 
   /** Sends a hello to each peer that is due one: `intervalMs` decides how often per peer. */
@@ -337,6 +345,7 @@ export class DirectSignaling {
       p.attempt++;
       if (p.attempt >= RETRANSMIT_DELAYS_MS.length) {
         this.counters.gaveUp++;
+        this.lost.add(to);
         this.removePending(to, p.seq);
         return;
       }
@@ -414,6 +423,7 @@ export class DirectSignaling {
         return;
       case 'ack':
         if (this.removePending(env.from, env.body.seq)) this.counters.acked++;
+        this.lost.delete(env.from);
         return;
       case 'signal':
         this.reply(env.from, rinfo, { t: 'ack', seq: env.seq });

@@ -200,6 +200,11 @@ export class PeerMesh {
     return undefined;
   }
 
+  /** The server said a signal to this peer was not delivered (see PeerLink.signalUndelivered). */
+  signalUndelivered(peerId: string): void {
+    this.links.get(peerId)?.signalUndelivered();
+  }
+
   sendPacket(peerId: string, frame: Buffer): boolean {
     const link = this.links.get(peerId);
     return link ? link.sendPacket(frame) : false;
