@@ -117,6 +117,22 @@ export function RouteTable({ store, networkId }: { store: Store; networkId: stri
         })),
     ])
     .sort((x, y) => x.prefix.localeCompare(y.prefix, undefined, { numeric: true }));
+  // HA subnet routers: where several nodes have one prefix approved, members forward to the one with a
+  // live link, in node-id order (rtcmesh status shows each member's own choice); the console marks
+  // the one every member picks while all links are up: online, smallest node id.
+  const primaryOf = new Map<string, { primary: string | undefined; count: number }>();
+  for (const r of rows) {
+    if (r.kind !== 'subnet' || states.get(`${r.nodeId} ${r.prefix}`)?.state !== 'approved') continue;
+    const c = primaryOf.get(r.prefix) ?? { primary: undefined, count: 0 };
+    c.count++;
+    if (r.online && (c.primary === undefined || r.nodeId < c.primary)) c.primary = r.nodeId;
+    primaryOf.set(r.prefix, c);
+  }
+  const role = (nodeId: string, prefix: string, state: string): 'primary' | 'standby' | null => {
+    const c = primaryOf.get(prefix);
+    if (!c || c.count < 2 || state !== 'approved') return null;
+    return c.primary === nodeId ? 'primary' : 'standby';
+  };
   return (
     <section class="card">
       <h2>Route table</h2>
@@ -144,7 +160,12 @@ export function RouteTable({ store, networkId }: { store: Store; networkId: stri
                     {r.owner} {!r.online && <span class="status offline">offline</span>}
                   </td>
                   <td>
-                    <span class={`status ${state}`}>{info?.auto ? 'approved (auto)' : state}</span>
+                    <span class={`status ${state}`}>{info?.auto ? 'approved (auto)' : state}</span>{' '}
+                    {role(r.nodeId, r.prefix, state) && (
+                      <span class="badge" data-role={role(r.nodeId, r.prefix, state)}>
+                        {role(r.nodeId, r.prefix, state)}
+                      </span>
+                    )}
                   </td>
                   <td>
                     {r.kind === 'subnet' && state !== 'approved' && (
