@@ -57,6 +57,15 @@ export interface StatusJson {
     refused: { peerId: string; peerName: string; prefix: string; kind: string; reason: string }[];
     primaries?: { prefix: string; primary: string; standby: string[] }[];
   };
+  mobility?: {
+    prefix: string;
+    bridge: string;
+    gateway: string;
+    mac: string;
+    local: { ip: string; mac: string; state: string; seq: number; since: number; dampedUntil?: number }[];
+    remote: { ip: string; node: string; seq: number }[];
+    moves: { ip: string; at: number; from: string | null; to: string | null; seq: number }[];
+  }[];
   peers: {
     id: string;
     name: string;

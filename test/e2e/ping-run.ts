@@ -35,10 +35,13 @@ export class PingRun {
 
   /** Replies so far: sequence number and arrival (epoch ms). */
   replies(): { seq: number; at: number }[] {
-    return [...this.proc.output('stdout').matchAll(/^\[(\d+\.\d+)\] .*icmp_seq=(\d+)/gm)].map((m) => ({
-      seq: Number(m[2]),
-      at: Math.round(Number(m[1]) * 1000),
-    }));
+    // Replies only: "From … icmp_seq=N Destination Host Unreachable" carries a sequence number too.
+    return [...this.proc.output('stdout').matchAll(/^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)/gm)].map(
+      (m) => ({
+        seq: Number(m[2]),
+        at: Math.round(Number(m[1]) * 1000),
+      }),
+    );
   }
 
   /** Longest run of consecutive missing sequence numbers, in seconds (0 = no loss). */

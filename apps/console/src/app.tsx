@@ -8,6 +8,7 @@ import { Topology } from './topology.js';
 import { Admin } from './views/admin.js';
 import { LinkDetail, NodeDetail } from './views/detail.js';
 import { Events } from './views/events.js';
+import { MobilityTable } from './views/mobility.js';
 import { Links, Networks, Nodes } from './views/overview.js';
 import { PolicyEditor } from './views/policy.js';
 import { SignIn } from './views/signin.js';
@@ -146,7 +147,10 @@ function Shell({ onSignedOut }: { onSignedOut: () => void }) {
         )}
         {tab === 'tables' &&
           (mode === 'l3' ? (
-            <RouteTable store={store} networkId={net} />
+            <>
+              <RouteTable store={store} networkId={net} />
+              <MobilityTable store={store} networkId={net} />
+            </>
           ) : (
             <MacTable store={store} networkId={net} />
           ))}

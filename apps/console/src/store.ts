@@ -28,6 +28,8 @@ export type State = {
   events: ConsoleEvent[];
   /** Which node each MAC was last seen at, to spot moves. */
   macSites: Map<string, string>;
+  /** L3 mobility: which node advertises each workload host route, and since when (this console saw). */
+  hostSites: Map<string, { nodeId: string; since: number | null }>;
 };
 
 export const linkKey = (nodeId: string, peerId: string): string => `${nodeId}>${peerId}`;
@@ -56,13 +58,16 @@ export class Store {
       api.telemetry(),
       api.recentEvents(),
     ]);
-    const s: State = { ...empty(), history: this.state.history, macSites: new Map() };
+    const s: State = { ...empty(), history: this.state.history, macSites: new Map(), hostSites: new Map() };
     for (const x of n.networks) s.networks.set(x.id, x);
     for (const x of nodes.nodes) s.nodes.set(x.nodeId, x);
     for (const x of keys.keys) s.keys.set(x.id, x);
     for (const e of tel.links) s.links.set(linkKey(e.nodeId, e.link.peerId), e);
     this.state = s;
-    for (const node of nodes.nodes) this.trackMacs(node, false);
+    for (const node of nodes.nodes) {
+      this.trackMacs(node, false);
+      this.trackHosts(node, false);
+    }
     for (const e of recent.events) this.describe(e);
     this.changed();
     return recent.events.at(-1)?.seq;
@@ -84,6 +89,7 @@ export class Store {
             if (k.startsWith(`${e.nodeId}>`) || k.endsWith(`>${e.nodeId}`)) s.links.delete(k);
         } else if (e.node) {
           this.trackMacs(e.node, true);
+          this.trackHosts(e.node, true);
           s.nodes.set(e.nodeId, e.node);
         }
         this.recount(e.networkId);
@@ -152,6 +158,15 @@ export class Store {
     }
   }
 
+  /** L3 mobility: a workload's host route that shows up at another node moved there now. */
+  private trackHosts(node: NodeSummary, live: boolean): void {
+    for (const ip of mobileHosts(node)) {
+      const before = this.state.hostSites.get(ip);
+      if (before?.nodeId === node.nodeId) continue;
+      this.state.hostSites.set(ip, { nodeId: node.nodeId, since: live ? Date.now() : null });
+    }
+  }
+
   name(nodeId: string): string {
     return this.state.nodes.get(nodeId)?.name ?? nodeId;
   }
@@ -179,7 +194,32 @@ function empty(): State {
     history: new Map(),
     events: [],
     macSites: new Map(),
+    hostSites: new Map(),
   };
+}
+
+/**
+ * A node's workload host routes (`rtcmesh up --mobility`): /32s inside another prefix it advertises,
+ * other than its own overlay address.
+ */
+export function mobileHosts(node: Pick<NodeSummary, 'routes' | 'addresses'>): string[] {
+  const own = new Set(node.addresses.map((a) => a.slice(0, a.indexOf('/'))));
+  const subnets = node.routes.filter((r) => !r.prefix.endsWith('/32') && !r.prefix.includes(':'));
+  return node.routes
+    .filter((r) => r.prefix.endsWith('/32'))
+    .map((r) => r.prefix.slice(0, -3))
+    .filter((ip) => !own.has(ip) && subnets.some((s) => inPrefix4(ip, s.prefix)));
+}
+
+function ip4(ip: string): number {
+  return ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+}
+
+export function inPrefix4(ip: string, prefix: string): boolean {
+  const [net = '', lenText = '32'] = prefix.split('/');
+  const len = Number(lenText);
+  const size = 2 ** (32 - len);
+  return Math.floor(ip4(ip) / size) === Math.floor(ip4(net) / size);
 }
 
 function eventKind(e: FeedEvent): string {

@@ -274,7 +274,7 @@ describe('L2Switch under hostile frames and bindings', () => {
 });
 
 describe('L3Router under hostile packets and routes', () => {
-  it('never throws on packets, never transits, and the route table stays bounded', () => {
+  it('never throws on packets, transits only to relay a moved host, and the route table stays bounded', () => {
     fc.assert(
       fc.property(ops(packets, fc.array(route, { maxLength: 12 })), fc.boolean(), (steps, checkSource) => {
         const routes = new RouteTable(MAX_ROUTES);
@@ -290,8 +290,14 @@ describe('L3Router under hostile packets and routes', () => {
             const len = step.data.length;
             const d = r.process(step.port, step.data, now);
             if (d.action === 'peer') {
-              expect(step.port).toBe('local');
               expect(attached.has(d.peer!)).toBe(true);
+              if (step.port !== 'local') {
+                // The one transit: the old site of a moved workload relays to its new site (a host
+                // route inside a prefix this node routes), never back to the sender.
+                expect(d.route?.kind).toBe('host');
+                expect(d.peer).not.toBe(step.port);
+                expect(routes.hasRouteVia4(d.packet.readUInt32BE(16), 'local')).toBe(true);
+              }
             }
             if (d.action === 'drop') expect(d.drop).not.toBeNull();
             else expect(d.drop).toBeNull();

@@ -20,6 +20,7 @@
 //     .lastWriteErrno() -> errno of the failure that stopped writeMany, 0 if none
 //     .close()
 //   errnoName(n) -> 'EPERM' etc.
+//   openNetlink(protocol, groups) -> fd (a bound, non-blocking netlink socket)
 //   raiseUdpBuffers(bytes) -> how many of this process's UDP sockets now have receive and send
 //     buffers of at least `bytes` (SO_RCVBUFFORCE/SO_SNDBUFFORCE with CAP_NET_ADMIN, else capped by
 //     net.core.rmem_max/wmem_max)
@@ -43,6 +44,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <node_api.h>
 #include <sched.h>
@@ -950,6 +952,38 @@ static napi_value js_limit_malloc_arenas(napi_env env, napi_callback_info info) 
   return result;
 }
 
+// openNetlink(protocol, groups) -> fd: a non-blocking NETLINK_* socket bound to `groups`
+// (RTMGRP_NEIGH and the like), its receive buffer raised to 4 MiB so a burst of events does not
+// overflow it (ENOBUFS: the reader dumps again). Read and write it with NativeDevice.
+static napi_value js_open_netlink(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t protocol = 0, groups = 0;
+  CHECK(napi_get_value_uint32(env, argv[0], &protocol));
+  CHECK(napi_get_value_uint32(env, argv[1], &groups));
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)protocol);
+  if (fd < 0) {
+    throw_errno(env, errno, "socket(AF_NETLINK)");
+    return NULL;
+  }
+  int size = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  struct sockaddr_nl addr;
+  memset(&addr, 0, sizeof addr);
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = groups;
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, e, "bind(AF_NETLINK)");
+    return NULL;
+  }
+  CHECK(napi_create_int32(env, fd, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"setReading", NULL, device_set_reading, NULL, NULL, NULL, napi_default, NULL},
@@ -977,6 +1011,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "limitMallocArenas", fn));
   CHECK(napi_create_function(env, "raiseUdpBuffers", NAPI_AUTO_LENGTH, js_raise_udp_buffers, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "raiseUdpBuffers", fn));
+  CHECK(napi_create_function(env, "openNetlink", NAPI_AUTO_LENGTH, js_open_netlink, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "openNetlink", fn));
   CHECK(napi_create_function(env, "errnoName", NAPI_AUTO_LENGTH, js_errno_name, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "errnoName", fn));
   return exports;

@@ -18,6 +18,18 @@ export {
   NetDevUnavailableError,
 } from './errors.js';
 export {
+  buildNeighbourRequest,
+  hasLinkAddress,
+  interfaceIndex,
+  type NeighbourEvent,
+  NeighbourMonitor,
+  type NeighbourMonitorHandlers,
+  type NeighbourState,
+  type NetlinkMessage,
+  NUD,
+  parseNetlinkMessages,
+} from './neighbours.js';
+export {
   type DeviceErrorHandler,
   type DeviceKind,
   type FramesHandler,

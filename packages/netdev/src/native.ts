@@ -45,6 +45,8 @@ export interface NativeAddon {
     offload?: boolean,
   ) => NativeDeviceHandle;
   errnoName(errno: number): string;
+  /** A non-blocking netlink socket of `protocol` bound to multicast `groups`; read it with NativeDevice. */
+  openNetlink(protocol: number, groups: number): number;
   /** Raises the buffers of every UDP socket of the process to `bytes`; returns how many are that big. */
   raiseUdpBuffers(bytes: number): number;
   /** glibc mallopt(M_ARENA_MAX, n); false where it is not glibc or it refused. */

@@ -56,6 +56,8 @@ export const RouteInfoSchema = z.object({
   state: RouteStateSchema,
   /** Approved by the policy's autoApprovers rather than by an admin. */
   auto: z.boolean().optional(),
+  /** A workload's host route, approved with the approved prefix it lies in (`--mobility`). */
+  within: z.string().optional(),
 });
 export type RouteInfo = z.infer<typeof RouteInfoSchema>;
 

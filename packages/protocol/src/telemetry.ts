@@ -64,6 +64,10 @@ export const AgentEventSchema = z.object({
     'acl-deny',
     'key-rotated',
     'route-refused',
+    /** A workload's host route moved to or from this site (`--mobility`). */
+    'host-move',
+    /** A workload moves back and forth between sites: a duplicate address or a loop; damped. */
+    'host-flap',
     'other',
   ]),
   message: TextSchema,

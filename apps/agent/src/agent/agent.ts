@@ -31,6 +31,8 @@ import type { DirectHint } from '../mesh/direct-signal.js';
 import { LinkAuthenticator } from '../mesh/link-auth.js';
 import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
+import { Mobility } from '../mobility/mobility.js';
+import type { MobilitySpec } from '../mobility/mobility-spec.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
 import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
@@ -70,6 +72,10 @@ export interface AgentOptions {
   advertiseExitNode?: boolean;
   /** L3: send default traffic through this exit node (name or id). */
   exitNode?: string;
+  /** L3: `--mobility`: be the anycast gateway of these prefixes on these bridges; hosts follow. */
+  mobility?: readonly MobilitySpec[];
+  /** `--mobility-max-hosts`: most workload hosts this site claims at once. */
+  mobilityMaxHosts?: number;
   assignAddress: boolean;
   mtu?: number;
   logger: Logger;
@@ -164,6 +170,8 @@ export class Agent implements AgentControl {
   /** Telemetry and netcheck for the console (server-reports.ts). */
   private readonly reports: ServerReports;
   private advertiseTimer: NodeJS.Timeout | undefined;
+  /** `--mobility`: the anycast gateways and the workloads' host routes (mobility/mobility.ts). */
+  private mobility: Mobility | undefined;
   /** Advertised and accepted routes, the candidate filter, `--exit-node` (overlay-routes.ts). */
   private routes: OverlayRoutes | undefined;
   /** When the control session was last lost (or the agent started without one). */
@@ -426,6 +434,14 @@ export class Agent implements AgentControl {
     // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
     if (w.network.mode === 'l2' && (this.opts.exitNode || this.opts.advertiseExitNode))
       throw new Error(`--exit-node and --advertise-exit-node need an L3 network; ${w.network.name} is L2`);
+    const mobility = this.opts.mobility ?? [];
+    if (mobility.length > 0 && w.network.mode !== 'l3')
+      throw new Error(
+        `--mobility needs an L3 network; ${w.network.name} is L2 (stretch the LAN with --bridge)`,
+      );
+    for (const m of mobility)
+      if (prefixesOverlap(m.prefix, w.network.cidr))
+        throw new Error(`--mobility ${m.prefix} overlaps the network ${w.network.cidr}`);
     this.routes = await OverlayRoutes.create({
       mode: w.network.mode,
       networkCidr: w.network.cidr,
@@ -447,9 +463,11 @@ export class Agent implements AgentControl {
           peerId: r.peerId,
           details: { prefix: r.prefix },
         }),
+      mobilityPrefixes: mobility.map((m) => m.prefix),
       logger: log,
     });
     this.routes.updateCandidateFilter(w.peers);
+    if (mobility.length > 0) await this.startMobility(w, mobility);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
     await this.lock.observe(w.network.lockKeys);
@@ -532,6 +550,46 @@ export class Agent implements AgentControl {
     for (const { info } of this.mesh.list()) this.updateForwardedPeer(info);
     this.syncKernelRoutes();
     this.advertise();
+  }
+
+  /** `--mobility`: anycast gateways up, the neighbour table read, claims judged against the map's. */
+  private async startMobility(w: Welcome, specs: readonly MobilitySpec[]): Promise<void> {
+    const routes = this.routes!;
+    this.mobility = await Mobility.start({
+      specs,
+      selfId: w.self.nodeId,
+      overlayDevice: this.opts.device,
+      logger: this.log,
+      peers: w.peers.filter((p) => p.nodeId !== w.self.nodeId).map((p) => this.forwardable(p)),
+      name: (id) =>
+        id === w.self.nodeId
+          ? (this.config?.self.name ?? w.self.name)
+          : (this.mesh?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
+      onClaimsChanged: () => this.mobilityClaimsChanged(),
+      onEvent: (e) =>
+        this.sendEvent({
+          kind: e.kind,
+          message: e.message.slice(0, 500),
+          ...(e.peerId ? { peerId: e.peerId } : {}),
+          details: e.details,
+        }),
+      ...(this.opts.mobilityMaxHosts ? { claims: { maxHosts: this.opts.mobilityMaxHosts } } : {}),
+    });
+    routes.attachMobility(this.mobility);
+    this.policy.setOwnRoutes(routes.own().map((r) => r.prefix));
+  }
+
+  /**
+   * The workload hosts this site claims changed: advertised at once (a move's convergence waits on
+   * it), taken out of (or into) the kernel's routes toward the overlay, and into the forwarder.
+   */
+  private mobilityClaimsChanged(): void {
+    const routes = this.routes;
+    if (!routes) return;
+    routes.mobilityChanged();
+    this.plane?.setOwnRoutes(routes.own());
+    this.advertise();
+    routes.sync(() => this.peerInfos(), this.plane?.device);
   }
 
   /**
@@ -635,6 +693,8 @@ export class Agent implements AgentControl {
   /** L3: the peers' accepted prefixes into the kernel, the candidate filter, the exit (overlay-routes.ts). */
   private syncKernelRoutes(): void {
     if (!this.mesh || !this.config) return;
+    // Other sites' claims first: a host that moved away is withdrawn here before the kernel sync.
+    this.mobility?.peersChanged(this.peerInfos().map((p) => this.forwardable(p)));
     this.routes?.sync(() => this.peerInfos(), this.plane?.device);
   }
 
@@ -713,6 +773,7 @@ export class Agent implements AgentControl {
             }),
           }
         : {}),
+      ...(this.mobility ? { mobility: this.mobility.status() } : {}),
     };
   }
 
@@ -862,6 +923,7 @@ export class Agent implements AgentControl {
       await step('closing the control session', this.control.stop());
       await step('closing the local API', this.localApi.close());
       await step('restoring the default route', this.routes?.stop());
+      await step('removing the anycast gateways', this.mobility?.stop());
       await step('removing the exit node NAT and the device', this.plane?.close());
       this.direct?.close();
       this.resolveExit(exit);

@@ -22,7 +22,16 @@ export interface OverlayRoutesOptions {
   /** The signaling and TURN servers' URLs (kept reachable outside the overlay). */
   serverUrls: () => string[];
   onRefused: (r: RefusedRoute) => void;
+  /** `--mobility` prefixes: shared with the other sites of each, their workloads' /32s always taken. */
+  mobilityPrefixes?: readonly string[];
   logger: Logger;
+}
+
+/** What routed workload mobility (mobility/mobility.ts) adds to this node's routes. */
+export interface MobilityRoutes {
+  readonly prefixes: readonly string[];
+  ownRoutes(prefixSeq: number): Route[];
+  claimedPrefixes(): string[];
 }
 
 /**
@@ -35,6 +44,7 @@ export class OverlayRoutes {
   private accept: boolean;
   /** A new advertisement takes a higher seq, so peers take it over the old one. */
   private seq = Math.floor(Date.now() / 1000);
+  private mobility: MobilityRoutes | undefined;
 
   private constructor(
     private readonly o: OverlayRoutesOptions,
@@ -57,6 +67,7 @@ export class OverlayRoutes {
       serverUrls: o.serverUrls,
       logger: o.logger.child({ component: 'routes' }),
       onRefused: o.onRefused,
+      mobilityPrefixes: o.mobilityPrefixes ?? [],
     });
     await peers.refreshFacts();
     const exit = o.exitNode
@@ -82,7 +93,26 @@ export class OverlayRoutes {
   /** What this node advertises: its subnets, and the default route when it is an exit node. */
   own(): Route[] {
     const prefixes = [...this.advertised, ...(this.o.advertiseExitNode ? ['0.0.0.0/0'] : [])];
-    return prefixes.map((prefix) => ({ prefix, seq: this.seq }));
+    return [
+      ...prefixes.map((prefix) => ({ prefix, seq: this.seq })),
+      ...(this.mobility?.ownRoutes(this.seq) ?? []),
+    ];
+  }
+
+  /** `--mobility`: its prefixes and the hosts this site claims are this node's routes from now on. */
+  attachMobility(m: MobilityRoutes): void {
+    this.mobility = m;
+    this.mobilityChanged();
+  }
+
+  /** The hosts this site claims changed: they are never routed toward the overlay here. */
+  mobilityChanged(): void {
+    this.peers?.setOwnRoutes(this.ownPrefixes());
+  }
+
+  private ownPrefixes(): string[] {
+    const m = this.mobility;
+    return [...this.advertised, ...(m ? [...m.prefixes, ...m.claimedPrefixes()] : [])];
   }
 
   /** The seq of this node's L2 binding (the same clock as its routes). */
@@ -144,7 +174,7 @@ export class OverlayRoutes {
     if (next.join() === this.advertised.join()) return false;
     this.advertised = next;
     this.seq = Math.max(this.seq + 1, Math.floor(Date.now() / 1000));
-    this.peers?.setOwnRoutes(next);
+    this.peers?.setOwnRoutes(this.ownPrefixes());
     return true;
   }
 

@@ -5,6 +5,7 @@ import { rawPublicKeyProblem, signJoinRequest } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
+import type { MobilitySpec } from '../mobility/mobility-spec.js';
 import { DEFAULT_MAP_MAX_AGE_MS, NetworkMapStore } from '../state/network-map.js';
 import { StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
@@ -23,6 +24,9 @@ export interface RunAgentOptions {
   acceptRoutes?: boolean;
   advertiseExitNode?: boolean;
   exitNode?: string | undefined;
+  /** `--mobility`: anycast gateway prefixes on LAN bridges (mobility/mobility-spec.ts). */
+  mobility?: MobilitySpec[];
+  mobilityMaxHosts?: number;
   assignAddress: boolean;
   mtu: number | undefined;
   logLevel: string;
@@ -144,6 +148,8 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     settingsStore: state,
     advertiseExitNode: o.advertiseExitNode ?? false,
     ...(o.exitNode ? { exitNode: o.exitNode } : {}),
+    ...(o.mobility ? { mobility: o.mobility } : {}),
+    ...(o.mobilityMaxHosts ? { mobilityMaxHosts: o.mobilityMaxHosts } : {}),
     assignAddress: o.assignAddress,
     ...(o.mtu ? { mtu: o.mtu } : {}),
     logger: log,

@@ -51,6 +51,7 @@ export function formatStatus(s: AgentStatus): string {
           : `offered  route ${x.prefix} from ${x.peerName} (not accepted)`,
       );
   }
+  lines.push(...formatMobility(s.mobility));
   if (s.peers.length === 0) {
     lines.push('peers    none');
     return lines.join('\n');
@@ -155,4 +156,32 @@ function table(rows: string[][]): string[] {
       .join('  ')
       .trimEnd(),
   );
+}
+
+/** `--mobility`: where each workload host of each prefix is, and the last moves. */
+function formatMobility(list: AgentStatus['mobility']): string[] {
+  const lines: string[] = [];
+  const now = Date.now();
+  const age = (t: number) => `${Math.max(0, Math.round((now - t) / 1000))}s`;
+  for (const m of list ?? []) {
+    lines.push(
+      `mobility ${m.prefix} on ${m.bridge}: anycast gateway ${m.gateway} (${m.mac}), ${m.local.filter((h) => h.state === 'claimed').length} hosts here, ${m.remote.length} at other sites`,
+    );
+    for (const h of m.local) {
+      const note =
+        h.state === 'claimed'
+          ? ''
+          : h.state === 'probing'
+            ? ' (claimed elsewhere: probing it here)'
+            : ' (seen here, not advertised)';
+      const damped = h.dampedUntil ? ` DAMPED for ${Math.round((h.dampedUntil - now) / 1000)}s` : '';
+      lines.push(`  here   ${h.ip} ${h.mac} seq ${h.seq} since ${age(h.since)}${note}${damped}`);
+    }
+    for (const h of m.remote) lines.push(`  remote ${h.ip} at ${h.node} seq ${h.seq}`);
+    for (const mv of m.moves.slice(-5))
+      lines.push(
+        `  moved  ${mv.ip} ${mv.from ?? '(new)'} -> ${mv.to ?? '(gone)'} seq ${mv.seq}, ${age(mv.at)} ago`,
+      );
+  }
+  return lines;
 }

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../agent/agent-logger.js';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
 import { DEFAULT_DIRECT_PORT } from '../mesh/direct-signal.js';
+import { type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
 import { DEFAULT_MAP_MAX_AGE_MS, parseDuration } from '../state/network-map.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
@@ -76,6 +77,16 @@ program
     '--exit-node <node>',
     'L3: send internet traffic through this exit node (name or id); the paths to the servers and peers stay outside',
   )
+  .option(
+    '--mobility <bridge=prefix[,gateway=ip][,mac=mac]>',
+    'L3: be the anycast gateway of this workload prefix on this LAN bridge (same gateway address and MAC at every site); each host seen on the bridge is advertised as a /32 that follows it between sites. Repeatable; the prefix must be approved for this node',
+    collectMobility,
+  )
+  .option(
+    '--mobility-max-hosts <n>',
+    'most workload hosts this site advertises at once (default 200)',
+    parsePositiveInt,
+  )
   .option('--no-address', 'do not assign the overlay address to the device (pure bridging)')
   .option('--mtu <bytes>', 'device MTU', parseMtu)
   .addOption(
@@ -139,6 +150,8 @@ program
       acceptRoutes: opts.acceptRoutes ?? false,
       advertiseExitNode: opts.advertiseExitNode ?? false,
       exitNode: opts.exitNode,
+      ...(opts.mobility ? { mobility: opts.mobility } : {}),
+      ...(opts.mobilityMaxHosts ? { mobilityMaxHosts: opts.mobilityMaxHosts } : {}),
       assignAddress: opts.address,
       mtu: opts.mtu,
       logLevel: opts.logLevel,
@@ -264,6 +277,8 @@ interface UpCliOptions {
   acceptRoutes?: boolean;
   advertiseExitNode?: boolean;
   exitNode?: string;
+  mobility?: MobilitySpec[];
+  mobilityMaxHosts?: number;
   address: boolean;
   mtu?: number;
   lockKey?: string[];
@@ -278,6 +293,18 @@ interface UpCliOptions {
 function parseDurationOption(v: string): number {
   try {
     return parseDuration(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function collectMobility(v: string, previous: MobilitySpec[] | undefined): MobilitySpec[] {
+  try {
+    const spec = parseMobilitySpec(v);
+    const list = previous ?? [];
+    if (list.some((m) => m.bridge === spec.bridge || m.prefix === spec.prefix))
+      throw new Error(`--mobility ${v}: one prefix per bridge, one bridge per prefix`);
+    return [...list, spec];
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }

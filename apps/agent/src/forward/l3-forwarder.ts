@@ -70,10 +70,16 @@ export class L3Forwarder implements Forwarder {
   fromPeer(peerId: string, packet: Buffer): void {
     if (!this.known.has(peerId)) return;
     const d = this.engine.process(peerId, packet, Date.now());
-    // After the router: it drops spoofed sources (the source must route back to this peer), so the
-    // policy may judge the packet by who sent it.
+    // The old site of a workload that moved passes on what still reaches it (L3Router.process); the
+    // new site judges it.
+    if (d.action === 'peer' && d.peer) {
+      this.sink.toPeer(d.peer, d.packet);
+      return;
+    }
+    // After the router: it drops spoofed sources (the source must route back to this peer, or it was
+    // relayed for a moved host and counts as its source's), so the policy may judge it by its origin.
     if (d.action !== 'local') return;
-    if (this.filter && !this.filter.allowFromPeer(peerId, d.packet)) return;
+    if (this.filter && !this.filter.allowFromPeer(d.origin ?? peerId, d.packet)) return;
     this.sink.toDevice(d.packet);
   }
 
@@ -129,6 +135,7 @@ export class L3Forwarder implements Forwarder {
       mssClamped: c.mssClamped,
       icmpSent: c.icmpSent,
       icmpRateLimited: c.icmpRateLimited,
+      relayed: c.relayed,
       routes: this.engine.routes.size,
     };
     for (const [reason, n] of Object.entries(c.drops)) out[`drop.${reason}`] = n;

@@ -127,6 +127,37 @@ export const agentStatusSchema = z.object({
         .optional(),
     })
     .optional(),
+  /** `--mobility`: per prefix, where each workload host is, since when, its seq and the last moves. */
+  mobility: z
+    .array(
+      z.object({
+        prefix: z.string(),
+        bridge: z.string(),
+        gateway: z.string(),
+        mac: z.string(),
+        local: z.array(
+          z.object({
+            ip: z.string(),
+            mac: z.string(),
+            state: z.string(),
+            seq: z.number().int(),
+            since: z.number(),
+            dampedUntil: z.number().optional(),
+          }),
+        ),
+        remote: z.array(z.object({ ip: z.string(), node: z.string(), seq: z.number().int() })),
+        moves: z.array(
+          z.object({
+            ip: z.string(),
+            at: z.number(),
+            from: z.string().nullable(),
+            to: z.string().nullable(),
+            seq: z.number().int(),
+          }),
+        ),
+      }),
+    )
+    .optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatusSchema>;
 

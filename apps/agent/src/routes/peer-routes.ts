@@ -31,6 +31,8 @@ export type PeerRoutesOptions = {
   onRefused?: (r: RefusedRoute) => void;
   /** `--exit-node`: the node (name or id) whose IPv4 exit route this host takes; nobody else's. */
   exitNode?: string | undefined;
+  /** `--mobility` prefixes (RouteGuardOptions.mobilityPrefixes). */
+  mobilityPrefixes?: readonly string[];
 };
 
 /** Server names are resolved at most this often (a sync runs on every peer update). */
@@ -50,7 +52,11 @@ export class PeerRoutes {
   private servers: { at: number; urls: string; addresses: string[] } | undefined;
 
   constructor(private o: PeerRoutesOptions) {
-    this.guard = new RouteGuard({ acceptRoutes: o.acceptRoutes, networkCidr: o.networkCidr });
+    this.guard = new RouteGuard({
+      acceptRoutes: o.acceptRoutes,
+      networkCidr: o.networkCidr,
+      mobilityPrefixes: o.mobilityPrefixes ?? [],
+    });
   }
 
   /** Reads the host's interfaces, gateways and server addresses for the next judgements. */

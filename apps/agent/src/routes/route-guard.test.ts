@@ -36,3 +36,23 @@ test.each([
   expect(v).toMatchObject({ ok: false, kind: 'unsafe' });
   if (!v.ok) expect(v.reason).toMatch(why);
 });
+
+test('--mobility: the shared prefix and its workloads’ /32s are taken without --accept-routes; our own addresses never', () => {
+  const guard = new RouteGuard(
+    { acceptRoutes: false, networkCidr: '10.99.0.0/24', mobilityPrefixes: ['10.50.0.0/24'] },
+    {
+      ...facts,
+      addresses: [...facts.addresses, '10.50.0.1'],
+      connected: [...facts.connected, '10.50.0.0/24'],
+    },
+  );
+  expect(guard.judge('10.50.0.0/24')).toEqual({ ok: true });
+  expect(guard.judge('10.50.0.5/32')).toEqual({ ok: true });
+  expect(guard.judge('10.50.0.1/32')).toMatchObject({
+    ok: false,
+    kind: 'unsafe',
+    reason: /an address of this host/,
+  });
+  expect(guard.judge('10.50.0.0/25')).toMatchObject({ ok: false, kind: 'not-accepted' });
+  expect(guard.judge('10.51.0.5/32')).toMatchObject({ ok: false, kind: 'not-accepted' });
+});

@@ -1,4 +1,4 @@
-import { coveredAddress, prefixesOverlap, unroutablePrefixProblem } from '@rtcmesh/protocol';
+import { coveredAddress, prefixCovers, prefixesOverlap, unroutablePrefixProblem } from '@rtcmesh/protocol';
 import type { HostFacts } from './host-facts.js';
 
 /** `unsafe`: no host may install it; `not-accepted`: a sound subnet route this host did not opt into. */
@@ -9,6 +9,12 @@ export type RouteGuardOptions = {
   acceptRoutes: boolean;
   /** The overlay network: routes inside it (peers' own /32s, which move with them) are always taken. */
   networkCidr: string;
+  /**
+   * This site's mobility prefixes (`--mobility`): the same prefix from another site is shared by
+   * design (not a conflict with our LAN), and its workloads' /32s are taken whatever `acceptRoutes`
+   * says: they are how a host that moved away from this site is still reached from it.
+   */
+  mobilityPrefixes?: readonly string[];
 };
 
 /**
@@ -51,7 +57,11 @@ export class RouteGuard {
     }
     const problem = unroutablePrefixProblem(prefix);
     if (problem) return { ok: false, kind: 'unsafe', reason: problem };
-    if (!this.o.acceptRoutes)
+    // Another site's copy of our own mobility prefix: shared by design, and never routed away from our
+    // LAN (it is our own route); only the hosts inside it can move.
+    if (this.o.mobilityPrefixes?.includes(prefix)) return { ok: true };
+    const mobile = this.mobile(prefix);
+    if (!this.o.acceptRoutes && !mobile)
       return {
         ok: false,
         kind: 'not-accepted',
@@ -67,10 +77,20 @@ export class RouteGuard {
       const hit = coveredAddress(prefix, list);
       if (hit !== undefined) return { ok: false, kind: 'unsafe', reason: `covers ${hit}, ${what}` };
     }
+    // Our mobility LAN is shared with the other sites of the prefix by design.
+    if (mobile) return { ok: true };
     const lan = f.connected.find((n) => prefixesOverlap(prefix, n));
     if (lan)
       return { ok: false, kind: 'unsafe', reason: `overlaps ${lan}, a network this host is attached to` };
     return { ok: true };
+  }
+
+  /** A host route inside one of our mobility prefixes. */
+  private mobile(prefix: string): boolean {
+    const list = this.o.mobilityPrefixes ?? [];
+    if (!prefix.endsWith('/32')) return false;
+    const ip = prefix.slice(0, -3);
+    return list.some((m) => prefixCovers(m, ip));
   }
 
   private inside(prefix: string): boolean {

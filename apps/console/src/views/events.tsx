@@ -6,6 +6,7 @@ const FILTERS: Record<string, (k: string) => boolean> = {
   presence: (k) => ['online', 'offline', 'node-joined', 'node-removed'].includes(k),
   paths: (k) => ['path-change', 'link-up', 'link-down'].includes(k),
   l2: (k) => ['mac-move', 'storm-drop'].includes(k),
+  mobility: (k) => ['host-move', 'host-flap'].includes(k),
   security: (k) => ['join-rejected', 'acl-deny', 'key-created', 'key-revoked', 'audit'].includes(k),
   audit: (k) => k === 'audit',
 };

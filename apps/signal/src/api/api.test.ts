@@ -316,6 +316,10 @@ test('telemetry is kept per (node, peer) and the live feed carries presence, tel
   expect(t.body.links).toMatchObject([
     { nodeId: n1.join.nodeId, link: { peerId: n2.join.nodeId, rttMs: 3.5 } },
   ]);
+  // Agents' events are counted by kind for Prometheus (a workload moving between sites shows there).
+  expect(await (await fetch(`${server.url}/metrics`)).text()).toMatch(
+    /rtcmesh_agent_events_total\{kind="mac-move"\} 1\b/,
+  );
   const nodes = await adminFetch<{ nodes: { nodeId: string; online: boolean }[] }>(
     server,
     'GET',

@@ -26,7 +26,11 @@ export function registerRouteCommands(program: Command): void {
     if (routes.length === 0) return out('no routes advertised');
     table([
       ['NODE', 'PREFIX', 'STATE'],
-      ...routes.map((r) => [r.node, r.prefix, r.auto ? 'approved (auto)' : r.state]),
+      ...routes.map((r) => [
+        r.node,
+        r.prefix,
+        r.within ? `approved (host in ${r.within})` : r.auto ? 'approved (auto)' : r.state,
+      ]),
     ]);
   });
   for (const [verb, state] of [

@@ -714,6 +714,7 @@ export class Mesh {
   }
 
   recordAgentEvent(nodeId: string, networkId: string, event: AgentEvent): void {
+    this.deps.metrics.agentEvents.inc({ kind: event.kind });
     this.publishFeed({ kind: 'agent-event', networkId, nodeId, event });
   }
 }

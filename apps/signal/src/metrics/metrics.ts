@@ -53,6 +53,12 @@ export class Metrics {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  readonly agentEvents = new Counter({
+    name: 'rtcmesh_agent_events_total',
+    help: 'Events agents reported (link-up/down, path-change, mac-move, host-move, host-flap, acl-deny, route-refused, …), by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly audited = new Counter({
     name: 'rtcmesh_audit_entries_total',
     help: 'Admin actions written to the audit log, by result',

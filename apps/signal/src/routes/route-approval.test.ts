@@ -104,6 +104,43 @@ test('an advertised route stays pending and unseen until an admin approves it; a
   expect((await routes('lab')).body.routes[0]).toMatchObject({ prefix: '172.16.5.0/24', state: 'rejected' });
 });
 
+test('a workload host route inside an approved mobility prefix is approved with it; an admin can still reject one host', async () => {
+  const { key } = await network('mob');
+  const site = await joinNode(server, key, 'site-a');
+  const peer = await joinNode(server, key, 'peer');
+  const s = await connect(site);
+  const p = await connect(peer);
+  const advertise = (seq: number, hosts: string[]) =>
+    s.client.send({
+      type: 'advertise',
+      routes: [{ prefix: '10.50.0.0/24', seq: 1 }, ...hosts.map((h) => ({ prefix: `${h}/32`, seq }))],
+    });
+  advertise(1, ['10.50.0.5', '10.60.0.5']);
+  await p.client.next('peer-updated', (m) => m.peer.nodeId === site.join.nodeId);
+  // Before the prefix is approved, none of it is distributed.
+  expect((await routes('mob')).body.routes.map((r) => [r.prefix, r.state])).toEqual([
+    ['10.50.0.0/24', 'pending'],
+    ['10.50.0.5/32', 'pending'],
+    ['10.60.0.5/32', 'pending'],
+  ]);
+  await decide('mob', { node: 'site-a', prefix: '10.50.0.0/24', state: 'approved' });
+  const approved = await p.client.next('peer-updated', (m) => m.peer.routes.length === 2);
+  // The host inside the approved prefix goes with it; the one outside it waits for an admin.
+  expect(approved.peer.routes.map((r) => r.prefix).sort()).toEqual(['10.50.0.0/24', '10.50.0.5/32']);
+  expect((await routes('mob')).body.routes.find((r) => r.prefix === '10.50.0.5/32')).toMatchObject({
+    state: 'approved',
+    auto: true,
+    within: '10.50.0.0/24',
+  });
+  // A host that appears later needs nobody: distributed with its seq at once.
+  advertise(4, ['10.50.0.5', '10.50.0.6']);
+  const later = await p.client.next('peer-updated', (m) => m.peer.routes.length === 3);
+  expect(later.peer.routes.find((r) => r.prefix === '10.50.0.6/32')?.seq).toBe(4);
+  await decide('mob', { node: 'site-a', prefix: '10.50.0.6/32', state: 'rejected' });
+  const rejected = await p.client.next('peer-updated', (m) => m.peer.routes.length === 2);
+  expect(rejected.peer.routes.map((r) => r.prefix)).not.toContain('10.50.0.6/32');
+});
+
 test('an exit node’s default route waits for approval like any other (it overlaps the network, it is not inside it)', async () => {
   const { key } = await network('lab');
   const exit = await joinNode(server, key, 'exit');

@@ -1,6 +1,7 @@
 import { entriesSelect, type Policy, validatePolicy } from '@rtcmesh/policy';
 import {
   ErrorCode,
+  isExitRoute,
   prefixCovers,
   prefixesOverlap,
   type Route,
@@ -38,8 +39,31 @@ export function routeInfo(node: NodeRow, network: NetworkRow, prefix: string): R
   const base = { nodeId: node.id, node: node.name, prefix };
   if (ownAddress(prefix, network)) return { ...base, state: 'approved' };
   const d = node.routeDecisions[prefix];
-  if (d === undefined) return { ...base, state: 'pending' };
+  if (d === undefined) {
+    const covering = coveringApproval(node, prefix);
+    return covering
+      ? { ...base, state: 'approved', auto: true, within: covering }
+      : { ...base, state: 'pending' };
+  }
   return d === 'auto' ? { ...base, state: 'approved', auto: true } : { ...base, state: d };
+}
+
+/**
+ * A workload's host route (/32, /128) inside a prefix the node advertises and has approved (its
+ * mobility prefix, `rtcmesh up --mobility`): approved with it, as hosts come and go with no admin in
+ * the loop. An explicit decision on the /32 itself still wins (an admin can reject one host).
+ */
+function coveringApproval(node: NodeRow, prefix: string): string | undefined {
+  const slash = prefix.lastIndexOf('/');
+  const len = Number(prefix.slice(slash + 1));
+  if (len !== (prefix.includes(':') ? 128 : 32)) return undefined;
+  const ip = prefix.slice(0, slash);
+  for (const r of node.routes) {
+    if (r.prefix === prefix || isExitRoute(r.prefix)) continue;
+    const d = node.routeDecisions[r.prefix];
+    if ((d === 'approved' || d === 'auto') && prefixCovers(r.prefix, ip)) return r.prefix;
+  }
+  return undefined;
 }
 
 /** The routes other members get: the approved ones. */

@@ -28,6 +28,53 @@ function snap(d: L3Decision) {
   return { action: d.action, peer: d.peer, drop: d.drop, inject: d.inject };
 }
 
+describe('L3Router: a workload that moved between two sites of one prefix', () => {
+  /** This node is the old site (A): it routes 10.50.0.0/24; the host 10.50.0.5 moved to p2 (B). */
+  function oldSite(): L3Router {
+    const r = new L3Router();
+    for (const p of ['p1', 'p2', 'p3']) r.addPeer(p);
+    r.routes.upsert({ prefix: '100.64.0.1/32', owner: 'local', seq: 0, kind: 'node' });
+    r.routes.upsert({ prefix: '100.64.0.3/32', owner: 'p1', seq: 0, kind: 'node' }); // C, a sender
+    r.routes.upsert({ prefix: '10.50.0.0/24', owner: 'local', seq: 1, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.50.0.0/24', owner: 'p2', seq: 1, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.50.0.5/32', owner: 'p2', seq: 2, kind: 'host' });
+    r.routes.upsert({ prefix: '10.60.0.5/32', owner: 'p2', seq: 2, kind: 'host' });
+    return r;
+  }
+
+  it('the old site relays what still reaches it to the new site once, TTL decremented, checksum right', () => {
+    const r = oldSite();
+    const d = r.process('p1', udp4('100.64.0.3', '10.50.0.5', 64), 0);
+    expect(snap(d)).toMatchObject({ action: 'peer', peer: 'p2' });
+    expect(d.packet[8]).toBe(63);
+    expect(internetChecksum(d.packet, 0, 20)).toBe(0);
+    expect(r.counters.relayed).toBe(1);
+    // Never back to where it came from, never a second relay, never for a prefix this node does not
+    // route, never when it would expire.
+    expect(snap(r.process('p2', udp4('10.50.0.0', '10.50.0.5'), 0)).drop).toBe('spoofed-source');
+    expect(snap(r.process('p1', udp4('100.64.0.3', '10.60.0.5'), 0)).drop).toBe('not-local');
+    expect(snap(r.process('p1', udp4('100.64.0.3', '10.50.0.5', 1), 0)).drop).toBe('ttl-expired');
+    r.setPeerLink('p2', false, 0);
+    expect(snap(r.process('p1', udp4('100.64.0.3', '10.50.0.5'), 0)).drop).toBe('not-local');
+  });
+
+  it('the new site takes the relayed packet as its sender’s, and only from a site of the prefix', () => {
+    const r = new L3Router();
+    for (const p of ['a', 'c', 'x']) r.addPeer(p);
+    r.routes.upsert({ prefix: '100.64.0.3/32', owner: 'c', seq: 0, kind: 'node' });
+    r.routes.upsert({ prefix: '10.50.0.0/24', owner: 'local', seq: 1, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.50.0.0/24', owner: 'a', seq: 1, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.50.0.5/32', owner: 'local', seq: 2, kind: 'host' });
+    const d = r.process('a', udp4('100.64.0.3', '10.50.0.5'), 0);
+    expect(snap(d).action).toBe('local');
+    expect(d.origin).toBe('c');
+    // Another node cannot pass off a packet as C's: it does not route the host's prefix.
+    expect(snap(r.process('x', udp4('100.64.0.3', '10.50.0.5'), 0)).drop).toBe('spoofed-source');
+    // Nor can a site of the prefix for anything but a host route of ours.
+    expect(snap(r.process('a', udp4('100.64.0.3', '10.50.0.7'), 0)).drop).toBe('spoofed-source');
+  });
+});
+
 describe('L3Router', () => {
   it('forwards from the device to the peer owning the best route, host routes first', () => {
     const r = router();

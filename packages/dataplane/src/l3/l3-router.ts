@@ -50,6 +50,11 @@ export interface L3Decision {
   inject: Buffer | null;
   /** The route used (or that refused the packet), or null. */
   route: Route | null;
+  /**
+   * From a peer: the node the packet counts as coming from (policy judges it as that node's). The
+   * ingress peer, except for a packet the old site of a moved workload relayed: its source's owner.
+   */
+  origin: PeerId | null;
 }
 
 export interface L3RouterOptions {
@@ -83,6 +88,8 @@ export interface L3Counters {
   mssClamped: number;
   icmpSent: number;
   icmpRateLimited: number;
+  /** Packets for a workload that moved, passed on to its new site (see process()). */
+  relayed: number;
   drops: Record<L3DropReason, number>;
 }
 
@@ -116,6 +123,7 @@ export class L3Router {
     drop: null,
     inject: null,
     route: null,
+    origin: null,
   };
 
   constructor(opts: L3RouterOptions = {}) {
@@ -143,6 +151,7 @@ export class L3Router {
       mssClamped: 0,
       icmpSent: 0,
       icmpRateLimited: 0,
+      relayed: 0,
       drops,
     };
   }
@@ -208,6 +217,7 @@ export class L3Router {
     d.route = null;
     this.counters.packets++;
     const fromLocal = ingress === LOCAL_PORT;
+    d.origin = fromLocal ? null : ingress;
     if (!fromLocal && !this.#peers.has(ingress)) return this.#drop('unknown-port');
     if (packet.length < 20) return this.#drop('malformed');
     const version = packet[0]! >>> 4;
@@ -220,8 +230,23 @@ export class L3Router {
       if (packet[8] === 0) return this.#drop('ttl-expired');
       const dst = u32(packet, 16);
       if (dst >>> 28 === 0xe || dst === 0xffff_ffff) return this.#drop('multicast');
-      if (!fromLocal && this.#checkSource && this.routes.lookup4(u32(packet, 12))?.owner !== ingress) {
-        return this.#drop('spoofed-source');
+      if (!fromLocal && this.#checkSource) {
+        const src = this.routes.lookup4(u32(packet, 12));
+        if (src?.owner !== ingress) {
+          // Relayed by the old site of a workload that moved here (see the relay below): it keeps its
+          // sender's source. Taken only for a host route of ours, from a node that routes the prefix
+          // the host lies in, and judged as coming from the source's owner.
+          const to = this.routes.lookup4(dst);
+          if (
+            src === undefined ||
+            src.owner === LOCAL_PORT ||
+            to?.owner !== LOCAL_PORT ||
+            to.kind !== 'host' ||
+            !this.routes.hasRouteVia4(dst, ingress)
+          )
+            return this.#drop('spoofed-source');
+          d.origin = src.owner;
+        }
       }
       route = this.routes.lookup4(dst);
     } else if (version === 6) {
@@ -251,8 +276,28 @@ export class L3Router {
       d.action = 'peer';
       d.peer = route.owner;
       this.counters.toPeer++;
+    } else if (route.owner !== LOCAL_PORT) {
+      // The old site of a workload that just moved: what still reaches it goes on to the new site
+      // until every sender has the new route (no black hole while the move converges). Only for IPv4
+      // host routes inside a prefix this node routes itself (its mobility prefix), only what came
+      // straight from its sender (one relay, never two), never back where it came from; the TTL is
+      // decremented, so two sites with stale views cannot loop a packet.
+      if (
+        route.kind !== 'host' ||
+        version !== 4 ||
+        !this.routes.hasRouteVia4(u32(packet, 16), LOCAL_PORT) ||
+        route.owner === ingress ||
+        d.origin !== ingress ||
+        !this.#peers.has(route.owner) ||
+        this.#linkDown.has(route.owner)
+      )
+        return this.#drop('not-local');
+      if (!decrementHopLimit(packet, version)) return this.#drop('ttl-expired');
+      d.action = 'peer';
+      d.peer = route.owner;
+      this.counters.relayed++;
+      return d;
     } else {
-      if (route.owner !== LOCAL_PORT) return this.#drop('not-local');
       d.action = 'local';
       this.counters.toLocal++;
     }
@@ -301,6 +346,22 @@ export class L3Router {
     this.counters.icmpRateLimited++;
     return false;
   }
+}
+
+/** TTL / hop limit minus one (IPv4 checksum updated, RFC 1624); false when it would reach 0. */
+function decrementHopLimit(p: Buffer, version: number): boolean {
+  if (version === 6) {
+    if (p[7]! <= 1) return false;
+    p[7] = p[7]! - 1;
+    return true;
+  }
+  if (p[8]! <= 1) return false;
+  p[8] = p[8]! - 1;
+  const sum = ((p[10]! << 8) | p[11]!) + 0x0100;
+  const folded = (sum & 0xffff) + (sum >>> 16);
+  p[10] = folded >>> 8;
+  p[11] = folded & 0xff;
+  return true;
 }
 
 function isZero16(b: Uint8Array, o: number): boolean {

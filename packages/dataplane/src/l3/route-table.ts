@@ -199,6 +199,20 @@ export class RouteTable {
     return undefined;
   }
 
+  /**
+   * True when `owner` has a route — the best or not — for some prefix that contains the IPv4 address
+   * (a node that routes the mobility prefix a host lies in, though the host's /32 is elsewhere now).
+   */
+  hasRouteVia4(addr: number, owner: PortId): boolean {
+    const lens = this.#lens4;
+    for (let i = 0; i < lens.length; i++) {
+      const len = lens[i]!;
+      const s = this.#v4[len]!.get((addr & MASK4[len]!) >>> 0);
+      if (s?.candidates.some((r) => r.owner === owner)) return true;
+    }
+    return false;
+  }
+
   /** Best route for the IPv6 address at b[off, off+16). */
   lookup6(b: Uint8Array, off: number): Route | undefined {
     const a0 = u32(b, off);
