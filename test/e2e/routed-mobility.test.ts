@@ -50,7 +50,8 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
     },
     agents: [
       { host: 'a1', args: ['--mobility', `${BRIDGE}=${PREFIX},gateway=${GATEWAY}`] },
-      { host: 'b1', args: ['--mobility', `${BRIDGE}=${PREFIX},gateway=${GATEWAY}`] },
+      // B becomes a mobility site at run time (rtcmesh set --mobility).
+      'b1',
       { host: 'c1', args: ['--accept-routes'] },
     ],
   });
@@ -101,6 +102,16 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
     return at;
   }
 
+  /** One counter of the server's /metrics (0 when absent). */
+  async function serverCounter(mesh: MeshLab, series: string): Promise<number> {
+    const r = await mesh.world.server.exec('node', [
+      '-e',
+      `fetch(${JSON.stringify(`${mesh.serverUrl}/metrics`)}).then(r => r.text()).then(t => process.stdout.write(t))`,
+    ]);
+    const line = r.stdout.split('\n').find((l) => l.startsWith(`${series} `));
+    return line ? Number(line.slice(series.length + 1)) : 0;
+  }
+
   async function approve(mesh: MeshLab): Promise<void> {
     for (const node of ['a1', 'b1']) {
       const r = await mesh.admin(['route', 'approve', 'lab', node, PREFIX]);
@@ -127,6 +138,9 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
     const mesh = lab();
     const [a1, b1, c1] = [mesh.agent('a1'), mesh.agent('b1'), mesh.agent('c1')];
     const [siteA, siteB] = [mesh.world.host('a1'), mesh.world.host('b1')];
+    const set = await b1.cli(['set', '--mobility', `${BRIDGE}=${PREFIX},gateway=${GATEWAY}`]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/mobility\s+br-mob=10\.50\.0\.0\/24,gateway=10\.50\.0\.1/);
     await approve(mesh);
     const vm = await workload(siteA, 'vm', MOVER);
     const stayer = await workload(siteA, 'st', STAYER);
@@ -167,6 +181,8 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
     await new Promise((r) => setTimeout(r, 1500));
 
     // A -> B.
+    const advertised = 'rtcmesh_messages_total{type="advertise"}';
+    const advertisedBefore = await serverCounter(mesh, advertised);
     const movedAt = await migrate(vm, siteA, siteB);
     const resumedAt = await toVm.waitReplyAfter(movedAt, 5000);
     console.log(`figure: ping outage at a move A -> B: ${resumedAt - movedAt} ms`);
@@ -194,6 +210,14 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
       `figure: A -> B: the new site claimed at +${claimed.since - movedAt} ms, the old site withdrew at +${yielded.at - movedAt} ms`,
     );
     expect(await claimedHere(a1, STAYER.ip)).toBe(true);
+    // What a move costs the control plane: the new site's claim and the old site's withdrawal, each
+    // one advertisement the server sends on to every other member.
+    const perMove = (await serverCounter(mesh, advertised)) - advertisedBefore;
+    console.log(`figure: advertisements per move: ${perMove} (each sent on to the ${2} other members)`);
+    expect(perMove).toBeLessThanOrEqual(3);
+    expect(await serverCounter(mesh, 'rtcmesh_agent_events_total{kind="host-move"}')).toBeGreaterThanOrEqual(
+      2,
+    );
 
     // B -> A again, while the same TCP connection still runs.
     await new Promise((r) => setTimeout(r, 1000));
@@ -230,6 +254,47 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
     expect(stayed.received).toBeGreaterThanOrEqual(stayed.sent - 2);
     console.log(
       `figure: the VM's ping from C (every 50 ms) lost ${vmPings.sent - vmPings.received} of ${vmPings.sent} over two moves`,
+    );
+  });
+
+  test('a duplicate address at two sites is damped: reported as flapping, and the route stops moving', async () => {
+    const mesh = lab();
+    const [a1, b1] = [mesh.agent('a1'), mesh.agent('b1')];
+    const twin = { ip: '10.50.0.9', mac: '02:00:00:50:00:09' };
+    const one = await workload(mesh.world.host('a1'), 'd1', twin);
+    const other = await workload(mesh.world.host('b1'), 'd2', { ...twin, mac: '02:00:00:50:00:0a' });
+    const flapsBefore = await serverCounter(mesh, 'rtcmesh_agent_events_total{kind="host-flap"}');
+    // Both announce themselves: each site sees "its" host, claims it, and hears the other claim it.
+    for (const w of [one, other])
+      await run('ip', ['netns', 'exec', w.ns, 'arping', '-U', '-c', '1', '-I', 'eth0', twin.ip]);
+    const damped = await waitFor(
+      'a site to damp the duplicate address',
+      async () => {
+        for (const agent of [a1, b1]) {
+          const h = (await site(agent)).local.find((x) => x.ip === twin.ip);
+          if (h?.dampedUntil) return agent.name;
+        }
+        return undefined;
+      },
+      20_000,
+      250,
+    );
+    console.log(`figure: duplicate address damped at ${damped}`);
+    // The route settles at one site: the holder and seq stop changing.
+    const holder = async () => {
+      const r = await mesh.admin(['route', 'list', 'lab', '--json']);
+      const list = JSON.parse(r.stdout) as { node: string; prefix: string; state: string }[];
+      return list
+        .filter((x) => x.prefix === `${twin.ip}/32` && x.state === 'approved')
+        .map((x) => x.node)
+        .join();
+    };
+    const first = await holder();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await holder()).toBe(first);
+    expect(first.split(',')).toHaveLength(1);
+    expect(await serverCounter(mesh, 'rtcmesh_agent_events_total{kind="host-flap"}')).toBeGreaterThan(
+      flapsBefore,
     );
   });
 });

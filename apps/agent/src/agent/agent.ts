@@ -5,6 +5,7 @@ import {
   type AgentEvent,
   ErrorCode,
   isExitRoute,
+  LIMITS,
   type PeerInfo,
   prefixesOverlap,
   RouteSchema,
@@ -31,8 +32,9 @@ import type { DirectHint } from '../mesh/direct-signal.js';
 import { LinkAuthenticator } from '../mesh/link-auth.js';
 import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
 import { PeerMesh } from '../mesh/peer-mesh.js';
+import { DEFAULT_HOST_CLAIMS } from '../mobility/host-claims.js';
 import { Mobility } from '../mobility/mobility.js';
-import type { MobilitySpec } from '../mobility/mobility-spec.js';
+import { formatMobilitySpec, type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
 import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
@@ -555,28 +557,87 @@ export class Agent implements AgentControl {
   /** `--mobility`: anycast gateways up, the neighbour table read, claims judged against the map's. */
   private async startMobility(w: Welcome, specs: readonly MobilitySpec[]): Promise<void> {
     const routes = this.routes!;
-    this.mobility = await Mobility.start({
+    const peers = this.mesh
+      ? this.peerInfos().map((p) => this.forwardable(p))
+      : w.peers.filter((p) => p.nodeId !== w.self.nodeId).map((p) => this.forwardable(p));
+    const mobility = await Mobility.start(
+      {
+        selfId: w.self.nodeId,
+        overlayDevice: this.opts.device,
+        logger: this.log,
+        name: (id) =>
+          id === w.self.nodeId
+            ? (this.config?.self.name ?? w.self.name)
+            : (this.mesh?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
+        onClaimsChanged: () => this.mobilityClaimsChanged(),
+        onEvent: (e) =>
+          this.sendEvent({
+            kind: e.kind,
+            message: e.message.slice(0, 500),
+            ...(e.peerId ? { peerId: e.peerId } : {}),
+            details: e.details,
+          }),
+        maxHostsPerNode: this.mobilityHostLimit(),
+      },
       specs,
-      selfId: w.self.nodeId,
-      overlayDevice: this.opts.device,
-      logger: this.log,
-      peers: w.peers.filter((p) => p.nodeId !== w.self.nodeId).map((p) => this.forwardable(p)),
-      name: (id) =>
-        id === w.self.nodeId
-          ? (this.config?.self.name ?? w.self.name)
-          : (this.mesh?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
-      onClaimsChanged: () => this.mobilityClaimsChanged(),
-      onEvent: (e) =>
-        this.sendEvent({
-          kind: e.kind,
-          message: e.message.slice(0, 500),
-          ...(e.peerId ? { peerId: e.peerId } : {}),
-          details: e.details,
-        }),
-      ...(this.opts.mobilityMaxHosts ? { claims: { maxHosts: this.opts.mobilityMaxHosts } } : {}),
-    });
-    routes.attachMobility(this.mobility);
+      peers,
+    );
+    this.mobility = mobility;
+    routes.attachMobility(mobility);
     this.policy.setOwnRoutes(routes.own().map((r) => r.prefix));
+  }
+
+  /** `rtcmesh set --mobility`: prefixes added start, removed ones are undone, the others keep their hosts. */
+  private async setMobility(w: Welcome, specs: readonly MobilitySpec[]): Promise<void> {
+    const routes = this.routes;
+    if (!routes?.peers)
+      throw new LocalApiError('bad-request', `--mobility is for L3 networks; ${w.network.name} is L2`);
+    for (const m of specs)
+      if (prefixesOverlap(m.prefix, w.network.cidr))
+        throw new LocalApiError(
+          'bad-request',
+          `--mobility ${m.prefix} overlaps the network ${w.network.cidr}`,
+        );
+    try {
+      if (!this.mobility) {
+        if (specs.length > 0) await this.startMobility(w, specs);
+      } else if (specs.length === 0) {
+        const m = this.mobility;
+        this.mobility = undefined;
+        routes.attachMobility(undefined);
+        await m.stop();
+      } else {
+        await this.mobility.reconfigure(
+          specs,
+          this.peerInfos().map((p) => this.forwardable(p)),
+        );
+        routes.attachMobility(this.mobility);
+      }
+    } catch (err) {
+      throw new LocalApiError('bad-request', (err as Error).message);
+    }
+    this.policy.setOwnRoutes(routes.own().map((r) => r.prefix));
+    this.plane?.setOwnRoutes(routes.own());
+    this.log.info({ mobility: specs.map(formatMobilitySpec) }, 'mobility prefixes changed');
+    this.advertise();
+    this.refreshForwardedPeers();
+  }
+
+  /**
+   * Most workload hosts this site advertises: `--mobility-max-hosts` (default 200), and never so many
+   * that the whole advertisement would pass the protocol's route limit (the server would refuse all of
+   * it).
+   */
+  private mobilityHostLimit(): number {
+    // Room for up to 8 prefixes, the subnets and the exit routes beside the hosts.
+    const room = LIMITS.maxRoutes - 8 - this.opts.advertiseRoutes.length - 2;
+    const asked = this.opts.mobilityMaxHosts ?? DEFAULT_HOST_CLAIMS.maxHosts;
+    if (asked > room)
+      this.log.warn(
+        { asked, limit: room },
+        `--mobility-max-hosts lowered to ${room}: an advertisement holds at most ${LIMITS.maxRoutes} routes`,
+      );
+    return Math.max(1, Math.min(asked, room));
   }
 
   /**
@@ -843,6 +904,18 @@ export class Agent implements AgentControl {
         .find((p) => p !== undefined);
       if (problem) throw new LocalApiError('bad-request', problem);
     }
+    let mobility: MobilitySpec[] | undefined;
+    if (req.mobility) {
+      try {
+        mobility = req.mobility.filter((v) => v !== '').map(parseMobilitySpec);
+      } catch (err) {
+        throw new LocalApiError('bad-request', (err as Error).message);
+      }
+      const prefixes = mobility.map((m) => m.prefix);
+      const bridges = mobility.map((m) => m.bridge);
+      if (new Set(prefixes).size !== prefixes.length || new Set(bridges).size !== bridges.length)
+        throw new LocalApiError('bad-request', '--mobility: one prefix per bridge, one bridge per prefix');
+    }
     if (req.logLevel) {
       if (this.opts.setLogLevel) this.opts.setLogLevel(req.logLevel);
       else this.log.level = req.logLevel;
@@ -861,11 +934,16 @@ export class Agent implements AgentControl {
       this.advertise();
       this.refreshForwardedPeers();
     }
+    if (mobility) await this.setMobility(w, mobility);
     const now = this.settings();
     await this.opts.settingsStore
       ?.writeSettings({
         ...(this.routes?.peers
-          ? { advertiseRoutes: now.advertiseRoutes, acceptRoutes: now.acceptRoutes }
+          ? {
+              advertiseRoutes: now.advertiseRoutes,
+              acceptRoutes: now.acceptRoutes,
+              ...(now.mobility ? { mobility: now.mobility } : {}),
+            }
           : {}),
         logLevel: now.logLevel as LogLevel,
       })
@@ -889,6 +967,9 @@ export class Agent implements AgentControl {
     return {
       advertiseRoutes: [...(this.routes?.advertiseRoutes ?? this.opts.advertiseRoutes)],
       acceptRoutes: this.routes?.acceptRoutes ?? this.opts.acceptRoutes ?? false,
+      mobility: (this.mobility?.specs ?? (this.config ? [] : (this.opts.mobility ?? []))).map(
+        formatMobilitySpec,
+      ),
       logLevel: this.log.level,
       advertiseExitNode: this.opts.advertiseExitNode ?? false,
       exitNode: this.opts.exitNode ?? null,

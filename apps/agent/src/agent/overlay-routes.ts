@@ -99,9 +99,13 @@ export class OverlayRoutes {
     ];
   }
 
-  /** `--mobility`: its prefixes and the hosts this site claims are this node's routes from now on. */
-  attachMobility(m: MobilityRoutes): void {
+  /**
+   * `--mobility` (or `rtcmesh set --mobility`; undefined: none any more): its prefixes and the hosts
+   * this site claims are this node's routes from now on.
+   */
+  attachMobility(m: MobilityRoutes | undefined): void {
     this.mobility = m;
+    this.peers?.setMobilityPrefixes(m?.prefixes ?? []);
     this.mobilityChanged();
   }
 

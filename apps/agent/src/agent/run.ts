@@ -5,7 +5,7 @@ import { rawPublicKeyProblem, signJoinRequest } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
-import type { MobilitySpec } from '../mobility/mobility-spec.js';
+import { type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
 import { DEFAULT_MAP_MAX_AGE_MS, NetworkMapStore } from '../state/network-map.js';
 import { StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
@@ -31,7 +31,7 @@ export interface RunAgentOptions {
   mtu: number | undefined;
   logLevel: string;
   /** Options given on the command line or in the environment: they win over what `rtcmesh set` saved. */
-  explicit?: ReadonlySet<'advertiseRoutes' | 'acceptRoutes' | 'logLevel'>;
+  explicit?: ReadonlySet<'advertiseRoutes' | 'acceptRoutes' | 'logLevel' | 'mobility'>;
   /** `--transport` / RTCMESH_TRANSPORT: the peer links' WebRTC stack (default auto). */
   transport?: TransportPreference;
   /** `--no-offload`: plain per-packet device I/O (no read offloads, no merged writes). Default true. */
@@ -60,6 +60,8 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   const acceptRoutes =
     !explicit.has('acceptRoutes') && saved.acceptRoutes !== undefined ? saved.acceptRoutes : o.acceptRoutes;
   if (!isLogLevel(logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const mobility =
+    !explicit.has('mobility') && saved.mobility ? saved.mobility.map(savedMobility) : o.mobility;
   const agentLogger = new AgentLogger(logLevel);
   const log = agentLogger.logger;
   const restored = Object.keys(saved).filter((k) => !explicit.has(k as 'logLevel'));
@@ -148,7 +150,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     settingsStore: state,
     advertiseExitNode: o.advertiseExitNode ?? false,
     ...(o.exitNode ? { exitNode: o.exitNode } : {}),
-    ...(o.mobility ? { mobility: o.mobility } : {}),
+    ...(mobility ? { mobility } : {}),
     ...(o.mobilityMaxHosts ? { mobilityMaxHosts: o.mobilityMaxHosts } : {}),
     assignAddress: o.assignAddress,
     ...(o.mtu ? { mtu: o.mtu } : {}),
@@ -250,4 +252,13 @@ function tuningFromEnv(): {
     if (Number.isFinite(v) && v > 0) linkTuning[key] = v;
   }
   return Object.keys(linkTuning).length > 0 ? { linkTuning } : {};
+}
+
+/** A `--mobility` value `rtcmesh set` saved: checked like the flag. */
+function savedMobility(v: string): MobilitySpec {
+  try {
+    return parseMobilitySpec(v);
+  } catch (err) {
+    throw new Error(`settings.json: ${(err as Error).message} (remove the file or fix the value)`);
+  }
 }

@@ -8,6 +8,7 @@ export function formatSettings(s: Settings): string {
     `advertise-routes  ${s.advertiseRoutes.join(',') || '(none)'}`,
     `accept-routes     ${s.acceptRoutes}`,
     `log-level         ${s.logLevel}`,
+    `mobility          ${s.mobility?.join(' ') || '(none)'}`,
     `exit-node         ${s.exitNode ?? '(none)'}${s.advertiseExitNode ? ' (this node offers itself as one)' : ''}`,
     `transport         ${s.transport}${s.offload ? '' : ' (no offload)'}`,
     `direct-port       ${s.directPort ?? 'off'}`,

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../agent/agent-logger.js';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
 import { DEFAULT_DIRECT_PORT } from '../mesh/direct-signal.js';
-import { type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
+import { formatMobilitySpec, type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
 import { DEFAULT_MAP_MAX_AGE_MS, parseDuration } from '../state/network-map.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
@@ -137,7 +137,7 @@ program
     // What `rtcmesh set` saved applies unless the same setting is given here.
     const given = (k: string) => ['cli', 'env'].includes(cmd.getOptionValueSource(k) ?? '');
     const explicit = new Set(
-      (['advertiseRoutes', 'acceptRoutes', 'logLevel'] as const).filter((k) => given(k)),
+      (['advertiseRoutes', 'acceptRoutes', 'logLevel', 'mobility'] as const).filter((k) => given(k)),
     );
     await runAgent({
       serverUrls: opts.server,
@@ -214,6 +214,11 @@ program
   )
   .option('--accept-routes', 'L3: install the subnet routes peers advertise')
   .option('--no-accept-routes', 'L3: stop installing them (the kernel routes go)')
+  .option(
+    '--mobility <bridge=prefix[,gateway=ip][,mac=mac]>',
+    'L3: the workload prefixes this site is the anycast gateway of, replacing the current list (repeat for several; "" for none). Prefixes that stay keep their hosts',
+    collectMobilityOrNone,
+  )
   .addOption(new Option('--log-level <level>', 'log level from now on').choices(LOG_LEVELS))
   .addOption(stateOption())
   .option('--json', 'print the settings in effect as JSON')
@@ -222,11 +227,13 @@ program
       advertiseRoutes?: string[];
       acceptRoutes?: boolean;
       logLevel?: LogLevel;
+      mobility?: MobilitySpec[];
       state: string;
       json?: boolean;
     }) => {
       const req = {
         ...(opts.advertiseRoutes ? { advertiseRoutes: opts.advertiseRoutes } : {}),
+        ...(opts.mobility ? { mobility: opts.mobility.map(formatMobilitySpec) } : {}),
         ...(opts.acceptRoutes !== undefined ? { acceptRoutes: opts.acceptRoutes } : {}),
         ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       };
@@ -308,6 +315,11 @@ function collectMobility(v: string, previous: MobilitySpec[] | undefined): Mobil
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** `rtcmesh set --mobility ""` clears the list. */
+function collectMobilityOrNone(v: string, previous: MobilitySpec[] | undefined): MobilitySpec[] {
+  return v.trim() === '' ? (previous ?? []) : collectMobility(v, previous);
 }
 
 function parsePort(v: string): number {

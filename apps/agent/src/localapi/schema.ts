@@ -207,6 +207,8 @@ export const setRequestSchema = z
     advertiseRoutes: z.array(z.string().min(3).max(64)).max(64).optional(),
     acceptRoutes: z.boolean().optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    /** `--mobility` values, replacing the current list ([]: none). */
+    mobility: z.array(z.string().min(3).max(128)).max(8).optional(),
   })
   .refine((r) => Object.keys(r).length > 0, 'nothing to set');
 export type SetRequest = z.infer<typeof setRequestSchema>;
@@ -222,6 +224,8 @@ export const settingsSchema = z.object({
   offload: z.boolean(),
   directPort: z.number().int().nullable(),
   offlineMaxAge: z.string().nullable(),
+  /** `--mobility` in force: bridge=prefix,gateway=ip,mac=mac per prefix. */
+  mobility: z.array(z.string()).optional(),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 

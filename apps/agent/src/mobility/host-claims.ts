@@ -117,7 +117,12 @@ export class HostClaims {
   private readonly damped = new Map<string, number>();
   private readonly history: HostMove[] = [];
 
-  constructor(private readonly o: HostClaimsOptions) {}
+  constructor(private o: HostClaimsOptions) {}
+
+  /** A new bound on claimed hosts (hosts already claimed stay; new ones wait below it). */
+  setMaxHosts(n: number): void {
+    this.o = { ...this.o, maxHosts: n };
+  }
 
   /** What this site advertises: a /32 per claimed host, with its seq. */
   claims(): { ip: string; seq: number }[] {

@@ -54,6 +54,7 @@ function harness() {
     () => ({
       probe: (i, ip, mac) => neighbourCalls.push(`probe ${i} ${ip} ${mac}`),
       forget: (i, ip) => neighbourCalls.push(`forget ${i} ${ip}`),
+      dump: () => neighbourCalls.push('dump'),
     }),
     {
       logger: log,

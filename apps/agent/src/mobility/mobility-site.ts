@@ -9,6 +9,8 @@ import { inPrefix, type MobilitySpec } from './mobility-spec.js';
 export interface NeighbourControl {
   probe(ifindex: number, ip: string, mac: string): void;
   forget(ifindex: number, ip: string): void;
+  /** Reads the whole table again (a site added at run time learns the hosts already there). */
+  dump(): void;
 }
 
 export interface MobilityEvent {
@@ -55,6 +57,11 @@ export class MobilitySite {
       onEvent: (e: MobilityEvent) => void;
     },
   ) {}
+
+  /** This site's share of the node's host limit (`--mobility-max-hosts`). */
+  setMaxHosts(n: number): void {
+    this.claims.setMaxHosts(n);
+  }
 
   async start(ifindex: number): Promise<void> {
     try {

@@ -71,6 +71,11 @@ export function parseMobilitySpec(value: string): MobilitySpec {
   return { bridge, prefix, gateway, mac };
 }
 
+/** The canonical text of a spec (what `rtcmesh set` saves and `settings` shows). */
+export function formatMobilitySpec(s: MobilitySpec): string {
+  return `${s.bridge}=${s.prefix},gateway=${s.gateway},mac=${s.mac}`;
+}
+
 /** True when `ip` (IPv4) lies inside `prefix`. */
 export function inPrefix(ip: string, prefix: string): boolean {
   try {

@@ -1,4 +1,4 @@
-import { interfaceIndex, NeighbourMonitor } from '@rtcmesh/netdev';
+import { interfaceIndex, type NeighbourEvent, NeighbourMonitor } from '@rtcmesh/netdev';
 import type { PeerInfo, Route } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { AnycastGateway, type HostConfig } from './anycast-gateway.js';
@@ -9,10 +9,11 @@ import {
   type MobilitySiteStatus,
   type NeighbourControl,
 } from './mobility-site.js';
-import type { MobilitySpec } from './mobility-spec.js';
+import { formatMobilitySpec, type MobilitySpec } from './mobility-spec.js';
+
+type NeighbourHandlers = Parameters<typeof NeighbourMonitor.open>[0];
 
 export interface MobilityOptions {
-  specs: readonly MobilitySpec[];
   selfId: string;
   /** The overlay device (TUN): the FORWARD rules name it. */
   overlayDevice: string;
@@ -20,82 +21,91 @@ export interface MobilityOptions {
   name: (nodeId: string) => string;
   onClaimsChanged: () => void;
   onEvent: (e: MobilityEvent) => void;
-  /** The peers known at start (the network map): their claims are known before the table is read. */
-  peers: readonly PeerInfo[];
-  claims?: Partial<Omit<HostClaimsOptions, 'self' | 'name'>>;
+  /** Most workload hosts this node advertises, shared evenly among its prefixes. */
+  maxHostsPerNode: number;
+  claims?: Partial<Omit<HostClaimsOptions, 'self' | 'name' | 'maxHosts'>>;
   /** Tests: the host configuration and the neighbour table. */
   hostConfig?: HostConfig;
-  neighbours?: (onEvent: Parameters<typeof NeighbourMonitor.open>[0]) => NeighbourControl & { close(): void };
+  neighbours?: (h: NeighbourHandlers) => NeighbourControl & { close(): void };
   ifindex?: (name: string) => number | undefined;
 }
 
 /**
- * Routed workload mobility (`--mobility`): one MobilitySite per prefix, one subscription to the
- * kernel's neighbour table for all of them, and the timer that ages hosts and ends probes.
+ * Routed workload mobility (`--mobility`, `rtcmesh set --mobility`): one MobilitySite per prefix, one
+ * subscription to the kernel's neighbour table for all of them, and the timer that ages hosts and
+ * ends probes.
  */
 export class Mobility {
+  private sites: MobilitySite[] = [];
   private monitor: (NeighbourControl & { close(): void }) | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: NodeJS.Timeout;
 
-  private constructor(readonly sites: MobilitySite[]) {}
+  private constructor(private readonly o: MobilityOptions) {
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.sites) s.tick(now);
+    }, 1000);
+    this.timer.unref();
+  }
 
-  static async start(o: MobilityOptions): Promise<Mobility> {
-    let monitor: () => NeighbourControl | undefined = () => undefined;
-    const sites: MobilitySite[] = o.specs.map(
-      (spec) =>
-        new MobilitySite(
-          spec,
-          new HostClaims({ ...DEFAULT_HOST_CLAIMS, ...o.claims, self: o.selfId, name: o.name }),
-          new AnycastGateway(spec, o.overlayDevice, o.logger.child({ component: 'mobility' }), o.hostConfig),
-          () => monitor(),
-          {
-            logger: o.logger.child({ component: 'mobility', prefix: spec.prefix }),
-            name: o.name,
-            onClaimsChanged: o.onClaimsChanged,
-            onEvent: o.onEvent,
-          },
-        ),
-    );
-    const m = new Mobility(sites);
-    monitor = () => m.monitor;
-    const ifindexOf = o.ifindex ?? interfaceIndex;
-    const started: MobilitySite[] = [];
+  /** Starts the sites of `specs`; `peers` (the network map) are known before the table is read. */
+  static async start(
+    o: MobilityOptions,
+    specs: readonly MobilitySpec[],
+    peers: readonly PeerInfo[],
+  ): Promise<Mobility> {
+    const m = new Mobility(o);
     try {
-      for (const s of sites) {
-        const ifindex = ifindexOf(s.spec.bridge);
-        if (ifindex === undefined)
-          throw new Error(
-            `--mobility: there is no interface ${s.spec.bridge} on this host (create the bridge first)`,
-          );
-        await s.start(ifindex);
-        started.push(s);
-      }
-      // Other sites' claims first: an entry read from the table that another site claims is probed
-      // before it is claimed (HostClaims), never claimed with a stale number.
-      m.peersChanged(o.peers);
-      const handlers = {
-        onEvent: (e: Parameters<MobilitySite['neighbour']>[0]) => {
-          const now = Date.now();
-          for (const s of sites) s.neighbour(e, now);
-        },
-        onProblem: (message: string) => o.logger.warn({ component: 'mobility' }, message),
-      };
-      m.monitor = o.neighbours ? o.neighbours(handlers) : NeighbourMonitor.open(handlers);
+      await m.reconfigure(specs, peers);
     } catch (err) {
-      for (const s of started) await s.stop();
+      await m.stop();
       throw err;
     }
-    m.timer = setInterval(() => {
-      const now = Date.now();
-      for (const s of sites) s.tick(now);
-    }, 1000);
-    m.timer.unref();
     return m;
+  }
+
+  /**
+   * The prefixes are now `specs`: sites that stay keep their hosts; removed ones undo their gateway
+   * (their hosts are withdrawn with the next advertisement); new ones start and read the table.
+   */
+  async reconfigure(specs: readonly MobilitySpec[], peers: readonly PeerInfo[]): Promise<void> {
+    const key = (s: MobilitySpec) => formatMobilitySpec(s);
+    const wanted = new Set(specs.map(key));
+    const keep = this.sites.filter((s) => wanted.has(key(s.spec)));
+    for (const s of this.sites) if (!keep.includes(s)) await s.stop();
+    this.sites = keep;
+    const added: MobilitySite[] = [];
+    for (const spec of specs) {
+      if (keep.some((s) => key(s.spec) === key(spec))) continue;
+      const ifindex = (this.o.ifindex ?? interfaceIndex)(spec.bridge);
+      if (ifindex === undefined)
+        throw new Error(
+          `--mobility: there is no interface ${spec.bridge} on this host (create the bridge first)`,
+        );
+      const site = this.site(spec);
+      await site.start(ifindex);
+      // Other sites' claims first: an entry read from the table that another site claims is probed
+      // before it is claimed (HostClaims), never claimed with a stale number.
+      site.peersChanged(peers, Date.now());
+      this.sites.push(site);
+      added.push(site);
+    }
+    const share = Math.max(1, Math.floor(this.o.maxHostsPerNode / Math.max(1, this.sites.length)));
+    for (const s of this.sites) s.setMaxHosts(share);
+    if (added.length > 0) {
+      if (this.monitor) this.monitor.dump();
+      else this.monitor = this.openMonitor();
+    }
+    this.o.onClaimsChanged();
   }
 
   /** The mobility prefixes: the overlay must never route them away from this site's LAN. */
   get prefixes(): string[] {
     return this.sites.map((s) => s.spec.prefix);
+  }
+
+  get specs(): MobilitySpec[] {
+    return this.sites.map((s) => s.spec);
   }
 
   ownRoutes(prefixSeq: number): Route[] {
@@ -120,6 +130,39 @@ export class Mobility {
     clearInterval(this.timer);
     this.monitor?.close();
     this.monitor = undefined;
-    for (const s of this.sites) await s.stop();
+    for (const s of this.sites.splice(0)) await s.stop();
+  }
+
+  private site(spec: MobilitySpec): MobilitySite {
+    const o = this.o;
+    return new MobilitySite(
+      spec,
+      new HostClaims({
+        ...DEFAULT_HOST_CLAIMS,
+        ...o.claims,
+        maxHosts: o.maxHostsPerNode,
+        self: o.selfId,
+        name: o.name,
+      }),
+      new AnycastGateway(spec, o.overlayDevice, o.logger.child({ component: 'mobility' }), o.hostConfig),
+      () => this.monitor,
+      {
+        logger: o.logger.child({ component: 'mobility', prefix: spec.prefix }),
+        name: o.name,
+        onClaimsChanged: o.onClaimsChanged,
+        onEvent: o.onEvent,
+      },
+    );
+  }
+
+  private openMonitor(): NeighbourControl & { close(): void } {
+    const handlers: NeighbourHandlers = {
+      onEvent: (e: NeighbourEvent) => {
+        const now = Date.now();
+        for (const s of this.sites) s.neighbour(e, now);
+      },
+      onProblem: (message: string) => this.o.logger.warn({ component: 'mobility' }, message),
+    };
+    return this.o.neighbours ? this.o.neighbours(handlers) : NeighbourMonitor.open(handlers);
   }
 }

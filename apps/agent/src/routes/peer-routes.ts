@@ -125,6 +125,12 @@ export class PeerRoutes {
     this.guard.setAcceptRoutes(accept);
   }
 
+  /** `rtcmesh set --mobility`: judged again at the next sync. */
+  setMobilityPrefixes(prefixes: readonly string[]): void {
+    this.o = { ...this.o, mobilityPrefixes: [...prefixes] };
+    this.guard.setMobilityPrefixes(prefixes);
+  }
+
   /** `rtcmesh set --advertise-routes`: our own prefixes are never installed toward the overlay. */
   setOwnRoutes(prefixes: readonly string[]): void {
     this.o = { ...this.o, ownRoutes: [...prefixes] };

@@ -37,6 +37,10 @@ export class RouteGuard {
     this.o = { ...this.o, acceptRoutes: accept };
   }
 
+  setMobilityPrefixes(prefixes: readonly string[]): void {
+    this.o = { ...this.o, mobilityPrefixes: [...prefixes] };
+  }
+
   /** New facts about the host (interfaces, gateways, servers) for the next judgements. */
   update(facts: HostFacts & { servers: string[] }): void {
     this.facts = facts;

@@ -32,6 +32,8 @@ const savedSettingsSchema = z.object({
   advertiseRoutes: z.array(z.string().max(64)).max(64).optional(),
   acceptRoutes: z.boolean().optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+  /** `--mobility` values (checked again with parseMobilitySpec when applied). */
+  mobility: z.array(z.string().max(128)).max(8).optional(),
 });
 export type SavedSettings = Omit<z.infer<typeof savedSettingsSchema>, 'version'>;
 
