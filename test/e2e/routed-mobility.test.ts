@@ -210,6 +210,8 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
       `figure: A -> B: the new site claimed at +${claimed.since - movedAt} ms, the old site withdrew at +${yielded.at - movedAt} ms`,
     );
     expect(await claimedHere(a1, STAYER.ip)).toBe(true);
+    const relayed = (await a1.status()).counters.relayed ?? 0;
+    console.log(`figure: packets the old site relayed to the new one during the move: ${relayed}`);
     // What a move costs the control plane: the new site's claim and the old site's withdrawal, each
     // one advertisement the server sends on to every other member.
     const perMove = (await serverCounter(mesh, advertised)) - advertisedBefore;
@@ -265,6 +267,7 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
     const other = await workload(mesh.world.host('b1'), 'd2', { ...twin, mac: '02:00:00:50:00:0a' });
     const flapsBefore = await serverCounter(mesh, 'rtcmesh_agent_events_total{kind="host-flap"}');
     // Both announce themselves: each site sees "its" host, claims it, and hears the other claim it.
+    const announcedAt = Date.now();
     for (const w of [one, other])
       await run('ip', ['netns', 'exec', w.ns, 'arping', '-U', '-c', '1', '-I', 'eth0', twin.ip]);
     const damped = await waitFor(
@@ -279,7 +282,7 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
       20_000,
       250,
     );
-    console.log(`figure: duplicate address damped at ${damped}`);
+    console.log(`figure: duplicate address damped at ${damped} within ${Date.now() - announcedAt} ms`);
     // The route settles at one site: the holder and seq stop changing.
     const holder = async () => {
       const r = await mesh.admin(['route', 'list', 'lab', '--json']);

@@ -216,8 +216,9 @@ export function buildNeighbourRequest(
     nd.writeInt32LE(req.ifindex, 4);
     attrs.push(attr(NDA_DST, parseIpv4(req.ip)));
     if (req.op === 'probe') {
-      // NUD_PROBE set from user space (Linux >= 5.11) makes the kernel send unicast ARP probes now:
-      // the entry ends REACHABLE if the host answers, FAILED if it does not.
+      // NUD_PROBE set from user space makes the kernel send unicast ARP probes now: the entry ends
+      // REACHABLE if the host answers, FAILED if it does not. A kernel that refuses it answers with
+      // an error; the caller's probe then times out (treated as no answer).
       nd.writeUInt16LE(NUD.PROBE, 8);
       attrs.push(attr(NDA_LLADDR, parseMac(req.mac)));
       type = RTM_NEWNEIGH;
@@ -254,15 +255,17 @@ export interface NeighbourMonitorHandlers {
 }
 
 /**
- * Subscribes to the kernel's neighbour changes. open() asks for a dump first, so the handler sees
- * the table as it is and then every change. When the socket's buffer overflows (ENOBUFS: events
- * were lost) it dumps again rather than trust a table with holes.
+ * Subscribes to the kernel's neighbour changes; dump() then shows the table as it is (changes that
+ * happen meanwhile arrive as events too). When the socket's buffer overflows (ENOBUFS: events were
+ * lost) it dumps again rather than trust a table with holes.
  */
 export class NeighbourMonitor {
   private seq = 1;
   private dumping = false;
   private dumpAgain = false;
   private closed = false;
+  /** Callers of dump() waiting for the table to have been read. */
+  private waiting: Array<() => void> = [];
 
   private constructor(
     private readonly handle: NativeDeviceHandle,
@@ -283,19 +286,22 @@ export class NeighbourMonitor {
     );
     monitor = new NeighbourMonitor(handle, h);
     handle.setReading(true);
-    monitor.dump();
     return monitor;
   }
 
-  /** Asks for the whole table (IPv4); answers arrive as events with `dump: true`. */
-  dump(): void {
-    if (this.closed) return;
-    if (this.dumping) {
-      this.dumpAgain = true;
-      return;
+  /**
+   * Asks for the whole table (IPv4); answers arrive as events with `dump: true`. Resolves once they
+   * all have (or the request failed, or the socket closed).
+   */
+  dump(): Promise<void> {
+    const done = new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.closed) this.release();
+    else if (this.dumping) this.dumpAgain = true;
+    else {
+      this.dumping = true;
+      this.send(buildNeighbourRequest({ op: 'dump', seq: this.seq++ }));
     }
-    this.dumping = true;
-    this.send(buildNeighbourRequest({ op: 'dump', seq: this.seq++ }));
+    return done;
   }
 
   /** Makes the kernel probe an entry now (unicast ARP to its last address). */
@@ -312,6 +318,11 @@ export class NeighbourMonitor {
     if (this.closed) return;
     this.closed = true;
     this.handle.close();
+    this.release();
+  }
+
+  private release(): void {
+    for (const resolve of this.waiting.splice(0)) resolve();
   }
 
   private send(msg: Buffer): void {
@@ -339,8 +350,11 @@ export class NeighbourMonitor {
     this.dumping = false;
     if (this.dumpAgain) {
       this.dumpAgain = false;
-      this.dump();
+      this.dumping = true;
+      this.send(buildNeighbourRequest({ op: 'dump', seq: this.seq++ }));
+      return;
     }
+    this.release();
   }
 
   private readFailed(code: string, errno: number): void {
@@ -349,14 +363,14 @@ export class NeighbourMonitor {
       this.h.onProblem?.('neighbour events were lost (socket buffer full): reading the table again');
       this.handle.setReading(true);
       this.dumping = false;
-      this.dump();
+      void this.dump();
       return;
     }
     this.h.onProblem?.(`neighbour socket failed: ${code}; reading again in 1 s`);
     setTimeout(() => {
       if (this.closed) return;
       this.handle.setReading(true);
-      this.dump();
+      void this.dump();
     }, 1000).unref();
   }
 }

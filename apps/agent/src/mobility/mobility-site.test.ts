@@ -54,7 +54,9 @@ function harness() {
     () => ({
       probe: (i, ip, mac) => neighbourCalls.push(`probe ${i} ${ip} ${mac}`),
       forget: (i, ip) => neighbourCalls.push(`forget ${i} ${ip}`),
-      dump: () => neighbourCalls.push('dump'),
+      dump: async () => {
+        neighbourCalls.push('dump');
+      },
     }),
     {
       logger: log,

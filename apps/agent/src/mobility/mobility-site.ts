@@ -9,8 +9,8 @@ import { inPrefix, type MobilitySpec } from './mobility-spec.js';
 export interface NeighbourControl {
   probe(ifindex: number, ip: string, mac: string): void;
   forget(ifindex: number, ip: string): void;
-  /** Reads the whole table again (a site added at run time learns the hosts already there). */
-  dump(): void;
+  /** Reads the whole table (again); resolves once it has been read. */
+  dump(): Promise<void>;
 }
 
 export interface MobilityEvent {

@@ -93,8 +93,18 @@ export class Mobility {
     const share = Math.max(1, Math.floor(this.o.maxHostsPerNode / Math.max(1, this.sites.length)));
     for (const s of this.sites) s.setMaxHosts(share);
     if (added.length > 0) {
-      if (this.monitor) this.monitor.dump();
-      else this.monitor = this.openMonitor();
+      this.monitor ??= this.openMonitor();
+      // The hosts already on the bridges are claimed before the first advertisement: a restarted
+      // agent must not withdraw its hosts for the moment it takes to read the table. Bounded: a
+      // kernel that does not answer delays nothing by more than a second.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.monitor.dump(),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, 1000);
+        }),
+      ]);
+      clearTimeout(timer);
     }
     this.o.onClaimsChanged();
   }
