@@ -300,4 +300,70 @@ describe.skipIf(skip !== undefined)('routed workload mobility', { timeout: 300_0
       flapsBefore,
     );
   });
+
+  test('a member that has not heard of a move yet: the old site relays its packets to the new one, the answers get back', async () => {
+    const mesh = lab();
+    const [a1, b1, c1] = [mesh.agent('a1'), mesh.agent('b1'), mesh.agent('c1')];
+    const [siteA, siteB] = [mesh.world.host('a1'), mesh.world.host('b1')];
+    const vm2 = await workload(siteA, 'vm2', { ip: '10.50.0.7', mac: '02:00:00:50:00:07' });
+    await run('ip', ['netns', 'exec', vm2.ns, 'arping', '-U', '-c', '1', '-I', 'eth0', vm2.ip]);
+    await waitFor(
+      'a1 to claim vm2',
+      async () => ((await claimedHere(a1, vm2.ip)) ? true : undefined),
+      10_000,
+    );
+    const pings = PingRun.start(c1.host, vm2.ip, 200, 0.05); // 10 s
+    await pings.waitReplyAfter(0, 10_000);
+    // C loses the signaling server: it keeps its routes (vm2 at A) and hears of no move.
+    const server = mesh.world.server.ip;
+    const block = (verb: '-I' | '-D') =>
+      Promise.all([
+        c1.host.exec('iptables', [verb, 'OUTPUT', '-d', server, '-j', 'DROP']),
+        c1.host.exec('iptables', [verb, 'INPUT', '-s', server, '-j', 'DROP']),
+      ]);
+    await block('-I');
+    try {
+      const relayedBefore = (await a1.status()).counters.relayed ?? 0;
+      const movedAt = await migrate(vm2, siteA, siteB);
+      await waitFor(
+        'b1 to claim vm2',
+        async () => ((await claimedHere(b1, vm2.ip)) ? true : undefined),
+        5000,
+      );
+      const resumedAt = await pings.waitReplyAfter(movedAt, 5000);
+      console.log(
+        `figure: ping outage at a move, the sender not told (relayed by the old site): ${resumedAt - movedAt} ms`,
+      );
+      expect(resumedAt - movedAt).toBeLessThan(1000);
+      // Replies keep coming while C still sends to A: A passes them on to B.
+      await pings.waitReplyAfter(Date.now() + 1000, 5000);
+      const relayed = ((await a1.status()).counters.relayed ?? 0) - relayedBefore;
+      console.log(`figure: packets relayed by the old site while the sender was not told: ${relayed}`);
+      expect(relayed).toBeGreaterThan(10);
+    } finally {
+      await block('-D');
+    }
+    // C is back with the server: it takes B's route, and A relays no more.
+    await waitFor(
+      'c1 to be back with the server',
+      async () => ((await c1.status()).server.connected ? true : undefined),
+      30_000,
+    );
+    const settled = await waitFor(
+      'the relay at A to stop',
+      async () => {
+        const before = (await a1.status()).counters.relayed ?? 0;
+        await new Promise((r) => setTimeout(r, 500));
+        return ((await a1.status()).counters.relayed ?? 0) === before ? true : undefined;
+      },
+      15_000,
+      100,
+    );
+    expect(settled).toBe(true);
+    const done = await pings.finish(30_000);
+    console.log(
+      `figure: the unaware sender lost ${done.sent - done.received} of ${done.sent} pings across the move`,
+    );
+    expect(pings.longestGapS()).toBeLessThan(1);
+  });
 });

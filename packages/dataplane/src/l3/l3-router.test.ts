@@ -51,7 +51,7 @@ describe('L3Router: a workload that moved between two sites of one prefix', () =
     expect(r.counters.relayed).toBe(1);
     // Never back to where it came from, never a second relay, never for a prefix this node does not
     // route, never when it would expire.
-    expect(snap(r.process('p2', udp4('10.50.0.0', '10.50.0.5'), 0)).drop).toBe('spoofed-source');
+    expect(snap(r.process('p2', udp4('10.50.0.7', '10.50.0.5'), 0)).drop).toBe('not-local');
     expect(snap(r.process('p1', udp4('100.64.0.3', '10.60.0.5'), 0)).drop).toBe('not-local');
     expect(snap(r.process('p1', udp4('100.64.0.3', '10.50.0.5', 1), 0)).drop).toBe('ttl-expired');
     r.setPeerLink('p2', false, 0);
@@ -113,13 +113,28 @@ describe('L3Router', () => {
     expect(snap(r.process('p1', udp6('fd7a::2', 'fd7a::1'), 0)).action).toBe('local');
   });
 
-  it('drops packets from a peer with a source it does not own', () => {
+  it('drops packets from a peer with a source none of its routes covers', () => {
     const r = router();
-    expect(snap(r.process('p1', udp4('10.1.2.9', '100.64.0.1'), 0)).drop).toBe('spoofed-source'); // 10.1.2.9 is p2's
+    expect(snap(r.process('p2', udp4('10.1.2.8', '100.64.0.1'), 0)).drop).toBe('spoofed-source'); // p1's LAN
     expect(snap(r.process('p1', udp4('100.64.0.1', '100.64.0.1'), 0)).drop).toBe('spoofed-source');
-    expect(snap(router({ checkSource: false }).process('p1', udp4('10.1.2.9', '100.64.0.1'), 0)).action).toBe(
+    expect(snap(r.process('p2', udp4('100.64.0.2', '100.64.0.1'), 0)).drop).toBe('spoofed-source'); // p1's node
+    expect(snap(router({ checkSource: false }).process('p2', udp4('10.1.2.8', '100.64.0.1'), 0)).action).toBe(
       'local',
     );
+  });
+
+  it('takes a source any route of the sender covers, not only where the best route points', () => {
+    // p1 routes 10.1.2.0/24; the workload 10.1.2.9 moved to p2 (its /32). p1 still sends from the
+    // prefix it is approved for (its other hosts, or before it heard of the move), and p2 answers from
+    // the moved host before a stale member has its /32.
+    const r = router();
+    expect(snap(r.process('p1', udp4('10.1.2.9', '100.64.0.1'), 0)).action).toBe('local');
+    r.routes.remove('10.1.2.9/32', 'p2');
+    r.routes.upsert({ prefix: '10.1.2.0/24', owner: 'p2', seq: 0, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.1.2.9/32', owner: 'p1', seq: 1, kind: 'host' });
+    expect(snap(r.process('p2', udp4('10.1.2.9', '100.64.0.1'), 0)).action).toBe('local');
+    // Our own node address never: it is not a prefix anyone else routes.
+    expect(snap(r.process('p2', udp4('100.64.0.1', '192.168.7.1'), 0)).drop).toBe('spoofed-source');
   });
 
   it('drops loops, multicast, TTL 0, malformed, unknown ports and routes to absent peers', () => {

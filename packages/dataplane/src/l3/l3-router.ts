@@ -231,8 +231,15 @@ export class L3Router {
       const dst = u32(packet, 16);
       if (dst >>> 28 === 0xe || dst === 0xffff_ffff) return this.#drop('multicast');
       if (!fromLocal && this.#checkSource) {
-        const src = this.routes.lookup4(u32(packet, 12));
-        if (src?.owner !== ingress) {
+        const srcAddr = u32(packet, 12);
+        const src = this.routes.lookup4(srcAddr);
+        // A peer may send from any address one of its routes covers, not only where the best route
+        // points: a site of a mobility prefix answers for a host that just moved to it before every
+        // member has its /32, an HA standby router forwards from the LAN both advertise. Never from a
+        // node's own address.
+        const covered =
+          src !== undefined && src.kind !== 'node' && this.routes.hasRouteVia4(srcAddr, ingress);
+        if (src?.owner !== ingress && !covered) {
           // Relayed by the old site of a workload that moved here (see the relay below): it keeps its
           // sender's source. Taken only for a host route of ours, from a node that routes the prefix
           // the host lies in, and judged as coming from the source's owner.
