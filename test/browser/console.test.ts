@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { MeshLab } from '../e2e/mesh-lab.js';
-import { labSkipReason } from '../lab/index.js';
+import { execCommand, labSkipReason } from '../lab/index.js';
 import { browserSkipReason, launchChromium, shot } from './browser.js';
 
 /**
@@ -175,6 +175,42 @@ describe.skipIf(skip !== undefined)('web console in chromium', { timeout: 180_00
       expect.objectContaining({ node: 'br1', prefix: '10.50.0.0/24', state: 'approved' }),
     );
     await mesh.agent('br1').process.stop(5000);
+  });
+
+  test('a workload on a mobility site shows in the workload mobility table, at its site', async () => {
+    // A mobility site of the L3 network "branch" on a1 (its own TUN), with one workload on its bridge.
+    const a1 = mesh.world.host('a1');
+    const ns = `rtm${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}-${process.pid}-wl`;
+    const sh = (args: string[]) => execCommand('ip', args).then((r) => expect(r.code, r.stderr).toBe(0));
+    await sh(['-n', a1.ns, 'link', 'add', 'br-t', 'type', 'bridge']);
+    await sh(['netns', 'add', ns]);
+    onTestFinished(async () => {
+      await execCommand('ip', ['netns', 'del', ns]);
+      await execCommand('ip', ['-n', a1.ns, 'link', 'del', 'br-t']);
+    });
+    await sh(['-n', a1.ns, 'link', 'add', 'p-wl', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await sh(['-n', a1.ns, 'link', 'set', 'p-wl', 'master', 'br-t', 'up']);
+    await sh(['-n', ns, 'addr', 'add', '10.51.0.5/24', 'dev', 'eth0']);
+    await sh(['-n', ns, 'link', 'set', 'eth0', 'up']);
+    const created = await mesh.admin(['key', 'create', 'branch']);
+    const joinKey = created.stdout.trim().split('\n').pop()!.trim();
+    const site = await mesh.startAgent('a1', {
+      name: 'mob1',
+      joinKey,
+      args: ['--dev', 'rtm2', '--mobility', 'br-t=10.51.0.0/24'],
+    });
+    onTestFinished(() => site.process.stop(5000).then(() => undefined));
+    await sh(['netns', 'exec', ns, 'arping', '-U', '-c', '1', '-I', 'eth0', '10.51.0.5']);
+    const picker = page.getByLabel('network', { exact: true });
+    await picker.selectOption({ label: 'branch (l3)' });
+    onTestFinished(() => picker.selectOption({ label: 'lab (l2)' }).then(() => undefined));
+    await page.getByRole('link', { name: 'L2 / L3' }).click();
+    await page.getByRole('heading', { name: 'Workload mobility' }).waitFor({ timeout: 15_000 });
+    const row = page.locator('tr[data-host="10.51.0.5"]');
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.getAttribute('data-site')).toBe('mob1');
+    expect(await row.locator('td').first().textContent()).toBe('10.51.0.0/24');
+    await shot(page, 'mobility-table');
   });
 
   test('create a join key, copy it, revoke it with confirmation', async () => {
