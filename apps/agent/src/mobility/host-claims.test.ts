@@ -168,6 +168,7 @@ describe('HostClaims: the sequence-number rules', () => {
     const third = a.seen('10.50.0.3', MAC, 'fresh', 0);
     expect(kinds(third)).toEqual(['event:limit']);
     expect(a.claims()).toHaveLength(2);
+    expect(a.seen('10.50.0.3', MAC, 'confirmed', 1)).toEqual([]); // said once
     a.gone('10.50.0.1', 1);
     expect(kinds(a.seen('10.50.0.3', MAC, 'confirmed', 2))).toEqual(['advertise']);
   });

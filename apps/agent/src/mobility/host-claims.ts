@@ -76,8 +76,6 @@ interface LocalHost {
   since: number;
   confirmedAt: number;
   probeSentAt: number | null;
-  /** The probe follows a yield to another site (its answer means the host is here too). */
-  probeAfterYield: boolean;
 }
 
 export interface HostView {
@@ -116,6 +114,8 @@ export class HostClaims {
   private readonly moves = new Map<string, number[]>();
   private readonly damped = new Map<string, number>();
   private readonly history: HostMove[] = [];
+  /** Hosts seen beyond maxHosts, reported once each. */
+  private readonly overLimit = new Set<string>();
 
   constructor(private o: HostClaimsOptions) {}
 
@@ -181,7 +181,6 @@ export class HostClaims {
       since: now,
       confirmedAt: evidence === 'dump' ? 0 : now,
       probeSentAt: null,
-      probeAfterYield: false,
     };
     this.hosts.set(ip, host);
     if (evidence === 'dump' && this.remote.has(ip)) return this.startProbe(host, now, false);
@@ -193,6 +192,7 @@ export class HostClaims {
     const h = this.hosts.get(ip);
     if (!h) return [];
     this.hosts.delete(ip);
+    this.overLimit.delete(ip);
     if (h.state !== 'claimed') return [{ type: 'forget', ip }];
     this.record({ ip, at: now, from: this.o.self, to: null, seq: h.seq });
     return [
@@ -260,6 +260,9 @@ export class HostClaims {
     if (this.claims().length >= this.o.maxHosts) {
       h.state = 'unclaimed';
       h.probeSentAt = null;
+      // Said once per host, not at every confirmation of its entry.
+      if (this.overLimit.has(h.ip)) return [];
+      this.overLimit.add(h.ip);
       return [
         {
           type: 'event',
@@ -269,13 +272,13 @@ export class HostClaims {
         },
       ];
     }
+    this.overLimit.delete(h.ip);
     const newest = this.newest.get(h.ip);
     h.seq = Math.max(remote?.seq ?? 0, newest?.seq ?? 0) + 1;
     this.newest.set(h.ip, { node: this.o.self, seq: h.seq });
     h.state = 'claimed';
     h.since = now;
     h.probeSentAt = null;
-    h.probeAfterYield = false;
     const out: ClaimAction[] = [{ type: 'advertise' }];
     // Where it was: the site that claims it now, or the last one that did (it may have withdrawn
     // before this site saw the host arrive).
@@ -314,7 +317,6 @@ export class HostClaims {
     h.state = h.state === 'claimed' && !afterYield ? 'claimed' : 'probing';
     if (h.state === 'probing') h.since = now;
     h.probeSentAt = now;
-    h.probeAfterYield = afterYield;
     return [{ type: 'probe', ip: h.ip, mac: h.mac }];
   }
 
