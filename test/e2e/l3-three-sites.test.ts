@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type PromSample, parsePrometheusText } from '@rtcmesh/testkit';
 import { describe, expect, test } from 'vitest';
 import { labSkipReason } from '../lab/index.js';
 import { useMeshLab } from './fixture.js';
@@ -49,7 +50,8 @@ describe.skipIf(skip !== undefined)(
       },
       // b1 takes subnet routes (--accept-routes), c1 does not (the default, so a laptop is never rerouted).
       agents: [
-        { host: 'a1', advertiseRoutes: [SITE_A_LAN] },
+        // a1 also serves Prometheus metrics (issue 19), scraped while TCP crosses.
+        { host: 'a1', advertiseRoutes: [SITE_A_LAN], args: ['--metrics-listen', '127.0.0.1:9101'] },
         { host: 'b1', args: ['--accept-routes'] },
         'c1',
       ],
@@ -57,6 +59,45 @@ describe.skipIf(skip !== undefined)(
 
     test('every pair pings', async () => {
       expect(await lab().pingEveryPair()).toEqual([]);
+    });
+
+    test('the metrics endpoint shows the per-peer counters moving during a TCP transfer', async () => {
+      const mesh = lab();
+      const a1 = mesh.agent('a1');
+      const b1 = mesh.agent('b1');
+      const scrape = async () => {
+        const r = await a1.host.exec('node', [
+          '-e',
+          "fetch('http://127.0.0.1:9101/metrics').then(async (r) => process.stdout.write(r.status + '\\n' + (await r.text())))",
+        ]);
+        const [status, ...body] = r.stdout.split('\n');
+        expect(status).toBe('200');
+        return parsePrometheusText(body.join('\n')).samples;
+      };
+      const txTo = (samples: PromSample[], peer: string) =>
+        samples.find((s) => s.name === 'rtcmesh_peer_transmit_bytes_total' && s.labels.peer === peer)
+          ?.value ?? 0;
+      const before = await scrape();
+      const transfer = streamIntact(a1, b1, await b1.address(), 5309, 30 * 1024 * 1024);
+      const seen: number[] = [txTo(before, 'b1')];
+      while (seen.length < 4) {
+        await new Promise((r) => setTimeout(r, 300));
+        seen.push(txTo(await scrape(), 'b1'));
+      }
+      const { sent, received } = await transfer;
+      expect(received.sha256).toBe(sent.sha256);
+      const after = await scrape();
+      seen.push(txTo(after, 'b1'));
+      console.log(`figure: a1 -> b1 bytes by scrape during 30 MiB of TCP: ${seen.join(' ')}`);
+      expect(seen.at(-1)! - seen[0]!).toBeGreaterThan(30 * 1024 * 1024);
+      expect(new Set(seen).size).toBeGreaterThan(2); // it moved between scrapes, not only at the end
+      const up = after.find((s) => s.name === 'rtcmesh_peer_up' && s.labels.peer === 'b1');
+      expect(up?.value).toBe(1);
+      expect(after.some((s) => s.name === 'rtcmesh_peer_rtt_seconds' && s.labels.peer === 'b1')).toBe(true);
+      expect(after.some((s) => s.name === 'rtcmesh_peer_path' && s.labels.peer === 'b1')).toBe(true);
+      expect(
+        after.some((s) => s.name === 'rtcmesh_device_io_total' && s.labels.counter === 'framesRead'),
+      ).toBe(true);
     });
 
     test.each([

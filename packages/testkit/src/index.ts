@@ -1,1 +1,2 @@
+export { type PromSample, parsePrometheusText } from './prometheus-text.js';
 export { createTestPki, type TestPki } from './test-pki.js';

@@ -117,6 +117,8 @@ export interface AgentOptions {
   settingsStore?: { writeSettings(s: SavedSettings): Promise<void> };
   /** `rtcmesh set --log-level`: changes every component's logger (agent-logger.ts). */
   setLogLevel?: (level: LogLevel) => void;
+  /** A link to a peer came up or went down (the metrics count them). */
+  onLinkChange?: (peer: { id: string; name: string }, up: boolean) => void;
   /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
   devices?: DeviceOpener;
   /** Tests: how the device's presence is checked and how fast it is re-opened. */
@@ -511,8 +513,11 @@ export class Agent implements AgentControl {
         if (e.kind === 'link-up' || e.kind === 'path-change')
           this.direct?.linkChanged(peerId, e.kind === 'link-up');
         // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
-        if (e.kind === 'link-up' || e.kind === 'link-down')
+        if (e.kind === 'link-up' || e.kind === 'link-down') {
           this.plane?.forwarder.setLinkState(peerId, e.kind === 'link-up', Date.now());
+          const name = this.mesh?.get(peerId)?.info.name ?? peerId;
+          this.opts.onLinkChange?.({ id: peerId, name }, e.kind === 'link-up');
+        }
         this.sendEvent({ kind: e.kind, message: e.message, peerId });
       },
       onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),

@@ -5,6 +5,8 @@ import { rawPublicKeyProblem, signJoinRequest } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { JoinError, joinNetwork } from '../control/join.js';
 import { loadCaFile } from '../control/tls-trust.js';
+import { AgentMetrics } from '../metrics/agent-metrics.js';
+import { type ListenAddress, serveMetrics } from '../metrics/metrics-server.js';
 import { type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
 import { DEFAULT_MAP_MAX_AGE_MS, NetworkMapStore } from '../state/network-map.js';
 import { StateDir } from '../state/state-dir.js';
@@ -44,6 +46,8 @@ export interface RunAgentOptions {
   offlineMaxAgeMs?: number;
   /** `--direct-port`: UDP port of direct signaling; null turns it off. */
   directPort?: number | null;
+  /** `--metrics-listen`: serve Prometheus metrics there (off by default). */
+  metricsListen?: ListenAddress;
 }
 
 /** Exit code when an admin removed this node: systemd's RestartPreventExitStatus=78 stops the loop. */
@@ -138,7 +142,9 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     const problem = rawPublicKeyProblem(k);
     if (problem) throw new Error(`--lock-key ${k}: ${problem} (use a key from rtcmesh-signal lock keygen)`);
   }
-  const agent = new Agent({
+  let metrics: AgentMetrics | undefined;
+  const agent: Agent = new Agent({
+    ...(o.metricsListen ? { onLinkChange: (peer, up) => metrics?.linkChanged(peer, up) } : {}),
     serverUrls: [identity.serverUrl, ...serverUrls.filter((u) => u !== identity.serverUrl)],
     nodeId: identity.nodeId,
     privateKey: key.privateKey,
@@ -177,14 +183,21 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  let metricsServer: { close(): Promise<void> } | undefined;
   try {
+    if (o.metricsListen) {
+      metrics = new AgentMetrics(() => agent.status());
+      metricsServer = await serveMetrics(o.metricsListen, metrics, log);
+    }
     await agent.start();
     log.info({ nodeId: identity.nodeId, socket: state.socketPath }, 'agent running');
   } catch (err) {
     await agent.stop({ reason: 'fatal', error: err as Error });
+    await metricsServer?.close();
     throw err;
   }
   const exit = await agent.exited;
+  await metricsServer?.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   if (exit.reason === 'removed') {

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../agent/agent-logger.js';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
 import { DEFAULT_DIRECT_PORT } from '../mesh/direct-signal.js';
+import { type ListenAddress, parseListenAddress } from '../metrics/metrics-server.js';
 import { formatMobilitySpec, type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
 import { DEFAULT_MAP_MAX_AGE_MS, parseDuration } from '../state/network-map.js';
 import { DEFAULT_STATE_DIR, StateDir } from '../state/state-dir.js';
@@ -125,6 +126,14 @@ program
   )
   .addOption(
     new Option(
+      '--metrics-listen <host:port>',
+      'serve Prometheus metrics at http://host:port/metrics (per-peer traffic, RTT, path, drops; device, forwarding and policy counters), e.g. 127.0.0.1:9101; off by default',
+    )
+      .argParser(parseListenOption)
+      .env('RTCMESH_METRICS_LISTEN'),
+  )
+  .addOption(
+    new Option(
       '--transport <stack>',
       'WebRTC stack of the peer links: auto (libdatachannel where its native module loads and can carry the path, else werift), werift (pure JavaScript) or libdatachannel (native)',
     )
@@ -162,6 +171,7 @@ program
       explicit,
       offlineMaxAgeMs: opts.offlineMaxAge,
       directPort: opts.directPort === 0 ? null : opts.directPort,
+      ...(opts.metricsListen ? { metricsListen: opts.metricsListen } : {}),
     });
   });
 
@@ -295,6 +305,7 @@ interface UpCliOptions {
   offload: boolean;
   offlineMaxAge: number;
   directPort: number;
+  metricsListen?: ListenAddress;
 }
 
 function parseDurationOption(v: string): number {
@@ -320,6 +331,14 @@ function collectMobility(v: string, previous: MobilitySpec[] | undefined): Mobil
 /** `rtcmesh set --mobility ""` clears the list. */
 function collectMobilityOrNone(v: string, previous: MobilitySpec[] | undefined): MobilitySpec[] {
   return v.trim() === '' ? (previous ?? []) : collectMobility(v, previous);
+}
+
+function parseListenOption(v: string): ListenAddress {
+  try {
+    return parseListenAddress(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function parsePort(v: string): number {
