@@ -1,3 +1,4 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PromSample, parsePrometheusText } from '@rtcmesh/testkit';
@@ -59,6 +60,30 @@ describe.skipIf(skip !== undefined)(
 
     test('every pair pings', async () => {
       expect(await lab().pingEveryPair()).toEqual([]);
+    });
+
+    test('nodes reach each other by name: <node>.<network>.rtcmesh.internal from the agent’s resolver', async () => {
+      const mesh = lab();
+      const c1 = mesh.agent('c1');
+      const status = await c1.status();
+      expect(status.dns).toMatchObject({ zone: 'lab.rtcmesh.internal', resolver: 'none' });
+      // No systemd-resolved in the lab: point the namespace's resolver at c1's agent, as an operator
+      // would point dnsmasq at it for the zone.
+      const dir = `/etc/netns/${c1.host.ns}`;
+      await mkdir(dir, { recursive: true });
+      await writeFile(`${dir}/resolv.conf`, `nameserver ${status.dns!.listen.split(':')[0]}\n`);
+      try {
+        const r = await c1.host.exec('ping', ['-n', '-c', '2', '-W', '2', 'b1.lab.rtcmesh.internal'], {
+          timeoutMs: 15_000,
+        });
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toContain(`(${await mesh.agent('b1').address()})`);
+        const missing = await c1.host.exec('getent', ['hosts', 'nobody.lab.rtcmesh.internal']);
+        expect(missing.code).not.toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      expect((await c1.status()).dns?.answered).toBeGreaterThanOrEqual(1);
     });
 
     test('the metrics endpoint shows the per-peer counters moving during a TCP transfer', async () => {

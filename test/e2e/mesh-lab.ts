@@ -57,6 +57,14 @@ export interface StatusJson {
     refused: { peerId: string; peerName: string; prefix: string; kind: string; reason: string }[];
     primaries?: { prefix: string; primary: string; standby: string[] }[];
   };
+  dns?: {
+    listen: string;
+    zone: string;
+    resolver: string;
+    reason?: string;
+    queries: number;
+    answered: number;
+  };
   mobility?: {
     prefix: string;
     bridge: string;

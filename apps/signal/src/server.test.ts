@@ -280,6 +280,10 @@ describe('mesh over the real server', () => {
     const n1 = await joinNode(server, a.key, 'web');
     const n2 = await joinNode(server, a.key, 'web');
     expect(n2.join.name).toBe('web-2');
+    // Names that would be one DNS label (web.<network>.<suffix>) are made unique too.
+    expect((await joinNode(server, a.key, 'Web')).join.name).toBe('Web-3');
+    expect((await joinNode(server, a.key, 'db.eu')).join.name).toBe('db.eu');
+    expect((await joinNode(server, a.key, 'db_eu')).join.name).toBe('db_eu-2');
     const c1 = await connect(n1);
     const first = c1.welcome.iceServers[0]!;
     const cfg = await c1.client.next('config', undefined, 3000);

@@ -4,6 +4,7 @@ export * from './browser-link.js';
 export * from './client-messages.js';
 export * from './codes.js';
 export * from './common.js';
+export * from './dns-names.js';
 export * from './limits.js';
 export * from './parse.js';
 export * from './policy.js';

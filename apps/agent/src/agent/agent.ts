@@ -3,6 +3,7 @@ import { type NetDevice, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
 import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
 import {
   type AgentEvent,
+  DEFAULT_DNS_SUFFIX,
   ErrorCode,
   isExitRoute,
   LIMITS,
@@ -15,6 +16,7 @@ import {
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
+import { MeshResolver } from '../dns/mesh-resolver.js';
 import {
   type AgentControl,
   type AgentStatus,
@@ -117,6 +119,11 @@ export interface AgentOptions {
   settingsStore?: { writeSettings(s: SavedSettings): Promise<void> };
   /** `rtcmesh set --log-level`: changes every component's logger (agent-logger.ts). */
   setLogLevel?: (level: LogLevel) => void;
+  /**
+   * Names for the mesh: answer `<node>.<network>.<suffix>` on the overlay address (dns/); null: off
+   * (`--no-dns`). Default DEFAULT_DNS_SUFFIX.
+   */
+  dnsSuffix?: string | null;
   /** A link to a peer came up or went down (the metrics count them). */
   onLinkChange?: (peer: { id: string; name: string }, up: boolean) => void;
   /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
@@ -174,6 +181,8 @@ export class Agent implements AgentControl {
   /** Telemetry and netcheck for the console (server-reports.ts). */
   private readonly reports: ServerReports;
   private advertiseTimer: NodeJS.Timeout | undefined;
+  /** Names for the mesh (dns/mesh-resolver.ts). */
+  private resolver: MeshResolver | undefined;
   /** `--mobility`: the anycast gateways and the workloads' host routes (mobility/mobility.ts). */
   private mobility: Mobility | undefined;
   /** Advertised and accepted routes, the candidate filter, `--exit-node` (overlay-routes.ts). */
@@ -557,6 +566,36 @@ export class Agent implements AgentControl {
     for (const { info } of this.mesh.list()) this.updateForwardedPeer(info);
     this.syncKernelRoutes();
     this.advertise();
+    await this.startResolver(w);
+  }
+
+  /**
+   * `<node>.<network>.<suffix>` on the overlay address (dns/mesh-resolver.ts). A resolver that cannot
+   * start (port 53 taken, no address) is said and left out: names are a convenience, never a reason
+   * not to forward.
+   */
+  private async startResolver(w: Welcome): Promise<void> {
+    const suffix = this.opts.dnsSuffix === undefined ? DEFAULT_DNS_SUFFIX : this.opts.dnsSuffix;
+    const address = w.self.addresses.find((a) => !a.includes(':'))?.split('/')[0];
+    if (suffix === null || !address || !this.opts.assignAddress) return;
+    try {
+      this.resolver = await MeshResolver.start({
+        network: w.network.name,
+        suffix,
+        device: this.opts.device,
+        address,
+        logger: this.log.child({ component: 'dns' }),
+        nodes: () => [
+          { name: this.config?.self.name ?? w.self.name, addresses: this.config?.self.addresses ?? [] },
+          ...this.peerInfos(),
+        ],
+      });
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message, address },
+        'cannot answer DNS for the mesh; names are off',
+      );
+    }
   }
 
   /** `--mobility`: anycast gateways up, the neighbour table read, claims judged against the map's. */
@@ -840,6 +879,7 @@ export class Agent implements AgentControl {
           }
         : {}),
       ...(this.mobility ? { mobility: this.mobility.status() } : {}),
+      ...(this.resolver ? { dns: this.resolver.status() } : {}),
     };
   }
 
@@ -1008,6 +1048,7 @@ export class Agent implements AgentControl {
       await step('closing browser links', this.browserPeers?.close());
       await step('closing the control session', this.control.stop());
       await step('closing the local API', this.localApi.close());
+      await step('stopping the mesh resolver', this.resolver?.stop());
       await step('restoring the default route', this.routes?.stop());
       await step('removing the anycast gateways', this.mobility?.stop());
       await step('removing the exit node NAT and the device', this.plane?.close());

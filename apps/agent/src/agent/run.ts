@@ -46,6 +46,8 @@ export interface RunAgentOptions {
   offlineMaxAgeMs?: number;
   /** `--direct-port`: UDP port of direct signaling; null turns it off. */
   directPort?: number | null;
+  /** `--dns-suffix` (null: `--no-dns`). */
+  dnsSuffix?: string | null;
   /** `--metrics-listen`: serve Prometheus metrics there (off by default). */
   metricsListen?: ListenAddress;
 }
@@ -131,9 +133,15 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     };
     await state.writeIdentity(identity);
     log.info(
-      { nodeId: joined.nodeId, network: joined.network.name, addresses: joined.addresses },
+      { nodeId: joined.nodeId, name: joined.name, network: joined.network.name, addresses: joined.addresses },
       'joined the network',
     );
+    // The server keeps names (and their DNS labels) unique in a network: say when ours was taken.
+    if (joined.name !== name)
+      log.warn(
+        { asked: name, given: joined.name },
+        `the name ${name} is taken in this network; joined as ${joined.name}`,
+      );
   }
 
   const pendingKey = await state.loadPendingKey();
@@ -176,6 +184,7 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
       ...offlineAfterFromEnv(),
     },
     directPort: o.directPort === undefined ? undefined : o.directPort,
+    ...(o.dnsSuffix !== undefined ? { dnsSuffix: o.dnsSuffix } : {}),
   });
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');

@@ -52,6 +52,10 @@ export function formatStatus(s: AgentStatus): string {
           : `offered  route ${x.prefix} from ${x.peerName} (not accepted)`,
       );
   }
+  if (s.dns)
+    lines.push(
+      `dns      ${s.node.name}: answers *.${s.dns.zone} on ${s.dns.listen}${s.dns.resolver === 'systemd-resolved' ? ' (the host asks it: systemd-resolved)' : ` (the host does not ask it: ${s.dns.reason ?? 'not registered'})`}`,
+    );
   lines.push(...formatMobility(s.mobility));
   if (s.peers.length === 0) {
     lines.push('peers    none');

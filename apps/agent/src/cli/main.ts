@@ -1,4 +1,5 @@
 import { TRANSPORT_PREFERENCES, type TransportPreference } from '@rtcmesh/peer';
+import { DEFAULT_DNS_SUFFIX, dnsSuffixProblem } from '@rtcmesh/protocol';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../agent/agent-logger.js';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
@@ -126,6 +127,16 @@ program
   )
   .addOption(
     new Option(
+      '--dns-suffix <suffix>',
+      'answer DNS for <node>.<network>.<suffix> on the overlay address (port 53), and register it with systemd-resolved for that zone only',
+    )
+      .argParser(parseDnsSuffix)
+      .default(DEFAULT_DNS_SUFFIX)
+      .env('RTCMESH_DNS_SUFFIX'),
+  )
+  .option('--no-dns', 'do not answer DNS for the mesh')
+  .addOption(
+    new Option(
       '--metrics-listen <host:port>',
       'serve Prometheus metrics at http://host:port/metrics (per-peer traffic, RTT, path, drops; device, forwarding and policy counters), e.g. 127.0.0.1:9101; off by default',
     )
@@ -172,6 +183,7 @@ program
       offlineMaxAgeMs: opts.offlineMaxAge,
       directPort: opts.directPort === 0 ? null : opts.directPort,
       ...(opts.metricsListen ? { metricsListen: opts.metricsListen } : {}),
+      dnsSuffix: opts.dns === false ? null : opts.dnsSuffix,
     });
   });
 
@@ -306,6 +318,9 @@ interface UpCliOptions {
   offlineMaxAge: number;
   directPort: number;
   metricsListen?: ListenAddress;
+  dnsSuffix: string;
+  /** False with --no-dns. */
+  dns: boolean;
 }
 
 function parseDurationOption(v: string): number {
@@ -331,6 +346,13 @@ function collectMobility(v: string, previous: MobilitySpec[] | undefined): Mobil
 /** `rtcmesh set --mobility ""` clears the list. */
 function collectMobilityOrNone(v: string, previous: MobilitySpec[] | undefined): MobilitySpec[] {
   return v.trim() === '' ? (previous ?? []) : collectMobility(v, previous);
+}
+
+function parseDnsSuffix(v: string): string {
+  const suffix = v.trim().toLowerCase().replace(/\.$/, '');
+  const problem = dnsSuffixProblem(suffix);
+  if (problem) throw new InvalidArgumentError(problem);
+  return suffix;
 }
 
 function parseListenOption(v: string): ListenAddress {

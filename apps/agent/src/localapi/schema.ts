@@ -127,6 +127,21 @@ export const agentStatusSchema = z.object({
         .optional(),
     })
     .optional(),
+  /** Names for the mesh: where the resolver answers, its zone, whether the host asks it, counters. */
+  dns: z
+    .object({
+      listen: z.string(),
+      zone: z.string(),
+      resolver: z.enum(['systemd-resolved', 'none']),
+      reason: z.string().optional(),
+      queries: z.number(),
+      answered: z.number(),
+      nxdomain: z.number(),
+      refused: z.number(),
+      malformed: z.number(),
+      limited: z.number(),
+    })
+    .optional(),
   /** `--mobility`: per prefix, where each workload host is, since when, its seq and the last moves. */
   mobility: z
     .array(

@@ -6,6 +6,7 @@ import {
   type CreateKeyResponse,
   type CreateNetworkRequest,
   DEFAULT_L2_SETTINGS,
+  dnsLabel,
   ErrorCode,
   type FeedEventInput,
   type JoinKeyInfo,
@@ -755,10 +756,17 @@ function keyInfo(k: JoinKeyRow): JoinKeyInfo {
 }
 
 /** Names are unique per network: a second "web" becomes "web-2" (as a re-installed host would). */
+/**
+ * A name no node of the network has, as a name or as a DNS label (`Web` beside `web`, `db.eu` beside
+ * `db-eu`): every member's resolver must derive the same node from `<label>.<network>.<suffix>`.
+ * The join answer carries the name given; the agent says when it is not the one asked for.
+ */
 function uniqueName(taken: Set<string>, wanted: string): string {
-  if (!taken.has(wanted)) return wanted;
+  const labels = new Set([...taken].map(dnsLabel));
+  const free = (n: string) => !taken.has(n) && !labels.has(dnsLabel(n));
+  if (free(wanted)) return wanted;
   for (let i = 2; ; i++) {
     const candidate = `${wanted.slice(0, 58)}-${i}`;
-    if (!taken.has(candidate)) return candidate;
+    if (free(candidate)) return candidate;
   }
 }
