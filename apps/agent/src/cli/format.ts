@@ -23,6 +23,14 @@ export function formatStatus(s: AgentStatus): string {
   );
   lines.push(`network  ${s.network.name} (${s.network.mode.toUpperCase()}, ${s.network.cidr})`);
   if (s.device) lines.push(`device   ${s.device.name} mtu ${s.device.mtu}${formatOffloads(s)}`);
+  const io = s.device?.counters;
+  if (io) {
+    // What crossed the device, and how many system calls it took (coalescing and offloads at work).
+    const dropped = (io.writeQueueDrops ?? 0) + (io.writeErrors ?? 0);
+    lines.push(
+      `         read ${io.framesRead ?? 0} frames in ${io.readBatches ?? 0} batches, wrote ${io.framesWritten ?? 0} in ${io.writes ?? 0} writes (${io.framesCoalesced ?? 0} coalesced)${dropped > 0 ? `, ${dropped} not written (queue full or errors)` : ''}`,
+    );
+  }
   const server = s.server.connected
     ? 'connected'
     : `disconnected${s.server.lastError ? ` (${s.server.lastError})` : ''}`;
