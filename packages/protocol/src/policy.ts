@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Base64Schema, NodeIdSchema, NodeTagSchema } from './common.js';
+import { Base64Schema, NameSchema, NodeIdSchema, NodeTagSchema } from './common.js';
 
 /**
  * The network's access policy (ACLs) on the wire. Its full schema lives in @rtcmesh/policy (the server
@@ -26,6 +26,10 @@ export type PolicyMessage = z.infer<typeof PolicyMessageSchema>;
 /** PUT /api/v1/nodes/:id/tags */
 export const SetTagsRequestSchema = z.object({ tags: z.array(NodeTagSchema).max(64) });
 export type SetTagsRequest = z.infer<typeof SetTagsRequestSchema>;
+
+/** PUT /api/v1/nodes/:id/name: a node's new name (unique in its network, also as a DNS label). */
+export const RenameNodeRequestSchema = z.object({ name: NameSchema });
+export type RenameNodeRequest = z.infer<typeof RenameNodeRequestSchema>;
 
 /** GET/PUT /api/v1/networks/:id/policy answer. */
 export const PolicyResponseSchema = z.object({

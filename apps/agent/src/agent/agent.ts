@@ -380,6 +380,17 @@ export class Agent implements AgentControl {
     c.on('config', (cfg) => {
       if (cfg.network) void this.observeLock(cfg.network.lockKeys);
       if (cfg.network) this.plane?.applyL2Settings(cfg.network);
+      // A rename (rtcmesh-signal node rename) or new tags: status and the resolver follow. Addresses
+      // and MAC only ever change with a new join.
+      if (cfg.self && this.config)
+        this.config = {
+          ...this.config,
+          self: {
+            ...this.config.self,
+            name: cfg.self.name,
+            ...(cfg.self.tags ? { tags: cfg.self.tags } : {}),
+          },
+        };
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
         this.mesh?.setIceServers(cfg.iceServers);

@@ -1,6 +1,7 @@
-import { SignNodeKeyRequestSchema } from '@rtcmesh/protocol';
+import { RenameNodeRequestSchema, SignNodeKeyRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { Mesh } from '../mesh/mesh.js';
+import { renameNode } from '../mesh/rename.js';
 import { readBody } from './errors.js';
 
 export function nodesApi(mesh: Mesh): Hono {
@@ -12,6 +13,16 @@ export function nodesApi(mesh: Mesh): Hono {
         c.json(await mesh.nodeSummary(await mesh.requireNode(c.req.param('id'), c.req.query('network')))),
       )
       .delete('/:id', async (c) => c.json(await mesh.removeNode(c.req.param('id'), c.req.query('network'))))
+      .put('/:id/name', async (c) =>
+        c.json(
+          await renameNode(
+            mesh,
+            c.req.param('id'),
+            (await readBody(c, RenameNodeRequestSchema)).name,
+            c.req.query('network'),
+          ),
+        ),
+      )
       .put('/:id/key-signature', async (c) =>
         c.json(
           await mesh.signNodeKey(

@@ -218,6 +218,7 @@ test('hostile ids, query parameters and methods on every admin route: JSON answe
       { method: 'GET', pattern: '/api/v1/networks/:id/policy' },
       { method: 'GET', pattern: '/api/v1/networks/:id/routes' },
       { method: 'PUT', pattern: '/api/v1/nodes/:id/tags' },
+      { method: 'PUT', pattern: '/api/v1/nodes/:id/name' },
       { method: 'GET', pattern: '/api/v1/networks' },
       { method: 'GET', pattern: '/api/v1/keys' },
       { method: 'DELETE', pattern: '/api/v1/keys/:id' },

@@ -230,6 +230,20 @@ export function registerAdminCommands(program: Command): void {
     const n = await adminRequest<NodeSummary>(targetOf(o), 'DELETE', nodePath(id, o.network));
     out(`node ${n.name} (${n.nodeId}) removed`);
   });
+  addTarget(
+    node
+      .command('rename <node> <name>')
+      .description(
+        'give a node (id or name) a new name: unique in its network, also as a DNS label (<name>.<network>.<suffix>); links stay up',
+      )
+      .option(
+        '--network <network>',
+        'the network of a node given by name (needed when the name is in several)',
+      ),
+  ).action(async (id: string, name: string, o: TargetOpts & { network?: string }) => {
+    const n = await adminRequest<NodeSummary>(targetOf(o), 'PUT', nodePath(id, o.network, '/name'), { name });
+    out(`node ${n.nodeId} is now ${n.name}`);
+  });
 }
 
 export function registerSecurityCommands(program: Command): void {

@@ -223,6 +223,11 @@ export class NodeStore {
     await this.db.run('UPDATE nodes SET netcheck = ? WHERE id = ?', [JSON.stringify(netcheck), id]);
   }
 
+  /** A new name (the caller checked that no node of the network has it). */
+  async rename(id: string, name: string): Promise<void> {
+    await this.db.run('UPDATE nodes SET name = ? WHERE id = ?', [name, id]);
+  }
+
   /**
    * Deletes the node and its leases, and records its key as revoked forever. Call inside
    * `Store.transaction` (the three statements are one change).

@@ -1,0 +1,46 @@
+import { dnsLabel, ErrorCode, type NodeSummary } from '@rtcmesh/protocol';
+import { MeshError } from './errors.js';
+import type { Mesh } from './mesh.js';
+
+/**
+ * `rtcmesh-signal node rename`: a node's new name, refused when another node of the network has it
+ * as a name or as a DNS label (every member's resolver must map a label to one node). Peers hear it
+ * in `peer-updated` (their resolvers answer the new name at once), the node itself in a `config`.
+ */
+export async function renameNode(
+  mesh: Mesh,
+  nodeIdOrName: string,
+  name: string,
+  inNetwork?: string,
+): Promise<NodeSummary> {
+  const node = await mesh.requireNode(nodeIdOrName, inNetwork);
+  const network = await mesh.requireNetwork(node.networkId);
+  const others = (await mesh.deps.store.nodes.list(network.id)).filter((n) => n.id !== node.id);
+  const clash = others.find((n) => n.name === name || dnsLabel(n.name) === dnsLabel(name));
+  if (clash)
+    throw new MeshError(
+      ErrorCode.Conflict,
+      clash.name === name
+        ? `${network.name} already has a node named ${name}`
+        : `${name} would answer as ${dnsLabel(name)}.${network.name}, the DNS name of ${clash.name}`,
+      409,
+    );
+  if (node.name !== name) await mesh.deps.store.nodes.rename(node.id, name);
+  const fresh = await mesh.requireNode(node.id);
+  mesh.deps.cluster.broadcast(
+    network.id,
+    { type: 'peer-updated', peer: mesh.peerInfo(fresh, network) },
+    node.id,
+  );
+  mesh.deps.cluster.sendTo(network.id, node.id, { type: 'config', self: mesh.selfInfo(fresh, network) });
+  const summary = await mesh.nodeSummary(fresh);
+  mesh.publishFeed({
+    kind: 'node',
+    action: 'updated',
+    networkId: network.id,
+    nodeId: node.id,
+    node: summary,
+  });
+  mesh.deps.log.info({ node: node.id, from: node.name, to: name, network: network.name }, 'node renamed');
+  return summary;
+}
