@@ -20,12 +20,15 @@ export async function streamIntact(
   toIp: string,
   port: number,
   bytes = STREAM_BYTES,
+  /** Spread the bytes evenly over this many seconds (a flow that lasts while the test looks at it). */
+  seconds?: number,
 ): Promise<{ sent: StreamEnd; received: StreamEnd }> {
   const server = to.host.spawn('node', [TCP_TOOL, 'serve', String(port)], { label: `tcp-serve-${to.name}` });
   await server.waitForLine(/listening/, 10_000, 'stderr');
-  const sent = await from.host.exec('node', [TCP_TOOL, 'send', toIp, String(port), String(bytes)], {
-    timeoutMs: 240_000,
-  });
+  const args = seconds
+    ? ['paced', toIp, String(port), String(bytes), String(seconds)]
+    : ['send', toIp, String(port), String(bytes)];
+  const sent = await from.host.exec('node', [TCP_TOOL, ...args], { timeoutMs: 240_000 });
   const received = await server.waitForLine(/^\{.*"sha256".*\}$/, 30_000);
   return {
     sent: JSON.parse(sent.stdout.trim()) as StreamEnd,
