@@ -43,4 +43,21 @@ describe.skipIf(skip !== undefined)('UDP blocked at one site', { timeout: 180_00
     expect(report.turn.find((t) => t.transport === 'udp')?.ok).toBe(false);
     expect(report.turn.find((t) => t.transport === 'tcp')?.ok).toBe(true);
   });
+
+  test('netcheck without a running agent: the same checks against the servers of its cached map', async () => {
+    const d1 = lab().agent('d1');
+    await d1.process.stop(5000);
+    const r = await d1.cli(['netcheck', '--json'], 30_000);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      udp: boolean;
+      source?: string;
+      turn: { transport: string; ok: boolean }[];
+    };
+    expect(report.source).toMatch(/agent not running: servers from the network map cached/);
+    expect(report.udp).toBe(false);
+    expect(report.turn.find((t) => t.transport === 'tcp')?.ok).toBe(true);
+    const text = await d1.cli(['netcheck'], 30_000);
+    expect(text.stdout).toMatch(/^\(agent not running/);
+  });
 });

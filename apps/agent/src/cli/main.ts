@@ -3,6 +3,7 @@ import { DEFAULT_DNS_SUFFIX, dnsSuffixProblem } from '@rtcmesh/protocol';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS, type LogLevel } from '../agent/agent-logger.js';
 import { LocalApiClient, LocalApiClientError } from '../localapi/client.js';
+import type { NetcheckReport } from '../localapi/schema.js';
 import { DEFAULT_DIRECT_PORT } from '../mesh/direct-signal.js';
 import { type ListenAddress, parseListenAddress } from '../metrics/metrics-server.js';
 import { formatMobilitySpec, type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
@@ -268,12 +269,24 @@ program
 
 program
   .command('netcheck')
-  .description('check UDP reachability, NAT mapping behaviour and TURN reachability')
+  .description(
+    'check UDP reachability, NAT mapping behaviour and TURN reachability (through the running agent, or without one from the servers of its cached network map)',
+  )
   .addOption(stateOption())
   .option('--json', 'print JSON')
   .action(async (opts: { state: string; json?: boolean }) => {
-    const report = await client(opts).netcheck();
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatNetcheck(report)}\n`);
+    let report: NetcheckReport;
+    let source: string | undefined;
+    try {
+      report = await client(opts).netcheck();
+    } catch (err) {
+      if (!(err instanceof LocalApiClientError) || err.code !== 'not-running') throw err;
+      const { netcheckFromCachedMap } = await import('../netcheck/offline-netcheck.js');
+      ({ report, source } = await netcheckFromCachedMap(new StateDir(opts.state)));
+    }
+    if (opts.json)
+      process.stdout.write(`${JSON.stringify(source ? { ...report, source } : report, null, 2)}\n`);
+    else process.stdout.write(`${source ? `(${source})\n` : ''}${formatNetcheck(report)}\n`);
   });
 
 program
