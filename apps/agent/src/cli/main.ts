@@ -18,12 +18,19 @@ const program = new Command()
   .name('rtcmesh')
   .description('rtcmesh agent: joins this host to an rtcmesh overlay network')
   .version(AGENT_VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Exit codes:
+  0   done (rtcmesh up: stopped by SIGTERM/SIGINT or rtcmesh down)
+  1   an error: bad flags, the device or the network changed under the agent, no reply to rtcmesh ping
+  3   no agent is running with this state directory (status, ping, set, down, rekey)
+  78  rtcmesh up: an admin removed this node (systemd: RestartPreventExitStatus=78)`,
+  );
 
 const stateOption = () =>
-  new Option('--state <dir>', 'state directory of the agent').default(
-    process.env.RTCMESH_STATE ?? DEFAULT_STATE_DIR,
-  );
+  new Option('--state <dir>', 'state directory of the agent').default(DEFAULT_STATE_DIR).env('RTCMESH_STATE');
 
 function splitUrls(value: string): string[] {
   return value
@@ -49,15 +56,15 @@ program
   .description('join the network and run in the foreground until SIGTERM')
   .requiredOption(
     '--server <urls>',
-    'signaling server URL(s), http:// or https://; several instances: comma separated or repeated (failover in order)',
+    'signaling server URL(s), http:// or https://; several instances: comma separated or repeated (failover in order) (env: RTCMESH_SERVER)',
     collectUrls,
     SERVER_FROM_ENV,
   )
-  .option('--key <key>', 'join key (only needed the first time)', process.env.RTCMESH_KEY)
-  .option(
-    '--ca-file <file>',
-    'trust only this CA (PEM) for an https:// server, e.g. a private CA',
-    process.env.RTCMESH_CA_FILE,
+  .addOption(new Option('--key <key>', 'join key (only needed the first time)').env('RTCMESH_KEY'))
+  .addOption(
+    new Option('--ca-file <file>', 'trust only this CA (PEM) for an https:// server, e.g. a private CA').env(
+      'RTCMESH_CA_FILE',
+    ),
   )
   .option('--name <name>', 'node name shown to peers (default: host name)')
   .option('--dev <name>', 'TAP/TUN device name', 'rtm0')
@@ -107,7 +114,12 @@ program
         .map((k) => k.trim())
         .filter(Boolean),
   )
-  .option('--log-level <level>', 'trace|debug|info|warn|error', process.env.RTCMESH_LOG_LEVEL ?? 'info')
+  .addOption(
+    new Option('--log-level <level>', 'log level')
+      .choices(LOG_LEVELS)
+      .default('info')
+      .env('RTCMESH_LOG_LEVEL'),
+  )
   .addOption(
     new Option(
       '--offline-max-age <duration>',
