@@ -26,6 +26,11 @@ export interface MeshSpec {
    * that CA (`--ca-file`), as in a production deployment.
    */
   tls?: boolean;
+  /**
+   * The commands to run (default: the source tree's bins): an installed `rtcmesh-signal` and
+   * `rtcmesh`, as the packed-install test runs them.
+   */
+  bins?: { signal: string; agent: string };
 }
 
 export interface AgentOptions {
@@ -133,13 +138,14 @@ export class LabAgent {
     readonly name: string,
     readonly stateDir: string,
     public process: ManagedProcess,
+    private readonly bin = AGENT_BIN,
   ) {}
 
   async cli(
     args: string[],
     timeoutMs = 15_000,
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return this.host.exec('node', [AGENT_BIN, ...args, '--state', this.stateDir], { timeoutMs });
+    return this.host.exec('node', [this.bin, ...args, '--state', this.stateDir], { timeoutMs });
   }
 
   async status(): Promise<StatusJson> {
@@ -260,9 +266,13 @@ export class MeshLab {
 
   /** Runs an admin command of rtcmesh-signal against the running server (unix socket in --data). */
   admin(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return this.world.server.exec('node', [SIGNAL_BIN, ...args, '--data', this.dataDir], {
-      timeoutMs: 15_000,
-    });
+    return this.world.server.exec(
+      'node',
+      [this.spec.bins?.signal ?? SIGNAL_BIN, ...args, '--data', this.dataDir],
+      {
+        timeoutMs: 15_000,
+      },
+    );
   }
 
   async startServer(): Promise<void> {
@@ -271,7 +281,7 @@ export class MeshLab {
     const p = s.spawn(
       'node',
       [
-        SIGNAL_BIN,
+        this.spec.bins?.signal ?? SIGNAL_BIN,
         'serve',
         '--listen',
         `${s.ip}:${s.signalingPort}`,
@@ -334,8 +344,9 @@ export class MeshLab {
       ...o.env,
     };
     // The bin itself, as an installed agent runs (its shebang passes V8 flags to node).
-    const proc = host.spawn(AGENT_BIN, args, { label: `agent:${name}`, env });
-    const agent = new LabAgent(host, name, stateDir, proc);
+    const bin = this.spec.bins?.agent ?? AGENT_BIN;
+    const proc = host.spawn(bin, args, { label: `agent:${name}`, env });
+    const agent = new LabAgent(host, name, stateDir, proc, bin);
     this.launches.set(name, { args, env });
     await proc.waitForLine(/"msg":"agent running"/, 30_000);
     this.agents.set(name, agent);
@@ -351,7 +362,10 @@ export class MeshLab {
     const launch = this.launches.get(name);
     if (!launch) throw new Error(`agent ${name} was not started by this lab`);
     await agent.process.stop(5000);
-    agent.process = agent.host.spawn(AGENT_BIN, launch.args, { label: `agent:${name}`, env: launch.env });
+    agent.process = agent.host.spawn(this.spec.bins?.agent ?? AGENT_BIN, launch.args, {
+      label: `agent:${name}`,
+      env: launch.env,
+    });
     await agent.process.waitForLine(/"msg":"agent running"/, 30_000);
     return agent;
   }

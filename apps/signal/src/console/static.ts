@@ -3,8 +3,15 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, MiddlewareHandler } from 'hono';
 
-/** apps/console/dist, seen from apps/signal/{src,dist}/console/. */
-export const DEFAULT_CONSOLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../console/dist');
+const here = dirname(fileURLToPath(import.meta.url));
+/**
+ * The console an installed package carries (`console/` beside `dist/`, `npm run package`), else the
+ * monorepo's build (apps/console/dist).
+ */
+export const DEFAULT_CONSOLE_DIR =
+  [resolve(here, '../../console'), resolve(here, '../../../console/dist')].find((d) =>
+    existsSync(join(d, 'index.html')),
+  ) ?? resolve(here, '../../../console/dist');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
