@@ -95,7 +95,11 @@ export class Store {
         this.recount(e.networkId);
         break;
       case 'network':
-        s.networks.set(e.network.id, e.network);
+        if (e.action === 'deleted') {
+          s.networks.delete(e.network.id);
+          for (const [id, n] of s.nodes) if (n.networkId === e.network.id) s.nodes.delete(id);
+          for (const [k, l] of s.links) if (l.networkId === e.network.id) s.links.delete(k);
+        } else s.networks.set(e.network.id, e.network);
         break;
       case 'key':
         s.keys.set(e.key.id, e.key);
@@ -239,6 +243,7 @@ function describeEvent(e: FeedEvent, name: (id: string) => string): string | nul
       if (e.action === 'updated') return null;
       return e.action === 'joined' ? `${e.node?.name ?? e.nodeId} joined` : `${name(e.nodeId)} was removed`;
     case 'network':
+      if (e.action === 'deleted') return `network ${e.network.name} deleted`;
       if (e.action === 'updated') {
         const l2 = e.network.l2;
         return `network ${e.network.name}: storm control ${l2?.stormPps ? `${l2.stormPps} pps` : 'off'}, DHCP filter ${l2?.blockDhcp ? 'on' : 'off'}`;

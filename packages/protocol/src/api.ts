@@ -187,7 +187,7 @@ export const FeedEventSchema = z.discriminatedUnion('kind', [
   z.object({
     ...FeedBase,
     kind: z.literal('network'),
-    action: z.enum(['created', 'updated']),
+    action: z.enum(['created', 'updated', 'deleted']),
     network: NetworkSummarySchema,
   }),
   z.object({

@@ -14,6 +14,9 @@ export function networksApi(mesh: Mesh): Hono {
       c.json(await mesh.createNetwork(await readBody(c, CreateNetworkRequestSchema)), 201),
     )
     .get('/:id', async (c) => c.json(await mesh.networkSummary(await mesh.requireNetwork(c.req.param('id')))))
+    .delete('/:id', async (c) =>
+      c.json(await mesh.deleteNetwork(c.req.param('id'), c.req.query('force') === 'true')),
+    )
     .put('/:id/l2', async (c) =>
       c.json(await mesh.setL2Settings(c.req.param('id'), await readBody(c, SetL2SettingsRequestSchema))),
     )

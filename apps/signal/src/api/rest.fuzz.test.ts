@@ -215,6 +215,7 @@ test('hostile ids, query parameters and methods on every admin route: JSON answe
   const request = fc.record({
     route: fc.constantFrom(
       { method: 'GET', pattern: '/api/v1/networks/:id' },
+      { method: 'DELETE', pattern: '/api/v1/networks/:id' },
       { method: 'GET', pattern: '/api/v1/networks/:id/policy' },
       { method: 'GET', pattern: '/api/v1/networks/:id/routes' },
       { method: 'PUT', pattern: '/api/v1/nodes/:id/tags' },

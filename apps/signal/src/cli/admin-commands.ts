@@ -141,6 +141,22 @@ export function registerAdminCommands(program: Command): void {
     },
   );
 
+  addTarget(
+    network
+      .command('delete <network>')
+      .description(
+        'delete a network (id or name) with its join keys, policy and addresses; one that still has nodes is refused unless --force',
+      )
+      .option('--force', 'also remove its nodes: their keys are revoked and their agents stop (exit 78)'),
+  ).action(async (id: string, o: TargetOpts & { force?: boolean }) => {
+    const n = await adminRequest<NetworkSummary>(
+      targetOf(o),
+      'DELETE',
+      `/api/v1/networks/${encodeURIComponent(id)}${o.force ? '?force=true' : ''}`,
+    );
+    out(`network ${n.name} (${n.id}) deleted${n.nodeCount ? ` with its ${n.nodeCount} nodes` : ''}`);
+  });
+
   const key = program.command('key').description('manage join keys');
   addTarget(
     key

@@ -400,6 +400,40 @@ export class Mesh {
   }
 
   /** Deletes the node, frees its addresses, bans its key, tells its peers and closes its session. */
+  /**
+   * `rtcmesh-signal network delete`: the network, its join keys, policy and addresses. One that still
+   * has nodes is refused unless `force`: then every node is removed as by `node remove` (its key
+   * revoked for good, its agent told and stopped), in the same transaction.
+   */
+  async deleteNetwork(idOrName: string, force: boolean): Promise<NetworkSummary> {
+    const network = await this.requireNetwork(idOrName);
+    const summary = await this.networkSummary(network);
+    const nodes = await this.store.nodes.list(network.id);
+    if (nodes.length > 0 && !force)
+      throw new MeshError(
+        ErrorCode.Conflict,
+        `network ${network.name} has ${nodes.length} node${nodes.length === 1 ? '' : 's'} (${nodes
+          .slice(0, 5)
+          .map((n) => n.name)
+          .join(
+            ', ',
+          )}${nodes.length > 5 ? ', …' : ''}): remove them, or delete with --force (their keys are revoked)`,
+        409,
+      );
+    const at = Date.now();
+    await this.store.transaction(async (tx) => {
+      for (const n of nodes) await tx.nodes.remove(n.id, at);
+      await tx.networks.remove(network.id);
+    });
+    for (const n of nodes) {
+      this.deps.telemetry.forgetNode(n.id);
+      this.deps.cluster.kick(n.id, `network ${network.name} deleted by an admin`);
+    }
+    this.publishFeed({ kind: 'network', action: 'deleted', network: summary });
+    this.deps.log.info({ network: network.id, name: network.name, nodes: nodes.length }, 'network deleted');
+    return summary;
+  }
+
   async removeNode(idOrName: string, network?: string): Promise<NodeSummary> {
     const node = await this.requireNode(idOrName, network);
     const summary = await this.nodeSummary(node);

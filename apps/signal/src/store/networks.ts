@@ -83,6 +83,20 @@ export class NetworkStore {
     await this.db.run('UPDATE networks SET l2_settings = ? WHERE id = ?', [JSON.stringify(settings), id]);
   }
 
+  /**
+   * Deletes the network with its join keys, policy and leases; its nodes must be removed first
+   * (NodeStore.remove: their keys stay revoked). Call inside `Store.transaction`.
+   */
+  async remove(id: string): Promise<void> {
+    for (const sql of [
+      'DELETE FROM leases WHERE network_id = ?',
+      'DELETE FROM join_keys WHERE network_id = ?',
+      'DELETE FROM policies WHERE network_id = ?',
+      'DELETE FROM networks WHERE id = ?',
+    ])
+      await this.db.run(sql, [id]);
+  }
+
   async list(): Promise<NetworkRow[]> {
     return (await this.db.all<Raw>('SELECT * FROM networks ORDER BY created_at, name')).map(toRow);
   }

@@ -111,6 +111,38 @@ for (const engine of pgUp ? [sqlite, postgres] : [sqlite]) {
       await s.close();
     });
 
+    test('a network is deleted with its keys, policy and leases once its nodes are removed', async () => {
+      const s = await engine.open();
+      await s.networks.insert(net('net-1', 'gone'));
+      await s.networks.insert(net('net-2', 'kept'));
+      await s.joinKeys.insert({
+        id: 'k1',
+        networkId: 'net-1',
+        secretHash: 'h',
+        reusable: true,
+        description: null,
+        createdAt: 1,
+        expiresAt: null,
+        revokedAt: null,
+        uses: 0,
+      });
+      await s.policies.replace('net-1', 0, { acls: [] }, 1);
+      await s.nodes.insert(node('n-01', 'net-1'));
+      await s.leases.insert('net-1', '10.1.0.1', 'n-01');
+      await s.nodes.insert(node('n-02', 'net-2'));
+      await s.transaction(async (tx) => {
+        await tx.nodes.remove('n-01', 5);
+        await tx.networks.remove('net-1');
+      });
+      expect((await s.networks.list()).map((n) => n.name)).toEqual(['kept']);
+      expect(await s.joinKeys.get('k1')).toBeUndefined();
+      expect(await s.policies.get('net-1')).toBeUndefined();
+      expect([...(await s.leases.leased('net-1'))]).toEqual([]);
+      expect(await s.nodes.isKeyRevoked('pk-n-01')).toBe(true);
+      expect(await s.nodes.get('n-02')).toBeDefined();
+      await s.close();
+    });
+
     test('nodes carry their leases; an address cannot be leased twice; removal bans the key', async () => {
       const s = await engine.open();
       await s.networks.insert(net('net-1'));

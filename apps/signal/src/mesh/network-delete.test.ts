@@ -1,0 +1,70 @@
+import type { CreateKeyResponse, NetworkSummary } from '@rtcmesh/protocol';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { SignalServer } from '../server.js';
+import {
+  adminFetch,
+  connectNode,
+  joinNode,
+  startTestServer,
+  type TestClient,
+  tempDir,
+} from '../testing/test-client.js';
+
+let dir: ReturnType<typeof tempDir>;
+let server: SignalServer;
+const clients: TestClient[] = [];
+
+beforeEach(async () => {
+  dir = tempDir();
+  server = await startTestServer(dir.path);
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server.close();
+  dir.remove();
+});
+
+async function network(name: string) {
+  await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
+    name,
+    mode: 'l3',
+    cidr: '10.99.0.0/24',
+  });
+  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+    network: name,
+    reusable: true,
+  });
+  return key.body.key;
+}
+
+test('a network with nodes is deleted only with force: its nodes are told and their keys revoked; the name is free again', async () => {
+  const key = await network('branch');
+  await network('other');
+  const node = await joinNode(server, key, 'gw');
+  const c = await connectNode(server, node);
+  clients.push(c.client);
+
+  const refused = await adminFetch<{ error: { message: string } }>(
+    server,
+    'DELETE',
+    '/api/v1/networks/branch',
+  );
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.message).toMatch(/has 1 node \(gw\).*--force/);
+
+  const removed = c.client.next('bye', undefined, 5000);
+  const deleted = await adminFetch<NetworkSummary>(server, 'DELETE', '/api/v1/networks/branch?force=true');
+  expect(deleted.status).toBe(200);
+  expect(deleted.body).toMatchObject({ name: 'branch', nodeCount: 1 });
+  await removed;
+
+  const list = await adminFetch<{ networks: NetworkSummary[] }>(server, 'GET', '/api/v1/networks');
+  expect(list.body.networks.map((n) => n.name)).toEqual(['other']);
+  expect((await adminFetch(server, 'GET', '/api/v1/networks/branch')).status).toBe(404);
+  // Its join key went with it, and the removed node's key cannot join elsewhere.
+  await network('branch');
+  await expect(joinNode(server, key, 'late')).rejects.toThrow();
+
+  // An empty network needs no force.
+  expect((await adminFetch(server, 'DELETE', '/api/v1/networks/other')).status).toBe(200);
+});
