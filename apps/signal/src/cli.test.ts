@@ -75,8 +75,16 @@ test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits c
   const list = await cli('node', 'list', '--json', '--data', dir.path);
   const nodes = JSON.parse(list.stdout) as { name: string; addresses: string[] }[];
   expect(nodes).toMatchObject([{ name: 'edge1', addresses: ['10.77.0.1/24'] }]);
-  expect((await cli('node', 'remove', 'edge1', '--data', dir.path)).stdout).toMatch(/removed/);
+  expect((await cli('node', 'rename', 'edge1', 'edge-01', '--data', dir.path)).stdout).toMatch(
+    /is now edge-01/,
+  );
+  // Listings name the network next to its id.
+  expect((await cli('key', 'list', '--data', dir.path)).stdout).toMatch(/ lab \(n-[a-z0-9]+\) /);
+  expect((await cli('node', 'remove', 'edge-01', '--data', dir.path)).stdout).toMatch(/removed/);
   expect(JSON.parse((await cli('node', 'list', '--json', '--data', dir.path)).stdout)).toEqual([]);
+  expect((await cli('network', 'delete', 'lab', '--data', dir.path)).stdout).toMatch(
+    /network lab \(.*\) deleted/,
+  );
 
   const exited = new Promise<number | null>((r) => server.proc!.once('exit', (code) => r(code)));
   server.proc!.kill('SIGTERM');

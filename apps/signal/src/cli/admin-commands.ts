@@ -192,11 +192,18 @@ export function registerAdminCommands(program: Command): void {
     const q = o.network ? `?network=${encodeURIComponent(o.network)}` : '';
     const { keys } = await adminRequest<{ keys: JoinKeyInfo[] }>(targetOf(o), 'GET', `/api/v1/keys${q}`);
     if (o.json) return out(JSON.stringify(keys, null, 2));
+    // Names next to ids: the network a key joins, as the admin named it.
+    const { networks } = await adminRequest<{ networks: NetworkSummary[] }>(
+      targetOf(o),
+      'GET',
+      '/api/v1/networks',
+    );
+    const nameOf = (id: string) => networks.find((n) => n.id === id)?.name;
     table([
       ['ID', 'NETWORK', 'REUSABLE', 'USES', 'VALID', 'EXPIRES'],
       ...keys.map((k) => [
         k.id,
-        k.networkId,
+        nameOf(k.networkId) ? `${nameOf(k.networkId)} (${k.networkId})` : k.networkId,
         String(k.reusable),
         String(k.uses),
         String(k.valid),
