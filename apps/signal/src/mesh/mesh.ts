@@ -610,23 +610,24 @@ export class Mesh {
     await this.announceUpdate(nodeId);
   }
 
-  /** Tells the node's peers (peer-updated) and the consoles what the node looks like now. */
-  async announceUpdate(nodeId: string): Promise<void> {
+  /**
+   * Tells the node's peers (peer-updated) and the consoles what the node looks like now; with
+   * `toSelf`, the node itself too (a `config` with its new name or tags). Returns what the consoles got.
+   */
+  async announceUpdate(nodeId: string, o: { toSelf?: boolean } = {}): Promise<NodeSummary | undefined> {
     const node = await this.store.nodes.get(nodeId);
-    if (!node) return;
+    if (!node) return undefined;
     const network = (await this.store.networks.get(node.networkId))!;
     this.deps.cluster.broadcast(
       network.id,
       { type: 'peer-updated', peer: this.peerInfo(node, network) },
       nodeId,
     );
-    this.publishFeed({
-      kind: 'node',
-      action: 'updated',
-      networkId: network.id,
-      nodeId,
-      node: this.summaryIn(node, network),
-    });
+    if (o.toSelf)
+      this.deps.cluster.sendTo(network.id, nodeId, { type: 'config', self: this.selfInfo(node, network) });
+    const summary = this.summaryIn(node, network);
+    this.publishFeed({ kind: 'node', action: 'updated', networkId: network.id, nodeId, node: summary });
+    return summary;
   }
 
   // ---- node keys: rotation and locked networks ----

@@ -26,21 +26,9 @@ export async function renameNode(
       409,
     );
   if (node.name !== name) await mesh.deps.store.nodes.rename(node.id, name);
-  const fresh = await mesh.requireNode(node.id);
-  mesh.deps.cluster.broadcast(
-    network.id,
-    { type: 'peer-updated', peer: mesh.peerInfo(fresh, network) },
-    node.id,
-  );
-  mesh.deps.cluster.sendTo(network.id, node.id, { type: 'config', self: mesh.selfInfo(fresh, network) });
-  const summary = await mesh.nodeSummary(fresh);
-  mesh.publishFeed({
-    kind: 'node',
-    action: 'updated',
-    networkId: network.id,
-    nodeId: node.id,
-    node: summary,
-  });
+  const summary =
+    (await mesh.announceUpdate(node.id, { toSelf: true })) ??
+    (await mesh.nodeSummary(await mesh.requireNode(node.id)));
   mesh.deps.log.info({ node: node.id, from: node.name, to: name, network: network.name }, 'node renamed');
   return summary;
 }

@@ -143,22 +143,9 @@ export async function setNodeTags(
   const node = await mesh.requireNode(nodeIdOrName, inNetwork);
   const unique = [...new Set(tags)].sort();
   await mesh.deps.store.nodeTags.set(node.id, unique);
-  const network = await mesh.requireNetwork(node.networkId);
-  const fresh = await mesh.requireNode(node.id);
-  mesh.deps.cluster.broadcast(
-    network.id,
-    { type: 'peer-updated', peer: mesh.peerInfo(fresh, network) },
-    node.id,
-  );
-  mesh.deps.cluster.sendTo(network.id, node.id, { type: 'config', self: mesh.selfInfo(fresh, network) });
-  const summary = await mesh.nodeSummary(fresh);
-  mesh.publishFeed({
-    kind: 'node',
-    action: 'updated',
-    networkId: network.id,
-    nodeId: node.id,
-    node: summary,
-  });
+  const summary =
+    (await mesh.announceUpdate(node.id, { toSelf: true })) ??
+    (await mesh.nodeSummary(await mesh.requireNode(node.id)));
   mesh.deps.log.info({ node: node.id, tags: unique }, 'node tags set');
   return summary;
 }
