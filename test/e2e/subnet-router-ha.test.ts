@@ -120,7 +120,14 @@ describe.skipIf(skip !== undefined)(
         `figure: fail-back ${backAt - upAt} ms after the link came up (hold-down 10 s; restart to link up ${upAt - restartedAt} ms)`,
       );
       // Not before the hold-down (a link that bounces does not take traffic back)...
-      expect(backAt - upAt).toBeGreaterThanOrEqual(8_000);
+      // (On failure: what b1 saw, and its link lines: a link that bounced shortly before explains a lot.)
+      const linkLines = () =>
+        b1.process
+          .tail(400)
+          .split('\n')
+          .filter((l) => l.includes('"link state"'))
+          .join('\n');
+      expect(backAt - upAt, `${JSON.stringify(seen)}\n${linkLines()}`).toBeGreaterThanOrEqual(8_000);
       // ...and once back, it stays (no flapping).
       for (let i = 0; i < 8; i++) {
         await new Promise((r) => setTimeout(r, 250));

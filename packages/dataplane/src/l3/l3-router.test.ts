@@ -277,6 +277,32 @@ describe('L3Router link states', () => {
     expect(to()).toBe('p1');
   });
 
+  it('a standby still settling keeps the prefix when the primary comes back within its hold-down', () => {
+    // The lab's intermittent failure: p2's link bounced at start, p1 (the stable choice) died and came
+    // back while p2 was still settling. Both settling must not hand the prefix back at once.
+    const r = new L3Router({ failbackHoldMs: 10_000 });
+    for (const p of ['p1', 'p2']) {
+      r.addPeer(p);
+      r.setPeerLink(p, true, 0);
+    }
+    r.routes.upsert({ prefix: '10.1.0.0/24', owner: 'p1', seq: 1, kind: 'subnet' });
+    r.routes.upsert({ prefix: '10.1.0.0/24', owner: 'p2', seq: 1, kind: 'subnet' });
+    const to = () => r.process('local', udp4('100.64.0.1', '10.1.0.5'), 0).peer;
+    r.setPeerLink('p2', false, 500);
+    r.setPeerLink('p2', true, 600); // settling until 10 600
+    expect(to()).toBe('p1');
+    r.setPeerLink('p1', false, 2000);
+    expect(to()).toBe('p2');
+    r.setPeerLink('p1', true, 3000); // settling until 13 000
+    expect(to()).toBe('p2');
+    r.sweep(10_600); // p2 settled, p1 not yet
+    expect(to()).toBe('p2');
+    r.sweep(12_999);
+    expect(to()).toBe('p2');
+    r.sweep(13_000);
+    expect(to()).toBe('p1');
+  });
+
   it('a workload host route still follows the highest seq among live owners', () => {
     const r = new L3Router();
     for (const p of ['p1', 'p2']) r.addPeer(p);

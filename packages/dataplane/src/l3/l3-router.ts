@@ -139,8 +139,10 @@ export class L3Router {
     this.#icmpBucket = new TokenBucket(opts.icmpRate ?? { pps: 10, burst: 20 });
     this.#checkSource = opts.checkSource ?? true;
     this.#failbackHoldMs = opts.failbackHoldMs ?? 10_000;
-    this.routes.setOwnerRank((owner) =>
-      this.#linkDown.has(owner) || !this.#peers.has(owner) ? 2 : this.#settling.has(owner) ? 1 : 0,
+    this.routes.setOwnerRank(
+      (owner) =>
+        this.#linkDown.has(owner) || !this.#peers.has(owner) ? 2 : this.#settling.has(owner) ? 1 : 0,
+      (owner) => this.#settling.get(owner) ?? 0,
     );
     const drops = {} as Record<L3DropReason, number>;
     for (const r of L3_DROP_REASONS) drops[r] = 0;

@@ -23,6 +23,14 @@ const KINDS: readonly RouteKind[] = ['node', 'subnet', 'host'];
  */
 export type OwnerRank = (owner: PortId) => 0 | 1 | 2;
 
+/**
+ * For an owner of rank 1: when its hold-down ends. Among subnet owners that are all settling, the
+ * one that came back first (settles first) is preferred: a primary that returns while its standby is
+ * itself still settling (its link bounced a moment before) waits out its own hold-down instead of
+ * taking the prefix back at once.
+ */
+export type SettlesAt = (owner: PortId) => number;
+
 /** Every owner's route for one prefix, and the winner. */
 class Slot {
   readonly candidates: Route[] = [];
@@ -40,19 +48,34 @@ class Slot {
    * The best usable owner first (see OwnerRank). Then, for a workload's host route, the highest seq
    * (it moved there last); for a subnet several routers advertise (HA), a stable order — ours, then
    * the smallest owner id — so the primary does not change with restarts; ties as for subnets.
+   * Settling subnet owners go by SettlesAt first.
    */
-  elect(rank: OwnerRank | null): void {
+  elect(rank: OwnerRank | null, settlesAt: SettlesAt | null): void {
     let best: Route | null = null;
     let bestRank = 3;
     for (const r of this.candidates) {
       const k = r.owner === LOCAL_PORT || rank === null ? 0 : rank(r.owner);
-      if (best === null || k < bestRank || (k === bestRank && preferred(r, best))) {
+      if (
+        best === null ||
+        k < bestRank ||
+        (k === bestRank &&
+          (k === 1 && settlesAt ? preferredSettling(r, best, settlesAt) : preferred(r, best)))
+      ) {
         best = r;
         bestRank = k;
       }
     }
     this.best = best;
   }
+}
+
+function preferredSettling(r: Route, best: Route, settlesAt: SettlesAt): boolean {
+  if (r.kind === 'subnet' && best.kind === 'subnet') {
+    const a = settlesAt(r.owner);
+    const b = settlesAt(best.owner);
+    if (a !== b) return a < b;
+  }
+  return preferred(r, best);
 }
 
 function preferred(r: Route, best: Route): boolean {
@@ -99,6 +122,7 @@ export class RouteTable {
   #count = 0;
   readonly #maxRoutes: number;
   #rank: OwnerRank | null = null;
+  #settlesAt: SettlesAt | null = null;
 
   /** @param maxRoutes bound on route entries; upsert() throws beyond it. Default 1 000 000. */
   constructor(maxRoutes = 1_000_000) {
@@ -109,15 +133,16 @@ export class RouteTable {
    * Makes elections consider whether owners are up (the router's link states); null: every owner is.
    * Call reelect() for an owner whose rank changed.
    */
-  setOwnerRank(rank: OwnerRank | null): void {
+  setOwnerRank(rank: OwnerRank | null, settlesAt: SettlesAt | null = null): void {
     this.#rank = rank;
-    for (const slot of this.#slots()) slot.elect(rank);
+    this.#settlesAt = settlesAt;
+    for (const slot of this.#slots()) slot.elect(rank, settlesAt);
   }
 
   /** An owner's rank changed (its link went up or down): elect again where it is a candidate. */
   reelect(owner: PortId): void {
     for (const slot of this.#slots())
-      if (slot.candidates.some((r) => r.owner === owner)) slot.elect(this.#rank);
+      if (slot.candidates.some((r) => r.owner === owner)) slot.elect(this.#rank, this.#settlesAt);
   }
 
   /** Prefixes with more than one owner (HA subnet routers, a moving workload): the winner and the rest. */
@@ -162,7 +187,7 @@ export class RouteTable {
       slot.candidates.push(stored);
       this.#count++;
     }
-    slot.elect(this.#rank);
+    slot.elect(this.#rank, this.#settlesAt);
   }
 
   /** Removes owner's route for prefix. Returns true when there was one. */
@@ -176,7 +201,7 @@ export class RouteTable {
     slot.candidates.splice(i, 1);
     this.#count--;
     if (slot.candidates.length === 0) this.#deleteSlot(slot);
-    else slot.elect(this.#rank);
+    else slot.elect(this.#rank, this.#settlesAt);
     return true;
   }
 
