@@ -1,17 +1,11 @@
-import type { KeyObject } from 'node:crypto';
 import { type NetDevice, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
-import { CandidateAddressFilter, type TransportPreference } from '@rtcmesh/peer';
+import { CandidateAddressFilter } from '@rtcmesh/peer';
 import {
   type AgentEvent,
   DEFAULT_DNS_SUFFIX,
   ErrorCode,
-  isExitRoute,
-  LIMITS,
   type PeerInfo,
-  prefixesOverlap,
-  RouteSchema,
-  type SignalData,
-  unroutablePrefixProblem,
+  type Route,
   type Welcome,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -32,113 +26,30 @@ import { BrowserPeers } from '../mesh/browser-peer.js';
 import { DirectLinks } from '../mesh/direct-links.js';
 import type { DirectHint } from '../mesh/direct-signal.js';
 import { LinkAuthenticator } from '../mesh/link-auth.js';
-import { NetworkLock, type NetworkLockStore } from '../mesh/network-lock.js';
-import { PeerMesh } from '../mesh/peer-mesh.js';
-import { DEFAULT_HOST_CLAIMS } from '../mobility/host-claims.js';
-import { Mobility } from '../mobility/mobility.js';
-import { formatMobilitySpec, type MobilitySpec, parseMobilitySpec } from '../mobility/mobility-spec.js';
+import { NetworkLock } from '../mesh/network-lock.js';
+import { type LinkEvent, PeerMesh } from '../mesh/peer-mesh.js';
+import { formatMobilitySpec } from '../mobility/mobility-spec.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
-import { SignedPolicyGate, type SignedPolicyStore } from '../policy/signed-policy.js';
-import {
-  type CachedMap,
-  directHints,
-  formatAge,
-  type NetworkMapStore,
-  offlineWelcome,
-} from '../state/network-map.js';
+import { SignedPolicyGate } from '../policy/signed-policy.js';
+import { type CachedMap, directHints, formatAge, offlineWelcome } from '../state/network-map.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
-import type { SavedSettings } from '../state/state-dir.js';
 import { AGENT_VERSION } from '../version.js';
-import type { LogLevel } from './agent-logger.js';
-import { DataPlane, type DeviceOpener } from './data-plane.js';
-import type { DeviceSupervisorOptions } from './device-supervisor.js';
-import { KeyRotation, type PendingKeyStore } from './key-rotation.js';
+import { AgentMobility } from './agent-mobility.js';
+import type { AgentOptions } from './agent-options.js';
+import { DataPlane } from './data-plane.js';
+import { KeyRotation } from './key-rotation.js';
 import { OverlayRoutes } from './overlay-routes.js';
+import { RuntimeSettings } from './runtime-settings.js';
 
+export type { AgentOptions } from './agent-options.js';
 export type { DeviceOpener } from './data-plane.js';
 
+import { networkChange, optionsProblem } from './network-fit.js';
+import { PeerSync } from './peer-sync.js';
 import { ServerReports } from './server-reports.js';
+import { SignalRouter } from './signal-router.js';
 import { deviceStatus, healthOf, linkReport, peerStatus } from './status.js';
-
-export interface AgentOptions {
-  /** Signaling server URLs, in order of preference (instances of one mesh). */
-  serverUrls: readonly string[];
-  nodeId: string;
-  privateKey: KeyObject;
-  socketPath: string;
-  device: string;
-  bridge?: string;
-  advertiseRoutes: string[];
-  /** L3: install the subnet routes peers advertise (`--accept-routes`; default off). */
-  acceptRoutes?: boolean;
-  /** L3: offer this node as an exit node (advertise 0.0.0.0/0; forward and NAT what comes in). */
-  advertiseExitNode?: boolean;
-  /** L3: send default traffic through this exit node (name or id). */
-  exitNode?: string;
-  /** L3: `--mobility`: be the anycast gateway of these prefixes on these bridges; hosts follow. */
-  mobility?: readonly MobilitySpec[];
-  /** `--mobility-max-hosts`: most workload hosts this site claims at once. */
-  mobilityMaxHosts?: number;
-  assignAddress: boolean;
-  mtu?: number;
-  logger: Logger;
-  /** Telemetry period; the console shows links this fresh. */
-  telemetryIntervalMs?: number;
-  linkTuning?: { connectTimeoutMs?: number; upgradeIntervalMs?: number; keepaliveIntervalMs?: number };
-  /** WebRTC stack of the peer links (default auto). */
-  transport?: TransportPreference;
-  /**
-   * Device offloads (default true): reads of up to 64 KiB per flow split in the addon, and merged
-   * (GSO) writes. False reads and writes one packet per system call (`--no-offload`).
-   */
-  offload?: boolean;
-  /** The only CA(s) trusted for a wss:// server (`--ca-file`). */
-  ca?: Buffer;
-  /** Pending key and lock pins (the state directory). */
-  keyStore: PendingKeyStore & NetworkLockStore & SignedPolicyStore;
-  /** A rotated key the server may have taken before the agent stopped. */
-  pendingKey?: KeyObject;
-  /** `--lock-key`: operator keys this node trusts for a locked network, whatever the server says. */
-  lockKeys?: string[];
-  /** The network this node joined (identity.json), to check a cached map against. */
-  networkId?: string;
-  /**
-   * The cached network map (state/network-map.ts): kept current while the server talks, and started
-   * from when it cannot be reached within `offlineAfterMs`. Absent: no cache (tests).
-   */
-  networkMap?: { store: NetworkMapStore; maxAgeMs: number; offlineAfterMs?: number };
-  /**
-   * UDP port of direct signaling (mesh/direct-signal.ts), used while the server is away; null turns
-   * it off. Default DEFAULT_DIRECT_PORT.
-   */
-  directPort?: number | null;
-  /** Tests: the control session (default: a ControlClient for serverUrls). */
-  control?: ControlClient;
-  /** Where `rtcmesh set` keeps its changes for the next start (the state directory). */
-  settingsStore?: { writeSettings(s: SavedSettings): Promise<void> };
-  /** `rtcmesh set --log-level`: changes every component's logger (agent-logger.ts). */
-  setLogLevel?: (level: LogLevel) => void;
-  /**
-   * Names for the mesh: answer `<node>.<network>.<suffix>` on the overlay address (dns/); null: off
-   * (`--no-dns`). Default DEFAULT_DNS_SUFFIX.
-   */
-  dnsSuffix?: string | null;
-  /** A link to a peer came up or went down (the metrics count them). */
-  onLinkChange?: (peer: { id: string; name: string }, up: boolean) => void;
-  /** Tests: how the TAP/TUN is opened (default @rtcmesh/netdev). */
-  devices?: DeviceOpener;
-  /** Tests: how the device's presence is checked and how fast it is re-opened. */
-  deviceCheck?: Pick<DeviceSupervisorOptions, 'ifindex' | 'retryDelaysMs' | 'checkIntervalMs'>;
-}
-
-/** Request id of relayed signals: "s:" + the peer's node id (comes back on a peer-offline error). */
-const SIGNAL_REF = 's:';
-/** Request ids are at most 64 characters; a node id that long goes without one. */
-function signalRef(to: string): { id?: string } {
-  const id = `${SIGNAL_REF}${to}`;
-  return id.length <= 64 ? { id } : {};
-}
 
 /** stop() before the agent had a network map: start() returns instead of failing. */
 class AgentStoppedError extends Error {}
@@ -173,8 +84,10 @@ export class Agent implements AgentControl {
   private mapSource: 'server' | 'cache' | undefined;
   /** Set by the first configuration (a welcome, or the cache): later welcomes wait for it, then resync. */
   private setupDone: Promise<void> | undefined;
-  /** Peers we signaled while the server could not carry it to them (see sendSignal). */
-  private readonly signaledWithoutServer = new Set<string>();
+  /** Link signals through the server, or directly while it is away (signal-router.ts). */
+  private readonly signals: SignalRouter;
+  /** Every change of the peer set, to the links and everyone who follows them (peer-sync.ts). */
+  private readonly peers: PeerSync;
   /** Link signals straight to peers while the server is away (mesh/direct-links.ts). */
   private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -183,8 +96,10 @@ export class Agent implements AgentControl {
   private advertiseTimer: NodeJS.Timeout | undefined;
   /** Names for the mesh (dns/mesh-resolver.ts). */
   private resolver: MeshResolver | undefined;
-  /** `--mobility`: the anycast gateways and the workloads' host routes (mobility/mobility.ts). */
-  private mobility: Mobility | undefined;
+  /** `--mobility`: the anycast gateways and the workloads' host routes (agent-mobility.ts). */
+  private mobility: AgentMobility | undefined;
+  /** `rtcmesh set` (runtime-settings.ts). */
+  private readonly runtimeSettings: RuntimeSettings;
   /** Advertised and accepted routes, the candidate filter, `--exit-node` (overlay-routes.ts). */
   private routes: OverlayRoutes | undefined;
   /** When the control session was last lost (or the agent started without one). */
@@ -238,6 +153,59 @@ export class Agent implements AgentControl {
     );
     this.policy = new PolicyEnforcer(opts.logger.child({ component: 'policy' }));
     this.policy.setOwnRoutes([...opts.advertiseRoutes, ...(opts.advertiseExitNode ? ['0.0.0.0/0'] : [])]);
+    this.signals = new SignalRouter({
+      server: this.control,
+      links: () => this.mesh,
+      direct: () => this.direct,
+      // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
+      observe: (_from, data) => {
+        const exit = this.routes?.exit;
+        if (!exit) return;
+        if (data.kind === 'candidate' && data.candidate) exit.observeCandidates(data.candidate.candidate);
+        else if (data.kind === 'description') exit.observeCandidates(data.description.sdp);
+      },
+      logger: opts.logger,
+    });
+    this.peers = new PeerSync(
+      () => this.mesh,
+      () => ({
+        ...(this.direct ? { direct: this.direct } : {}),
+        ...(this.plane
+          ? {
+              forwarder: {
+                updatePeer: (p: PeerInfo, up: boolean) => this.plane?.updatePeer(p, up),
+                removePeer: (id: string) => this.plane?.forwarder.removePeer(id),
+              },
+            }
+          : {}),
+        ...(this.routes
+          ? {
+              routes: {
+                forwardable: (p: PeerInfo) => this.routes?.forwardable(p) ?? p,
+                syncKernel: (peers: () => PeerInfo[]) => this.routes?.sync(peers, this.plane?.device),
+              },
+            }
+          : {}),
+        ...(this.mobility ? { mobility: this.mobility } : {}),
+        presence: (p: PeerInfo) => this.signals.presence(p),
+      }),
+    );
+    this.runtimeSettings = new RuntimeSettings({
+      network: () => this.config?.network,
+      routes: () => this.routes,
+      setMobility: async (network, specs) => {
+        if (!this.mobility)
+          throw new LocalApiError('bad-request', `--mobility is for L3 networks; ${network.name} is L2`);
+        await this.mobility.set(network, specs);
+      },
+      ownRoutesChanged: (own) => this.ownRoutesChanged(own),
+      advertise: () => this.advertise(),
+      refreshPeers: () => this.peers.refresh(),
+      ...(opts.setLogLevel ? { setLogLevel: opts.setLogLevel } : {}),
+      current: () => this.settings(),
+      ...(opts.settingsStore ? { store: opts.settingsStore } : {}),
+      logger: opts.logger,
+    });
     this.browserPeers = new BrowserPeers({
       logger: opts.logger.child({ component: 'browser-peers' }),
       sendSignal: (linkId, data) => this.control.send({ type: 'browser-signal', linkId, data }),
@@ -398,16 +366,12 @@ export class Agent implements AgentControl {
     });
     c.on('peer-joined', (p) => this.onPeer(p));
     c.on('peer-updated', (p) => this.onPeer(p));
-    c.on('peer-left', ({ nodeId, lastSeen }) => this.mesh?.markOffline(nodeId, lastSeen));
-    c.on('peer-removed', (id) => this.removePeer(id, 'removed by an admin'));
-    c.on('signal', (s) => this.onSignal(s.from, s.data));
+    c.on('peer-left', ({ nodeId, lastSeen }) => this.peers.markOffline(nodeId, lastSeen));
+    c.on('peer-removed', (id) => this.peers.remove(id, 'removed by an admin'));
+    c.on('signal', (s) => this.signals.receive(s.from, s.data));
     c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
     c.on('server-error', (e) => {
-      if (e.code === ErrorCode.PeerOffline && e.ref?.startsWith(SIGNAL_REF)) {
-        this.mesh?.signalUndelivered(e.ref.slice(SIGNAL_REF.length));
-        this.log.debug({ peer: e.ref.slice(SIGNAL_REF.length) }, 'signal not delivered: peer offline');
-        return;
-      }
+      if (e.code === ErrorCode.PeerOffline && this.signals.undelivered(e.ref)) return;
       this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`);
     });
     c.on('disconnected', ({ code, reason }) => {
@@ -421,51 +385,14 @@ export class Agent implements AgentControl {
     });
   }
 
-  /** A link signal from a peer, relayed by the server or sent directly (mesh/direct-signal.ts). */
-  private onSignal(from: string, data: SignalData): void {
-    // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
-    const exit = this.routes?.exit;
-    if (exit) {
-      if (data.kind === 'candidate' && data.candidate) exit.observeCandidates(data.candidate.candidate);
-      else if (data.kind === 'description') exit.observeCandidates(data.description.sdp);
-    }
-    this.mesh?.handleSignal(from, data);
-  }
-
-  /**
-   * Through the server when it is there and the peer is online with it; directly otherwise (the server
-   * is down, or this agent started from its cache and has not reached it yet).
-   */
-  private sendSignal(to: string, data: SignalData): boolean {
-    const peer = this.mesh?.get(to)?.info;
-    // The id comes back on a `peer-offline` error: that peer's link learns its offer was lost.
-    if (
-      this.control.connected &&
-      peer?.online !== false &&
-      this.control.send({ type: 'signal', to, data, ...signalRef(to) })
-    )
-      return true;
-    // The peer may never hear this (it is down, or restarting): when it is back, our offer must not
-    // win glare over its own (PeerLink.signalUndelivered).
-    this.signaledWithoutServer.add(to);
-    return this.direct?.send(to, data) ?? false;
-  }
-
   private async setup(w: Welcome, cachedHints?: ReadonlyMap<string, DirectHint>): Promise<void> {
     this.config = w;
     const log = this.log;
+    const problem = optionsProblem(this.opts, w.network);
+    if (problem) throw new Error(problem);
+    const mobility = this.opts.mobility ?? [];
     // Peers' advertised subnets will be routed over the overlay: excluded before the first link starts
     // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
-    if (w.network.mode === 'l2' && (this.opts.exitNode || this.opts.advertiseExitNode))
-      throw new Error(`--exit-node and --advertise-exit-node need an L3 network; ${w.network.name} is L2`);
-    const mobility = this.opts.mobility ?? [];
-    if (mobility.length > 0 && w.network.mode !== 'l3')
-      throw new Error(
-        `--mobility needs an L3 network; ${w.network.name} is L2 (stretch the LAN with --bridge)`,
-      );
-    for (const m of mobility)
-      if (prefixesOverlap(m.prefix, w.network.cidr))
-        throw new Error(`--mobility ${m.prefix} overlaps the network ${w.network.cidr}`);
     this.routes = await OverlayRoutes.create({
       mode: w.network.mode,
       networkCidr: w.network.cidr,
@@ -491,7 +418,8 @@ export class Agent implements AgentControl {
       logger: log,
     });
     this.routes.updateCandidateFilter(w.peers);
-    if (mobility.length > 0) await this.startMobility(w, mobility);
+    this.mobility = this.agentMobility(w, this.routes);
+    if (mobility.length > 0) await this.mobility?.start(mobility);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
     await this.lock.observe(w.network.lockKeys);
@@ -513,7 +441,7 @@ export class Agent implements AgentControl {
           privateKey: () => this.control.privateKey,
           mesh: () => this.mesh,
           device: this.opts.device,
-          onSignal: (from, data) => this.onSignal(from, data),
+          onSignal: (from, data) => this.signals.receive(from, data),
           onHintsChanged: () => this.mapRecorder.changed(),
           logger: log.child({ component: 'direct' }),
         },
@@ -525,21 +453,9 @@ export class Agent implements AgentControl {
     this.mesh = new PeerMesh({
       selfId: w.self.nodeId,
       logger: log.child({ component: 'mesh' }),
-      sendSignal: (to, data) => this.sendSignal(to, data),
+      sendSignal: (to, data) => this.signals.send(to, data),
       onPacket: (peerId, frame) => this.plane?.forwarder.fromPeer(peerId, frame),
-      onLinkEvent: (peerId, e) => {
-        // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
-        if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
-        if (e.kind === 'link-up' || e.kind === 'path-change')
-          this.direct?.linkChanged(peerId, e.kind === 'link-up');
-        // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
-        if (e.kind === 'link-up' || e.kind === 'link-down') {
-          this.plane?.forwarder.setLinkState(peerId, e.kind === 'link-up', Date.now());
-          const name = this.mesh?.get(peerId)?.info.name ?? peerId;
-          this.opts.onLinkChange?.({ id: peerId, name }, e.kind === 'link-up');
-        }
-        this.sendEvent({ kind: e.kind, message: e.message, peerId });
-      },
+      onLinkEvent: (peerId, e) => this.onLinkEvent(peerId, e),
       onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
       candidateFilter: this.candidateFilter,
       linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
@@ -574,8 +490,7 @@ export class Agent implements AgentControl {
     });
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
     // forwarder entries now; a second sync with the welcome's list would forget the latter.
-    for (const { info } of this.mesh.list()) this.updateForwardedPeer(info);
-    this.syncKernelRoutes();
+    this.peers.refresh();
     this.advertise();
     await this.startResolver(w);
   }
@@ -598,7 +513,7 @@ export class Agent implements AgentControl {
         logger: this.log.child({ component: 'dns' }),
         nodes: () => [
           { name: this.config?.self.name ?? w.self.name, addresses: this.config?.self.addresses ?? [] },
-          ...this.peerInfos(),
+          ...this.peers.infos(),
         ],
       });
     } catch (err) {
@@ -609,103 +524,37 @@ export class Agent implements AgentControl {
     }
   }
 
-  /** `--mobility`: anycast gateways up, the neighbour table read, claims judged against the map's. */
-  private async startMobility(w: Welcome, specs: readonly MobilitySpec[]): Promise<void> {
-    const routes = this.routes!;
-    const peers = this.mesh
-      ? this.peerInfos().map((p) => this.forwardable(p))
-      : w.peers.filter((p) => p.nodeId !== w.self.nodeId).map((p) => this.forwardable(p));
-    const mobility = await Mobility.start(
-      {
-        selfId: w.self.nodeId,
-        overlayDevice: this.opts.device,
-        logger: this.log,
-        name: (id) =>
-          id === w.self.nodeId
-            ? (this.config?.self.name ?? w.self.name)
-            : (this.mesh?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
-        onClaimsChanged: () => this.mobilityClaimsChanged(),
-        onEvent: (e) =>
-          this.sendEvent({
-            kind: e.kind,
-            message: e.message.slice(0, 500),
-            ...(e.peerId ? { peerId: e.peerId } : {}),
-            details: e.details,
-          }),
-        maxHostsPerNode: this.mobilityHostLimit(),
-      },
-      specs,
-      peers,
-    );
-    this.mobility = mobility;
-    routes.attachMobility(mobility);
-    this.policy.setOwnRoutes(routes.own().map((r) => r.prefix));
+  /** `--mobility` for this network (agent-mobility.ts): L3 only; its routes are this node's. */
+  private agentMobility(w: Welcome, routes: OverlayRoutes): AgentMobility | undefined {
+    if (w.network.mode !== 'l3') return undefined;
+    return new AgentMobility({
+      selfId: w.self.nodeId,
+      overlayDevice: this.opts.device,
+      routes,
+      advertiseRoutes: () => this.opts.advertiseRoutes,
+      ...(this.opts.mobilityMaxHosts !== undefined ? { maxHosts: this.opts.mobilityMaxHosts } : {}),
+      // At setup the links do not exist yet: the welcome's peers.
+      peers: () =>
+        (this.mesh ? this.peers.infos() : w.peers.filter((p) => p.nodeId !== w.self.nodeId)).map((p) =>
+          this.peers.forwardable(p),
+        ),
+      name: (id) =>
+        id === w.self.nodeId
+          ? (this.config?.self.name ?? w.self.name)
+          : (this.mesh?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
+      ownRoutesChanged: (own) => this.ownRoutesChanged(own),
+      advertise: () => this.advertise(),
+      syncKernelRoutes: () => this.routes?.sync(() => this.peers.infos(), this.plane?.device),
+      refreshPeers: () => this.peers.refresh(),
+      sendEvent: (e) => this.sendEvent(e),
+      logger: this.log,
+    });
   }
 
-  /** `rtcmesh set --mobility`: prefixes added start, removed ones are undone, the others keep their hosts. */
-  private async setMobility(w: Welcome, specs: readonly MobilitySpec[]): Promise<void> {
-    const routes = this.routes;
-    if (!routes?.peers)
-      throw new LocalApiError('bad-request', `--mobility is for L3 networks; ${w.network.name} is L2`);
-    for (const m of specs)
-      if (prefixesOverlap(m.prefix, w.network.cidr))
-        throw new LocalApiError(
-          'bad-request',
-          `--mobility ${m.prefix} overlaps the network ${w.network.cidr}`,
-        );
-    try {
-      if (!this.mobility) {
-        if (specs.length > 0) await this.startMobility(w, specs);
-      } else if (specs.length === 0) {
-        const m = this.mobility;
-        this.mobility = undefined;
-        routes.attachMobility(undefined);
-        await m.stop();
-      } else {
-        await this.mobility.reconfigure(
-          specs,
-          this.peerInfos().map((p) => this.forwardable(p)),
-        );
-        routes.attachMobility(this.mobility);
-      }
-    } catch (err) {
-      throw new LocalApiError('bad-request', (err as Error).message);
-    }
-    this.policy.setOwnRoutes(routes.own().map((r) => r.prefix));
-    this.plane?.setOwnRoutes(routes.own());
-    this.log.info({ mobility: specs.map(formatMobilitySpec) }, 'mobility prefixes changed');
-    this.advertise();
-    this.refreshForwardedPeers();
-  }
-
-  /**
-   * Most workload hosts this site advertises: `--mobility-max-hosts` (default 200), and never so many
-   * that the whole advertisement would pass the protocol's route limit (the server would refuse all of
-   * it).
-   */
-  private mobilityHostLimit(): number {
-    // Room for up to 8 prefixes, the subnets and the exit routes beside the hosts.
-    const room = LIMITS.maxRoutes - 8 - this.opts.advertiseRoutes.length - 2;
-    const asked = this.opts.mobilityMaxHosts ?? DEFAULT_HOST_CLAIMS.maxHosts;
-    if (asked > room)
-      this.log.warn(
-        { asked, limit: room },
-        `--mobility-max-hosts lowered to ${room}: an advertisement holds at most ${LIMITS.maxRoutes} routes`,
-      );
-    return Math.max(1, Math.min(asked, room));
-  }
-
-  /**
-   * The workload hosts this site claims changed: advertised at once (a move's convergence waits on
-   * it), taken out of (or into) the kernel's routes toward the overlay, and into the forwarder.
-   */
-  private mobilityClaimsChanged(): void {
-    const routes = this.routes;
-    if (!routes) return;
-    routes.mobilityChanged();
-    this.plane?.setOwnRoutes(routes.own());
-    this.advertise();
-    routes.sync(() => this.peerInfos(), this.plane?.device);
+  /** This node's routes changed (`rtcmesh set`, mobility claims): the policy and the forwarder take them. */
+  private ownRoutesChanged(own: Route[]): void {
+    this.policy.setOwnRoutes(own.map((r) => r.prefix));
+    this.plane?.setOwnRoutes(own);
   }
 
   /**
@@ -714,12 +563,23 @@ export class Agent implements AgentControl {
    */
   private deviceReopened(d: NetDevice): void {
     this.routes
-      ?.deviceReopened(() => this.peerInfos(), d)
+      ?.deviceReopened(() => this.peers.infos(), d)
       .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the routes'));
   }
 
-  private peerInfos(): PeerInfo[] {
-    return (this.mesh?.list() ?? []).map((e) => e.info);
+  /** A link came up, went down, changed its path or refused a peer (mesh/peer-mesh.ts). */
+  private onLinkEvent(peerId: string, e: LinkEvent): void {
+    // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
+    if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
+    if (e.kind === 'link-up' || e.kind === 'path-change')
+      this.direct?.linkChanged(peerId, e.kind === 'link-up');
+    // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
+    if (e.kind === 'link-up' || e.kind === 'link-down') {
+      this.plane?.forwarder.setLinkState(peerId, e.kind === 'link-up', Date.now());
+      const name = this.mesh?.get(peerId)?.info.name ?? peerId;
+      this.opts.onLinkChange?.({ id: peerId, name }, e.kind === 'link-up');
+    }
+    this.sendEvent({ kind: e.kind, message: e.message, peerId });
   }
 
   private raiseSocketBuffers(): void {
@@ -760,12 +620,7 @@ export class Agent implements AgentControl {
     this.plane?.applyL2Settings(w.network);
     void this.observeLock(w.network.lockKeys);
     this.mesh?.setIceServers(w.iceServers);
-    const result = this.mesh?.sync(w.peers);
-    for (const id of result?.removed ?? []) this.plane?.forwarder.removePeer(id);
-    for (const p of w.peers) if (p.nodeId !== w.self.nodeId) this.updateForwardedPeer(p);
-    for (const id of result?.removed ?? []) this.direct?.forget(id);
-    for (const p of w.peers) this.direct?.notePeer(p);
-    this.syncKernelRoutes();
+    this.peers.replaceAll(w.peers, w.self.nodeId);
     this.advertise();
   }
 
@@ -781,42 +636,7 @@ export class Agent implements AgentControl {
 
   private onPeer(p: PeerInfo): void {
     if (!this.config || p.nodeId === this.config.self.nodeId) return;
-    const wasOffline = this.mesh?.get(p.nodeId)?.info.online === false;
-    if (p.online && wasOffline && this.signaledWithoutServer.delete(p.nodeId))
-      if (this.direct?.mayHaveLost(p.nodeId) ?? true) this.mesh?.signalUndelivered(p.nodeId);
-    this.mesh?.upsert(p);
-    this.direct?.notePeer(p);
-    this.updateForwardedPeer(p);
-    this.syncKernelRoutes();
-  }
-
-  /**
-   * A peer as the forwarder should see it: its accepted routes only, and up only once its link is
-   * (link events keep that current).
-   */
-  private updateForwardedPeer(p: PeerInfo): void {
-    const linkUp = this.mesh?.get(p.nodeId)?.link?.currentState === 'connected';
-    this.plane?.updatePeer(this.forwardable(p), linkUp);
-  }
-
-  private removePeer(id: string, reason: string): void {
-    this.mesh?.remove(id, reason);
-    this.direct?.forget(id);
-    this.plane?.forwarder.removePeer(id);
-    this.syncKernelRoutes();
-  }
-
-  /** L3: the peers' accepted prefixes into the kernel, the candidate filter, the exit (overlay-routes.ts). */
-  private syncKernelRoutes(): void {
-    if (!this.mesh || !this.config) return;
-    // Other sites' claims first: a host that moved away is withdrawn here before the kernel sync.
-    this.mobility?.peersChanged(this.peerInfos().map((p) => this.forwardable(p)));
-    this.routes?.sync(() => this.peerInfos(), this.plane?.device);
-  }
-
-  /** A peer as the forwarder sees it: without the routes this host refuses. */
-  private forwardable(p: PeerInfo): PeerInfo {
-    return this.routes?.forwardable(p) ?? p;
+    this.peers.upsert(p);
   }
 
   private scheduleAdvertise(): void {
@@ -889,7 +709,7 @@ export class Agent implements AgentControl {
             }),
           }
         : {}),
-      ...(this.mobility ? { mobility: this.mobility.status() } : {}),
+      ...(this.mobility?.current ? { mobility: this.mobility.current.status() } : {}),
       ...(this.resolver ? { dns: this.resolver.status() } : {}),
     };
   }
@@ -948,74 +768,9 @@ export class Agent implements AgentControl {
     return r;
   }
 
-  /** `rtcmesh set`: applied live, links stay up. */
-  async set(req: SetRequest): Promise<Settings> {
-    const w = this.config;
-    if (!w) throw new LocalApiError('unavailable', 'agent is still starting');
-    if ((req.advertiseRoutes || req.acceptRoutes !== undefined) && w.network.mode !== 'l3')
-      throw new LocalApiError('bad-request', `routes are for L3 networks; ${w.network.name} is L2`);
-    if (req.advertiseRoutes) {
-      const problem = req.advertiseRoutes
-        .map((p) => advertisedRouteProblem(p, w.network.cidr))
-        .find((p) => p !== undefined);
-      if (problem) throw new LocalApiError('bad-request', problem);
-    }
-    let mobility: MobilitySpec[] | undefined;
-    if (req.mobility) {
-      try {
-        mobility = req.mobility.filter((v) => v !== '').map(parseMobilitySpec);
-      } catch (err) {
-        throw new LocalApiError('bad-request', (err as Error).message);
-      }
-      const prefixes = mobility.map((m) => m.prefix);
-      const bridges = mobility.map((m) => m.bridge);
-      if (new Set(prefixes).size !== prefixes.length || new Set(bridges).size !== bridges.length)
-        throw new LocalApiError('bad-request', '--mobility: one prefix per bridge, one bridge per prefix');
-    }
-    if (req.logLevel) {
-      if (this.opts.setLogLevel) this.opts.setLogLevel(req.logLevel);
-      else this.log.level = req.logLevel;
-      this.log.info({ level: req.logLevel }, 'log level changed');
-    }
-    const routes = this.routes;
-    if (req.acceptRoutes !== undefined && routes?.setAcceptRoutes(req.acceptRoutes)) {
-      this.log.info({ acceptRoutes: req.acceptRoutes }, 'accept-routes changed');
-      this.refreshForwardedPeers();
-    }
-    if (req.advertiseRoutes && routes?.setAdvertiseRoutes(req.advertiseRoutes)) {
-      const own = routes.own();
-      this.policy.setOwnRoutes(own.map((r) => r.prefix));
-      this.plane?.setOwnRoutes(own);
-      this.log.info({ routes: routes.advertiseRoutes }, 'advertised routes changed');
-      this.advertise();
-      this.refreshForwardedPeers();
-    }
-    if (mobility) await this.setMobility(w, mobility);
-    const now = this.settings();
-    await this.opts.settingsStore
-      ?.writeSettings({
-        ...(this.routes?.peers
-          ? {
-              advertiseRoutes: now.advertiseRoutes,
-              acceptRoutes: now.acceptRoutes,
-              ...(now.mobility ? { mobility: now.mobility } : {}),
-            }
-          : {}),
-        logLevel: now.logLevel as LogLevel,
-      })
-      .catch((err: Error) =>
-        this.log.warn(
-          { err: err.message },
-          'the new settings apply now but could not be saved for the next start',
-        ),
-      );
-    return now;
-  }
-
-  /** Every peer as the forwarder and the kernel should see it now (after a routes setting changed). */
-  private refreshForwardedPeers(): void {
-    for (const { info } of this.mesh?.list() ?? []) this.updateForwardedPeer(info);
-    this.syncKernelRoutes();
+  /** `rtcmesh set`: applied live, links stay up (runtime-settings.ts). */
+  set(req: SetRequest): Promise<Settings> {
+    return this.runtimeSettings.apply(req);
   }
 
   settings(): Settings {
@@ -1084,25 +839,4 @@ export class Agent implements AgentControl {
       clearTimeout(timer);
     }
   }
-}
-
-/** What of the network a running device depends on differs between two welcomes, if anything. */
-function networkChange(running: Welcome, fresh: Welcome): string | null {
-  if (running.network.id !== fresh.network.id) return 'the network';
-  if (running.network.mode !== fresh.network.mode) return "the network's mode";
-  if (running.network.cidr !== fresh.network.cidr) return "the network's address range";
-  if (running.network.mtu !== fresh.network.mtu) return "the network's MTU";
-  if (running.self.addresses.join() !== fresh.self.addresses.join()) return "this node's addresses";
-  if (running.self.mac !== fresh.self.mac) return "this node's MAC";
-  return null;
-}
-
-/** Why `prefix` cannot be advertised (`rtcmesh set --advertise-routes`), or undefined. */
-function advertisedRouteProblem(prefix: string, networkCidr: string): string | undefined {
-  const parsed = RouteSchema.shape.prefix.safeParse(prefix);
-  if (!parsed.success)
-    return `${prefix} is not a prefix like 10.1.0.0/24 (${parsed.error.issues[0]?.message ?? 'invalid'})`;
-  if (isExitRoute(prefix)) return `${prefix} is an exit route: use --advertise-exit-node`;
-  if (prefixesOverlap(prefix, networkCidr)) return `${prefix} overlaps the overlay network ${networkCidr}`;
-  return unroutablePrefixProblem(prefix);
 }

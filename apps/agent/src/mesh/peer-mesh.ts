@@ -9,6 +9,12 @@ import type { IceServer, PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import type { LinkAuth } from './link-auth.js';
 
+/** What happened to a peer's link (the agent forwards, counts and reports it). */
+export interface LinkEvent {
+  kind: 'link-up' | 'link-down' | 'path-change' | 'link-refused';
+  message: string;
+}
+
 export interface PeerMeshOptions {
   selfId: string;
   logger: Logger;
@@ -16,10 +22,7 @@ export interface PeerMeshOptions {
   sendSignal: (to: string, data: SignalData) => boolean;
   /** Called with every frame a peer sends on its packet channel. */
   onPacket: (peerId: string, frame: Buffer) => void;
-  onLinkEvent?: (
-    peerId: string,
-    event: { kind: 'link-up' | 'link-down' | 'path-change' | 'link-refused'; message: string },
-  ) => void;
+  onLinkEvent?: (peerId: string, event: LinkEvent) => void;
   /** Signs our descriptions and verifies the peers' (DTLS fingerprints bound to node keys). */
   linkAuth: LinkAuth;
   /**
