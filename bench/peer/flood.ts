@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { PeerTransport } from '../../packages/peer/src/linkConnection.js';
-import { linkPair, waitForState } from '../../packages/peer/src/testing/linkPair.js';
+import type { PeerTransport } from '../../packages/peer/src/link-connection.js';
+import { linkPair, waitForState } from '../../packages/peer/src/testing/link-pair.js';
 
 export interface FloodOptions {
   messageBytes: number;

@@ -3,7 +3,7 @@ export {
   type CandidateAddressOptions,
   candidateAddress,
   candidateType,
-} from './addressFilter.js';
+} from './address-filter.js';
 export {
   backoffDelay,
   type ConnectPlan,
@@ -11,8 +11,8 @@ export {
   type IceServer,
   iceServersForPlan,
   planOfGeneration,
-} from './connectPlan.js';
-export { type ControlMessage, parseControlMessage } from './controlMessage.js';
+} from './connect-plan.js';
+export { type ControlMessage, parseControlMessage } from './control-message.js';
 export {
   type ChannelConfig,
   CONTROL_CHANNEL_ID,
@@ -24,14 +24,14 @@ export {
   type PeerTransport,
   TRANSPORT_PREFERENCES,
   type TransportPreference,
-} from './linkConnection.js';
-export { type LinkSignal, linkSignalSchema, parseLinkSignal } from './linkSignal.js';
+} from './link-connection.js';
+export { type LinkSignal, linkSignalSchema, parseLinkSignal } from './link-signal.js';
 export {
   type LinkState,
   type LinkStats,
   PeerLink,
   type PeerLinkOptions,
   type PingResult,
-} from './peerLink.js';
-export { ndcAvailability } from './transport/ndcConnection.js';
-export { werift } from './transport/weriftModule.js';
+} from './peer-link.js';
+export { ndcAvailability } from './transport/ndc-connection.js';
+export { werift } from './transport/werift-module.js';

@@ -1,11 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PEER_TRANSPORTS } from './linkConnection.js';
-import { PeerLink } from './peerLink.js';
-import { eventually, loopbackOnly, waitForState } from './testing/linkPair.js';
+import { PEER_TRANSPORTS } from './link-connection.js';
+import { PeerLink } from './peer-link.js';
+import { eventually, loopbackOnly, waitForState } from './testing/link-pair.js';
 
-const remoteScript = fileURLToPath(new URL('./testing/remotePeer.ts', import.meta.url));
+const remoteScript = fileURLToPath(new URL('./testing/remote-peer.ts', import.meta.url));
 
 let child: ChildProcess | null = null;
 let link: PeerLink | null = null;

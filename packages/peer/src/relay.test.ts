@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CandidateAddressFilter } from './addressFilter.js';
-import type { IceServer } from './connectPlan.js';
-import { PEER_TRANSPORTS } from './linkConnection.js';
-import type { PeerLinkOptions } from './peerLink.js';
+import { CandidateAddressFilter } from './address-filter.js';
+import type { IceServer } from './connect-plan.js';
+import { PEER_TRANSPORTS } from './link-connection.js';
+import type { PeerLinkOptions } from './peer-link.js';
 import { type Coturn, hasTurnserver, startCoturn } from './testing/coturn.js';
 import {
   linkPair as basePair,
@@ -11,7 +11,7 @@ import {
   loopbackOnly,
   waitFor,
   waitForState,
-} from './testing/linkPair.js';
+} from './testing/link-pair.js';
 
 // Relay tests need coturn's turnserver. In CI a missing binary is a failure, elsewhere a skip.
 const available = hasTurnserver();

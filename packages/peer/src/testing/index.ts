@@ -8,4 +8,4 @@ export {
   SignalPipe,
   waitFor,
   waitForState,
-} from './linkPair.js';
+} from './link-pair.js';

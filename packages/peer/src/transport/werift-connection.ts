@@ -6,7 +6,7 @@ import type {
   RTCPeerConnection,
   RTCRtpTransceiver,
 } from 'werift';
-import type { ConnectPlan } from '../connectPlan.js';
+import type { ConnectPlan } from '../connect-plan.js';
 import {
   type ChannelConfig,
   CONTROL_BUFFER_CAP,
@@ -18,18 +18,18 @@ import {
   type PacketTrackCounters,
   type PathInfo,
   type SendResult,
-} from '../linkConnection.js';
-import type { LinkSignal } from '../linkSignal.js';
+} from '../link-connection.js';
+import type { LinkSignal } from '../link-signal.js';
 import {
   PACKET_CODEC_CLOCK_RATE,
   PACKET_CODEC_NAME,
   PACKET_PAYLOAD_TYPE,
   PacketTrackState,
   sdpHasPacketTrack,
-} from '../packetTrack.js';
-import type { PacketSrtp } from '../srtp/packetSrtp.js';
-import { werift } from './weriftModule.js';
-import { datagramSender, packetSrtpFor } from './weriftPacketSrtp.js';
+} from '../packet-track.js';
+import type { PacketSrtp } from '../srtp/packet-srtp.js';
+import { werift } from './werift-module.js';
+import { datagramSender, packetSrtpFor } from './werift-packet-srtp.js';
 
 /** The packet track's only codec; no RTCP feedback (no NACK, PLI or REMB: nothing is retransmitted). */
 const PACKET_CODEC = () =>

@@ -4,10 +4,10 @@
 // never throws, never leaves an unhandled rejection behind, and still closes cleanly.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_CONTROL_MESSAGE_LENGTH, parseControlMessage } from './controlMessage.js';
-import { linkSignalSchema, parseLinkSignal } from './linkSignal.js';
-import { PeerLink } from './peerLink.js';
-import { loopbackOnly } from './testing/linkPair.js';
+import { MAX_CONTROL_MESSAGE_LENGTH, parseControlMessage } from './control-message.js';
+import { linkSignalSchema, parseLinkSignal } from './link-signal.js';
+import { PeerLink } from './peer-link.js';
+import { loopbackOnly } from './testing/link-pair.js';
 
 const SDP = [
   'v=0',

@@ -1,4 +1,4 @@
-import type { IceServer } from '../connectPlan.js';
+import type { IceServer } from '../connect-plan.js';
 
 /** node-datachannel's TURN server object (its `IceServer` type, restated so this module loads no addon). */
 export interface NdcTurnServer {

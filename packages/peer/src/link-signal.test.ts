@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLinkSignal } from './linkSignal.js';
+import { parseLinkSignal } from './link-signal.js';
 
 describe('parseLinkSignal', () => {
   it('accepts the three signal kinds', () => {

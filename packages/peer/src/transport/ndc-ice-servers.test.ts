@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ndcSupportsIceUrl, parseIceUrl, toNdcIceServers } from './ndcIceServers.js';
+import { ndcSupportsIceUrl, parseIceUrl, toNdcIceServers } from './ndc-ice-servers.js';
 
 describe('ICE servers for libdatachannel', () => {
   it('keeps a TURN REST username with ":" intact by using a server object, not a URL with userinfo', () => {

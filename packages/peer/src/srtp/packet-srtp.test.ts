@@ -7,8 +7,8 @@ import {
   RtpPacket,
   SrtpSession,
 } from 'werift';
-import { PACKET_PAYLOAD_TYPE } from '../packetTrack.js';
-import { PacketSrtp, REPLAY_WINDOW, type SrtpProfile, type SrtpSessionKeys } from './packetSrtp.js';
+import { PACKET_PAYLOAD_TYPE } from '../packet-track.js';
+import { PacketSrtp, REPLAY_WINDOW, type SrtpProfile, type SrtpSessionKeys } from './packet-srtp.js';
 
 interface WeriftContext {
   srtpSessionKey: Buffer;

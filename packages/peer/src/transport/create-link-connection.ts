@@ -1,6 +1,6 @@
-import type { LinkConnection, LinkConnectionOptions, PeerTransport } from '../linkConnection.js';
-import { NdcConnection } from './ndcConnection.js';
-import { WeriftConnection } from './weriftConnection.js';
+import type { LinkConnection, LinkConnectionOptions, PeerTransport } from '../link-connection.js';
+import { NdcConnection } from './ndc-connection.js';
+import { WeriftConnection } from './werift-connection.js';
 
 /** A new connection generation on the chosen WebRTC stack. */
 export function createLinkConnection(transport: PeerTransport, opts: LinkConnectionOptions): LinkConnection {

@@ -1,5 +1,5 @@
 import type { RTCDtlsTransport, RTCPeerConnection } from 'werift';
-import { PacketSrtp, type SrtpProfile, type SrtpSessionKeys } from '../srtp/packetSrtp.js';
+import { PacketSrtp, type SrtpProfile, type SrtpSessionKeys } from '../srtp/packet-srtp.js';
 
 /** The parts of werift's SRTP session (0.25.2) the packet track reads its keys from. */
 interface WeriftSrtpContext {

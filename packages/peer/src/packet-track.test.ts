@@ -7,7 +7,7 @@ import {
   RtpFramer,
   RtpLossMeter,
   sdpHasPacketTrack,
-} from './packetTrack.js';
+} from './packet-track.js';
 
 describe('RtpFramer and parseRtpFrame', () => {
   it('frames a payload behind a version-2 header with the packet payload type, and parses it back', () => {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { candidateAddress, candidateType } from '../addressFilter.js';
-import type { ConnectPlan } from '../connectPlan.js';
+import { candidateAddress, candidateType } from '../address-filter.js';
+import type { ConnectPlan } from '../connect-plan.js';
 import {
   type ChannelConfig,
   CONTROL_BUFFER_CAP,
@@ -13,8 +13,8 @@ import {
   type PacketTrackCounters,
   type PathInfo,
   type SendResult,
-} from '../linkConnection.js';
-import type { LinkSignal } from '../linkSignal.js';
+} from '../link-connection.js';
+import type { LinkSignal } from '../link-signal.js';
 import {
   PACKET_CODEC_NAME,
   PACKET_PAYLOAD_TYPE,
@@ -23,8 +23,8 @@ import {
   parseRtpFrame,
   RtpFramer,
   sdpHasPacketTrack,
-} from '../packetTrack.js';
-import { toNdcIceServers } from './ndcIceServers.js';
+} from '../packet-track.js';
+import { toNdcIceServers } from './ndc-ice-servers.js';
 
 type NodeDataChannel = typeof import('node-datachannel');
 type NdcPeerConnection = import('node-datachannel').PeerConnection;
@@ -93,7 +93,7 @@ const CONTROL_CHANNEL = { negotiated: true, id: CONTROL_CHANNEL_ID };
  *   one address instead. Pairs cannot be filtered: excluded local candidates are never signalled and
  *   excluded remote ones never added, and a generation whose selected pair still uses an excluded
  *   address (peer-reflexive, or a candidate added before the filter changed) is declared dead.
- * - TURN over UDP only (see ndcIceServers.ts).
+ * - TURN over UDP only (see ndc-ice-servers.ts).
  * - libdatachannel reports `failed` itself (consent freshness), which PeerLink takes as a dead generation.
  */
 export class NdcConnection implements LinkConnection {

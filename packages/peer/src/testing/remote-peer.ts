@@ -1,11 +1,11 @@
 /**
  * Test-only child process: one PeerLink whose signals travel over the IPC channel, so a test can
  * freeze the whole peer with SIGSTOP (a silent path failure: no DTLS close, no bye).
- * Run with `node --import tsx remotePeer.ts <localId> <remoteId> <keepaliveMs> [werift|libdatachannel]`.
+ * Run with `node --import tsx remote-peer.ts <localId> <remoteId> <keepaliveMs> [werift|libdatachannel]`.
  */
-import { isPeerTransport } from '../linkConnection.js';
-import { PeerLink } from '../peerLink.js';
-import { loopbackOnly } from './linkPair.js';
+import { isPeerTransport } from '../link-connection.js';
+import { PeerLink } from '../peer-link.js';
+import { loopbackOnly } from './link-pair.js';
 
 const [localId = 'node-b', remoteId = 'node-a', keepalive = '1000', transport = 'werift'] =
   process.argv.slice(2);

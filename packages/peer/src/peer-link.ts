@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
-import { CandidateAddressFilter, type CandidateAddressOptions } from './addressFilter.js';
+import { CandidateAddressFilter, type CandidateAddressOptions } from './address-filter.js';
 import {
   backoffDelay,
   type ConnectPlan,
@@ -11,9 +11,8 @@ import {
   planOfGeneration,
   turnUrlCount,
   turnUrls,
-} from './connectPlan.js';
-import { type ControlMessage, parseControlMessage } from './controlMessage.js';
-import { LinkHealth, type PingResult } from './link-health.js';
+} from './connect-plan.js';
+import { type ControlMessage, parseControlMessage } from './control-message.js';
 import type {
   ChannelConfig,
   LinkConnection,
@@ -21,12 +20,13 @@ import type {
   PathInfo,
   PeerTransport,
   TransportPreference,
-} from './linkConnection.js';
-import { type LinkSignal, parseLinkSignal } from './linkSignal.js';
+} from './link-connection.js';
+import { LinkHealth, type PingResult } from './link-health.js';
+import { type LinkSignal, parseLinkSignal } from './link-signal.js';
 import { Listeners } from './listeners.js';
-import { createLinkConnection } from './transport/createLinkConnection.js';
-import { ndcAvailability } from './transport/ndcConnection.js';
-import { ndcSupportsIceUrl } from './transport/ndcIceServers.js';
+import { createLinkConnection } from './transport/create-link-connection.js';
+import { ndcAvailability } from './transport/ndc-connection.js';
+import { ndcSupportsIceUrl } from './transport/ndc-ice-servers.js';
 
 export type LinkState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -81,7 +81,7 @@ export interface PeerLinkOptions {
   transport?: TransportPreference;
   /**
    * Carry frames on the packet track (RTP over SRTP, no congestion control or retransmission of its
-   * own: see packetTrack.ts) when the peer supports it; false keeps them on the `packet` data channel.
+   * own: see packet-track.ts) when the peer supports it; false keeps them on the `packet` data channel.
    * Default true.
    */
   packetTrack?: boolean;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { CandidateAddressFilter } from './addressFilter.js';
-import type { ConnectPlan, IceServer } from './connectPlan.js';
-import type { LinkSignal } from './linkSignal.js';
+import type { CandidateAddressFilter } from './address-filter.js';
+import type { ConnectPlan, IceServer } from './connect-plan.js';
+import type { LinkSignal } from './link-signal.js';
 
 /**
  * The WebRTC stack a PeerLink runs on. `werift` (pure TypeScript) is the default; `libdatachannel`
@@ -45,7 +45,7 @@ export interface LinkConnectionOptions {
   /** SCTP packet size in bytes (common header + chunks), werift's `sctp.mtu` meaning. */
   sctpMtu: number;
   maxBufferedBytes: number;
-  /** Negotiate the packet track (RTP over SRTP, see packetTrack.ts) beside the data channels. */
+  /** Negotiate the packet track (RTP over SRTP, see packet-track.ts) beside the data channels. */
   packetTrack: boolean;
   icePortRange?: [number, number] | undefined;
   addressFilter: CandidateAddressFilter;

@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
-import type { CandidateAddressOptions } from '../addressFilter.js';
-import type { LinkSignal } from '../linkSignal.js';
-import { type LinkState, PeerLink, type PeerLinkOptions } from '../peerLink.js';
+import type { CandidateAddressOptions } from '../address-filter.js';
+import type { LinkSignal } from '../link-signal.js';
+import { type LinkState, PeerLink, type PeerLinkOptions } from '../peer-link.js';
 
 /**
  * Test-only: ICE restricted to 127.0.0.1 (every non-loopback address of this machine is excluded),

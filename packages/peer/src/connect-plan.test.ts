@@ -5,7 +5,7 @@ import {
   iceServersForPlan,
   newGeneration,
   planOfGeneration,
-} from './connectPlan.js';
+} from './connect-plan.js';
 
 const servers = [
   { urls: ['stun:stun.example:3478'] },

@@ -14,7 +14,7 @@
  * an exact loss count per link without sequence-number rollover guessing.
  */
 
-import type { PacketPath, PacketTrackCounters } from './linkConnection.js';
+import type { PacketPath, PacketTrackCounters } from './link-connection.js';
 
 /** The payload type of tunnelled frames (dynamic range, RFC 3551). */
 export const PACKET_PAYLOAD_TYPE = 96;

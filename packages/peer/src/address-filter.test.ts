@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CandidateAddressFilter, candidateAddress, candidateType } from './addressFilter.js';
+import { CandidateAddressFilter, candidateAddress, candidateType } from './address-filter.js';
 
 const line = (ip: string, typ = 'host') => `candidate:1 1 udp 2116026367 ${ip} 5000 typ ${typ} generation 0`;
 

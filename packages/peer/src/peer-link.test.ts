@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CandidateAddressFilter } from './addressFilter.js';
-import { PEER_TRANSPORTS } from './linkConnection.js';
-import { PeerLink, type PeerLinkOptions } from './peerLink.js';
+import { CandidateAddressFilter } from './address-filter.js';
+import { PEER_TRANSPORTS } from './link-connection.js';
+import { PeerLink, type PeerLinkOptions } from './peer-link.js';
 import {
   linkPair as basePair,
   eventually,
@@ -10,8 +10,8 @@ import {
   SignalPipe,
   waitFor,
   waitForState,
-} from './testing/linkPair.js';
-import { NDC_SCTP_SEND_BUFFER_BYTES } from './transport/ndcConnection.js';
+} from './testing/link-pair.js';
+import { NDC_SCTP_SEND_BUFFER_BYTES } from './transport/ndc-connection.js';
 
 let pair: LinkPair | null = null;
 const extra: PeerLink[] = [];

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { PACKET_PAYLOAD_TYPE, RTP_HEADER_BYTES } from '../packetTrack.js';
+import { PACKET_PAYLOAD_TYPE, RTP_HEADER_BYTES } from '../packet-track.js';
 
 /**
  * SRTP for the packet track on werift, written for its one shape of packet: a 12-byte RTP header

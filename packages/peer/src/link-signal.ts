@@ -3,7 +3,7 @@ import { type SignalData, SignalDataSchema } from '@rtcmesh/protocol/browser';
 /**
  * What one PeerLink sends to the other through the signaling server's relay message: the protocol's
  * `SignalData` (one definition for server, agent and console). `gen` names the RTCPeerConnection
- * generation a description/candidate belongs to (see peerLink.ts); it is opaque to the server.
+ * generation a description/candidate belongs to (see peer-link.ts); it is opaque to the server.
  */
 export type LinkSignal = SignalData;
 export const linkSignalSchema = SignalDataSchema;
