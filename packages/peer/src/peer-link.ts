@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
-import { CandidateAddressFilter, type CandidateAddressOptions } from './address-filter.js';
+import { CandidateAddressFilter } from './address-filter.js';
 import {
   backoffDelay,
   type ConnectPlan,
   connectPlans,
-  type IceServer,
   iceServersForPlan,
   newGeneration,
   planOfGeneration,
@@ -16,140 +15,25 @@ import { type ControlMessage, parseControlMessage } from './control-message.js';
 import type {
   ChannelConfig,
   LinkConnection,
-  PacketPath,
   PathInfo,
   PeerTransport,
   TransportPreference,
 } from './link-connection.js';
 import { LinkHealth, type PingResult } from './link-health.js';
 import { type LinkSignal, parseLinkSignal } from './link-signal.js';
+import { describePlan, type LinkStats, LinkTraffic } from './link-stats.js';
 import { Listeners } from './listeners.js';
+import { EndedGenerations, keepsOwnOffer, type PendingGeneration, samePath } from './negotiation.js';
+import { type LinkState, type LinkTimings, linkTimings, type PeerLinkOptions } from './peer-link-options.js';
 import { createLinkConnection } from './transport/create-link-connection.js';
-import { ndcAvailability } from './transport/ndc-connection.js';
-import { ndcSupportsIceUrl } from './transport/ndc-ice-servers.js';
-
-export type LinkState = 'new' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-export interface PeerLinkOptions {
-  localId: string;
-  remoteId: string;
-  /** STUN and TURN servers from the network config. Order TURN URLs UDP, TCP, TLS: see connectPlans(). */
-  iceServers: IceServer[];
-  /** Polite side of perfect negotiation. Default: `localId < remoteId` (both sides derive the same answer). */
-  polite?: boolean;
-  /** Delivers a signal to the remote link (through the signaling server's relay message). */
-  sendSignal: (signal: LinkSignal) => void;
-  logger?: Logger;
-  /** A generation that has not opened its channels by then is abandoned (werift never reports failed). */
-  connectTimeoutMs?: number;
-  /**
-   * After an ICE restart, time to get a keepalive answer before a new generation starts negotiating
-   * (the old one stays active meanwhile). Failover time ~= keepalive detection + this + relay setup.
-   */
-  restartTimeoutMs?: number;
-  keepaliveIntervalMs?: number;
-  /** Missed keepalive intervals after which the path is considered dead. */
-  keepaliveMissLimit?: number;
-  /** While relayed, how often the impolite side probes for a direct path. 0 disables. */
-  upgradeIntervalMs?: number;
-  /** Backoff between failed connect attempts, after one quick pass over all plans. */
-  retryMinMs?: number;
-  retryMaxMs?: number;
-  /** SCTP packet MTU; 1330 fits a 1298-byte frame in one DATA chunk (see notes/common.md). */
-  sctpMtu?: number;
-  /** Packet-channel bufferedAmount above which new frames are dropped (and counted). */
-  maxBufferedBytes?: number;
-  /** Frames larger than this are dropped (and counted). */
-  maxFrameBytes?: number;
-  pingTimeoutMs?: number;
-  /** How long a superseded generation keeps receiving after a newer one opened. */
-  retireGraceMs?: number;
-  icePortRange?: [number, number];
-  /**
-   * Interfaces/CIDRs never used as candidates (the overlay!), extra host addresses (veth in a netns).
-   * Pass a CandidateAddressFilter to share one (updatable) policy between links.
-   */
-  candidateAddresses?: CandidateAddressOptions | CandidateAddressFilter;
-  /** 'relay' never tries a direct path (no 'all' plan, no upgrade probes). Default 'all'. */
-  iceTransportPolicy?: 'all' | 'relay';
-  /**
-   * WebRTC stack: 'auto' (default: libdatachannel where its native module loads and it can carry
-   * the path, werift otherwise), 'werift' (pure TypeScript) or 'libdatachannel' (node-datachannel,
-   * native, much faster; no ICE restart: keepalive loss goes straight to a new generation; TURN over
-   * UDP only: relay-only generations through a TURN TCP/TLS URL run on werift either way).
-   */
-  transport?: TransportPreference;
-  /**
-   * Carry frames on the packet track (RTP over SRTP, no congestion control or retransmission of its
-   * own: see packet-track.ts) when the peer supports it; false keeps them on the `packet` data channel.
-   * Default true.
-   */
-  packetTrack?: boolean;
-}
-
-export interface LinkStats {
-  state: LinkState;
-  /** Stack of the active generation (the one the next generation would use while none is active). */
-  transport: PeerTransport;
-  /** Why that stack: configured, chosen by `auto`, or the fallback taken and its cause. */
-  transportReason: string;
-  path: 'direct' | 'relay' | null;
-  localCandidateType: string | null;
-  remoteCandidateType: string | null;
-  remoteAddress: string | null;
-  /** Latest keepalive round trip over the control channel. */
-  rttMs: number | null;
-  /** Unanswered keepalives among the last 30 (percent). */
-  lossPct: number;
-  /** Where frames go: the packet track (`rtp`) or the packet data channel (null: no active generation). */
-  packetPath: PacketPath | null;
-  /**
-   * Tunnelled packets from the peer lost on the path over the last ~10 s (percent), counted on the
-   * packet track from the sender's packet index; null when nothing arrived on it in that window.
-   */
-  pathLossPct: number | null;
-  /** Bytes the active generation holds locally, not yet on the wire (null when not measurable). */
-  queuedBytes: number | null;
-  txBytes: number;
-  rxBytes: number;
-  txPackets: number;
-  rxPackets: number;
-  /** Frames not sent: backpressure + no open link + oversize. */
-  drops: number;
-  dropsBackpressure: number;
-  dropsNotConnected: number;
-  /** How the active generation gathered: `all`, `relay#<turn url index>` or `direct` (upgrade probe). */
-  connectPlan: string | null;
-  /** Epoch ms at which the link entered its current state. */
-  since: number;
-  /** Completed connection generations (full renegotiations), ICE restarts and direct upgrades. */
-  generations: number;
-  iceRestarts: number;
-  upgrades: number;
-}
+import { chooseTransport } from './transport-choice.js';
 
 export type { PingResult } from './link-health.js';
+export type { LinkStats } from './link-stats.js';
+export type { LinkState, PeerLinkOptions } from './peer-link-options.js';
 
-/** Offers crossing within this window are glare; a later remote offer means ours was lost. */
-const GLARE_WINDOW_MS = 2_000;
 /** First direct-path probe after a link lands on the relay. */
 const EARLY_UPGRADE_MS = 3_000;
-/** Ended generation ids remembered (a late ICE-restart offer for one must not look like a new generation). */
-const ENDED_GENERATIONS_KEPT = 32;
-
-function describePlan(plan: ConnectPlan): string {
-  return plan.policy === 'relay' ? `relay#${plan.turnIndex}` : plan.policy;
-}
-
-interface Pending {
-  conn: LinkConnection;
-  own: boolean;
-  probe: boolean;
-  timer: NodeJS.Timeout;
-  startedAt: number;
-  /** The signaling server said a signal of it never reached the peer (it was offline then). */
-  undelivered?: boolean;
-}
 
 /**
  * One WebRTC link to one peer.
@@ -171,18 +55,7 @@ export class PeerLink {
   readonly localId: string;
   readonly remoteId: string;
   readonly polite: boolean;
-  private readonly o: Required<
-    Omit<
-      PeerLinkOptions,
-      | 'logger'
-      | 'polite'
-      | 'icePortRange'
-      | 'candidateAddresses'
-      | 'iceTransportPolicy'
-      | 'transport'
-      | 'packetTrack'
-    >
-  >;
+  private readonly o: LinkTimings;
   /** The configured preference; each generation's stack comes from transportFor. */
   readonly transport: TransportPreference;
   /** Why each open generation runs on its stack. */
@@ -200,9 +73,9 @@ export class PeerLink {
   private state: LinkState = 'new';
   private since = Date.now();
   private active: LinkConnection | null = null;
-  private pending: Pending | null = null;
+  private pending: PendingGeneration | null = null;
   private readonly retiring = new Set<LinkConnection>();
-  private readonly endedGenerations = new Set<string>();
+  private readonly endedGenerations = new EndedGenerations();
   private readonly timers = new Set<NodeJS.Timeout>();
   private keepaliveTimer: NodeJS.Timeout | null = null;
   private upgradeTimer: NodeJS.Timeout | null = null;
@@ -214,15 +87,7 @@ export class PeerLink {
   private readonly health: LinkHealth;
   private lastPath: PathInfo | null = null;
 
-  private counters = {
-    txBytes: 0,
-    rxBytes: 0,
-    txPackets: 0,
-    rxPackets: 0,
-    backpressure: 0,
-    notConnected: 0,
-    oversize: 0,
-  };
+  private readonly counters = new LinkTraffic();
   private generations = 0;
   private iceRestarts = 0;
   private upgrades = 0;
@@ -238,24 +103,7 @@ export class PeerLink {
     this.remoteId = options.remoteId;
     if (options.localId === options.remoteId) throw new Error('PeerLink: localId equals remoteId');
     this.polite = options.polite ?? options.localId < options.remoteId;
-    this.o = {
-      localId: options.localId,
-      remoteId: options.remoteId,
-      iceServers: options.iceServers,
-      sendSignal: options.sendSignal,
-      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      restartTimeoutMs: options.restartTimeoutMs ?? 500,
-      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 500,
-      keepaliveMissLimit: options.keepaliveMissLimit ?? 4,
-      upgradeIntervalMs: options.upgradeIntervalMs ?? 20_000,
-      retryMinMs: options.retryMinMs ?? 1_000,
-      retryMaxMs: options.retryMaxMs ?? 30_000,
-      sctpMtu: options.sctpMtu ?? 1330,
-      maxBufferedBytes: options.maxBufferedBytes ?? 32 * 1024,
-      maxFrameBytes: options.maxFrameBytes ?? 65_535,
-      pingTimeoutMs: options.pingTimeoutMs ?? 5_000,
-      retireGraceMs: options.retireGraceMs ?? 2_000,
-    };
+    this.o = linkTimings(options);
     this.portRange = options.icePortRange;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ peer: options.remoteId });
     this.filter =
@@ -326,8 +174,7 @@ export class PeerLink {
     }
     const r = conn.sendPacket(frame);
     if (r === 'sent') {
-      this.counters.txPackets++;
-      this.counters.txBytes += frame.length;
+      this.counters.sent(frame.length);
       return true;
     }
     if (r === 'backpressure') this.counters.backpressure++;
@@ -354,7 +201,6 @@ export class PeerLink {
 
   stats(): LinkStats {
     const path = this.active?.path() ?? null;
-    const c = this.counters;
     return {
       state: this.state,
       transport: this.active?.transport ?? this.transportFor(this.plans[0]!).transport,
@@ -371,13 +217,7 @@ export class PeerLink {
         ? this.health.trackLossPct(this.active, this.active.packetTrackCounters())
         : null,
       queuedBytes: this.active?.localQueueBytes() ?? null,
-      txBytes: c.txBytes,
-      rxBytes: c.rxBytes,
-      txPackets: c.txPackets,
-      rxPackets: c.rxPackets,
-      drops: c.backpressure + c.notConnected + c.oversize,
-      dropsBackpressure: c.backpressure,
-      dropsNotConnected: c.notConnected,
+      ...this.counters.stats(),
       connectPlan: this.active ? describePlan(this.active.plan) : null,
       since: this.since,
       generations: this.generations,
@@ -427,11 +267,7 @@ export class PeerLink {
       return;
     }
     if (this.pending) {
-      // Real glare: both offered within a round trip or two, and the polite side will adopt ours. An offer
-      // arriving later means the remote never saw ours (a lost signal): insisting would cost a timeout.
-      const fresh = performance.now() - this.pending.startedAt < GLARE_WINDOW_MS;
-      // An offer the peer never got cannot win: the peer (restarted meanwhile) is offering without it.
-      if (this.pending.own && !this.polite && fresh && !this.pending.undelivered) {
+      if (keepsOwnOffer(this.pending, this.polite, performance.now())) {
         this.log.debug({ gen, mine: this.pending.conn.gen }, 'new-generation glare: keeping mine (impolite)');
         return;
       }
@@ -519,24 +355,9 @@ export class PeerLink {
     return conn;
   }
 
-  /**
-   * The stack of a generation with this plan, and why. libdatachannel's prebuilt ICE (libjuice) relays
-   * over UDP only, so a relay-only generation through a TURN TCP/TLS URL (a site that blocks UDP) runs
-   * on werift whatever was asked; `auto` also takes werift when the native module does not load. Both
-   * stacks speak standard WebRTC, so the two ends need not agree; the answering side derives the same
-   * plan from the generation id anyway.
-   */
+  /** The stack of a generation with this plan, and why (transport-choice.ts). */
   private transportFor(plan: ConnectPlan): { transport: PeerTransport; reason: string } {
-    if (this.transport === 'werift')
-      return { transport: 'werift', reason: 'configured (--transport werift)' };
-    if (plan.policy === 'relay' && !ndcSupportsIceUrl(this.turnUrls[plan.turnIndex] ?? '')) {
-      return { transport: 'werift', reason: 'relay over TURN TCP/TLS: libdatachannel relays over UDP only' };
-    }
-    if (this.transport === 'libdatachannel')
-      return { transport: 'libdatachannel', reason: 'configured (--transport libdatachannel)' };
-    const ndc = ndcAvailability();
-    if (!ndc.ok) return { transport: 'werift', reason: `auto: ${ndc.reason}` };
-    return { transport: 'libdatachannel', reason: 'auto: native stack available' };
+    return chooseTransport(this.transport, plan, this.turnUrls);
   }
 
   private safeSend(signal: LinkSignal): void {
@@ -629,10 +450,6 @@ export class PeerLink {
   /** Closes a generation and remembers its id, so late signals for it never start a new one. */
   private endGeneration(conn: LinkConnection): void {
     this.endedGenerations.add(conn.gen);
-    if (this.endedGenerations.size > ENDED_GENERATIONS_KEPT) {
-      const oldest = this.endedGenerations.values().next().value;
-      if (oldest !== undefined) this.endedGenerations.delete(oldest);
-    }
     void conn.close();
   }
 
@@ -716,16 +533,7 @@ export class PeerLink {
 
   private checkPath(): void {
     const p = this.active?.path() ?? null;
-    const before = this.lastPath;
-    const same =
-      before === p ||
-      (before !== null &&
-        p !== null &&
-        before.path === p.path &&
-        before.remoteAddress === p.remoteAddress &&
-        before.localCandidateType === p.localCandidateType &&
-        before.remoteCandidateType === p.remoteCandidateType);
-    if (same) return;
+    if (samePath(this.lastPath, p)) return;
     this.lastPath = p;
     this.log.info({ path: p }, 'path changed');
     this.pathListeners.emit(p);
@@ -752,8 +560,7 @@ export class PeerLink {
   // ---- inbound ------------------------------------------------------------------------------------
 
   private onFrame(frame: Buffer): void {
-    this.counters.rxPackets++;
-    this.counters.rxBytes += frame.length;
+    this.counters.received(frame.length);
     this.packetListeners.emit(frame);
   }
 
