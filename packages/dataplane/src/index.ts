@@ -21,4 +21,3 @@ export * from './parse/ipv6.js';
 export * from './parse/ndp.js';
 export * from './parse/transport.js';
 export * from './ports.js';
-export * from './token-bucket.js';

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  backoffDelay,
-  connectPlans,
-  iceServersForPlan,
-  newGeneration,
-  planOfGeneration,
-} from './connect-plan.js';
+import { connectPlans, iceServersForPlan, newGeneration, planOfGeneration } from './connect-plan.js';
 
 const servers = [
   { urls: ['stun:stun.example:3478'] },
@@ -44,12 +38,5 @@ describe('connect plans', () => {
     expect(planOfGeneration(newGeneration({ policy: 'direct', turnIndex: 0 }), 3).policy).toBe('direct');
     expect(planOfGeneration('whatever', 3)).toEqual({ policy: 'all', turnIndex: 0 });
     expect(planOfGeneration('x.r7', 3)).toEqual({ policy: 'relay', turnIndex: 1 });
-  });
-
-  it('backs off exponentially with jitter, capped', () => {
-    expect(backoffDelay(0, 1000, 30_000, () => 0)).toBe(500);
-    expect(backoffDelay(0, 1000, 30_000, () => 1)).toBe(1000);
-    expect(backoffDelay(3, 1000, 30_000, () => 1)).toBe(8000);
-    expect(backoffDelay(20, 1000, 30_000, () => 1)).toBe(30_000);
   });
 });

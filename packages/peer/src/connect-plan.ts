@@ -95,9 +95,3 @@ export function iceServersForPlan(servers: readonly IceServer[], plan: ConnectPl
   }
   return out;
 }
-
-/** Exponential backoff with jitter in [50%, 100%] of the nominal delay. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
-  const nominal = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt));
-  return Math.round(nominal * (0.5 + random() * 0.5));
-}

@@ -5,7 +5,6 @@ export {
   candidateType,
 } from './address-filter.js';
 export {
-  backoffDelay,
   type ConnectPlan,
   connectPlans,
   type IceServer,

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { backoffDelay } from '@rtcmesh/limits';
 import { type Logger, pino } from 'pino';
 import { CandidateAddressFilter } from './address-filter.js';
 import {
-  backoffDelay,
   type ConnectPlan,
   connectPlans,
   iceServersForPlan,

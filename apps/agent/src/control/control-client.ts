@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { Backoff } from '@rtcmesh/limits';
 import {
   type ClientMessage,
   CloseCode,
@@ -20,7 +21,6 @@ import {
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import { Backoff } from './backoff.js';
 import { describeTlsError } from './tls-trust.js';
 
 /** Updates held while a paged welcome arrives; more means a server that never finishes it. */

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Backoff } from '@rtcmesh/limits';
 import { CloseCode, generateNodeKey, importPrivateKey } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { afterEach, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { Backoff } from './backoff.js';
 import { ControlClient } from './control-client.js';
 
 type FakeServer = { url: string; hellos: number; close(): Promise<void> };

@@ -1,7 +1,7 @@
 import { type KeyObject, randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { TokenBucket } from '@rtcmesh/dataplane';
+import { TokenBucket } from '@rtcmesh/limits';
 import {
   canonicalJson,
   type SignalData,

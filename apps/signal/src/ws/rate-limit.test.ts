@@ -1,9 +1,9 @@
 import { expect, test } from 'vitest';
-import { TokenBucket } from './rate-limit.js';
+import { MessageRate } from './rate-limit.js';
 
-test('token bucket passes a burst, then the sustained rate, and flags floods', () => {
+test('the message rate passes a burst, then the sustained rate, and flags floods', () => {
   let now = 0;
-  const b = new TokenBucket(10, 5, () => now);
+  const b = new MessageRate(10, 5, () => now);
   const passed = Array.from({ length: 8 }, () => b.take()).filter(Boolean).length;
   expect(passed).toBe(5);
   now += 500; // half a second refills 5 tokens

@@ -17,7 +17,7 @@ import { type Mesh, networkInfo } from '../mesh/mesh.js';
 import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
 import { type PeerPage, pagePeers, peersPageMessage } from './peer-pages.js';
-import { TokenBucket } from './rate-limit.js';
+import { MessageRate } from './rate-limit.js';
 
 export type SessionLimits = {
   maxMessageBytes: number;
@@ -52,7 +52,7 @@ type State =
  */
 export class Session implements SessionHandle {
   private state: State = { kind: 'await-hello' };
-  private readonly bucket: TokenBucket;
+  private readonly bucket: MessageRate;
   private authTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private lastRateError = 0;
@@ -69,7 +69,7 @@ export class Session implements SessionHandle {
     /** Called once when the session authenticates (ends its handshake for the per-address limit). */
     private readonly onAuthenticated: () => void = () => undefined,
   ) {
-    this.bucket = new TokenBucket(limits.ratePerSecond, limits.burst);
+    this.bucket = new MessageRate(limits.ratePerSecond, limits.burst);
     this.authTimer = setTimeout(
       () => this.fail(ErrorCode.AuthTimeout, 'no auth in time', CloseCode.AuthTimeout),
       limits.authTimeoutMs,

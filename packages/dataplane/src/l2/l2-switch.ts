@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { type RateLimit, TokenBucket } from '@rtcmesh/limits';
 import { type MacNumber, macAt, macToString } from '../addr/mac.js';
 import { buildArpReplyTo, buildNeighborAdvertTo } from '../builders/replies.js';
 import { u16, u32 } from '../bytes.js';
@@ -17,7 +18,6 @@ import { ipv4PacketLength, PROTO_ICMPV6, PROTO_UDP } from '../parse/ipv4.js';
 import { newIpv6Upper, walkIpv6 } from '../parse/ipv6.js';
 import { ICMPV6_NEIGHBOR_ADVERT, ICMPV6_NEIGHBOR_SOLICIT, parseNeighborMessage } from '../parse/ndp.js';
 import { checkPeerId, LOCAL_PORT, type PeerId, type PortId } from '../ports.js';
-import { type RateLimit, TokenBucket } from '../token-bucket.js';
 import { type Binding, BindingStore, ipv6Key, LocalBinding, type SetRemoteResult } from './bindings.js';
 import { Learn, type MacEntry, MacTable, type MacTableOptions } from './mac-table.js';
 

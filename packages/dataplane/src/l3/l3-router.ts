@@ -1,3 +1,4 @@
+import { type RateLimit, TokenBucket } from '@rtcmesh/limits';
 import { parseIpv4, parseIpv6 } from '../addr/ip.js';
 import { buildIcmp4Unreachable, buildIcmp6Unreachable } from '../builders/replies.js';
 import { u16, u32 } from '../bytes.js';
@@ -5,7 +6,6 @@ import { DEFAULT_MSS, MssClamper, type MssLimits } from '../mss-clamp.js';
 import { ipv4PacketLength, PROTO_ICMP, PROTO_ICMPV6 } from '../parse/ipv4.js';
 import { newIpv6Upper, walkIpv6 } from '../parse/ipv6.js';
 import { checkPeerId, LOCAL_PORT, type PeerId, type PortId } from '../ports.js';
-import { type RateLimit, TokenBucket } from '../token-bucket.js';
 import { type Route, RouteTable } from './route-table.js';
 
 export type L3DropReason =
