@@ -73,17 +73,49 @@ describe.skipIf(skip !== undefined)(
       await mkdir(dir, { recursive: true });
       await writeFile(`${dir}/resolv.conf`, `nameserver ${status.dns!.listen.split(':')[0]}\n`);
       try {
-        const r = await c1.host.exec('ping', ['-n', '-c', '2', '-W', '2', 'b1.lab.rtcmesh.internal'], {
+        // (A dual-stack name: -4 and -6 pick the family; a bare ping takes what getaddrinfo prefers.)
+        const r = await c1.host.exec('ping', ['-4', '-n', '-c', '2', '-W', '2', 'b1.lab.rtcmesh.internal'], {
           timeoutMs: 15_000,
         });
         expect(r.code, r.stdout + r.stderr).toBe(0);
         expect(r.stdout).toContain(`(${await mesh.agent('b1').address()})`);
+        // Dual stack: the name has an AAAA record too, and ping -6 reaches it over the overlay.
+        const v6 = await c1.host.exec('ping', ['-6', '-n', '-c', '2', '-W', '2', 'b1.lab.rtcmesh.internal'], {
+          timeoutMs: 15_000,
+        });
+        expect(v6.code, v6.stdout + v6.stderr).toBe(0);
+        expect(v6.stdout).toContain(`(${await mesh.agent('b1').address6()})`);
         const missing = await c1.host.exec('getent', ['hosts', 'nobody.lab.rtcmesh.internal']);
         expect(missing.code).not.toBe(0);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
       expect((await c1.status()).dns?.answered).toBeGreaterThanOrEqual(1);
+    });
+
+    test('dual stack: every pair pings over IPv6; 50 MB of TCP crosses over IPv6 intact, relayed to the symmetric site', async () => {
+      const mesh = lab();
+      const a1 = mesh.agent('a1');
+      const c1 = mesh.agent('c1');
+      const status = await a1.status();
+      expect(status.network.cidr6).toMatch(/^fd[0-9a-f:]+::\/64$/);
+      expect(status.node.addresses.some((a) => a.startsWith(status.network.cidr6!.split('::')[0]!))).toBe(
+        true,
+      );
+      const failed: string[] = [];
+      for (const from of ['a1', 'b1', 'c1'])
+        for (const to of ['a1', 'b1', 'c1']) {
+          if (from === to) continue;
+          const r = await mesh.agent(from).ping(await mesh.agent(to).address6(), 3);
+          if (r.received < 2) failed.push(`${from} -> ${to}: ${r.received}/3\n${r.output}`);
+        }
+      expect(failed).toEqual([]);
+      const { sent, received } = await streamIntact(a1, c1, await c1.address6(), 5304);
+      console.log(
+        `figure: 50 MB of TCP over IPv6 a1 -> c1 (relayed): ${((STREAM_BYTES * 8) / (sent.ms ?? 1) / 1000).toFixed(0)} Mbit/s`,
+      );
+      expect(received.bytes).toBe(STREAM_BYTES);
+      expect(received.sha256).toBe(sent.sha256);
     });
 
     test('the metrics endpoint shows the per-peer counters moving during a TCP transfer', async () => {

@@ -52,6 +52,7 @@ export interface AgentOptions {
 /** `rtcmesh status --json`, as far as the tests read it. */
 export interface StatusJson {
   node: { id: string; name: string; addresses: string[]; mac: string | null };
+  network: { id: string; name: string; mode: 'l2' | 'l3'; cidr: string; cidr6?: string };
   server: { connected: boolean };
   networkMap?: { source: 'server' | 'cache'; confirmedAt: string | null; directPort: number | null };
   health?: { state: 'ok' | 'degraded'; problems: string[] };
@@ -159,6 +160,14 @@ export class LabAgent {
     const s = await this.status();
     const a = s.node.addresses.find((x) => !x.includes(':'));
     if (!a) throw new Error(`${this.name} has no IPv4 overlay address`);
+    return a.slice(0, a.indexOf('/'));
+  }
+
+  /** The node's IPv6 overlay address (dual-stack L3 networks). */
+  async address6(): Promise<string> {
+    const s = await this.status();
+    const a = s.node.addresses.find((x) => x.includes(':'));
+    if (!a) throw new Error(`${this.name} has no IPv6 overlay address`);
     return a.slice(0, a.indexOf('/'));
   }
 

@@ -66,7 +66,7 @@ describe.skipIf(skip !== undefined)('locked network', { timeout: 240_000 }, () =
     agents: ['a1', 'b1'],
   });
 
-  test('only nodes signed with the operator key get links', async () => {
+  test('only nodes signed with the operator key get links; a signed disablement lifts the lock', async () => {
     const mesh = lab();
     const a1 = mesh.agent('a1');
     const b1 = mesh.agent('b1');
@@ -150,6 +150,23 @@ describe.skipIf(skip !== undefined)('locked network', { timeout: 240_000 }, () =
       expect((await mesh.admin(['lock', 'sign-policy', 'lab', '--operator-key', opKey])).code).toBe(0);
       await waitPolicy([a1], open);
       expect((await b1.ping(await a1.address(), 3)).received).toBeGreaterThanOrEqual(2);
+
+      // c1 rotates its key: nobody signed the new one, so the locked agents refuse it...
+      const rekey = await c1.cli(['rekey']);
+      expect(rekey.code, rekey.stderr).toBe(0);
+      await waitFor(
+        "a1 to refuse c1's new key",
+        async () => ((await peerOf(a1, 'c1'))?.refused ? true : undefined),
+        15_000,
+      );
+      // ...until the operator lifts the lock: the agents verify the signed disablement, unpin the
+      // keys and take c1 again.
+      const lifted = await mesh.admin(['lock', 'disable', 'lab', '--operator-key', opKey]);
+      expect(lifted.code, lifted.stderr).toBe(0);
+      expect(lifted.stdout).toMatch(/network lab unlocked/);
+      await c1.waitConnected('a1', 45_000);
+      expect((await peerOf(a1, 'c1'))?.refused).toBeFalsy();
+      expect((await c1.ping(await a1.address(), 3)).received).toBeGreaterThanOrEqual(2);
     } finally {
       await rm(opDir, { recursive: true, force: true });
     }

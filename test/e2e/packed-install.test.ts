@@ -60,7 +60,7 @@ describe.skipIf(skip !== undefined)('packed install', { timeout: 300_000 }, () =
     }
   });
 
-  test('two agents installed from the tarballs link and reach each other by name', async () => {
+  test('two agents installed from the tarballs link and reach each other by name, over IPv4 and IPv6', async () => {
     const mesh = lab();
     const a1 = mesh.agent('a1');
     const status = await a1.status();
@@ -72,13 +72,21 @@ describe.skipIf(skip !== undefined)('packed install', { timeout: 300_000 }, () =
     try {
       const r = await a1.host.exec(
         'ping',
-        ['-n', '-c', '3', '-i', '0.2', '-W', '2', 'b1.lab.rtcmesh.internal'],
+        ['-4', '-n', '-c', '3', '-i', '0.2', '-W', '2', 'b1.lab.rtcmesh.internal'],
         {
           timeoutMs: 15_000,
         },
       );
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain(`(${await mesh.agent('b1').address()})`);
+      // And over IPv6: the L3 network is dual-stack, the name has an AAAA record.
+      const r6 = await a1.host.exec(
+        'ping',
+        ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '2', 'b1.lab.rtcmesh.internal'],
+        { timeoutMs: 15_000 },
+      );
+      expect(r6.code, r6.stdout + r6.stderr).toBe(0);
+      expect(r6.stdout).toContain(`(${await mesh.agent('b1').address6()})`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,8 @@ export const STREAM_BYTES = 50 * 1024 * 1024;
 interface StreamEnd {
   bytes: number;
   sha256: string;
+  /** The sender's time from connect to end (tcp-stream.mjs send). */
+  ms?: number;
 }
 
 /**

@@ -248,7 +248,7 @@ function describeEvent(e: FeedEvent, name: (id: string) => string): string | nul
         const l2 = e.network.l2;
         return `network ${e.network.name}: storm control ${l2?.stormPps ? `${l2.stormPps} pps` : 'off'}, DHCP filter ${l2?.blockDhcp ? 'on' : 'off'}`;
       }
-      return `network ${e.network.name} created (${e.network.mode}, ${e.network.cidr})`;
+      return `network ${e.network.name} created (${e.network.mode}, ${e.network.cidr}${e.network.cidr6 ? `, ${e.network.cidr6}` : ''})`;
     case 'key':
       return `join key ${e.key.id} ${e.action}`;
     case 'join-rejected':

@@ -74,7 +74,9 @@ test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits c
   expect(res.status).toBe(200);
   const list = await cli('node', 'list', '--json', '--data', dir.path);
   const nodes = JSON.parse(list.stdout) as { name: string; addresses: string[] }[];
-  expect(nodes).toMatchObject([{ name: 'edge1', addresses: ['10.77.0.1/24'] }]);
+  expect(nodes).toMatchObject([
+    { name: 'edge1', addresses: ['10.77.0.1/24', expect.stringMatching(/^fd[0-9a-f:]+::1\/64$/)] },
+  ]);
   expect((await cli('node', 'rename', 'edge1', 'edge-01', '--data', dir.path)).stdout).toMatch(
     /is now edge-01/,
   );

@@ -65,7 +65,9 @@ describe('mesh over the real server', () => {
     const n3 = await joinNode(server, b.key, 'three');
     expect(n1.join.addresses).toEqual(['10.99.0.1/24']);
     expect(n2.join.addresses).toEqual(['10.99.0.2/24']);
-    expect(n3.join.addresses).toEqual(['10.50.0.1/16']);
+    // L3 networks are dual-stack by default: the IPv6 address carries the IPv4 host number.
+    expect(n3.join.addresses).toEqual(['10.50.0.1/16', expect.stringMatching(/^fd[0-9a-f:]+::1\/64$/)]);
+    expect(b.network.cidr6).toMatch(/^fd[0-9a-f:]+::\/64$/);
     expect(n1.join.mac).toMatch(/^02:/);
 
     const c1 = await connect(n1);
@@ -137,6 +139,54 @@ describe('mesh over the real server', () => {
     expect((await c1.client.next('error')).code).toBe(ErrorCode.PeerOffline);
   });
 
+  test('dual stack: each L3 node gets the IPv6 address with its IPv4 host number; its own /128 needs no approval, the prefix is closed to routes', async () => {
+    const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
+      name: 'gamma',
+      mode: 'l3',
+      cidr: '10.60.0.0/24',
+      ipv6: 'fd7a:115c:a1e0::/64',
+    });
+    expect(net.body.cidr6).toBe('fd7a:115c:a1e0::/64');
+    const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+      network: 'gamma',
+      reusable: true,
+    });
+    const n1 = await joinNode(server, key.body.key, 'one');
+    const n2 = await joinNode(server, key.body.key, 'two');
+    expect(n2.join.addresses).toEqual(['10.60.0.2/24', 'fd7a:115c:a1e0::2/64']);
+    const c1 = await connect(n1);
+    expect(c1.welcome.network.cidr6).toBe('fd7a:115c:a1e0::/64');
+    expect(c1.welcome.self.addresses).toEqual(['10.60.0.1/24', 'fd7a:115c:a1e0::1/64']);
+    const c2 = await connect(n2);
+    expect(c2.welcome.peers[0]?.addresses).toEqual(['10.60.0.1/24', 'fd7a:115c:a1e0::1/64']);
+    // A route into the overlay's IPv6 prefix is refused like one into its IPv4 range.
+    c1.client.send({ type: 'advertise', routes: [{ prefix: 'fd7a:115c:a1e0::/96', seq: 1 }] });
+    const refused = await c1.client.next('error');
+    expect(refused.message).toMatch(/overlaps the network fd7a:115c:a1e0::\/64/);
+
+    // Off, an explicit bad prefix, and a prefix on an L2 network are said plainly.
+    const off = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
+      name: 'v4only',
+      mode: 'l3',
+      ipv6: 'off',
+    });
+    expect(off.body.cidr6).toBeUndefined();
+    for (const [body, why] of [
+      [{ name: 'bad1', mode: 'l3', ipv6: 'fe80::/64' }, /linkLocal/],
+      [{ name: 'bad2', mode: 'l3', cidr: '10.0.0.0/16', ipv6: 'fd00::/120' }, /fewer than the 16/],
+      [{ name: 'bad3', mode: 'l2', ipv6: 'fd00::/64' }, /for L3 networks/],
+    ] as const) {
+      const r = await adminFetch<{ error: { message: string } }>(server, 'POST', '/api/v1/networks', body);
+      expect(r.status).toBe(400);
+      expect(r.body.error.message).toMatch(why);
+    }
+    const l2 = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
+      name: 'seg',
+      mode: 'l2',
+    });
+    expect(l2.body.cidr6).toBeUndefined();
+  });
+
   test('restart with the same data dir: both nodes re-authenticate with the same ids and addresses', async () => {
     const a = await setupNetwork('alpha', 'l3');
     const n1 = await joinNode(server, a.key, 'one');
@@ -177,7 +227,11 @@ describe('mesh over the real server', () => {
     const r2 = await connect(n2);
     expect(r1.welcome.self).toEqual(before.self);
     expect(r1.welcome.network).toEqual(before.network);
-    expect(r2.welcome.self.addresses).toEqual(['10.99.0.2/24']);
+    // Both addresses survive: the IPv6 one follows the IPv4 lease.
+    expect(r2.welcome.self.addresses).toEqual([
+      '10.99.0.2/24',
+      expect.stringMatching(/^fd[0-9a-f:]+::2\/64$/),
+    ]);
     expect(r2.welcome.peers).toMatchObject([
       { nodeId: n1.join.nodeId, online: true, routes: [{ prefix: '192.168.7.0/24', seq: 1 }] },
     ]);

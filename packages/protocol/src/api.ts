@@ -54,6 +54,11 @@ export const CreateNetworkRequestSchema = z.object({
   mode: NetworkModeSchema,
   /** IPv4 CIDR, prefix /8 to /30; default 10.99.0.0/24. */
   cidr: z.cidrv4().optional(),
+  /**
+   * L3 networks: their IPv6 prefix. "auto" (the default for L3): a new unique local /64; "off": IPv4
+   * only; or a prefix (unique local or global unicast, /16 to /120, room for every IPv4 host number).
+   */
+  ipv6: z.union([z.literal('auto'), z.literal('off'), z.cidrv6()]).optional(),
   mtu: z.number().int().min(576).max(9000).optional(),
 });
 export type CreateNetworkRequest = z.infer<typeof CreateNetworkRequestSchema>;
@@ -67,6 +72,11 @@ export type SetL2SettingsRequest = z.infer<typeof SetL2SettingsRequestSchema>;
 /** PUT /api/v1/networks/:id/lock: operator public keys (base64 Ed25519); an empty list unlocks. */
 export const SetLockRequestSchema = z.object({
   keys: z.array(z.base64().max(64)).max(8),
+  /**
+   * With an empty list: an operator's signed statement that lifts the lock (keys.ts,
+   * signLockDisablement), passed on to agents so they unpin the keys too.
+   */
+  disablement: z.object({ key: z.base64().max(64), signature: z.base64().max(128) }).optional(),
 });
 export type SetLockRequest = z.infer<typeof SetLockRequestSchema>;
 

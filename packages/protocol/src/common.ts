@@ -64,6 +64,11 @@ export const NetworkInfoSchema = z.object({
   mode: NetworkModeSchema,
   /** The overlay's IPv4 CIDR, e.g. "10.99.0.0/24". */
   cidr: CidrSchema,
+  /**
+   * L3 dual stack: the overlay's IPv6 prefix (a unique local /64 unless the admin chose one); each
+   * node's address there carries the host number of its IPv4 address. Absent: IPv4 only.
+   */
+  cidr6: z.cidrv6().optional(),
   /** Device MTU (default 1280). */
   mtu: z.number().int().min(576).max(9000),
   /**
@@ -71,6 +76,12 @@ export const NetworkInfoSchema = z.object({
    * base64 raw), made outside the server (see SECURITY.md). Agents pin the set the first time they see it.
    */
   lockKeys: z.array(Base64Schema.max(64)).max(8).optional(),
+  /**
+   * The lock was lifted (`rtcmesh-signal lock disable`): an operator's signature, by one of the keys
+   * agents pinned, over the network and those keys. Agents that verify it unpin them; without it an
+   * unlocked network stays locked for every agent that pinned its keys.
+   */
+  lockDisabled: z.object({ key: Base64Schema.max(64), signature: Base64Schema.max(128) }).optional(),
   /** L2 networks: storm control and DHCP filtering (absent: the defaults). */
   l2: L2SettingsSchema.optional(),
 });

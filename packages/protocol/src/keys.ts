@@ -282,3 +282,44 @@ export function verifyPolicySignature(
   const payload = policyPayload(networkId, policy);
   return lockKeys.some((k) => verifyDomain(k, POLICY_DOMAIN, payload, signature));
 }
+
+/** Domain of an operator's signature that lifts a network's lock. */
+export const LOCK_DISABLE_DOMAIN = 'lock-disable';
+
+/**
+ * What an operator key signs to lift the lock of a network: the network and the lock keys it lifts
+ * (sorted), so the statement can neither lift another network's lock nor a later lock with other keys.
+ */
+export function lockDisablePayload(networkId: string, lockKeys: readonly string[]): string {
+  return `${networkId}\n${[...lockKeys].sort().join('\n')}`;
+}
+
+/** An operator's statement that lifts the lock of a network (`rtcmesh-signal lock disable`). */
+export interface LockDisablement {
+  /** The operator key that signed it (one of the lock keys). */
+  key: string;
+  /** Its signature over lockDisablePayload(network, lock keys). */
+  signature: string;
+}
+
+/** The disablement signed with `privateKey` (an operator key of `lockKeys`). */
+export function signLockDisablement(
+  privateKey: string | KeyObject,
+  networkId: string,
+  lockKeys: readonly string[],
+): LockDisablement {
+  return {
+    key: publicKeyOf(privateKey),
+    signature: signDomain(privateKey, LOCK_DISABLE_DOMAIN, lockDisablePayload(networkId, lockKeys)),
+  };
+}
+
+/** True when `d` is signed by one of `lockKeys` and lifts exactly that set on that network. */
+export function verifyLockDisablement(
+  lockKeys: readonly string[],
+  networkId: string,
+  d: LockDisablement | undefined,
+): boolean {
+  if (!d || !lockKeys.includes(d.key)) return false;
+  return verifyDomain(d.key, LOCK_DISABLE_DOMAIN, lockDisablePayload(networkId, lockKeys), d.signature);
+}

@@ -172,6 +172,39 @@ describe('Agent', () => {
     });
   });
 
+  test('a dual-stack L3 network: the TUN gets the /32 and the /128, and routes for both prefixes', async () => {
+    const { agent, control, devices } = await makeAgent();
+    const started = agent.start();
+    control.emit(
+      'welcome',
+      welcome({
+        self: {
+          nodeId: NODE,
+          name: 'self',
+          addresses: ['10.99.0.1/24', 'fd7a::1/64'],
+          mac: '02:00:00:00:00:01',
+        },
+        network: {
+          id: 'net-1',
+          name: 'lab',
+          mode: 'l3',
+          cidr: '10.99.0.0/24',
+          cidr6: 'fd7a::/64',
+          mtu: 1280,
+        },
+      }),
+    );
+    await started;
+    expect(devices.opened).toEqual([
+      expect.objectContaining({
+        name: 'rtm-test0',
+        addresses: ['10.99.0.1/32', 'fd7a::1/128'],
+        routes: ['10.99.0.0/24', 'fd7a::/64'],
+      }),
+    ]);
+    expect(agent.status().network).toMatchObject({ cidr: '10.99.0.0/24', cidr6: 'fd7a::/64' });
+  });
+
   test('with the server down it starts from the cached map; the server’s welcome then takes over', async () => {
     const { agent, control, devices } = await makeAgent({ cache: cached(welcome()) });
     await agent.start();

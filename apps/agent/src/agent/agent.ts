@@ -4,6 +4,7 @@ import {
   type AgentEvent,
   DEFAULT_DNS_SUFFIX,
   ErrorCode,
+  type NetworkInfo,
   type PeerInfo,
   type Route,
   type Welcome,
@@ -346,7 +347,7 @@ export class Agent implements AgentControl {
         );
     });
     c.on('config', (cfg) => {
-      if (cfg.network) void this.observeLock(cfg.network.lockKeys);
+      if (cfg.network) void this.observeLock(cfg.network);
       if (cfg.network) this.plane?.applyL2Settings(cfg.network);
       // A rename (rtcmesh-signal node rename) or new tags: status and the resolver follow. Addresses
       // and MAC only ever change with a new join.
@@ -396,6 +397,7 @@ export class Agent implements AgentControl {
     this.routes = await OverlayRoutes.create({
       mode: w.network.mode,
       networkCidr: w.network.cidr,
+      networkCidr6: w.network.cidr6,
       device: this.opts.device,
       advertiseRoutes: this.opts.advertiseRoutes,
       acceptRoutes: this.opts.acceptRoutes ?? false,
@@ -422,7 +424,7 @@ export class Agent implements AgentControl {
     if (mobility.length > 0) await this.mobility?.start(mobility);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
-    await this.lock.observe(w.network.lockKeys);
+    await this.lock.observe(w.network.lockKeys, w.network.lockDisabled);
     const gate = new SignedPolicyGate(
       w.network.id,
       () => this.lock?.keys ?? [],
@@ -618,16 +620,16 @@ export class Agent implements AgentControl {
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
     this.plane?.applyL2Settings(w.network);
-    void this.observeLock(w.network.lockKeys);
+    void this.observeLock(w.network);
     this.mesh?.setIceServers(w.iceServers);
     this.peers.replaceAll(w.peers, w.self.nodeId);
     this.advertise();
   }
 
-  /** The server's lock keys: pinned the first time; then every peer is judged again. */
-  private async observeLock(keys: string[] | undefined): Promise<void> {
+  /** The server's lock keys (pinned the first time) or a signed disablement (unpinned): then every peer is judged again. */
+  private async observeLock(network: Pick<NetworkInfo, 'lockKeys' | 'lockDisabled'>): Promise<void> {
     try {
-      if (await this.lock?.observe(keys))
+      if (await this.lock?.observe(network.lockKeys, network.lockDisabled))
         for (const { info } of this.mesh?.list() ?? []) this.mesh?.upsert(info);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'cannot pin the network lock keys');
@@ -678,6 +680,7 @@ export class Agent implements AgentControl {
         name: w.network.name,
         mode: w.network.mode,
         cidr: w.network.cidr,
+        ...(w.network.cidr6 ? { cidr6: w.network.cidr6 } : {}),
         ...(this.plane?.l2Settings ? { l2: this.plane.l2Settings } : {}),
       },
       device: this.plane ? deviceStatus(this.plane.device) : null,

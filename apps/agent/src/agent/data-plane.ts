@@ -86,7 +86,14 @@ export class DataPlane {
               ...(o.bridge ? { bridge: o.bridge } : {}),
               ...offload,
             })
-          : devices.openTun({ name: o.device, mtu, addresses, routes: [w.network.cidr], ...offload }),
+          : devices.openTun({
+              name: o.device,
+              mtu,
+              addresses,
+              // Dual stack: the overlay's IPv6 prefix points into the TUN too.
+              routes: [w.network.cidr, ...(w.network.cidr6 ? [w.network.cidr6] : [])],
+              ...offload,
+            }),
       onFrames: (frames) => plane?.forwarder.fromDevice(frames),
       onReopened: (d) => {
         if (plane) plane.current = d;

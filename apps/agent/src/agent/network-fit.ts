@@ -28,6 +28,7 @@ export function networkChange(running: Welcome, fresh: Welcome): string | null {
   if (running.network.id !== fresh.network.id) return 'the network';
   if (running.network.mode !== fresh.network.mode) return "the network's mode";
   if (running.network.cidr !== fresh.network.cidr) return "the network's address range";
+  if (running.network.cidr6 !== fresh.network.cidr6) return "the network's IPv6 prefix";
   if (running.network.mtu !== fresh.network.mtu) return "the network's MTU";
   if (running.self.addresses.join() !== fresh.self.addresses.join()) return "this node's addresses";
   if (running.self.mac !== fresh.self.mac) return "this node's MAC";

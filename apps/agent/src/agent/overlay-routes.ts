@@ -11,6 +11,8 @@ import { PeerRoutes, type RefusedRoute, type RouteDevice } from '../routes/peer-
 export interface OverlayRoutesOptions {
   mode: 'l2' | 'l3';
   networkCidr: string;
+  /** A dual-stack network's IPv6 prefix. */
+  networkCidr6?: string | undefined;
   /** The overlay device's name: never an ICE candidate, the target of peers' routes. */
   device: string;
   /** `--advertise-routes`, `--accept-routes`, `--exit-node`, `--advertise-exit-node`. */
@@ -62,6 +64,7 @@ export class OverlayRoutes {
       exitNode: o.exitNode,
       acceptRoutes: o.acceptRoutes,
       networkCidr: o.networkCidr,
+      networkCidr6: o.networkCidr6,
       ownRoutes: o.advertiseRoutes,
       overlayDevice: o.device,
       serverUrls: o.serverUrls,
@@ -136,7 +139,11 @@ export class OverlayRoutes {
   updateCandidateFilter(peers: Iterable<PeerInfo>): void {
     this.o.candidateFilter.update({
       excludeInterfaces: [this.o.device],
-      excludeCidrs: [this.o.networkCidr, ...(this.peers?.wanted(peers) ?? [])],
+      excludeCidrs: [
+        this.o.networkCidr,
+        ...(this.o.networkCidr6 ? [this.o.networkCidr6] : []),
+        ...(this.peers?.wanted(peers) ?? []),
+      ],
       additionalHostAddresses: hostCandidateAddresses([this.o.device]),
     });
   }

@@ -24,7 +24,7 @@ export function checkSetRequest(req: SetRequest, network: NetworkInfo): CheckedS
     throw new LocalApiError('bad-request', `routes are for L3 networks; ${network.name} is L2`);
   if (req.advertiseRoutes) {
     const problem = req.advertiseRoutes
-      .map((p) => advertisedRouteProblem(p, network.cidr))
+      .map((p) => advertisedRouteProblem(p, network.cidr, network.cidr6))
       .find((p) => p !== undefined);
     if (problem) throw new LocalApiError('bad-request', problem);
   }
@@ -43,11 +43,17 @@ export function checkSetRequest(req: SetRequest, network: NetworkInfo): CheckedS
 }
 
 /** Why `prefix` cannot be advertised (`rtcmesh set --advertise-routes`), or undefined. */
-export function advertisedRouteProblem(prefix: string, networkCidr: string): string | undefined {
+export function advertisedRouteProblem(
+  prefix: string,
+  networkCidr: string,
+  networkCidr6?: string,
+): string | undefined {
   const parsed = RouteSchema.shape.prefix.safeParse(prefix);
   if (!parsed.success)
     return `${prefix} is not a prefix like 10.1.0.0/24 (${parsed.error.issues[0]?.message ?? 'invalid'})`;
   if (isExitRoute(prefix)) return `${prefix} is an exit route: use --advertise-exit-node`;
-  if (prefixesOverlap(prefix, networkCidr)) return `${prefix} overlaps the overlay network ${networkCidr}`;
+  for (const net of [networkCidr, networkCidr6])
+    if (net !== undefined && prefixesOverlap(prefix, net))
+      return `${prefix} overlaps the overlay network ${net}`;
   return unroutablePrefixProblem(prefix);
 }

@@ -21,7 +21,9 @@ export function formatStatus(s: AgentStatus): string {
   lines.push(
     `node     ${s.node.name} (${s.node.id})  ${s.node.addresses.join(' ')}${s.node.mac ? `  ${s.node.mac}` : ''}`,
   );
-  lines.push(`network  ${s.network.name} (${s.network.mode.toUpperCase()}, ${s.network.cidr})`);
+  lines.push(
+    `network  ${s.network.name} (${s.network.mode.toUpperCase()}, ${s.network.cidr}${s.network.cidr6 ? `, ${s.network.cidr6}` : ''})`,
+  );
   if (s.device) lines.push(`device   ${s.device.name} mtu ${s.device.mtu}${formatOffloads(s)}`);
   const io = s.device?.counters;
   if (io) {

@@ -64,6 +64,8 @@ export const agentStatusSchema = z.object({
     name: z.string(),
     mode: z.enum(['l2', 'l3']),
     cidr: z.string(),
+    /** L3 dual stack: the overlay's IPv6 prefix. */
+    cidr6: z.string().optional(),
     /** L2: the storm control and DHCP filter the switch enforces now (the admin's network settings). */
     l2: L2SettingsSchema.optional(),
   }),

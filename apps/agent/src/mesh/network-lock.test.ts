@@ -4,6 +4,7 @@ import {
   nodeKeyPayload,
   type PeerInfo,
   signDomain,
+  signLockDisablement,
 } from '@rtcmesh/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +69,41 @@ describe('NetworkLock', () => {
     await lock.load([operator.publicKey]);
     expect(store.saved.get('net-1')).toEqual([operator.publicKey]);
     expect(lock.admit(peer(signedBy(operator.privateKey)))).toBeNull();
+  });
+
+  it('an operator-signed disablement of exactly the pinned keys unpins them; anything else does not', async () => {
+    const store = new MemoryStore();
+    store.saved.set('net-1', [operator.publicKey]);
+    const lock = new NetworkLock('net-1', store, pino({ level: 'silent' }));
+    await lock.load([]);
+    // Signed by a key that is not pinned, for another network, or over another key set: ignored.
+    expect(
+      await lock.observe(undefined, signLockDisablement(rogue.privateKey, 'net-1', [rogue.publicKey])),
+    ).toBe(false);
+    expect(
+      await lock.observe(undefined, signLockDisablement(operator.privateKey, 'net-2', [operator.publicKey])),
+    ).toBe(false);
+    expect(
+      await lock.observe(
+        undefined,
+        signLockDisablement(operator.privateKey, 'net-1', [operator.publicKey, rogue.publicKey]),
+      ),
+    ).toBe(false);
+    const forged = {
+      key: operator.publicKey,
+      signature: signLockDisablement(rogue.privateKey, 'net-1', [operator.publicKey]).signature,
+    };
+    expect(await lock.observe(undefined, forged)).toBe(false);
+    expect(lock.admit(peer())).toMatch(/not signed/);
+    // The operator's own: lifted, saved, every peer admitted.
+    expect(
+      await lock.observe(undefined, signLockDisablement(operator.privateKey, 'net-1', [operator.publicKey])),
+    ).toBe(true);
+    expect(lock.keys).toEqual([]);
+    expect(store.saved.get('net-1')).toEqual([]);
+    expect(lock.admit(peer())).toBeNull();
+    // A later lock with new keys is pinned as a first lock.
+    expect(await lock.observe([rogue.publicKey])).toBe(true);
+    expect(lock.keys).toEqual([rogue.publicKey]);
   });
 });

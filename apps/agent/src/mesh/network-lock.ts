@@ -1,4 +1,9 @@
-import { type PeerInfo, verifyNodeKeySignature } from '@rtcmesh/protocol';
+import {
+  type LockDisablement,
+  type PeerInfo,
+  verifyLockDisablement,
+  verifyNodeKeySignature,
+} from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 
 export interface NetworkLockStore {
@@ -11,7 +16,8 @@ export interface NetworkLockStore {
  * `--lock-key`) are pinned in the state directory; from then on every peer's node key must carry an
  * operator signature by a pinned key, and nothing the signaling server says later (other keys, no lock
  * at all) changes that. A compromised server can then neither add a node of its own nor swap a peer's
- * key: it has no operator key to sign with.
+ * key: it has no operator key to sign with. Only an operator's signed disablement of exactly the pinned
+ * keys (`rtcmesh-signal lock disable`) unpins them.
  */
 export class NetworkLock {
   private pins: string[] = [];
@@ -36,11 +42,22 @@ export class NetworkLock {
   }
 
   /**
-   * What the server says the lock keys are. Returns true when this pinned keys for the first time
-   * (every peer must be judged again).
+   * What the server says the lock keys are, and a disablement of the lock if it was lifted. Returns true
+   * when the pins changed (pinned for the first time, or lifted): every peer must be judged again.
    */
-  async observe(serverKeys: readonly string[] | undefined): Promise<boolean> {
+  async observe(serverKeys: readonly string[] | undefined, disabled?: LockDisablement): Promise<boolean> {
     const offered = serverKeys ?? [];
+    if (this.pins.length > 0 && verifyLockDisablement(this.pins, this.networkId, disabled)) {
+      const lifted = this.pins;
+      this.pins = [];
+      this.warnedMismatch = false;
+      await this.store.writeLockPins(this.networkId, []);
+      this.log.warn(
+        { keys: lifted, by: disabled?.key },
+        'network lock lifted: an operator key signed its disablement; the lock keys are unpinned',
+      );
+      if (offered.length === 0) return true;
+    }
     if (this.pins.length === 0) {
       if (offered.length === 0) return false;
       this.pins = [...offered];

@@ -20,6 +20,8 @@ export type RefusedRoute = {
 export type PeerRoutesOptions = {
   acceptRoutes: boolean;
   networkCidr: string;
+  /** A dual-stack network's IPv6 prefix. */
+  networkCidr6?: string | undefined;
   /** Prefixes this node routes itself (`--advertise-routes`): they stay on its LAN. */
   ownRoutes: readonly string[];
   /** The overlay device: its addresses are not the host's underlay. */
@@ -55,6 +57,7 @@ export class PeerRoutes {
     this.guard = new RouteGuard({
       acceptRoutes: o.acceptRoutes,
       networkCidr: o.networkCidr,
+      networkCidr6: o.networkCidr6,
       mobilityPrefixes: o.mobilityPrefixes ?? [],
     });
   }

@@ -9,6 +9,8 @@ export type RouteGuardOptions = {
   acceptRoutes: boolean;
   /** The overlay network: routes inside it (peers' own /32s, which move with them) are always taken. */
   networkCidr: string;
+  /** A dual-stack network's IPv6 prefix: the same rule as networkCidr. */
+  networkCidr6?: string | undefined;
   /**
    * This site's mobility prefixes (`--mobility`): the same prefix from another site is shared by
    * design (not a conflict with our LAN), and its workloads' /32s are taken whatever `acceptRoutes`
@@ -48,12 +50,13 @@ export class RouteGuard {
 
   judge(prefix: string): RouteVerdict {
     try {
-      if (prefixesOverlap(prefix, this.o.networkCidr)) {
-        if (this.inside(prefix)) return { ok: true };
+      for (const net of [this.o.networkCidr, this.o.networkCidr6]) {
+        if (net === undefined || !prefixesOverlap(prefix, net)) continue;
+        if (this.inside(prefix, net)) return { ok: true };
         return {
           ok: false,
           kind: 'unsafe',
-          reason: `contains the overlay network ${this.o.networkCidr}: only its own addresses are routed there`,
+          reason: `contains the overlay network ${net}: only its own addresses are routed there`,
         };
       }
     } catch {
@@ -97,9 +100,9 @@ export class RouteGuard {
     return list.some((m) => prefixCovers(m, ip));
   }
 
-  private inside(prefix: string): boolean {
+  private inside(prefix: string, net: string): boolean {
     const len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
-    const netLen = Number(this.o.networkCidr.slice(this.o.networkCidr.lastIndexOf('/') + 1));
+    const netLen = Number(net.slice(net.lastIndexOf('/') + 1));
     return len >= netLen;
   }
 }

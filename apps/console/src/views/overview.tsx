@@ -21,7 +21,8 @@ export function Networks({ networks }: { networks: NetworkSummary[] }) {
               </span>
             ) : null}
             <div class="muted">
-              {n.cidr} · MTU {n.mtu}
+              {n.cidr}
+              {n.cidr6 ? <> · {n.cidr6}</> : null} · MTU {n.mtu}
             </div>
             {n.mode === 'l2' && <L2Settings network={n} />}
             <div class="big">

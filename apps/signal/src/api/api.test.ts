@@ -238,7 +238,7 @@ test('address pool exhaustion is refused clearly and never hands out an address 
   });
   const a = await joinNode(server, key.body.key, 'a');
   const b = await joinNode(server, key.body.key, 'b');
-  expect([a.join.addresses, b.join.addresses]).toEqual([['10.1.2.1/30'], ['10.1.2.2/30']]);
+  expect([a.join.addresses[0], b.join.addresses[0]]).toEqual(['10.1.2.1/30', '10.1.2.2/30']);
   expect(await join(key.body.key, 'c')).toMatchObject({
     status: 409,
     body: { error: { code: ErrorCode.AddressPoolExhausted } },

@@ -20,7 +20,8 @@ export function networksApi(mesh: Mesh): Hono {
     .put('/:id/l2', async (c) =>
       c.json(await mesh.setL2Settings(c.req.param('id'), await readBody(c, SetL2SettingsRequestSchema))),
     )
-    .put('/:id/lock', async (c) =>
-      c.json(await mesh.setLock(c.req.param('id'), (await readBody(c, SetLockRequestSchema)).keys)),
-    );
+    .put('/:id/lock', async (c) => {
+      const body = await readBody(c, SetLockRequestSchema);
+      return c.json(await mesh.setLock(c.req.param('id'), body.keys, body.disablement));
+    });
 }

@@ -71,16 +71,28 @@ export function registerAdminCommands(program: Command): void {
           .makeOptionMandatory(),
       )
       .option('--cidr <cidr>', 'IPv4 address pool', '10.99.0.0/24')
+      .option(
+        '--ipv6 <prefix>',
+        'L3: the IPv6 prefix beside the IPv4 pool: auto (default: a new unique local /64), off, or a prefix; each node gets the address with its IPv4 host number',
+      )
       .option('--mtu <n>', 'device MTU', (v) => Number.parseInt(v, 10)),
-  ).action(async (name: string, o: TargetOpts & { mode: 'l2' | 'l3'; cidr: string; mtu?: number }) => {
-    const n = await adminRequest<NetworkSummary>(targetOf(o), 'POST', '/api/v1/networks', {
-      name,
-      mode: o.mode,
-      cidr: o.cidr,
-      mtu: o.mtu,
-    });
-    out(`network ${n.name} (${n.id}) mode ${n.mode} cidr ${n.cidr} mtu ${n.mtu}`);
-  });
+  ).action(
+    async (
+      name: string,
+      o: TargetOpts & { mode: 'l2' | 'l3'; cidr: string; ipv6?: string; mtu?: number },
+    ) => {
+      const n = await adminRequest<NetworkSummary>(targetOf(o), 'POST', '/api/v1/networks', {
+        name,
+        mode: o.mode,
+        cidr: o.cidr,
+        ...(o.ipv6 !== undefined ? { ipv6: o.ipv6 } : {}),
+        mtu: o.mtu,
+      });
+      out(
+        `network ${n.name} (${n.id}) mode ${n.mode} cidr ${n.cidr}${n.cidr6 ? ` ipv6 ${n.cidr6}` : ''} mtu ${n.mtu}`,
+      );
+    },
+  );
   addTarget(network.command('list').description('list networks').option('--json', 'JSON output')).action(
     async (o: TargetOpts & { json?: boolean }) => {
       const { networks } = await adminRequest<{ networks: NetworkSummary[] }>(
@@ -90,8 +102,16 @@ export function registerAdminCommands(program: Command): void {
       );
       if (o.json) return out(JSON.stringify(networks, null, 2));
       table([
-        ['NAME', 'ID', 'MODE', 'CIDR', 'NODES', 'ONLINE'],
-        ...networks.map((n) => [n.name, n.id, n.mode, n.cidr, String(n.nodeCount), String(n.onlineCount)]),
+        ['NAME', 'ID', 'MODE', 'CIDR', 'IPV6', 'NODES', 'ONLINE'],
+        ...networks.map((n) => [
+          n.name,
+          n.id,
+          n.mode,
+          n.cidr,
+          n.cidr6 ?? '-',
+          String(n.nodeCount),
+          String(n.onlineCount),
+        ]),
       ]);
     },
   );

@@ -13,6 +13,7 @@ import {
   policyPayload,
   publicKeyOf,
   signDomain,
+  signLockDisablement,
 } from '@rtcmesh/protocol';
 import type { Command } from 'commander';
 import { adminRequest } from './admin-client.js';
@@ -49,6 +50,36 @@ export function registerLockCommands(program: Command): void {
       { keys: o.key },
     );
     out(`network ${n.name} locked to ${n.lockKeys?.length ?? 0} operator key(s)`);
+  });
+
+  addTarget(
+    lock
+      .command('disable <network>')
+      .description(
+        "lift a network's lock: signs the disablement with an operator key, so agents that pinned the lock keys unpin them",
+      )
+      .requiredOption(
+        '--operator-key <file>',
+        'operator private key from `lock keygen` (one of the lock keys)',
+      ),
+  ).action(async (network: string, o: TargetOpts & { operatorKey: string }) => {
+    const target = targetOf(o);
+    const key = readOperatorKey(o.operatorKey);
+    const path = `/api/v1/networks/${encodeURIComponent(network)}/lock`;
+    const n = await adminRequest<NetworkSummary>(
+      target,
+      'GET',
+      `/api/v1/networks/${encodeURIComponent(network)}`,
+    );
+    const keys = n.lockKeys ?? [];
+    if (keys.length === 0) throw new Error(`network ${n.name} is not locked`);
+    if (!keys.includes(publicKeyOf(key)))
+      throw new Error(`${o.operatorKey} is not one of the lock keys of ${n.name}: ${keys.join(', ')}`);
+    const disablement = signLockDisablement(key, n.id, keys);
+    await adminRequest<NetworkSummary>(target, 'PUT', path, { keys: [], disablement });
+    out(
+      `network ${n.name} unlocked: agents that pinned its ${keys.length} lock key(s) unpin them when they see the signed disablement`,
+    );
   });
 
   addTarget(

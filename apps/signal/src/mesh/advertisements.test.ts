@@ -1,7 +1,8 @@
 import { expect, test } from 'vitest';
 import { normalizeBindings, normalizeRoutes } from './advertisements.js';
 
-const own = ['10.99.0.5'];
+const own = ['10.99.0.5', 'fd7a::5'];
+const NET = { cidr: '10.99.0.0/24', cidr6: 'fd7a::/64' };
 
 test('subnet routes outside the network and own host routes are accepted', () => {
   expect(
@@ -11,7 +12,7 @@ test('subnet routes outside the network and own host routes are accepted', () =>
         { prefix: '10.99.0.5/32', seq: 1 },
         { prefix: 'fd00:1::/64', seq: 2 },
       ],
-      '10.99.0.0/24',
+      NET,
       own,
     ),
   ).toEqual([
@@ -27,7 +28,7 @@ test.each([
   ['10.99.0.0/25', /overlaps the network/],
   ['10.0.0.0/8', /overlaps the network/],
 ])('route %s is refused', (prefix, why) => {
-  expect(() => normalizeRoutes([{ prefix, seq: 1 }], '10.99.0.0/24', own)).toThrow(why);
+  expect(() => normalizeRoutes([{ prefix, seq: 1 }], NET, own)).toThrow(why);
 });
 
 // Issue 16: one member advertised these in a three-site lab and every other member installed them.
@@ -49,7 +50,7 @@ test.each([
   ['2001:db8::/48', /covers 2001:db8::53/],
 ])('route %s, which would cut members off, is refused', (prefix, why) => {
   const servers = ['10.77.0.10', '2001:db8::53'];
-  expect(() => normalizeRoutes([{ prefix, seq: 1 }], '10.99.0.0/24', own, servers)).toThrow(why);
+  expect(() => normalizeRoutes([{ prefix, seq: 1 }], NET, own, servers)).toThrow(why);
 });
 
 test('an exit node offers 0.0.0.0/0 and ::/0 (kept pending until approved); nothing else that short', () => {
@@ -58,8 +59,8 @@ test('an exit node offers 0.0.0.0/0 and ::/0 (kept pending until approved); noth
     { prefix: '0.0.0.0/0', seq: 1 },
     { prefix: '::/0', seq: 1 },
   ];
-  expect(normalizeRoutes(exit, '10.99.0.0/24', own, servers)).toEqual(exit);
-  expect(() => normalizeRoutes([{ prefix: '0.0.0.0/1', seq: 1 }], '10.99.0.0/24', own, servers)).toThrow(
+  expect(normalizeRoutes(exit, NET, own, servers)).toEqual(exit);
+  expect(() => normalizeRoutes([{ prefix: '0.0.0.0/1', seq: 1 }], NET, own, servers)).toThrow(
     /shorter than \/8/,
   );
 });
@@ -71,7 +72,7 @@ test('duplicates are refused', () => {
         { prefix: '192.168.1.0/24', seq: 1 },
         { prefix: '192.168.1.0/24', seq: 2 },
       ],
-      '10.99.0.0/24',
+      NET,
       own,
     ),
   ).toThrow(/twice/);
@@ -81,4 +82,18 @@ test('duplicates are refused', () => {
       { mac: '02:00:00:00:00:01', ips: [], seq: 2 },
     ]),
   ).toThrow(/twice/);
+});
+
+test.each([
+  ['fd7a::6/128', /overlaps the network fd7a::\/64; only a \/128/],
+  ['fd7a::/48', /overlaps the network fd7a::\/64/],
+  ['fd7a::/96', /overlaps the network/],
+])('in a dual-stack network, IPv6 route %s inside the overlay is refused', (prefix, why) => {
+  expect(() => normalizeRoutes([{ prefix, seq: 1 }], NET, own)).toThrow(why);
+});
+
+test("a node's own IPv6 /128 is accepted", () => {
+  expect(normalizeRoutes([{ prefix: 'fd7a::5/128', seq: 1 }], NET, own)).toEqual([
+    { prefix: 'fd7a::5/128', seq: 1 },
+  ]);
 });

@@ -23,11 +23,15 @@ import { MeshError } from './errors.js';
  */
 export function normalizeRoutes(
   routes: Route[],
-  networkCidr: string,
+  network: { cidr: string; cidr6?: string | undefined },
   ownAddresses: readonly string[],
   protectedAddresses: readonly string[] = [],
 ): Route[] {
-  const [netAddr, netLen] = ipaddr.parseCIDR(networkCidr);
+  // The overlay's own ranges (IPv4, and IPv6 in a dual-stack network) hold only node addresses.
+  const overlay = [network.cidr, ...(network.cidr6 ? [network.cidr6] : [])].map((c) => ({
+    cidr: c,
+    range: ipaddr.parseCIDR(c),
+  }));
   const seen = new Set<string>();
   return routes.map((r) => {
     const [addr, len] = ipaddr.parseCIDR(r.prefix);
@@ -62,12 +66,15 @@ export function normalizeRoutes(
     if (seen.has(prefix))
       throw new MeshError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
     seen.add(prefix);
-    if (addr.kind() === netAddr.kind()) {
+    for (const { cidr, range } of overlay) {
+      const [netAddr, netLen] = range;
+      if (addr.kind() !== netAddr.kind()) continue;
       const overlaps = len >= netLen ? addr.match(netAddr, netLen) : netAddr.match(addr, len);
-      if (overlaps && !(len === 32 && ownAddresses.includes(addr.toString()))) {
+      const host = addr.kind() === 'ipv4' ? 32 : 128;
+      if (overlaps && !(len === host && ownAddresses.includes(addr.toString()))) {
         throw new MeshError(
           ErrorCode.InvalidAdvertisement,
-          `route ${prefix} overlaps the network ${networkCidr}; only a /32 for the node's own address is allowed there`,
+          `route ${prefix} overlaps the network ${cidr}; only a /${host} for the node's own address is allowed there`,
         );
       }
     }

@@ -15,6 +15,7 @@ import {
   L2SettingsSchema,
   LIMITS,
   type LinkReport,
+  type LockDisablement,
   type NetworkInfo,
   type NetworkSummary,
   type NodeSummary,
@@ -29,6 +30,7 @@ import {
   type SetL2SettingsRequest,
   verifyDomain,
   verifyJoinProof,
+  verifyLockDisablement,
   verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -37,7 +39,8 @@ import { hashSecret, randomToken, secretMatches } from '../auth/secrets.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Feed } from '../feed/feed.js';
-import { formatCidr, parseIpv4Cidr } from '../ipam/ipv4.js';
+import { formatCidr, type Ipv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.js';
+import { canonicalIpv6Prefix, ipv6PrefixProblem, newUlaPrefix, nodeIps } from '../ipam/ipv6.js';
 import { deriveMac } from '../ipam/mac.js';
 import { pickFreeAddress } from '../ipam/pool.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -119,6 +122,7 @@ export class Mesh {
     if (!cidr || cidr.prefix < 8 || cidr.prefix > 30) {
       throw new MeshError(ErrorCode.InvalidMessage, 'cidr must be an IPv4 CIDR between /8 and /30');
     }
+    const cidr6 = ipv6Of(req, cidr);
     if (await this.store.networks.find(req.name))
       throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
     const row: NetworkRow = {
@@ -126,6 +130,7 @@ export class Mesh {
       name: req.name,
       mode: req.mode,
       cidr: formatCidr(cidr),
+      ...(cidr6 ? { cidr6 } : {}),
       mtu: req.mtu ?? DEFAULT_MTU,
       createdAt: Date.now(),
     };
@@ -139,7 +144,7 @@ export class Mesh {
     const summary = await this.networkSummary(row);
     this.publishFeed({ kind: 'network', action: 'created', network: summary });
     this.deps.log.info(
-      { network: row.id, name: row.name, mode: row.mode, cidr: row.cidr },
+      { network: row.id, name: row.name, mode: row.mode, cidr: row.cidr, cidr6: row.cidr6 },
       'network created',
     );
     return summary;
@@ -584,7 +589,8 @@ export class Mesh {
     try {
       bindings = msg.bindings && normalizeBindings(msg.bindings);
       routes =
-        msg.routes && normalizeRoutes(msg.routes, network.cidr, node.addresses, this.deps.protectedAddresses);
+        msg.routes &&
+        normalizeRoutes(msg.routes, network, nodeIps(node.addresses, network), this.deps.protectedAddresses);
     } catch (err) {
       if (!(err instanceof MeshError)) throw err;
       // A refused advertisement is what a hostile or misconfigured member looks like: the admin sees it
@@ -669,22 +675,42 @@ export class Mesh {
 
   /**
    * Locks a network to operator keys (or unlocks it with an empty list). Agents pin the keys the first
-   * time they see them and keep enforcing them whatever this server says later (SECURITY.md).
+   * time they see them and keep enforcing them whatever this server says later (SECURITY.md); only an
+   * operator's signed disablement (`rtcmesh-signal lock disable`), passed on here, lifts their pins.
    */
-  async setLock(networkIdOrName: string, keys: readonly string[]): Promise<NetworkSummary> {
+  async setLock(
+    networkIdOrName: string,
+    keys: readonly string[],
+    disablement?: LockDisablement,
+  ): Promise<NetworkSummary> {
     const network = await this.requireNetwork(networkIdOrName);
+    if (disablement) {
+      if (keys.length > 0)
+        throw new MeshError(ErrorCode.InvalidMessage, 'a disablement lifts the lock: send it with no keys');
+      if (!network.lockKeys?.length)
+        throw new MeshError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
+      if (!verifyLockDisablement(network.lockKeys, network.id, disablement))
+        throw new MeshError(
+          ErrorCode.InvalidMessage,
+          `the disablement is not signed by a lock key of ${network.name} over its current keys`,
+        );
+    }
     for (const k of keys) {
       const problem = rawPublicKeyProblem(k);
       if (problem) throw new MeshError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}…: ${problem}`);
     }
     const unique = [...new Set(keys)];
     if (unique.length > 8) throw new MeshError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
-    await this.store.networks.setLockKeys(network.id, unique);
+    await this.store.networks.setLockKeys(network.id, unique, disablement);
     const updated = await this.requireNetwork(network.id);
     this.deps.cluster.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
     this.deps.log.info(
-      { network: network.id, keys: unique.length },
-      unique.length ? 'network locked' : 'network unlocked',
+      { network: network.id, keys: unique.length, signed: disablement !== undefined },
+      unique.length
+        ? 'network locked'
+        : disablement
+          ? 'network lock lifted by an operator key: agents unpin it'
+          : 'network unlocked on the server (agents that pinned its keys keep them)',
     );
     return this.networkSummary(updated);
   }
@@ -761,16 +787,40 @@ export function networkInfo(n: NetworkRow): NetworkInfo {
     name: n.name,
     mode: n.mode,
     cidr: n.cidr,
+    ...(n.cidr6 ? { cidr6: n.cidr6 } : {}),
     mtu: n.mtu,
     ...(n.lockKeys ? { lockKeys: n.lockKeys } : {}),
+    ...(n.lockDisabled ? { lockDisabled: n.lockDisabled } : {}),
     ...(n.l2 ? { l2: n.l2 } : {}),
   };
 }
 
-/** Overlay addresses with the network's prefix length ("10.99.0.5/24"); in L3 the host route is ip/32. */
+/**
+ * Overlay addresses with the network's prefix lengths ("10.99.0.5/24", and "fd7a::5/64" in a
+ * dual-stack network); in L3 the host routes are ip/32 and ip/128.
+ */
 function addressesOf(n: NodeRow, network: NetworkRow): string[] {
-  const len = network.cidr.split('/')[1];
-  return n.addresses.map((a) => `${a}/${len}`);
+  const len4 = network.cidr.split('/')[1];
+  const len6 = network.cidr6?.split('/')[1];
+  return nodeIps(n.addresses, network).map((a) => `${a}/${a.includes(':') ? len6 : len4}`);
+}
+
+/**
+ * The IPv6 prefix of a new network: L3 networks are dual-stack unless asked otherwise ("auto": a fresh
+ * unique local /64); an L2 segment carries whatever IPv6 its hosts use, so it has none of its own.
+ */
+function ipv6Of(req: CreateNetworkRequest, cidr: Ipv4Cidr): string | undefined {
+  const asked = req.ipv6 ?? (req.mode === 'l3' ? 'auto' : 'off');
+  if (asked === 'off') return undefined;
+  if (req.mode !== 'l3')
+    throw new MeshError(
+      ErrorCode.InvalidMessage,
+      'an IPv6 prefix is for L3 networks (an L2 segment carries the IPv6 its hosts use)',
+    );
+  if (asked === 'auto') return canonicalIpv6Prefix(newUlaPrefix());
+  const problem = ipv6PrefixProblem(asked, cidr);
+  if (problem) throw new MeshError(ErrorCode.InvalidMessage, problem);
+  return canonicalIpv6Prefix(asked);
 }
 
 function keyInfo(k: JoinKeyRow): JoinKeyInfo {

@@ -11,6 +11,7 @@ import {
   rekeyPayload,
   signDomain,
   signJoinRequest,
+  signLockDisablement,
 } from '@rtcmesh/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
@@ -154,6 +155,56 @@ describe('locked networks', () => {
     expect(other.body.keySigned).toBe(false);
     const update = await cb.client.next('peer-updated', (m) => m.peer.keySignature !== undefined);
     expect(update.peer.keySignature).toBe(signature);
+  });
+
+  test('lock disable: only an operator-signed disablement of the current keys is passed on to agents', async () => {
+    const { key, network: net } = await network('lifted');
+    const a = await joinNode(server, key, 'a');
+    const ca = await connect(a);
+    const operator = generateNodeKey();
+    const rogue = generateNodeKey();
+    const path = `/api/v1/networks/${net.id}/lock`;
+    await adminFetch(server, 'PUT', path, { keys: [operator.publicKey] });
+    await ca.client.next('config');
+    for (const [body, why] of [
+      [
+        { keys: [], disablement: signLockDisablement(rogue.privateKey, net.id, [operator.publicKey]) },
+        /not signed by a lock key/,
+      ],
+      [
+        {
+          keys: [],
+          disablement: signLockDisablement(operator.privateKey, 'net-other', [operator.publicKey]),
+        },
+        /not signed/,
+      ],
+      [
+        {
+          keys: [operator.publicKey],
+          disablement: signLockDisablement(operator.privateKey, net.id, [operator.publicKey]),
+        },
+        /with no keys/,
+      ],
+    ] as const) {
+      const r = await adminFetch<{ error: { message: string } }>(server, 'PUT', path, body);
+      expect(r.status).toBe(400);
+      expect(r.body.error.message).toMatch(why);
+    }
+    const disablement = signLockDisablement(operator.privateKey, net.id, [operator.publicKey]);
+    const lifted = await adminFetch<NetworkSummary>(server, 'PUT', path, { keys: [], disablement });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.lockKeys).toBeUndefined();
+    expect(lifted.body.lockDisabled).toEqual(disablement);
+    const cfg = await ca.client.next('config', (m) => m.network?.lockDisabled !== undefined);
+    expect(cfg.network?.lockDisabled).toEqual(disablement);
+    expect((await connect(await joinNode(server, key, 'b'))).welcome.network.lockDisabled).toEqual(
+      disablement,
+    );
+    // Not locked any more: nothing to lift. Locked again: the old disablement is gone.
+    const again = await adminFetch(server, 'PUT', path, { keys: [], disablement });
+    expect(again.status).toBe(409);
+    const relocked = await adminFetch<NetworkSummary>(server, 'PUT', path, { keys: [rogue.publicKey] });
+    expect(relocked.body.lockDisabled).toBeUndefined();
   });
 
   test('lock keys must be Ed25519 public keys; signing needs a locked network', async () => {

@@ -9,6 +9,7 @@ import {
   type RouteInfo,
   type RouteListResponse,
 } from '@rtcmesh/protocol';
+import { nodeIps } from '../ipam/ipv6.js';
 import { normalizeRoutes } from '../mesh/advertisements.js';
 import { MeshError } from '../mesh/errors.js';
 import type { Mesh } from '../mesh/mesh.js';
@@ -25,11 +26,14 @@ import type { NodeRow, RouteDecision } from '../store/nodes.js';
 
 /** A route inside the network's CIDR: the node's own address (the server allows nothing else there). */
 function ownAddress(prefix: string, network: NetworkRow): boolean {
-  try {
+  const inside = (cidr: string) => {
     // Inside, not merely overlapping: an exit node's 0.0.0.0/0 overlaps every network and must wait.
     const len = Number(prefix.slice(prefix.lastIndexOf('/') + 1));
-    const netLen = Number(network.cidr.slice(network.cidr.lastIndexOf('/') + 1));
-    return len >= netLen && prefixesOverlap(prefix, network.cidr);
+    const netLen = Number(cidr.slice(cidr.lastIndexOf('/') + 1));
+    return len >= netLen && prefixesOverlap(prefix, cidr);
+  };
+  try {
+    return inside(network.cidr) || (network.cidr6 !== undefined && inside(network.cidr6));
   } catch {
     return false;
   }
@@ -166,7 +170,7 @@ export async function decideRoute(
   // What no member may route stays refused, also for an admin (the server's addresses may have
   // changed since the route was advertised).
   if (req.state === 'approved')
-    normalizeRoutes([route], network.cidr, node.addresses, mesh.deps.protectedAddresses);
+    normalizeRoutes([route], network, nodeIps(node.addresses, network), mesh.deps.protectedAddresses);
   await mesh.deps.store.nodes.setRouteDecisions(node.id, {
     ...node.routeDecisions,
     [route.prefix]: req.state,

@@ -1,4 +1,10 @@
-import { type L2Settings, L2SettingsSchema, type NetworkInfo, type NetworkMode } from '@rtcmesh/protocol';
+import {
+  type L2Settings,
+  L2SettingsSchema,
+  type LockDisablement,
+  type NetworkInfo,
+  type NetworkMode,
+} from '@rtcmesh/protocol';
 import type { SqlExecutor } from './sql.js';
 
 export type NetworkRow = NetworkInfo & { createdAt: number };
@@ -8,10 +14,12 @@ type Raw = {
   name: string;
   mode: NetworkMode;
   cidr: string;
+  cidr6: string | null;
   mtu: number;
   created_at: number;
   lock_keys: string | null;
   l2_settings: string | null;
+  lock_disabled: string | null;
 };
 
 /** Stored settings are checked again on the way out: a row edited by hand cannot reach agents broken. */
@@ -32,9 +40,12 @@ const toRow = (r: Raw): NetworkRow => {
     name: r.name,
     mode: r.mode,
     cidr: r.cidr,
+    ...(r.cidr6 ? { cidr6: r.cidr6 } : {}),
     mtu: r.mtu,
     createdAt: r.created_at,
     ...(r.lock_keys ? { lockKeys: JSON.parse(r.lock_keys) as string[] } : {}),
+    // Verified against the lock keys it lifted before it was written.
+    ...(r.lock_disabled ? { lockDisabled: JSON.parse(r.lock_disabled) as LockDisablement } : {}),
     ...(l2 ? { l2 } : {}),
   };
 };
@@ -44,8 +55,8 @@ export class NetworkStore {
 
   async insert(n: NetworkRow): Promise<void> {
     await this.db.run(
-      'INSERT INTO networks (id, name, mode, cidr, mtu, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [n.id, n.name, n.mode, n.cidr, n.mtu, n.createdAt],
+      'INSERT INTO networks (id, name, mode, cidr, cidr6, mtu, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [n.id, n.name, n.mode, n.cidr, n.cidr6 ?? null, n.mtu, n.createdAt],
     );
   }
 
@@ -71,10 +82,14 @@ export class NetworkStore {
     return r && toRow(r);
   }
 
-  /** Sets (or with an empty list, clears) the operator keys that lock the network. */
-  async setLockKeys(id: string, keys: readonly string[]): Promise<void> {
-    await this.db.run('UPDATE networks SET lock_keys = ? WHERE id = ?', [
+  /**
+   * Sets (or with an empty list, clears) the operator keys that lock the network, and the signed
+   * disablement of the lock being lifted (cleared whenever keys are set).
+   */
+  async setLockKeys(id: string, keys: readonly string[], disabled?: LockDisablement): Promise<void> {
+    await this.db.run('UPDATE networks SET lock_keys = ?, lock_disabled = ? WHERE id = ?', [
       keys.length > 0 ? JSON.stringify(keys) : null,
+      keys.length === 0 && disabled ? JSON.stringify(disabled) : null,
       id,
     ]);
   }

@@ -94,4 +94,12 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE networks ADD COLUMN l2_settings TEXT;
   `,
+  // v8: dual-stack L3 networks (issue 19): the overlay's IPv6 prefix; NULL = IPv4 only.
+  `
+  ALTER TABLE networks ADD COLUMN cidr6 TEXT;
+  `,
+  // v9: lifting a lock (issue 19): the operator's signed disablement agents verify, JSON; NULL = none.
+  `
+  ALTER TABLE networks ADD COLUMN lock_disabled TEXT;
+  `,
 ];
