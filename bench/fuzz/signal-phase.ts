@@ -363,6 +363,6 @@ export async function normalizeServerState(target: SignalTarget): Promise<void> 
   }
   // The server sees each close a moment after the client does.
   const deadline = Date.now() + 5000;
-  while (target.server.mesh.deps.hub.size > 0 && Date.now() < deadline)
+  while (target.server.parts.hub.size > 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 20));
 }

@@ -79,12 +79,12 @@ const client = new ControlClient({
   nodeId: joined.nodeId,
   privateKey: nodeKey.privateKey,
   agentVersion: 'bench',
-  logger: server.mesh.deps.log,
+  logger: server.parts.log,
 });
 const welcomed = new Promise((r) => client.once('welcome', r));
 client.start();
 await welcomed;
-const rotation = new KeyRotation(joined.nodeId, client, state, server.mesh.deps.log);
+const rotation = new KeyRotation(joined.nodeId, client, state, server.parts.log);
 const rekeyMs: number[] = [];
 for (let i = 0; i < 20; i++) {
   const t0 = performance.now();

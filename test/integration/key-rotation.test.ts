@@ -33,7 +33,7 @@ beforeAll(async () => {
   await server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
   joinKey = (await server.mesh.createKey({ network: 'alpha', reusable: true })).key;
   // The server's own (silent) pino logger: the test project does not depend on pino itself.
-  log = server.mesh.deps.log;
+  log = server.parts.log;
 });
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.stop();

@@ -63,7 +63,7 @@ beforeAll(async () => {
   client.close();
   for (let m = 1; m < MEMBERS; m++) {
     const node = await joinNode(server, joinKey, `member-${m}`);
-    await server.mesh.deps.store.nodes.setAdvertisements(node.join.nodeId, fullBindings(m), undefined);
+    await server.parts.store.nodes.setAdvertisements(node.join.nodeId, fullBindings(m), undefined);
   }
 }, 60_000);
 
@@ -80,7 +80,7 @@ test('a network whose peer list is larger than the agent’s message limit still
     nodeId: node.join.nodeId,
     privateKey: importPrivateKey(key.privateKey),
     agentVersion: 'test',
-    logger: server.mesh.deps.log,
+    logger: server.parts.log,
   });
   try {
     const welcome = new Promise<Welcome>((resolve, reject) => {

@@ -58,7 +58,7 @@ test('an agent with --ca-file joins over HTTPS and authenticates over WSS; witho
     privateKey,
     agentVersion: 't',
     // The server's own (silent) pino logger: this package does not depend on pino itself.
-    logger: server.mesh.deps.log,
+    logger: server.parts.log,
     ca,
   });
   const welcome = new Promise((resolve) => control.once('welcome', resolve));

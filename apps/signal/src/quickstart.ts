@@ -26,8 +26,9 @@ const log = pino({ level: 'warn' });
 
 const server = await startSignalServer({ dataDir, host, port, logger: log });
 const mesh = server.mesh;
-const network = (await mesh.deps.store.networks.find(values.network))
-  ? await mesh.networkSummary(await mesh.requireNetwork(values.network))
+const existing = await mesh.requireNetwork(values.network).catch(() => undefined);
+const network = existing
+  ? await mesh.networkSummary(existing)
   : await mesh.createNetwork({ name: values.network, mode: 'l2', cidr: '10.99.0.0/24' });
 const key = await mesh.createKey({
   network: network.id,

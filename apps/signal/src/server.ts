@@ -16,7 +16,7 @@ import { type MetaPersist, metaPersist } from './console/persist.js';
 import { ConsoleSessions } from './console/sessions.js';
 import { DEFAULT_CONSOLE_DIR } from './console/static.js';
 import { Feed } from './feed/feed.js';
-import { Mesh } from './mesh/mesh.js';
+import { Mesh, type MeshDeps } from './mesh/mesh.js';
 import { Metrics } from './metrics/metrics.js';
 import { ClientAddressResolver } from './net/client-address.js';
 import { protectedServerAddresses } from './net/own-addresses.js';
@@ -43,6 +43,8 @@ export type SignalServer = {
   /** Path of the admin unix socket, or null. */
   adminSocket: string | null;
   mesh: Mesh;
+  /** The parts the server is built from (the composition root's; tests look inside). */
+  parts: MeshDeps;
   /** This instance's id on the bus and its view of the other instances. */
   cluster: Cluster;
   /**
@@ -109,7 +111,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     throw new Error(`cannot reach the message bus: ${(err as Error).message}`);
   }
   const browserLinks = new BrowserLinkRelay(hub, { cluster });
-  const mesh = new Mesh({
+  const parts: MeshDeps = {
     store,
     hub,
     cluster,
@@ -125,7 +127,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       turnSecret: options.turnSecret,
       turnTtlSeconds: options.turnTtlSeconds ?? DEFAULTS.turnTtlSeconds,
     },
-  });
+  };
+  const mesh = new Mesh(parts);
   if ((options.turn?.length ?? 0) > 0 && !options.turnSecret)
     log.warn('--turn given without --turn-secret: TURN servers are not announced');
 
@@ -142,7 +145,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     burst: options.joinBurst ?? DEFAULTS.joinBurst,
   };
   const listener = getRequestListener(
-    createApp(mesh, {
+    createApp(mesh, parts, {
       trusted: false,
       version: SERVER_VERSION,
       publicUrl: options.publicUrl,
@@ -177,6 +180,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const ws = attachWebSocketServer(
     http,
     mesh,
+    parts,
     {
       path: '/ws',
       heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
@@ -195,7 +199,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     if (socketPath) {
       const local = createServer(
         getRequestListener(
-          createApp(mesh, {
+          createApp(mesh, parts, {
             trusted: true,
             version: SERVER_VERSION,
             streams,
@@ -295,6 +299,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     adminToken,
     adminSocket: socketPath,
     mesh,
+    parts,
     cluster,
     reloadTls,
     close,

@@ -58,12 +58,12 @@ const PUBLIC_ROUTES = [
 
 test('every admin route refuses a missing or wrong token', async () => {
   // Every route the app registers (so a route added later is covered without editing this test).
-  const app = createApp(server.mesh, {
+  const app = createApp(server.mesh, server.parts, {
     trusted: false,
     version: 't',
     streams: new Set(),
     dataDir: dir.path,
-    browserLinks: new BrowserLinkRelay(server.mesh.deps.hub),
+    browserLinks: new BrowserLinkRelay(server.parts.hub),
   });
   const routes = [
     ...new Set(

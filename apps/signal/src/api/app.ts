@@ -8,7 +8,8 @@ import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import { type AdminEnv, adminAuth } from '../console/admin-auth.js';
 import { ConsoleSessions } from '../console/sessions.js';
 import { consoleStatic } from '../console/static.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { Mesh, MeshDeps } from '../mesh/mesh.js';
+import type { MeshContext } from '../mesh/mesh-context.js';
 import { ClientAddressResolver } from '../net/client-address.js';
 import { adminApi } from './admin.js';
 import { auditApi } from './audit.js';
@@ -52,8 +53,19 @@ export type AppOptions = {
   joinLimits?: JoinLimits;
 };
 
-export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
+/**
+ * The HTTP API on one listener. `deps` are the server's parts (the same ones Mesh was built with):
+ * each route gets the few it uses, named in its signature.
+ */
+export function createApp(mesh: Mesh, deps: MeshDeps, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
+  const ctx: MeshContext = {
+    mesh,
+    store: deps.store,
+    log: deps.log,
+    cluster: deps.cluster,
+    protectedAddresses: deps.protectedAddresses ?? [],
+  };
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody(ErrorCode.NotFound, 'no such route'), 404));
   const addresses = opts.addresses ?? new ClientAddressResolver();
@@ -85,18 +97,18 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
     bodyLimit({
       maxSize: maxBody,
       onError: (c) => {
-        mesh.deps.metrics.limited.inc({ limit: 'rest-body-size' });
-        mesh.deps.metrics.rejected.inc({ reason: ErrorCode.TooLarge });
+        deps.metrics.limited.inc({ limit: 'rest-body-size' });
+        deps.metrics.rejected.inc({ reason: ErrorCode.TooLarge });
         return c.json(errorBody(ErrorCode.TooLarge, `body larger than ${maxBody} bytes`), 413);
       },
     }),
   );
 
   app.get('/healthz', (c) =>
-    c.json({ ok: true, sessions: mesh.deps.hub.size, instance: mesh.deps.cluster.instanceId }),
+    c.json({ ok: true, sessions: deps.hub.size, instance: deps.cluster.instanceId }),
   );
   app.get('/metrics', async (c) => {
-    const reg = mesh.deps.metrics.registry;
+    const reg = deps.metrics.registry;
     return c.body(await reg.metrics(), 200, { 'content-type': reg.contentType });
   });
   app.get('/api/v1/info', (c) =>
@@ -108,29 +120,33 @@ export function createApp(mesh: Mesh, opts: AppOptions): Hono<{ Bindings: HttpBi
       publicUrl: opts.publicUrl ?? null,
     }),
   );
-  app.route('/api/v1/join', joinApi(mesh, addresses, opts.joinLimits ?? { perMinute: 10, burst: 20 }));
+  app.route(
+    '/api/v1/join',
+    joinApi(mesh, deps.metrics, addresses, opts.joinLimits ?? { perMinute: 10, burst: 20 }),
+  );
 
   const sessions = opts.sessions ?? new ConsoleSessions();
   app.route(
     '/api/v1/session',
-    sessionApi(mesh, sessions, { secureCookie: opts.secureCookie ?? false, addresses }),
+    sessionApi(deps, sessions, { secureCookie: opts.secureCookie ?? false, addresses }),
   );
 
   const admin = new Hono<AdminEnv>();
-  admin.use('*', adminAuth(mesh, sessions, opts.trusted));
-  admin.use('*', auditMiddleware(mesh, addresses));
-  admin.route('/networks/:id/policy', policyApi(mesh));
-  admin.route('/networks/:id/routes', routesApi(mesh));
+  admin.use('*', adminAuth(deps, sessions, opts.trusted));
+  admin.use('*', auditMiddleware(deps, addresses));
+  admin.route('/networks/:id/policy', policyApi(ctx));
+  admin.route('/networks/:id/routes', routesApi(ctx));
   admin.route('/networks', networksApi(mesh));
   admin.route('/keys', keysApi(mesh));
-  admin.route('/nodes/:id/tags', tagsApi(mesh));
-  admin.route('/nodes', nodesApi(mesh));
-  admin.route('/telemetry', telemetryApi(mesh));
-  admin.route('/events', eventsApi(mesh, opts.streams));
-  admin.route('/audit', auditApi(mesh));
-  admin.route('/cluster', clusterApi(mesh));
-  if (opts.dataDir) admin.route('/admin', adminApi(mesh, sessions, opts.dataDir));
-  if (opts.browserLinks) admin.route('/nodes/:id/browser-link', browserLinkApi(mesh, opts.browserLinks));
+  admin.route('/nodes/:id/tags', tagsApi(ctx));
+  admin.route('/nodes', nodesApi(mesh, ctx));
+  admin.route('/telemetry', telemetryApi(mesh, deps.telemetry));
+  admin.route('/events', eventsApi(deps, opts.streams));
+  admin.route('/audit', auditApi(deps.store));
+  admin.route('/cluster', clusterApi(deps));
+  if (opts.dataDir) admin.route('/admin', adminApi(deps, sessions, opts.dataDir));
+  if (opts.browserLinks)
+    admin.route('/nodes/:id/browser-link', browserLinkApi(mesh, deps.log, opts.browserLinks));
   app.route('/api/v1', admin);
   if (opts.consoleDir) app.use('*', consoleStatic(opts.consoleDir));
   return app;

@@ -2,15 +2,15 @@ import { ErrorCode } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { AdminEnv } from '../console/admin-auth.js';
 import { MeshError } from '../mesh/errors.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { Store } from '../store/index.js';
 
 /** GET /api/v1/audit?limit=100&before=<id>: audit entries, newest first (limit 1..1000). */
-export function auditApi(mesh: Mesh): Hono<AdminEnv> {
+export function auditApi(store: Pick<Store, 'audit'>): Hono<AdminEnv> {
   return new Hono<AdminEnv>().get('/', async (c) => {
     const limit = intParam(c.req.query('limit'), 'limit');
     const before = intParam(c.req.query('before'), 'before');
     return c.json({
-      entries: await mesh.deps.store.audit.list({
+      entries: await store.audit.list({
         ...(limit === undefined ? {} : { limit }),
         ...(before === undefined ? {} : { before }),
       }),

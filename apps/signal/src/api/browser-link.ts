@@ -1,6 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { BrowserLinkRequestSchema, type BrowserLinkResponse, ErrorCode } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import type { AdminVia } from '../console/admin-auth.js';
 import type { Mesh } from '../mesh/mesh.js';
@@ -14,6 +15,7 @@ import { errorBody, readBody } from './errors.js';
  */
 export function browserLinkApi(
   mesh: Mesh,
+  log: Logger,
   relay: BrowserLinkRelay,
 ): Hono<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }> {
   return new Hono<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }>().post('/', async (c) => {
@@ -23,7 +25,7 @@ export function browserLinkApi(
     const node = await mesh.requireNode(id);
     const { sdp } = await readBody(c, BrowserLinkRequestSchema);
     const res: BrowserLinkResponse = await relay.open(node.id, sdp);
-    mesh.deps.log.info({ node: node.id, linkId: res.linkId }, 'browser link answered');
+    log.info({ node: node.id, linkId: res.linkId }, 'browser link answered');
     return c.json(res);
   });
 }

@@ -1,7 +1,7 @@
 import type { FeedEvent } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshDeps } from '../mesh/mesh.js';
 
 /** Events queued for one SSE client; a client further behind than this is disconnected (it reconnects with Last-Event-ID). */
 const MAX_QUEUED = 2000;
@@ -14,14 +14,14 @@ export type StreamRegistry = Set<() => void>;
  * `Last-Event-ID` (or ?since=SEQ) replays what is still in the ring. GET /api/v1/events/recent returns
  * the last events as JSON.
  */
-export function eventsApi(mesh: Mesh, streams: StreamRegistry): Hono {
-  const feed = mesh.deps.feed;
+export function eventsApi(deps: Pick<MeshDeps, 'feed' | 'cluster'>, streams: StreamRegistry): Hono {
+  const feed = deps.feed;
   return new Hono()
     .get('/recent', (c) =>
       c.json({ events: feed.recent(Math.min(1000, Number(c.req.query('limit') ?? 200) || 200)) }),
     )
     .get('/', (c) => {
-      const instance = mesh.deps.cluster.instanceId;
+      const instance = deps.cluster.instanceId;
       const since = resumePoint(
         c.req.header('last-event-id') ?? c.req.query('since'),
         c.req.query('instance'),

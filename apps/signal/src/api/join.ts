@@ -5,6 +5,7 @@ import { parseJoinKey } from '../auth/join-key.js';
 import { KeyedRateLimiter } from '../limits/keyed-rate-limiter.js';
 import { MeshError } from '../mesh/errors.js';
 import type { Mesh } from '../mesh/mesh.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { ClientAddressResolver } from '../net/client-address.js';
 import { errorBody, readBody } from './errors.js';
 
@@ -22,6 +23,7 @@ export type JoinLimits = {
  */
 export function joinApi(
   mesh: Mesh,
+  metrics: Metrics,
   addresses: ClientAddressResolver,
   limits: JoinLimits,
 ): Hono<{ Bindings: HttpBindings }> {
@@ -31,8 +33,8 @@ export function joinApi(
     const incoming = c.env?.incoming;
     const remote = addresses.resolve(incoming?.socket?.remoteAddress, incoming?.headers['x-forwarded-for']);
     const limited = (limit: string, retryAfter: number, what: string) => {
-      mesh.deps.metrics.limited.inc({ limit });
-      mesh.deps.metrics.joins.inc({ result: ErrorCode.RateLimited });
+      metrics.limited.inc({ limit });
+      metrics.joins.inc({ result: ErrorCode.RateLimited });
       c.header('retry-after', String(retryAfter));
       return c.json(
         errorBody(ErrorCode.RateLimited, `too many join attempts ${what}; retry in ${retryAfter} s`),
@@ -47,8 +49,8 @@ export function joinApi(
     } catch (err) {
       // A malformed join is rejected input like a malformed message: counted once, as an attempt too.
       if (err instanceof MeshError) {
-        mesh.deps.metrics.rejected.inc({ reason: err.code });
-        mesh.deps.metrics.joins.inc({ result: err.code });
+        metrics.rejected.inc({ reason: err.code });
+        metrics.joins.inc({ result: err.code });
       }
       throw err;
     }

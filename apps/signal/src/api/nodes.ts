@@ -1,10 +1,11 @@
 import { RenameNodeRequestSchema, SignNodeKeyRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { Mesh } from '../mesh/mesh.js';
+import type { MeshContext } from '../mesh/mesh-context.js';
 import { renameNode } from '../mesh/rename.js';
 import { readBody } from './errors.js';
 
-export function nodesApi(mesh: Mesh): Hono {
+export function nodesApi(mesh: Mesh, ctx: MeshContext): Hono {
   return (
     new Hono()
       .get('/', async (c) => c.json({ nodes: await mesh.listNodes(c.req.query('network')) }))
@@ -16,7 +17,7 @@ export function nodesApi(mesh: Mesh): Hono {
       .put('/:id/name', async (c) =>
         c.json(
           await renameNode(
-            mesh,
+            ctx,
             c.req.param('id'),
             (await readBody(c, RenameNodeRequestSchema)).name,
             c.req.query('network'),

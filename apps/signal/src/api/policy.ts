@@ -1,6 +1,6 @@
 import { PolicySignatureRequestSchema, SetTagsRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshContext } from '../mesh/mesh-context.js';
 import {
   getNetworkPolicy,
   PolicyInvalidError,
@@ -14,13 +14,13 @@ import { errorBody, readBody } from './errors.js';
  * GET/PUT /api/v1/networks/:id/policy (mounted with the network id in the path), and
  * PUT …/policy/signature: an operator's signature of the stored policy (locked networks).
  */
-export function policyApi(mesh: Mesh): Hono {
+export function policyApi(ctx: MeshContext): Hono {
   return new Hono()
-    .get('/', async (c) => c.json(await getNetworkPolicy(mesh, c.req.param('id') ?? '')))
+    .get('/', async (c) => c.json(await getNetworkPolicy(ctx, c.req.param('id') ?? '')))
     .put('/signature', async (c) =>
       c.json(
         await signNetworkPolicy(
-          mesh,
+          ctx,
           c.req.param('id') ?? '',
           await readBody(c, PolicySignatureRequestSchema),
         ),
@@ -40,7 +40,7 @@ export function policyApi(mesh: Mesh): Hono {
         );
       }
       try {
-        return c.json(await putNetworkPolicy(mesh, c.req.param('id') ?? '', body));
+        return c.json(await putNetworkPolicy(ctx, c.req.param('id') ?? '', body));
       } catch (err) {
         // The editor shows every issue next to the JSON: answer them all, not only the summary.
         if (err instanceof PolicyInvalidError)
@@ -51,11 +51,11 @@ export function policyApi(mesh: Mesh): Hono {
 }
 
 /** PUT /api/v1/nodes/:id/tags */
-export function tagsApi(mesh: Mesh): Hono {
+export function tagsApi(ctx: MeshContext): Hono {
   return new Hono().put('/', async (c) =>
     c.json(
       await setNodeTags(
-        mesh,
+        ctx,
         c.req.param('id') ?? '',
         (await readBody(c, SetTagsRequestSchema)).tags,
         c.req.query('network'),

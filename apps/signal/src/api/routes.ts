@@ -1,14 +1,14 @@
 import { RouteDecisionRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshContext } from '../mesh/mesh-context.js';
 import { decideRoute, listRoutes } from '../routes/route-approval.js';
 import { readBody } from './errors.js';
 
 /** GET/PUT /api/v1/networks/:id/routes (mounted with the network id or name in the path). */
-export function routesApi(mesh: Mesh): Hono {
+export function routesApi(ctx: MeshContext): Hono {
   return new Hono()
-    .get('/', async (c) => c.json(await listRoutes(mesh, c.req.param('id') ?? '')))
+    .get('/', async (c) => c.json(await listRoutes(ctx, c.req.param('id') ?? '')))
     .put('/', async (c) =>
-      c.json(await decideRoute(mesh, c.req.param('id') ?? '', await readBody(c, RouteDecisionRequestSchema))),
+      c.json(await decideRoute(ctx, c.req.param('id') ?? '', await readBody(c, RouteDecisionRequestSchema))),
     );
 }

@@ -2,11 +2,10 @@ import type { HttpBindings } from '@hono/node-server';
 import { CSRF_HEADER, ErrorCode, type SessionInfo, SessionRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { actorOf, recordAudit } from '../audit/audit.js';
+import { type AuditDeps, actorOf, recordAudit } from '../audit/audit.js';
 import { checkAdminToken } from '../auth/admin-token.js';
 import { type ConsoleSessions, SESSION_COOKIE } from '../console/sessions.js';
 import { FailureBackoff } from '../limits/failure-backoff.js';
-import type { Mesh } from '../mesh/mesh.js';
 import type { ClientAddressResolver } from '../net/client-address.js';
 import { errorBody, readBody } from './errors.js';
 
@@ -19,7 +18,7 @@ import { errorBody, readBody } from './errors.js';
  * lock the admin out from elsewhere (a server-wide limit did).
  */
 export function sessionApi(
-  mesh: Mesh,
+  deps: AuditDeps,
   sessions: ConsoleSessions,
   opts: { secureCookie: boolean; addresses: ClientAddressResolver },
 ): Hono<{ Bindings: HttpBindings }> {
@@ -44,7 +43,7 @@ export function sessionApi(
       const waitMs = failures.wait(source);
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000);
-        mesh.deps.metrics.limited.inc({ limit: 'sign-in' });
+        deps.metrics.limited.inc({ limit: 'sign-in' });
         c.header('retry-after', String(seconds));
         return c.json(
           errorBody(
@@ -55,10 +54,10 @@ export function sessionApi(
         );
       }
       const { token } = await readBody(c, SessionRequestSchema);
-      if (!(await checkAdminToken(mesh.deps.store, token))) {
+      if (!(await checkAdminToken(deps.store, token))) {
         failures.failed(source);
-        mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
-        await recordAudit(mesh, {
+        deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
+        await recordAudit(deps, {
           actor: 'anonymous',
           action: 'session.sign-in',
           source: sourceOf(c),
@@ -68,7 +67,7 @@ export function sessionApi(
       }
       failures.succeeded(source);
       const s = sessions.create();
-      await recordAudit(mesh, {
+      await recordAudit(deps, {
         actor: actorOf('token', token),
         action: 'session.sign-in',
         target: actorOf('session', s.id),
@@ -89,7 +88,7 @@ export function sessionApi(
         return c.json(errorBody(ErrorCode.Forbidden, `missing ${CSRF_HEADER} header`), 403);
       const id = getCookie(c, SESSION_COOKIE);
       if (id !== undefined && sessions.check(id) !== null)
-        await recordAudit(mesh, {
+        await recordAudit(deps, {
           actor: actorOf('session', id),
           action: 'session.sign-out',
           source: sourceOf(c),

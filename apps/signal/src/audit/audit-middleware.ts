@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AdminEnv } from '../console/admin-auth.js';
-import type { Mesh } from '../mesh/mesh.js';
 import type { ClientAddressResolver } from '../net/client-address.js';
+import type { AuditDeps } from './audit.js';
 import { recordAudit } from './audit.js';
 
 type Route = {
@@ -45,7 +45,10 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * what (a named action; unknown routes are logged as "METHOD /path"), the target, the client address
  * and the result ('ok' or the error code answered). Reads are not logged.
  */
-export function auditMiddleware(mesh: Mesh, addresses: ClientAddressResolver): MiddlewareHandler<AdminEnv> {
+export function auditMiddleware(
+  deps: AuditDeps,
+  addresses: ClientAddressResolver,
+): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     if (READS.has(c.req.method)) return next();
     await next();
@@ -70,7 +73,7 @@ export function auditMiddleware(mesh: Mesh, addresses: ClientAddressResolver): M
       }
     }
     const incoming = c.env?.incoming;
-    await recordAudit(mesh, {
+    await recordAudit(deps, {
       actor: c.get('adminActor') ?? 'unknown',
       action: route?.action ?? `${c.req.method} ${sub}`,
       target,

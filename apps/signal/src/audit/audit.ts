@@ -1,6 +1,9 @@
 import type { AuditEntry } from '@rtcmesh/protocol';
 import { hashSecret } from '../auth/secrets.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshDeps } from '../mesh/mesh.js';
+
+/** What the audit log writes to: the store, its counter, the log and the console feed. */
+export type AuditDeps = Pick<MeshDeps, 'store' | 'metrics' | 'log' | 'cluster'>;
 
 /** The actor on the admin unix socket (trusted by its 0600 file mode, so there is no secret to name). */
 export const LOCAL_SOCKET_ACTOR = 'local socket';
@@ -27,8 +30,8 @@ export type AuditInput = {
  * Records an admin action: stored first (database, capped), then published on the live feed as an
  * `audit` event and counted. A failure to store never fails the action itself (it is logged).
  */
-export async function recordAudit(mesh: Mesh, input: AuditInput): Promise<AuditEntry | null> {
-  const { store, metrics, log } = mesh.deps;
+export async function recordAudit(deps: AuditDeps, input: AuditInput): Promise<AuditEntry | null> {
+  const { store, metrics, log } = deps;
   const result = input.result ?? 'ok';
   try {
     const entry = await store.audit.append({
@@ -40,7 +43,7 @@ export async function recordAudit(mesh: Mesh, input: AuditInput): Promise<AuditE
       result: result.slice(0, 64),
     });
     metrics.audited.inc({ result: result === 'ok' ? 'ok' : 'refused' });
-    mesh.publishFeed({ kind: 'audit', entry });
+    deps.cluster.publishFeed({ kind: 'audit', entry });
     log.info({ audit: entry }, 'admin action');
     return entry;
   } catch (err) {

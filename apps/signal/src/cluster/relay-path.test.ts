@@ -65,7 +65,7 @@ describe.runIf(ready)('relay between instances', () => {
     try {
       // `two` hears `one` come online only through the bus: then the directories agree.
       await c1.next('peer-joined', (m) => m.peer.nodeId === two.join.nodeId);
-      const counters = [countStatements(a.mesh.deps.store.db), countStatements(b.mesh.deps.store.db)];
+      const counters = [countStatements(a.parts.store.db), countStatements(b.parts.store.db)];
       for (let i = 0; i < 100; i++) c1.send({ type: 'signal', to: two.join.nodeId, data: SIGNAL });
       for (let i = 0; i < 100; i++) await c2.next('signal', (m) => m.from === one.join.nodeId);
       expect(counters.map((c) => c.count)).toEqual([0, 0]);

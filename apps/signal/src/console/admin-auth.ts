@@ -5,7 +5,7 @@ import { getCookie } from 'hono/cookie';
 import { errorBody } from '../api/errors.js';
 import { actorOf, LOCAL_SOCKET_ACTOR } from '../audit/audit.js';
 import { checkAdminToken } from '../auth/admin-token.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshDeps } from '../mesh/mesh.js';
 import { type ConsoleSessions, SESSION_COOKIE } from './sessions.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -29,7 +29,7 @@ export function bearerToken(c: Context): string {
  * sets one needs a CORS preflight this server never grants; SameSite=Strict is the first line.
  */
 export function adminAuth(
-  mesh: Mesh,
+  deps: Pick<MeshDeps, 'store' | 'metrics'>,
   sessions: ConsoleSessions,
   trusted: boolean,
 ): MiddlewareHandler<AdminEnv> {
@@ -42,21 +42,21 @@ export function adminAuth(
     const token = bearerToken(c);
     const sessionId = getCookie(c, SESSION_COOKIE);
     if (token) {
-      if (await checkAdminToken(mesh.deps.store, token)) {
+      if (await checkAdminToken(deps.store, token)) {
         c.set('adminVia', 'bearer');
         c.set('adminActor', actorOf('token', token));
         return next();
       }
     } else if (sessionId !== undefined && sessions.check(sessionId) !== null) {
       if (!SAFE_METHODS.has(c.req.method) && c.req.header(CSRF_HEADER) !== '1') {
-        mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Forbidden });
+        deps.metrics.rejected.inc({ reason: ErrorCode.Forbidden });
         return c.json(errorBody(ErrorCode.Forbidden, `missing ${CSRF_HEADER} header`), 403);
       }
       c.set('adminVia', 'session');
       c.set('adminActor', actorOf('session', sessionId));
       return next();
     }
-    mesh.deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
+    deps.metrics.rejected.inc({ reason: ErrorCode.Unauthorized });
     return c.json(
       errorBody(ErrorCode.Unauthorized, 'admin token required (Authorization: Bearer <token>)'),
       401,

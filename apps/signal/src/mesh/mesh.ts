@@ -6,7 +6,6 @@ import {
   type CreateKeyResponse,
   type CreateNetworkRequest,
   DEFAULT_L2_SETTINGS,
-  dnsLabel,
   ErrorCode,
   type FeedEventInput,
   type JoinKeyInfo,
@@ -16,7 +15,6 @@ import {
   LIMITS,
   type LinkReport,
   type LockDisablement,
-  type NetworkInfo,
   type NetworkSummary,
   type NodeSummary,
   type PeerInfo,
@@ -35,14 +33,12 @@ import {
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { formatJoinKey, newJoinKeyId, newJoinKeySecret, parseJoinKey } from '../auth/join-key.js';
-import { hashSecret, randomToken, secretMatches } from '../auth/secrets.js';
+import { hashSecret, secretMatches } from '../auth/secrets.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Feed } from '../feed/feed.js';
 import { formatCidr, type Ipv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.js';
 import { canonicalIpv6Prefix, ipv6PrefixProblem, newUlaPrefix, nodeIps } from '../ipam/ipv6.js';
-import { deriveMac } from '../ipam/mac.js';
-import { pickFreeAddress } from '../ipam/pool.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { approvedRoutes, autoApprove } from '../routes/route-approval.js';
 import { isUniqueViolation, type Store } from '../store/index.js';
@@ -55,6 +51,13 @@ import { type IceConfig, iceServersFor, type MintedIceServers } from '../turn/ic
 import type { Hub } from '../ws/hub.js';
 import { normalizeBindings, normalizeRoutes } from './advertisements.js';
 import { MeshError } from './errors.js';
+import { newId } from './ids.js';
+import { allocateNode } from './node-allocation.js';
+import { addressesOf, keyInfo, networkInfo } from './views.js';
+
+export { networkInfo } from './views.js';
+
+import type { MeshContext } from './mesh-context.js';
 
 export type MeshDeps = {
   store: Store;
@@ -75,12 +78,6 @@ export type MeshDeps = {
 const DEFAULT_CIDR = '10.99.0.0/24';
 const DEFAULT_MTU = 1280;
 
-function newId(prefix: string): string {
-  return `${prefix}-${randomToken(9)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '0')}`;
-}
-
 /**
  * The control plane's operations, shared by the REST API, the admin socket and the WebSocket sessions.
  * Every state change is persisted first, then announced (peers over the hub, console over the feed).
@@ -92,8 +89,18 @@ export class Mesh {
   /** Session starts and ends update last-seen in batches (store/last-seen.ts). */
   private readonly seen: LastSeenWriter;
 
-  constructor(readonly deps: MeshDeps) {
+  /** What route approval, the policy and renaming work with (mesh-context.ts). */
+  private readonly ctx: MeshContext;
+
+  constructor(private readonly deps: MeshDeps) {
     this.seen = new LastSeenWriter(deps.store, deps.log);
+    this.ctx = {
+      mesh: this,
+      store: deps.store,
+      log: deps.log,
+      cluster: deps.cluster,
+      protectedAddresses: deps.protectedAddresses ?? [],
+    };
   }
 
   /**
@@ -281,7 +288,7 @@ export class Mesh {
       }
       return this.joinResponse(existing, network);
     }
-    const node = await this.allocateNode(req, row, network, now);
+    const node = await allocateNode(this.store, req, row, network, now);
     this.deps.log.info(
       { node: node.id, name: node.name, network: network.id, addresses: node.addresses },
       'node joined',
@@ -300,62 +307,6 @@ export class Mesh {
       node.id,
     );
     return this.joinResponse(node, network);
-  }
-
-  /**
-   * Creates the node and leases its address in one transaction. Address, name and MAC are picked from
-   * what the transaction reads, under the network's row lock (PostgreSQL) or the write lock (SQLite),
-   * so joins racing on several instances get distinct values; the lease's primary key backs that up,
-   * and a violation (a writer that did not take the lock) is retried.
-   */
-  private async allocateNode(
-    req: JoinRequest,
-    row: JoinKeyRow,
-    network: NetworkRow,
-    now: number,
-  ): Promise<NodeRow> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.store.transaction(async (tx) => {
-          await tx.networks.lock(network.id);
-          if (!row.reusable && !(await tx.joinKeys.consume(row.id))) {
-            throw new MeshError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
-          }
-          if (row.reusable) await tx.joinKeys.consume(row.id);
-          const id = newId('n');
-          const address = pickFreeAddress(network.cidr, await tx.leases.leased(network.id));
-          if (address === null) {
-            throw new MeshError(
-              ErrorCode.AddressPoolExhausted,
-              `network ${network.name} has no free address`,
-              409,
-            );
-          }
-          await tx.nodes.insert({
-            id,
-            networkId: network.id,
-            name: uniqueName(await tx.nodes.namesOf(network.id), req.name),
-            publicKey: req.publicKey,
-            mac: deriveMac(network.id, id, await tx.nodes.macsOf(network.id)),
-            hostname: req.hostname ?? null,
-            os: req.os ?? null,
-            agentVersion: req.agentVersion,
-            joinKeyId: row.id,
-            createdAt: now,
-          });
-          await tx.leases.insert(network.id, address, id);
-          return (await tx.nodes.get(id))!;
-        });
-      } catch (err) {
-        if (attempt < 5 && isUniqueViolation(err)) {
-          // The same public key joined concurrently: that join's node is the answer.
-          const existing = await this.store.nodes.findByPublicKey(req.publicKey);
-          if (existing) return existing;
-          continue;
-        }
-        throw err;
-      }
-    }
   }
 
   private joinResponse(node: NodeRow, network: NetworkRow): JoinResponse {
@@ -607,7 +558,7 @@ export class Mesh {
       throw err;
     }
     await this.store.nodes.setAdvertisements(nodeId, bindings, routes);
-    if (routes) await autoApprove(this, node, network, routes);
+    if (routes) await autoApprove(this.ctx, node, network, routes);
     await this.announceUpdate(nodeId);
   }
 
@@ -781,30 +732,6 @@ export class Mesh {
   }
 }
 
-export function networkInfo(n: NetworkRow): NetworkInfo {
-  return {
-    id: n.id,
-    name: n.name,
-    mode: n.mode,
-    cidr: n.cidr,
-    ...(n.cidr6 ? { cidr6: n.cidr6 } : {}),
-    mtu: n.mtu,
-    ...(n.lockKeys ? { lockKeys: n.lockKeys } : {}),
-    ...(n.lockDisabled ? { lockDisabled: n.lockDisabled } : {}),
-    ...(n.l2 ? { l2: n.l2 } : {}),
-  };
-}
-
-/**
- * Overlay addresses with the network's prefix lengths ("10.99.0.5/24", and "fd7a::5/64" in a
- * dual-stack network); in L3 the host routes are ip/32 and ip/128.
- */
-function addressesOf(n: NodeRow, network: NetworkRow): string[] {
-  const len4 = network.cidr.split('/')[1];
-  const len6 = network.cidr6?.split('/')[1];
-  return nodeIps(n.addresses, network).map((a) => `${a}/${a.includes(':') ? len6 : len4}`);
-}
-
 /**
  * The IPv6 prefix of a new network: L3 networks are dual-stack unless asked otherwise ("auto": a fresh
  * unique local /64); an L2 segment carries whatever IPv6 its hosts use, so it has none of its own.
@@ -821,37 +748,4 @@ function ipv6Of(req: CreateNetworkRequest, cidr: Ipv4Cidr): string | undefined {
   const problem = ipv6PrefixProblem(asked, cidr);
   if (problem) throw new MeshError(ErrorCode.InvalidMessage, problem);
   return canonicalIpv6Prefix(asked);
-}
-
-function keyInfo(k: JoinKeyRow): JoinKeyInfo {
-  const now = Date.now();
-  const valid =
-    k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now) && (k.reusable || k.uses === 0);
-  return {
-    id: k.id,
-    networkId: k.networkId,
-    reusable: k.reusable,
-    description: k.description,
-    createdAt: k.createdAt,
-    expiresAt: k.expiresAt,
-    revokedAt: k.revokedAt,
-    uses: k.uses,
-    valid,
-  };
-}
-
-/** Names are unique per network: a second "web" becomes "web-2" (as a re-installed host would). */
-/**
- * A name no node of the network has, as a name or as a DNS label (`Web` beside `web`, `db.eu` beside
- * `db-eu`): every member's resolver must derive the same node from `<label>.<network>.<suffix>`.
- * The join answer carries the name given; the agent says when it is not the one asked for.
- */
-function uniqueName(taken: Set<string>, wanted: string): string {
-  const labels = new Set([...taken].map(dnsLabel));
-  const free = (n: string) => !taken.has(n) && !labels.has(dnsLabel(n));
-  if (free(wanted)) return wanted;
-  for (let i = 2; ; i++) {
-    const candidate = `${wanted.slice(0, 58)}-${i}`;
-    if (free(candidate)) return candidate;
-  }
 }

@@ -1,6 +1,6 @@
 import { dnsLabel, ErrorCode, type NodeSummary } from '@rtcmesh/protocol';
 import { MeshError } from './errors.js';
-import type { Mesh } from './mesh.js';
+import type { MeshContext } from './mesh-context.js';
 
 /**
  * `rtcmesh-signal node rename`: a node's new name, refused when another node of the network has it
@@ -8,14 +8,14 @@ import type { Mesh } from './mesh.js';
  * in `peer-updated` (their resolvers answer the new name at once), the node itself in a `config`.
  */
 export async function renameNode(
-  mesh: Mesh,
+  ctx: MeshContext,
   nodeIdOrName: string,
   name: string,
   inNetwork?: string,
 ): Promise<NodeSummary> {
-  const node = await mesh.requireNode(nodeIdOrName, inNetwork);
-  const network = await mesh.requireNetwork(node.networkId);
-  const others = (await mesh.deps.store.nodes.list(network.id)).filter((n) => n.id !== node.id);
+  const node = await ctx.mesh.requireNode(nodeIdOrName, inNetwork);
+  const network = await ctx.mesh.requireNetwork(node.networkId);
+  const others = (await ctx.store.nodes.list(network.id)).filter((n) => n.id !== node.id);
   const clash = others.find((n) => n.name === name || dnsLabel(n.name) === dnsLabel(name));
   if (clash)
     throw new MeshError(
@@ -25,10 +25,10 @@ export async function renameNode(
         : `${name} would answer as ${dnsLabel(name)}.${network.name}, the DNS name of ${clash.name}`,
       409,
     );
-  if (node.name !== name) await mesh.deps.store.nodes.rename(node.id, name);
+  if (node.name !== name) await ctx.store.nodes.rename(node.id, name);
   const summary =
-    (await mesh.announceUpdate(node.id, { toSelf: true })) ??
-    (await mesh.nodeSummary(await mesh.requireNode(node.id)));
-  mesh.deps.log.info({ node: node.id, from: node.name, to: name, network: network.name }, 'node renamed');
+    (await ctx.mesh.announceUpdate(node.id, { toSelf: true })) ??
+    (await ctx.mesh.nodeSummary(await ctx.mesh.requireNode(node.id)));
+  ctx.log.info({ node: node.id, from: node.name, to: name, network: network.name }, 'node renamed');
   return summary;
 }

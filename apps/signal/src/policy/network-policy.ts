@@ -8,7 +8,7 @@ import {
   verifyPolicySignature,
 } from '@rtcmesh/protocol';
 import { MeshError } from '../mesh/errors.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshContext } from '../mesh/mesh-context.js';
 import { reapplyAutoApprovers } from '../routes/route-approval.js';
 
 /** A policy body the schema refused: answered 400 with every issue (path + message) for the editor. */
@@ -25,9 +25,9 @@ export class PolicyInvalidError extends MeshError {
 }
 
 /** The stored policy of a network (version 0, empty = allow everything, when none was written). */
-export async function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): Promise<PolicyResponse> {
-  const network = await mesh.requireNetwork(networkIdOrName);
-  const row = await mesh.deps.store.policies.get(network.id);
+export async function getNetworkPolicy(ctx: MeshContext, networkIdOrName: string): Promise<PolicyResponse> {
+  const network = await ctx.mesh.requireNetwork(networkIdOrName);
+  const row = await ctx.store.policies.get(network.id);
   return {
     networkId: network.id,
     policy: (row?.document as PolicyDocumentWire | undefined) ?? { version: 0 },
@@ -38,10 +38,10 @@ export async function getNetworkPolicy(mesh: Mesh, networkIdOrName: string): Pro
 
 /** What `welcome` carries: the network's policy (and its signature), or nothing when none was written. */
 export async function welcomePolicy(
-  mesh: Mesh,
+  store: Pick<MeshContext['store'], 'policies'>,
   networkId: string,
 ): Promise<{ policy?: PolicyDocumentWire; policySignature?: string }> {
-  const row = await mesh.deps.store.policies.get(networkId);
+  const row = await store.policies.get(networkId);
   if (!row) return {};
   return {
     policy: row.document as PolicyDocumentWire,
@@ -56,18 +56,18 @@ export async function welcomePolicy(
  * alone (or by whoever controls it) changes nothing until an operator signs it.
  */
 export async function signNetworkPolicy(
-  mesh: Mesh,
+  ctx: MeshContext,
   networkIdOrName: string,
   req: PolicySignatureRequest,
 ): Promise<PolicyResponse> {
-  const network = await mesh.requireNetwork(networkIdOrName);
+  const network = await ctx.mesh.requireNetwork(networkIdOrName);
   if (!network.lockKeys?.length)
     throw new MeshError(
       ErrorCode.Conflict,
       `network ${network.name} is not locked: its agents enforce the policy unsigned`,
       409,
     );
-  const r = await mesh.deps.store.transaction(async (tx) => {
+  const r = await ctx.store.transaction(async (tx) => {
     await tx.networks.lock(network.id);
     const row = await tx.policies.get(network.id);
     if (!row || row.version !== req.version) return { ok: false as const, current: row?.version ?? 0 };
@@ -85,13 +85,13 @@ export async function signNetworkPolicy(
       `the policy changed meanwhile: you signed version ${req.version}, the server has ${r.current}; sign again`,
       409,
     );
-  const stored = await getNetworkPolicy(mesh, network.id);
-  mesh.deps.cluster.broadcast(network.id, {
+  const stored = await getNetworkPolicy(ctx, network.id);
+  ctx.cluster.broadcast(network.id, {
     type: 'policy',
     policy: stored.policy,
     ...(stored.signature ? { signature: stored.signature } : {}),
   });
-  mesh.deps.log.info({ network: network.id, version: req.version }, 'access policy signed');
+  ctx.log.info({ network: network.id, version: req.version }, 'access policy signed');
   return stored;
 }
 
@@ -101,11 +101,11 @@ export async function signNetworkPolicy(
  * new policy to every session of the network.
  */
 export async function putNetworkPolicy(
-  mesh: Mesh,
+  ctx: MeshContext,
   networkIdOrName: string,
   body: unknown,
 ): Promise<PolicyResponse> {
-  const network = await mesh.requireNetwork(networkIdOrName);
+  const network = await ctx.mesh.requireNetwork(networkIdOrName);
   const v = validatePolicy(body);
   if (!v.ok) throw new PolicyInvalidError(v.issues);
   const policy = v.policy;
@@ -115,7 +115,7 @@ export async function putNetworkPolicy(
       { path: 'version', message: 'say which version you edit (GET it first; 0 when there is none)' },
     ]);
   // The network's row lock makes check-and-write one step across instances (PostgreSQL).
-  const r = await mesh.deps.store.transaction(async (tx) => {
+  const r = await ctx.store.transaction(async (tx) => {
     await tx.networks.lock(network.id);
     return tx.policies.replace(network.id, version, policy, Date.now());
   });
@@ -125,27 +125,27 @@ export async function putNetworkPolicy(
       `the policy changed meanwhile: you edited version ${version}, the server has ${r.current}; reload and retry`,
       409,
     );
-  const stored = await getNetworkPolicy(mesh, network.id);
-  mesh.deps.cluster.broadcast(network.id, { type: 'policy', policy: stored.policy });
-  mesh.deps.log.info({ network: network.id, version: r.version }, 'access policy updated');
+  const stored = await getNetworkPolicy(ctx, network.id);
+  ctx.cluster.broadcast(network.id, { type: 'policy', policy: stored.policy });
+  ctx.log.info({ network: network.id, version: r.version }, 'access policy updated');
   // New autoApprovers approve the routes they cover that are waiting.
-  await reapplyAutoApprovers(mesh, network.id);
+  await reapplyAutoApprovers(ctx, network.id);
   return stored;
 }
 
 /** Sets a node's tags; its peers hear it in `peer-updated`, the node itself in a `config`. */
 export async function setNodeTags(
-  mesh: Mesh,
+  ctx: MeshContext,
   nodeIdOrName: string,
   tags: readonly string[],
   inNetwork?: string,
 ): Promise<NodeSummary> {
-  const node = await mesh.requireNode(nodeIdOrName, inNetwork);
+  const node = await ctx.mesh.requireNode(nodeIdOrName, inNetwork);
   const unique = [...new Set(tags)].sort();
-  await mesh.deps.store.nodeTags.set(node.id, unique);
+  await ctx.store.nodeTags.set(node.id, unique);
   const summary =
-    (await mesh.announceUpdate(node.id, { toSelf: true })) ??
-    (await mesh.nodeSummary(await mesh.requireNode(node.id)));
-  mesh.deps.log.info({ node: node.id, tags: unique }, 'node tags set');
+    (await ctx.mesh.announceUpdate(node.id, { toSelf: true })) ??
+    (await ctx.mesh.nodeSummary(await ctx.mesh.requireNode(node.id)));
+  ctx.log.info({ node: node.id, tags: unique }, 'node tags set');
   return summary;
 }

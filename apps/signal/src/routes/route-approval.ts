@@ -12,7 +12,7 @@ import {
 import { nodeIps } from '../ipam/ipv6.js';
 import { normalizeRoutes } from '../mesh/advertisements.js';
 import { MeshError } from '../mesh/errors.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { MeshContext } from '../mesh/mesh-context.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow, RouteDecision } from '../store/nodes.js';
 
@@ -76,8 +76,8 @@ export function approvedRoutes(node: NodeRow, network: NetworkRow): Route[] {
 }
 
 /** The network's policy, if it has one (stored documents were validated when written). */
-async function policyOf(mesh: Mesh, networkId: string): Promise<Policy | undefined> {
-  const row = await mesh.deps.store.policies.get(networkId);
+async function policyOf(ctx: MeshContext, networkId: string): Promise<Policy | undefined> {
+  const row = await ctx.store.policies.get(networkId);
   if (!row) return undefined;
   const v = validatePolicy(row.document);
   return v.ok ? v.policy : undefined;
@@ -119,28 +119,28 @@ export function withAutoApprovals(
 }
 
 /** Auto-approval at advertise time (called by Mesh.advertise with the normalized routes). */
-export async function autoApprove(mesh: Mesh, node: NodeRow, network: NetworkRow, routes: Route[]) {
-  const next = withAutoApprovals(node, network, routes, await policyOf(mesh, network.id));
-  if (next) await mesh.deps.store.nodes.setRouteDecisions(node.id, next);
+export async function autoApprove(ctx: MeshContext, node: NodeRow, network: NetworkRow, routes: Route[]) {
+  const next = withAutoApprovals(node, network, routes, await policyOf(ctx, network.id));
+  if (next) await ctx.store.nodes.setRouteDecisions(node.id, next);
 }
 
 /** After a policy change: pending routes the new autoApprovers cover are approved now. */
-export async function reapplyAutoApprovers(mesh: Mesh, networkId: string): Promise<void> {
-  const network = await mesh.requireNetwork(networkId);
-  const policy = await policyOf(mesh, network.id);
-  for (const node of await mesh.deps.store.nodes.list(network.id)) {
+export async function reapplyAutoApprovers(ctx: MeshContext, networkId: string): Promise<void> {
+  const network = await ctx.mesh.requireNetwork(networkId);
+  const policy = await policyOf(ctx, network.id);
+  for (const node of await ctx.store.nodes.list(network.id)) {
     const next = withAutoApprovals(node, network, node.routes, policy);
     if (!next) continue;
-    await mesh.deps.store.nodes.setRouteDecisions(node.id, next);
-    await mesh.announceUpdate(node.id);
+    await ctx.store.nodes.setRouteDecisions(node.id, next);
+    await ctx.mesh.announceUpdate(node.id);
   }
 }
 
 /** Every advertised route of the network with its state, pending ones first. */
-export async function listRoutes(mesh: Mesh, networkIdOrName: string): Promise<RouteListResponse> {
-  const network = await mesh.requireNetwork(networkIdOrName);
+export async function listRoutes(ctx: MeshContext, networkIdOrName: string): Promise<RouteListResponse> {
+  const network = await ctx.mesh.requireNetwork(networkIdOrName);
   const order = { pending: 0, approved: 1, rejected: 2 } as const;
-  const routes = (await mesh.deps.store.nodes.list(network.id))
+  const routes = (await ctx.store.nodes.list(network.id))
     .flatMap((n) => n.routes.map((r) => routeInfo(n, network, r.prefix)))
     .sort((a, b) => order[a.state] - order[b.state] || a.node.localeCompare(b.node));
   return { networkId: network.id, routes };
@@ -148,12 +148,12 @@ export async function listRoutes(mesh: Mesh, networkIdOrName: string): Promise<R
 
 /** An admin approves or rejects one advertised prefix; the members hear of it at once. */
 export async function decideRoute(
-  mesh: Mesh,
+  ctx: MeshContext,
   networkIdOrName: string,
   req: RouteDecisionRequest,
 ): Promise<RouteInfo> {
-  const network = await mesh.requireNetwork(networkIdOrName);
-  const node = await mesh.requireNode(req.node, network.id);
+  const network = await ctx.mesh.requireNetwork(networkIdOrName);
+  const node = await ctx.mesh.requireNode(req.node, network.id);
   const route = node.routes.find((r) => r.prefix === req.prefix);
   if (!route) {
     throw new MeshError(
@@ -170,15 +170,15 @@ export async function decideRoute(
   // What no member may route stays refused, also for an admin (the server's addresses may have
   // changed since the route was advertised).
   if (req.state === 'approved')
-    normalizeRoutes([route], network, nodeIps(node.addresses, network), mesh.deps.protectedAddresses);
-  await mesh.deps.store.nodes.setRouteDecisions(node.id, {
+    normalizeRoutes([route], network, nodeIps(node.addresses, network), ctx.protectedAddresses);
+  await ctx.store.nodes.setRouteDecisions(node.id, {
     ...node.routeDecisions,
     [route.prefix]: req.state,
   });
-  mesh.deps.log.info(
+  ctx.log.info(
     { network: network.name, node: node.name, prefix: route.prefix, state: req.state },
     'route decided',
   );
-  await mesh.announceUpdate(node.id);
-  return routeInfo(await mesh.requireNode(node.id), network, route.prefix);
+  await ctx.mesh.announceUpdate(node.id);
+  return routeInfo(await ctx.mesh.requireNode(node.id), network, route.prefix);
 }

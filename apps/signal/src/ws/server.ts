@@ -5,7 +5,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { Mesh } from '../mesh/mesh.js';
 import { normalizeAddress } from '../net/client-address.js';
 import type { Admission, ConnectionLimits } from './connection-limits.js';
-import { Session, type SessionLimits } from './session.js';
+import { Session, type SessionDeps, type SessionLimits } from './session.js';
 
 export type WsServerOptions = SessionLimits & {
   path: string;
@@ -24,6 +24,7 @@ type Alive = WebSocket & { rtcmeshAlive?: boolean };
 export function attachWebSocketServer(
   http: Server,
   mesh: Mesh,
+  deps: SessionDeps,
   opts: WsServerOptions,
   log: Logger,
 ): { close(): void } {
@@ -33,7 +34,7 @@ export function attachWebSocketServer(
     maxPayload: opts.maxMessageBytes * 2,
     perMessageDeflate: false,
   });
-  const metrics = mesh.deps.metrics;
+  const metrics = deps.metrics;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -55,7 +56,7 @@ export function attachWebSocketServer(
     });
     metrics.connections.inc();
     ws.on('close', () => metrics.connections.dec());
-    new Session(ws, mesh, opts, endpoint, log.child({ endpoint }), () => admission?.authenticated());
+    new Session(ws, mesh, deps, opts, endpoint, log.child({ endpoint }), () => admission?.authenticated());
   });
 
   const heartbeat = setInterval(() => {

@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { MeshError } from '../mesh/errors.js';
-import { type Mesh, networkInfo } from '../mesh/mesh.js';
+import { type Mesh, type MeshDeps, networkInfo } from '../mesh/mesh.js';
 import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
 import { type PeerPage, pagePeers, peersPageMessage } from './peer-pages.js';
@@ -27,6 +27,9 @@ export type SessionLimits = {
   /** Outbound bytes queued for a client that does not read; beyond it the session is closed. */
   maxBufferedBytes: number;
 };
+
+/** What a session uses of the server besides the mesh: sessions here, presence, the store, counters. */
+export type SessionDeps = Pick<MeshDeps, 'store' | 'hub' | 'cluster' | 'metrics' | 'browserLinks'>;
 
 /** Messages waiting behind a slow (database) one before the session counts as flooding. */
 const MAX_PENDING = 64;
@@ -63,6 +66,8 @@ export class Session implements SessionHandle {
   constructor(
     private readonly ws: WebSocket,
     private readonly mesh: Mesh,
+    /** The server's parts a session uses besides the mesh's operations. */
+    private readonly deps: SessionDeps,
     private readonly limits: SessionLimits,
     readonly endpoint: string | null,
     private readonly log: Logger,
@@ -94,7 +99,7 @@ export class Session implements SessionHandle {
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       // Queuing more for a client that does not read would grow memory without bound.
       this.log.warn({ node: this.nodeId }, 'closing slow consumer');
-      this.mesh.deps.metrics.limited.inc({ limit: 'ws-slow-consumer' });
+      this.deps.metrics.limited.inc({ limit: 'ws-slow-consumer' });
       this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
       this.ws.terminate();
       return;
@@ -108,21 +113,21 @@ export class Session implements SessionHandle {
   }
 
   private error(code: ErrorCode, message: string, ref?: string): void {
-    this.mesh.deps.metrics.errors.inc({ code });
+    this.deps.metrics.errors.inc({ code });
     const msg: ServerMessage = { type: 'error', code, message };
     if (ref !== undefined) msg.ref = ref;
     this.send(msg);
   }
 
   private fail(code: ErrorCode, message: string, closeCode: number, ref?: string): void {
-    this.mesh.deps.metrics.rejected.inc({ reason: code });
+    this.deps.metrics.rejected.inc({ reason: code });
     this.error(code, message, ref);
     this.ws.close(closeCode, code);
   }
 
   private onMessage(data: RawMessage, isBinary: boolean): void {
     if (this.state.kind === 'closed') return;
-    const metrics = this.mesh.deps.metrics;
+    const metrics = this.deps.metrics;
     if (!this.bucket.take()) {
       metrics.rejected.inc({ reason: ErrorCode.RateLimited });
       metrics.limited.inc({ limit: 'ws-message-rate' });
@@ -275,7 +280,7 @@ export class Session implements SessionHandle {
         return this.rekey(st.nodeId, msg.publicKey, msg.signature, msg.id);
       case 'browser-signal':
         // Only the node the offer went to can answer it; anything else is a stale or forged link id.
-        if (!this.mesh.deps.browserLinks?.answer(st.nodeId, msg))
+        if (!this.deps.browserLinks?.answer(st.nodeId, msg))
           this.error(ErrorCode.PeerNotFound, `no browser link ${msg.linkId} for this node`, msg.id);
         return;
     }
@@ -296,7 +301,7 @@ export class Session implements SessionHandle {
     signature: string,
     ref?: string,
   ): Promise<void> {
-    const store = this.mesh.deps.store;
+    const store = this.deps.store;
     const node = await store.nodes.get(st.nodeId);
     const ok =
       node !== undefined &&
@@ -321,7 +326,7 @@ export class Session implements SessionHandle {
     }
     const network = (await store.networks.get(node.networkId))!;
     const peers = await this.mesh.peersOf(node, network);
-    const policy = await welcomePolicy(this.mesh, network.id);
+    const policy = await welcomePolicy(this.deps.store, network.id);
     // The socket may have closed while the database answered: then there is nothing to register.
     if (this.state.kind !== 'await-auth') return;
     clearTimeout(this.authTimer);
@@ -329,8 +334,8 @@ export class Session implements SessionHandle {
     this.state = { kind: 'open', nodeId: node.id, networkId: network.id, version: st.version };
     this.nodeId = node.id;
     this.networkId = network.id;
-    this.since = this.mesh.deps.cluster.nextSince();
-    const replaced = this.mesh.deps.hub.add(this);
+    this.since = this.deps.cluster.nextSince();
+    const replaced = this.deps.hub.add(this);
     if (replaced) {
       replaced.end(CloseCode.SessionReplaced, {
         type: 'bye',
@@ -338,7 +343,7 @@ export class Session implements SessionHandle {
         message: 'a newer session authenticated as this node',
       });
     }
-    this.mesh.deps.metrics.sessions.set(this.mesh.deps.hub.size);
+    this.deps.metrics.sessions.set(this.deps.hub.size);
     const ice = this.mesh.iceServersFor(node.id);
     // Protocol 1 clients get the whole list at once (what they always got); 2 gets it in pages.
     const pages = st.version >= 2 ? pagePeers(peers) : [{ peers, json: [] }];
@@ -356,7 +361,7 @@ export class Session implements SessionHandle {
     });
     if (pages.length > 1) void this.sendPeerPages(pages.slice(1));
     this.scheduleIceRefresh(ice.expiresAt);
-    this.mesh.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
+    this.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
     this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
   }
@@ -397,24 +402,24 @@ export class Session implements SessionHandle {
     msg: Extract<ClientMessage, { type: 'signal' }>,
     ref?: string,
   ): Promise<void> | undefined {
-    const target = this.mesh.deps.hub.get(to);
+    const target = this.deps.hub.get(to);
     if (to === st.nodeId) return this.relayFailed(st, to, ref);
     if (target && target.networkId === st.networkId) {
       // `from` comes from the authenticated session, never from the client.
       target.sendRaw(JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }));
-      this.mesh.deps.metrics.relayed.inc();
+      this.deps.metrics.relayed.inc();
       return;
     }
     // On another instance: one publish to that instance, found in the in-memory presence directory.
     if (
       !target &&
-      this.mesh.deps.cluster.relay(
+      this.deps.cluster.relay(
         st.networkId,
         to,
         JSON.stringify({ type: 'signal', from: st.nodeId, data: msg.data }),
       )
     ) {
-      this.mesh.deps.metrics.relayedOut.inc();
+      this.deps.metrics.relayedOut.inc();
       return;
     }
     return this.relayFailed(st, to, ref);
@@ -422,7 +427,7 @@ export class Session implements SessionHandle {
 
   /** Off the hot path: tells the sender why a signal could not be delivered. */
   private async relayFailed(st: Extract<State, { kind: 'open' }>, to: string, ref?: string): Promise<void> {
-    const node = to === st.nodeId ? undefined : await this.mesh.deps.store.nodes.get(to);
+    const node = to === st.nodeId ? undefined : await this.deps.store.nodes.get(to);
     // Nodes of other networks are reported exactly like nodes that do not exist.
     if (!node || node.networkId !== st.networkId) {
       this.error(ErrorCode.PeerNotFound, `no peer ${to} in this network`, ref);
@@ -437,9 +442,9 @@ export class Session implements SessionHandle {
     clearTimeout(this.authTimer);
     clearTimeout(this.refreshTimer);
     if (st.kind !== 'open') return;
-    const hub = this.mesh.deps.hub;
+    const hub = this.deps.hub;
     if (!hub.remove(this)) return;
-    this.mesh.deps.metrics.sessions.set(hub.size);
+    this.deps.metrics.sessions.set(hub.size);
     try {
       this.mesh.sessionOffline(st.nodeId, st.networkId, this.since);
     } catch (err) {
