@@ -4,15 +4,9 @@ import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow } from '../store/nodes.js';
 import { addressesOf, keyInfo, networkInfo } from './views.js';
 
-const net = {
-  id: 'net-1',
-  name: 'lab',
-  mode: 'l3',
-  cidr: '10.99.0.0/24',
-  cidr6: 'fd7a::/64',
-  mtu: 1280,
-  createdAt: 0,
-} as NetworkRow;
+/** What agents see of the network; the stored row adds its creation time. */
+const info = { id: 'net-1', name: 'lab', mode: 'l3', cidr: '10.99.0.0/24', cidr6: 'fd7a::/64', mtu: 1280 };
+const net = { ...info, createdAt: 0 } as NetworkRow;
 
 describe('views', () => {
   test('a node shows its IPv4 lease and, in a dual-stack network, the IPv6 address with its host number', () => {
@@ -24,14 +18,7 @@ describe('views', () => {
   });
 
   test('a network as agents see it: no creation time, optional parts only when set', () => {
-    expect(networkInfo(net)).toEqual({
-      id: 'net-1',
-      name: 'lab',
-      mode: 'l3',
-      cidr: '10.99.0.0/24',
-      cidr6: 'fd7a::/64',
-      mtu: 1280,
-    });
+    expect(networkInfo(net)).toEqual(info);
   });
 
   test('a join key is valid until revoked, expired, or (single-use) used', () => {
