@@ -38,6 +38,53 @@ test('both engines have every migration', () => {
   expect(PG_MIGRATIONS.length).toBe(MIGRATIONS.length);
 });
 
+/** Every table and its columns, as the engine reports them after all migrations. */
+async function schemaOf(store: Store, pgSchema?: string): Promise<Record<string, string[]>> {
+  const rows =
+    store.db.dialect === 'postgres'
+      ? await store.db.all<{ t: string; c: string }>(
+          'SELECT table_name AS t, column_name AS c FROM information_schema.columns WHERE table_schema = ?',
+          [pgSchema ?? ''],
+        )
+      : await store.db.all<{ t: string; c: string }>(
+          "SELECT m.name AS t, p.name AS c FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+        );
+  const out: Record<string, string[]> = {};
+  for (const { t, c } of rows) {
+    out[t] ??= [];
+    out[t].push(c);
+  }
+  for (const cols of Object.values(out)) cols.sort();
+  return out;
+}
+
+// The two migration lists are written once per dialect: this keeps them producing one schema.
+describe.skipIf(!pgUp)('migrations', () => {
+  test('SQLite and PostgreSQL end with the same tables and columns', async () => {
+    const lite = await sqlite.open();
+    const schema = freshSchema('schema');
+    schemas.push(schema);
+    const pg = await Store.connect({
+      dataDir: '/nonexistent',
+      database: TEST_PG,
+      postgres: { schema, poolSize: 2 },
+    });
+    try {
+      const [a, b] = [await schemaOf(lite), await schemaOf(pg, schema)];
+      // The PostgreSQL side keeps its migration bookkeeping in a table of its own.
+      const pgTables = Object.keys(b).filter((t) => !(t in a));
+      for (const t of pgTables) delete b[t];
+      expect(pgTables.length).toBeLessThanOrEqual(1);
+      expect(b).toEqual(a);
+      expect(Object.keys(a)).toContain('networks');
+      expect(a.networks).toContain('cidr6');
+    } finally {
+      await lite.close();
+      await pg.close();
+    }
+  });
+});
+
 const net = (id: string, name = id) => ({
   id,
   name,
