@@ -13,7 +13,6 @@ const MAX_IPS_PER_BINDING = LIMITS.maxIpsPerBinding;
 export class L2Forwarder implements Forwarder {
   readonly mode = 'l2' as const;
   readonly engine: L2Switch;
-  private readonly known = new Set<string>();
   private filter: ReceiveFilter | null = null;
 
   constructor(
@@ -59,7 +58,7 @@ export class L2Forwarder implements Forwarder {
   }
 
   fromPeer(peerId: string, frame: Buffer): void {
-    if (!this.known.has(peerId)) return;
+    if (!this.engine.hasPeer(peerId)) return;
     // Before the switch: a denied frame must not teach it a MAC either.
     if (this.filter && !this.filter.allowFromPeer(peerId, frame)) return;
     const d = this.engine.process(peerId, frame, Date.now());
@@ -68,7 +67,6 @@ export class L2Forwarder implements Forwarder {
   }
 
   addPeer(peerId: string): void {
-    this.known.add(peerId);
     this.engine.addPeer(peerId);
   }
 
@@ -81,16 +79,15 @@ export class L2Forwarder implements Forwarder {
   }
 
   setLinkState(peerId: string, up: boolean): void {
-    if (!up && this.known.has(peerId)) this.engine.linkDown(peerId);
+    if (!up && this.engine.hasPeer(peerId)) this.engine.linkDown(peerId);
   }
 
   removePeer(peerId: string): void {
-    this.known.delete(peerId);
     this.engine.removePeer(peerId, Date.now());
   }
 
   updatePeer(peer: PeerInfo): void {
-    if (!this.known.has(peer.nodeId)) this.addPeer(peer.nodeId);
+    if (!this.engine.hasPeer(peer.nodeId)) this.addPeer(peer.nodeId);
     this.engine.setRemoteBindings(peer.nodeId, peer.bindings, Date.now());
   }
 

@@ -21,7 +21,6 @@ export function hostPrefix(cidr: string): string {
 export class L3Forwarder implements Forwarder {
   readonly mode = 'l3' as const;
   readonly engine: L3Router;
-  private readonly known = new Set<string>();
   private filter: ReceiveFilter | null = null;
   private ownPrefixes: string[] = [];
 
@@ -68,7 +67,7 @@ export class L3Forwarder implements Forwarder {
   }
 
   fromPeer(peerId: string, packet: Buffer): void {
-    if (!this.known.has(peerId)) return;
+    if (!this.engine.hasPeer(peerId)) return;
     const d = this.engine.process(peerId, packet, Date.now());
     // The old site of a workload that moved passes on what still reaches it (L3Router.process); the
     // new site judges it.
@@ -84,17 +83,15 @@ export class L3Forwarder implements Forwarder {
   }
 
   addPeer(peerId: string): void {
-    this.known.add(peerId);
     this.engine.addPeer(peerId);
   }
 
   removePeer(peerId: string): void {
-    this.known.delete(peerId);
     this.engine.removePeer(peerId);
   }
 
   setLinkState(peerId: string, up: boolean, nowMs: number): void {
-    if (this.known.has(peerId)) this.engine.setPeerLink(peerId, up, nowMs);
+    if (this.engine.hasPeer(peerId)) this.engine.setPeerLink(peerId, up, nowMs);
   }
 
   /**
@@ -113,7 +110,7 @@ export class L3Forwarder implements Forwarder {
   }
 
   updatePeer(peer: PeerInfo): void {
-    if (!this.known.has(peer.nodeId)) this.addPeer(peer.nodeId);
+    if (!this.engine.hasPeer(peer.nodeId)) this.addPeer(peer.nodeId);
     const routes = this.engine.routes;
     routes.removeOwner(peer.nodeId);
     for (const a of peer.addresses)

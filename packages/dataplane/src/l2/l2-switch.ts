@@ -115,6 +115,11 @@ export class L2Switch extends EventEmitter<L2SwitchEvents> {
     return this.#allPeers;
   }
 
+  /** True for a peer that was added and not removed (the forwarder's check for a frame's sender). */
+  hasPeer(id: PeerId): boolean {
+    return id !== LOCAL_PORT && this.#ports.has(id);
+  }
+
   addPeer(id: PeerId): void {
     checkPeerId(id);
     if (this.#ports.has(id)) return;

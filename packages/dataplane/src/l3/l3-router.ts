@@ -162,6 +162,11 @@ export class L3Router {
     return this.#peers;
   }
 
+  /** True for a peer that was added and not removed (the forwarder's check for a packet's sender). */
+  hasPeer(id: PeerId): boolean {
+    return this.#peers.has(id);
+  }
+
   addPeer(id: PeerId): void {
     checkPeerId(id);
     this.#peers.add(id);
