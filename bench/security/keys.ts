@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { KeyRotation } from '../../apps/agent/src/agent/key-rotation.js';
 import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
-import { LinkAuthenticator } from '../../apps/agent/src/mesh/link-auth.js';
+import { LinkAuthenticator } from '../../apps/agent/src/links/link-auth.js';
 import { StateDir } from '../../apps/agent/src/state/state-dir.js';
 import { startSignalServer } from '../../apps/signal/src/index.js';
 import {

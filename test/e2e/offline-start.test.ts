@@ -5,7 +5,7 @@ import { waitFor } from './mesh-lab.js';
 
 /**
  * Issue 17, test 1: an agent restarted while the signaling server is down comes back from its cached
- * network map and reaches the other site again (links re-signaled agent to agent, mesh/direct-signal.ts),
+ * network map and reaches the other site again (links re-signaled agent to agent, links/direct-signal.ts),
  * and so do two agents both restarted without the server; when the server returns, its view replaces
  * the cache and a node that joins then is reachable.
  */

@@ -19,7 +19,7 @@ let dir: string;
 let server: SignalServer;
 let joinKey: string;
 const clients: ControlClient[] = [];
-let log: SignalServer['mesh']['deps']['log'];
+let log: SignalServer['parts']['log'];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rtcmesh-rekey-int-'));

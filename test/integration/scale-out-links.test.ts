@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ControlClient } from '../../apps/agent/src/control/control-client.js';
 import { joinNetwork } from '../../apps/agent/src/control/join.js';
-import { LinkAuthenticator } from '../../apps/agent/src/mesh/link-auth.js';
-import { PeerMesh } from '../../apps/agent/src/mesh/peer-mesh.js';
+import { LinkAuthenticator } from '../../apps/agent/src/links/link-auth.js';
+import { PeerLinks } from '../../apps/agent/src/links/peer-links.js';
 import { type ChildInstance, startChildInstance } from '../../apps/signal/src/testing/instances.js';
 import { dropSchema, requireServices, silentLogger } from '../../apps/signal/src/testing/services.js';
 import { CandidateAddressFilter } from '../../packages/peer/src/index.js';
@@ -13,7 +13,7 @@ import { twoInstanceDeployment, until } from './two-instances.js';
 
 /**
  * Peer links across signaling instances: agents built from the agent's real parts (control client,
- * PeerMesh with signed fingerprints, werift links on loopback) attached to different instances of
+ * PeerLinks with signed fingerprints, werift links on loopback) attached to different instances of
  * one PostgreSQL + Redis deployment negotiate a link through both instances and carry packets. When
  * an instance is killed, its agent moves to the other one, the link keeps forwarding, and new links
  * are negotiated through the surviving instance.
@@ -25,7 +25,7 @@ const LINK_WAIT_MS = 20_000;
 const instances: ChildInstance[] = [];
 const agents: MeshAgent[] = [];
 
-type MeshAgent = { nodeId: string; client: ControlClient; mesh: PeerMesh; received: string[] };
+type MeshAgent = { nodeId: string; client: ControlClient; links: PeerLinks; received: string[] };
 
 /** The agent's control plane and peer links, wired as apps/agent/src/agent/agent.ts does (no device). */
 async function meshAgent(name: string, key: string, urls: string[]): Promise<MeshAgent> {
@@ -40,7 +40,7 @@ async function meshAgent(name: string, key: string, urls: string[]): Promise<Mes
     logger: log,
   });
   const received: string[] = [];
-  const mesh = new PeerMesh({
+  const links = new PeerLinks({
     selfId: joined.nodeId,
     logger: log,
     sendSignal: (to, data) => client.send({ type: 'signal', to, data }),
@@ -48,21 +48,21 @@ async function meshAgent(name: string, key: string, urls: string[]): Promise<Mes
     candidateFilter: new CandidateAddressFilter(loopbackOnly()),
     linkAuth: new LinkAuthenticator(joined.nodeId, () => client.privateKey),
   });
-  client.on('welcome', (w) => mesh.sync(w.peers));
-  client.on('peer-joined', (p) => mesh.upsert(p));
-  client.on('peer-updated', (p) => mesh.upsert(p));
-  client.on('peer-left', (p) => mesh.markOffline(p.nodeId, p.lastSeen));
-  client.on('signal', (s) => mesh.handleSignal(s.from, s.data));
+  client.on('welcome', (w) => links.sync(w.peers));
+  client.on('peer-joined', (p) => links.upsert(p));
+  client.on('peer-updated', (p) => links.upsert(p));
+  client.on('peer-left', (p) => links.markOffline(p.nodeId, p.lastSeen));
+  client.on('signal', (s) => links.handleSignal(s.from, s.data));
   const welcomed = new Promise<void>((resolve) => client.once('welcome', () => resolve()));
   client.start();
   await welcomed;
-  const a: MeshAgent = { nodeId: joined.nodeId, client, mesh, received };
+  const a: MeshAgent = { nodeId: joined.nodeId, client, links: links, received };
   agents.push(a);
   return a;
 }
 
 const connected = (from: MeshAgent, to: MeshAgent) =>
-  from.mesh.get(to.nodeId)?.link?.currentState === 'connected';
+  from.links.get(to.nodeId)?.link?.currentState === 'connected';
 
 /** Sends `text` from `from` to `to` until it arrives (the first packets may race the channel opening). */
 async function deliver(from: MeshAgent, to: MeshAgent, text: string): Promise<void> {
@@ -70,7 +70,7 @@ async function deliver(from: MeshAgent, to: MeshAgent, text: string): Promise<vo
     `${text} delivered`,
     () => {
       if (to.received.includes(text)) return true;
-      from.mesh.sendPacket(to.nodeId, Buffer.from(text));
+      from.links.sendPacket(to.nodeId, Buffer.from(text));
       return false;
     },
     LINK_WAIT_MS,
@@ -91,7 +91,7 @@ describe.runIf(ready)('peer links across two signaling instances', { timeout: 90
 
   afterAll(async () => {
     for (const x of agents) {
-      await x.mesh.close('test over');
+      await x.links.close('test over');
       await x.client.stop();
     }
     for (const i of instances) await i.kill();

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { TransportPreference } from '@rtcmesh/peer';
 import type { Logger } from 'pino';
 import type { ControlClient } from '../control/control-client.js';
-import type { NetworkLockStore } from '../mesh/network-lock.js';
+import type { NetworkLockStore } from '../links/network-lock.js';
 import type { MobilitySpec } from '../mobility/mobility-spec.js';
 import type { SignedPolicyStore } from '../policy/signed-policy.js';
 import type { NetworkMapStore } from '../state/network-map.js';
@@ -61,7 +61,7 @@ export interface AgentOptions {
    */
   networkMap?: { store: NetworkMapStore; maxAgeMs: number; offlineAfterMs?: number };
   /**
-   * UDP port of direct signaling (mesh/direct-signal.ts), used while the server is away; null turns
+   * UDP port of direct signaling (links/direct-signal.ts), used while the server is away; null turns
    * it off. Default DEFAULT_DIRECT_PORT.
    */
   directPort?: number | null;

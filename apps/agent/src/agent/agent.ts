@@ -12,6 +12,12 @@ import {
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
 import { MeshResolver } from '../dns/mesh-resolver.js';
+import { BrowserPeers } from '../links/browser-peer.js';
+import { DirectLinks } from '../links/direct-links.js';
+import type { DirectHint } from '../links/direct-signal.js';
+import { LinkAuthenticator } from '../links/link-auth.js';
+import { NetworkLock } from '../links/network-lock.js';
+import { type LinkEvent, PeerLinks } from '../links/peer-links.js';
 import {
   type AgentControl,
   type AgentStatus,
@@ -23,12 +29,6 @@ import {
   type Settings,
 } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
-import { BrowserPeers } from '../mesh/browser-peer.js';
-import { DirectLinks } from '../mesh/direct-links.js';
-import type { DirectHint } from '../mesh/direct-signal.js';
-import { LinkAuthenticator } from '../mesh/link-auth.js';
-import { NetworkLock } from '../mesh/network-lock.js';
-import { type LinkEvent, PeerMesh } from '../mesh/peer-mesh.js';
 import { formatMobilitySpec } from '../mobility/mobility-spec.js';
 import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
@@ -73,7 +73,7 @@ export class Agent implements AgentControl {
   private readonly localApi: LocalApiServer;
   private readonly candidateFilter = new CandidateAddressFilter();
   private browserPeers: BrowserPeers | undefined;
-  private mesh: PeerMesh | undefined;
+  private links: PeerLinks | undefined;
   private lock: NetworkLock | undefined;
   private keyRotation: KeyRotation | undefined;
   private config: Welcome | undefined;
@@ -89,7 +89,7 @@ export class Agent implements AgentControl {
   private readonly signals: SignalRouter;
   /** Every change of the peer set, to the links and everyone who follows them (peer-sync.ts). */
   private readonly peers: PeerSync;
-  /** Link signals straight to peers while the server is away (mesh/direct-links.ts). */
+  /** Link signals straight to peers while the server is away (links/direct-links.ts). */
   private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   /** Telemetry and netcheck for the console (server-reports.ts). */
@@ -139,7 +139,7 @@ export class Agent implements AgentControl {
       connected: () => this.control.connected,
       netcheck: () => this.netcheck(),
       links: () =>
-        [...(this.mesh?.stats() ?? [])].map(([peerId, s]) => ({
+        [...(this.links?.stats() ?? [])].map(([peerId, s]) => ({
           ...linkReport(peerId, s),
           aclDenied: this.policy.deniedFrom(peerId),
         })),
@@ -156,7 +156,7 @@ export class Agent implements AgentControl {
     this.policy.setOwnRoutes([...opts.advertiseRoutes, ...(opts.advertiseExitNode ? ['0.0.0.0/0'] : [])]);
     this.signals = new SignalRouter({
       server: this.control,
-      links: () => this.mesh,
+      links: () => this.links,
       direct: () => this.direct,
       // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
       observe: (_from, data) => {
@@ -168,7 +168,7 @@ export class Agent implements AgentControl {
       logger: opts.logger,
     });
     this.peers = new PeerSync(
-      () => this.mesh,
+      () => this.links,
       () => ({
         ...(this.direct ? { direct: this.direct } : {}),
         ...(this.plane
@@ -244,7 +244,7 @@ export class Agent implements AgentControl {
     this.timers.push(setInterval(() => this.plane?.forwarder.sweep(Date.now()), 1_000));
     this.timers.push(
       setInterval(() => {
-        // Hellos only while the server cannot carry signals (mesh/direct-links.ts).
+        // Hellos only while the server cannot carry signals (links/direct-links.ts).
         if (!this.control.connected || this.mapSource === 'cache') this.direct?.tick();
       }, 1_000),
     );
@@ -362,7 +362,7 @@ export class Agent implements AgentControl {
         };
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
-        this.mesh?.setIceServers(cfg.iceServers);
+        this.links?.setIceServers(cfg.iceServers);
       }
     });
     c.on('peer-joined', (p) => this.onPeer(p));
@@ -441,7 +441,7 @@ export class Agent implements AgentControl {
           networkId: w.network.id,
           ...(this.opts.directPort !== undefined ? { port: this.opts.directPort } : {}),
           privateKey: () => this.control.privateKey,
-          mesh: () => this.mesh,
+          links: () => this.links,
           device: this.opts.device,
           onSignal: (from, data) => this.signals.receive(from, data),
           onHintsChanged: () => this.mapRecorder.changed(),
@@ -449,12 +449,12 @@ export class Agent implements AgentControl {
         },
         cachedHints,
       );
-    // The mesh exists and knows the peers before the (slow) device setup: peers start offering the
+    // The links exist and know the peers before the (slow) device setup: peers start offering the
     // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out
     // a whole connect timeout. Frames arriving before the forwarder exists are dropped.
-    this.mesh = new PeerMesh({
+    this.links = new PeerLinks({
       selfId: w.self.nodeId,
-      logger: log.child({ component: 'mesh' }),
+      logger: log.child({ component: 'links' }),
       sendSignal: (to, data) => this.signals.send(to, data),
       onPacket: (peerId, frame) => this.plane?.forwarder.fromPeer(peerId, frame),
       onLinkEvent: (peerId, e) => this.onLinkEvent(peerId, e),
@@ -465,8 +465,8 @@ export class Agent implements AgentControl {
       ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
       ...(this.opts.transport ? { transport: this.opts.transport } : {}),
     });
-    this.mesh.setIceServers(w.iceServers);
-    this.mesh.sync(w.peers);
+    this.links.setIceServers(w.iceServers);
+    this.links.sync(w.peers);
     for (const p of w.peers) this.direct?.notePeer(p);
     this.plane = await DataPlane.open({
       welcome: w,
@@ -479,7 +479,7 @@ export class Agent implements AgentControl {
       ownRoutes: this.routes.own(),
       bindingSeq: this.routes.bindingSeq,
       receiveFilter: this.policy,
-      toPeer: (peerId, frame) => this.mesh?.sendPacket(peerId, frame) ?? false,
+      toPeer: (peerId, frame) => this.links?.sendPacket(peerId, frame) ?? false,
       events: {
         onBindingsChanged: () => this.scheduleAdvertise(),
         onEvent: (e) => this.sendEvent({ kind: e.kind, message: e.message }),
@@ -537,13 +537,13 @@ export class Agent implements AgentControl {
       ...(this.opts.mobilityMaxHosts !== undefined ? { maxHosts: this.opts.mobilityMaxHosts } : {}),
       // At setup the links do not exist yet: the welcome's peers.
       peers: () =>
-        (this.mesh ? this.peers.infos() : w.peers.filter((p) => p.nodeId !== w.self.nodeId)).map((p) =>
+        (this.links ? this.peers.infos() : w.peers.filter((p) => p.nodeId !== w.self.nodeId)).map((p) =>
           this.peers.forwardable(p),
         ),
       name: (id) =>
         id === w.self.nodeId
           ? (this.config?.self.name ?? w.self.name)
-          : (this.mesh?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
+          : (this.links?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
       ownRoutesChanged: (own) => this.ownRoutesChanged(own),
       advertise: () => this.advertise(),
       syncKernelRoutes: () => this.routes?.sync(() => this.peers.infos(), this.plane?.device),
@@ -569,7 +569,7 @@ export class Agent implements AgentControl {
       .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the routes'));
   }
 
-  /** A link came up, went down, changed its path or refused a peer (mesh/peer-mesh.ts). */
+  /** A link came up, went down, changed its path or refused a peer (links/peer-links.ts). */
   private onLinkEvent(peerId: string, e: LinkEvent): void {
     // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
     if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
@@ -578,7 +578,7 @@ export class Agent implements AgentControl {
     // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
     if (e.kind === 'link-up' || e.kind === 'link-down') {
       this.plane?.forwarder.setLinkState(peerId, e.kind === 'link-up', Date.now());
-      const name = this.mesh?.get(peerId)?.info.name ?? peerId;
+      const name = this.links?.get(peerId)?.info.name ?? peerId;
       this.opts.onLinkChange?.({ id: peerId, name }, e.kind === 'link-up');
     }
     this.sendEvent({ kind: e.kind, message: e.message, peerId });
@@ -621,7 +621,7 @@ export class Agent implements AgentControl {
     this.config = { ...w, network: this.config?.network ?? w.network };
     this.plane?.applyL2Settings(w.network);
     void this.observeLock(w.network);
-    this.mesh?.setIceServers(w.iceServers);
+    this.links?.setIceServers(w.iceServers);
     this.peers.replaceAll(w.peers, w.self.nodeId);
     this.advertise();
   }
@@ -630,7 +630,7 @@ export class Agent implements AgentControl {
   private async observeLock(network: Pick<NetworkInfo, 'lockKeys' | 'lockDisabled'>): Promise<void> {
     try {
       if (await this.lock?.observe(network.lockKeys, network.lockDisabled))
-        for (const { info } of this.mesh?.list() ?? []) this.mesh?.upsert(info);
+        for (const { info } of this.links?.list() ?? []) this.links?.upsert(info);
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'cannot pin the network lock keys');
     }
@@ -666,7 +666,7 @@ export class Agent implements AgentControl {
   status(): AgentStatus {
     const w = this.config;
     if (!w) throw new LocalApiError('unavailable', 'agent is still starting');
-    const stats = this.mesh?.stats() ?? new Map();
+    const stats = this.links?.stats() ?? new Map();
     return {
       version: AGENT_VERSION,
       node: {
@@ -699,7 +699,7 @@ export class Agent implements AgentControl {
           : null,
         directPort: this.direct?.port ?? null,
       },
-      peers: (this.mesh?.list() ?? []).map(({ info, refused }) =>
+      peers: (this.links?.list() ?? []).map(({ info, refused }) =>
         peerStatus(info, stats.get(info.nodeId), refused?.reason),
       ),
       counters: this.plane?.forwarder.counters() ?? {},
@@ -726,20 +726,20 @@ export class Agent implements AgentControl {
       serverAwayMs: Date.now() - this.serverLostAt,
       serverError: this.control.lastError,
       fromCache: this.mapSource === 'cache',
-      peers: this.mesh?.list() ?? [],
+      peers: this.links?.list() ?? [],
     });
   }
 
   private routeChoices(): NonNullable<NonNullable<AgentStatus['routes']>['primaries']> {
     return (
       this.plane?.routeChoices((id) =>
-        id === 'local' ? 'this node' : (this.mesh?.get(id)?.info.name ?? id),
+        id === 'local' ? 'this node' : (this.links?.get(id)?.info.name ?? id),
       ) ?? []
     );
   }
 
   async ping(query: string): Promise<PingReply> {
-    const peer = this.mesh?.find(query);
+    const peer = this.links?.find(query);
     if (!peer) throw new LocalApiError('unknown-peer', `no peer named ${query}`);
     if (peer.link?.currentState !== 'connected') {
       throw new LocalApiError(
@@ -812,7 +812,7 @@ export class Agent implements AgentControl {
       await step('closing the network map', this.mapRecorder.close(exit.reason === 'removed'));
       await step(
         'closing links',
-        this.mesh?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
+        this.links?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
       );
       await step('closing browser links', this.browserPeers?.close());
       await step('closing the control session', this.control.stop());

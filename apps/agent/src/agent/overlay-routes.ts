@@ -1,9 +1,9 @@
 import type { CandidateAddressFilter } from '@rtcmesh/peer';
 import type { PeerInfo, Route } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import { endpointHost } from '../links/direct-links.js';
+import { hostCandidateAddresses } from '../links/host-addresses.js';
 import type { AgentStatus } from '../localapi/schema.js';
-import { endpointHost } from '../mesh/direct-links.js';
-import { hostCandidateAddresses } from '../mesh/host-addresses.js';
 import { ExitRouting } from '../routes/exit-routing.js';
 import { defaultRoutes4, interfaceFacts } from '../routes/host-facts.js';
 import { PeerRoutes, type RefusedRoute, type RouteDevice } from '../routes/peer-routes.js';

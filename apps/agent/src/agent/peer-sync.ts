@@ -1,6 +1,6 @@
 import type { PeerInfo } from '@rtcmesh/protocol';
 
-/** The peer set itself: the network map's peers and their links (mesh/peer-mesh.ts owns both). */
+/** The peer set itself: the network map's peers and their links (links/peer-links.ts owns both). */
 export interface PeerSet {
   sync(peers: PeerInfo[]): { removed: string[] };
   upsert(peer: PeerInfo): void;
@@ -12,7 +12,7 @@ export interface PeerSet {
 
 /** Who follows the peer set, each given only what it needs. */
 export interface PeerObservers {
-  /** Direct signaling's addresses of the peers (mesh/direct-links.ts). */
+  /** Direct signaling's addresses of the peers (links/direct-links.ts). */
   direct?: { notePeer(p: PeerInfo): void; forget(peerId: string): void };
   /** The forwarder (data-plane.ts): a peer's routes or bindings, and whether its link is up. */
   forwarder?: { updatePeer(p: PeerInfo, linkUp: boolean): void; removePeer(peerId: string): void };
@@ -25,7 +25,7 @@ export interface PeerObservers {
 }
 
 /**
- * The one way the agent changes its peer set. The set lives in the peer mesh (peers and their links);
+ * The one way the agent changes its peer set. The set lives in PeerLinks (peers and their links);
  * every change goes through here so that direct signaling, the forwarder, the accepted routes and the
  * kernel see the same peers in the same order: a welcome replaces the set, a peer update or removal
  * changes one peer. Observers that do not exist yet (before the device is open) are skipped; setup

@@ -16,14 +16,14 @@ export interface SignalServer {
   send(message: ClientMessage): boolean;
 }
 
-/** What the router needs of the peer links (mesh/peer-mesh.ts). */
+/** What the router needs of the peer links (links/peer-links.ts). */
 export interface SignalLinks {
   get(peerId: string): { info: PeerInfo } | undefined;
   handleSignal(from: string, data: SignalData): void;
   signalUndelivered(peerId: string): void;
 }
 
-/** Signaling straight between agents while the server is away (mesh/direct-links.ts). */
+/** Signaling straight between agents while the server is away (links/direct-links.ts). */
 export interface DirectSignals {
   send(to: string, data: SignalData): boolean;
   mayHaveLost(peerId: string): boolean;

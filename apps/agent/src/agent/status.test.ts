@@ -1,6 +1,6 @@
 import type { PeerInfo } from '@rtcmesh/protocol';
 import { describe, expect, test } from 'vitest';
-import type { PeerView } from '../mesh/peer-mesh.js';
+import type { PeerView } from '../links/peer-links.js';
 import { healthOf } from './status.js';
 
 function view(name: string, state: string | null, online = true): PeerView {

@@ -1,8 +1,8 @@
 import type { NetDevice } from '@rtcmesh/netdev';
 import type { LinkStats } from '@rtcmesh/peer';
 import type { LinkReport, PeerInfo } from '@rtcmesh/protocol';
+import type { PeerView } from '../links/peer-links.js';
 import type { AgentStatus, DeviceStatus, PeerStatus } from '../localapi/schema.js';
-import type { PeerView } from '../mesh/peer-mesh.js';
 import type { DeviceHealth } from './device-supervisor.js';
 
 const CANDIDATE_TYPES = ['host', 'srflx', 'prflx', 'relay'] as const;

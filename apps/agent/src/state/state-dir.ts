@@ -190,7 +190,7 @@ export class StateDir {
     await rm(this.pendingKeyPath, { force: true });
   }
 
-  /** Operator lock keys pinned for a network (empty when never seen); see mesh/network-lock.ts. */
+  /** Operator lock keys pinned for a network (empty when never seen); see links/network-lock.ts. */
   async readLockPins(networkId: string): Promise<string[]> {
     const pins = await readStateFile(
       this.lockPath,

@@ -5,7 +5,7 @@ import { exportPublicKey, type PeerInfo, type SignalData } from '@rtcmesh/protoc
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LinkAuth, LinkAuthenticator } from './link-auth.js';
-import { PeerMesh } from './peer-mesh.js';
+import { PeerLinks } from './peer-links.js';
 
 /**
  * A signaling server that is a man in the middle: it answers each agent's negotiation itself with a
@@ -20,8 +20,8 @@ class MitmRelay {
   private authFromB: SignalData | undefined;
 
   constructor(
-    private readonly meshA: () => PeerMesh,
-    private readonly meshB: () => PeerMesh,
+    private readonly meshA: () => PeerLinks,
+    private readonly meshB: () => PeerLinks,
   ) {
     const base = { iceServers: [], candidateAddresses: loopbackOnly(), logger: silent() };
     this.towardA = new PeerLink({
@@ -111,14 +111,14 @@ function setup(secure: boolean) {
     routes: [],
   });
   const received: Buffer[] = [];
-  let meshA!: PeerMesh;
-  let meshB!: PeerMesh;
+  let meshA!: PeerLinks;
+  let meshB!: PeerLinks;
   const mitm = new MitmRelay(
     () => meshA,
     () => meshB,
   );
   const make = (selfId: string, key: typeof keyA) =>
-    new PeerMesh({
+    new PeerLinks({
       selfId,
       logger: silent(),
       sendSignal: (_to, data) => {

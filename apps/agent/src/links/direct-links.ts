@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { parseDirectHintMessage } from './direct-hint.js';
 import { DEFAULT_DIRECT_PORT, type DirectHint, DirectSignaling } from './direct-signal.js';
 import { hostCandidateAddresses } from './host-addresses.js';
-import type { PeerMesh } from './peer-mesh.js';
+import type { PeerLinks } from './peer-links.js';
 
 /** Hellos toward a peer whose link is down: a restarted peer finds an open hole within this. */
 const HELLO_LINK_DOWN_MS = 2000;
@@ -17,7 +17,7 @@ export interface DirectLinksOptions {
   /** `--direct-port` (default DEFAULT_DIRECT_PORT). */
   port?: number;
   privateKey: () => KeyObject;
-  mesh: () => PeerMesh | undefined;
+  links: () => PeerLinks | undefined;
   /** The overlay device: its addresses are never announced (a path through the overlay is a loop). */
   device: string;
   onSignal: (from: string, data: SignalData) => void;
@@ -53,7 +53,7 @@ export class DirectLinks {
       privateKey: o.privateKey,
       // Only peers the map admits: a removed node is unknown, a refused one (locked network) stays out.
       peerKey: (id) => {
-        const view = o.mesh()?.get(id);
+        const view = o.links()?.get(id);
         return view && !view.refused?.admission ? view.info.publicKey : undefined;
       },
       onSignal: o.onSignal,
@@ -97,15 +97,15 @@ export class DirectLinks {
 
   /** A link came up (or moved): remember where the peer is, and (once up) tell it where we are. */
   linkChanged(peerId: string, linkUp: boolean): void {
-    const mesh = this.o.mesh();
-    const link = mesh?.get(peerId)?.link;
-    if (!mesh || !link) return;
+    const links = this.o.links();
+    const link = links?.get(peerId)?.link;
+    if (!links || !link) return;
     const path = link.path();
     if (path?.path === 'direct' && path.remoteAddress)
       this.signaling.addHintHosts(peerId, [endpointHost(path.remoteAddress)], DEFAULT_DIRECT_PORT);
     const port = this.signaling.port;
     if (linkUp && port !== undefined)
-      mesh.sendLinkMessage(peerId, {
+      links.sendLinkMessage(peerId, {
         kind: 'direct-hint',
         port,
         hosts: hostCandidateAddresses([this.o.device]).slice(0, 8),
@@ -125,11 +125,11 @@ export class DirectLinks {
 
   /** Once a second while the server is away: hellos to the peers that are due one. */
   tick(): void {
-    const mesh = this.o.mesh();
-    if (!mesh) return;
+    const links = this.o.links();
+    if (!links) return;
     const down: string[] = [];
     const up: string[] = [];
-    for (const { info, link } of mesh.list()) {
+    for (const { info, link } of links.list()) {
       if (!info.online) continue;
       (link?.currentState === 'connected' ? up : down).push(info.nodeId);
     }

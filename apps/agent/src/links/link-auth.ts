@@ -6,7 +6,7 @@ export const LINK_AUTH_DOMAIN = 'dtls-fingerprint';
 
 export type LinkAuthResult = { ok: true } | { ok: false; reason: string };
 
-/** What PeerMesh needs: sign what we send, verify what we receive. */
+/** What PeerLinks needs: sign what we send, verify what we receive. */
 export interface LinkAuth {
   sign(to: string, data: SignalData): SignalData;
   verify(from: string, publicKey: string, data: SignalData): LinkAuthResult;

@@ -15,7 +15,7 @@ export interface LinkEvent {
   message: string;
 }
 
-export interface PeerMeshOptions {
+export interface PeerLinksOptions {
   selfId: string;
   logger: Logger;
   /** Relays a link signal to a peer through the signaling server; false if the server is unreachable. */
@@ -62,14 +62,14 @@ export interface LinkRefusal {
  * only when the peer is removed: a peer that merely lost its signaling session keeps its link, because
  * the data plane does not depend on the control plane.
  */
-export class PeerMesh {
+export class PeerLinks {
   private readonly peers = new Map<string, PeerInfo>();
   private readonly links = new Map<string, PeerLink>();
   private readonly refusals = new Map<string, LinkRefusal>();
   private iceServers: IceServer[] = [];
   private closed = false;
 
-  constructor(private readonly opts: PeerMeshOptions) {}
+  constructor(private readonly opts: PeerLinksOptions) {}
 
   setIceServers(servers: IceServer[]): void {
     // New credentials apply to links created or regenerated from now on.
