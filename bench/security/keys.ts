@@ -66,8 +66,8 @@ const server = await startSignalServer({
   defaultMetrics: false,
   consoleDir: null,
 });
-await server.mesh.createNetwork({ name: 'bench', mode: 'l3' });
-const joinKey = (await server.mesh.createKey({ network: 'bench', reusable: true })).key;
+await server.controlPlane.createNetwork({ name: 'bench', mode: 'l3' });
+const joinKey = (await server.controlPlane.createKey({ network: 'bench', reusable: true })).key;
 const state = new StateDir(join(dir, 'agent'));
 const nodeKey = await state.loadOrCreateKey();
 const joined = await joinNetwork(

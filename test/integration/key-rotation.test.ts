@@ -30,8 +30,8 @@ beforeAll(async () => {
     defaultMetrics: false,
     consoleDir: null,
   });
-  await server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
-  joinKey = (await server.mesh.createKey({ network: 'alpha', reusable: true })).key;
+  await server.controlPlane.createNetwork({ name: 'alpha', mode: 'l3' });
+  joinKey = (await server.controlPlane.createKey({ network: 'alpha', reusable: true })).key;
   // The server's own (silent) pino logger: the test project does not depend on pino itself.
   log = server.parts.log;
 });

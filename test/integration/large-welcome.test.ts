@@ -48,8 +48,8 @@ beforeAll(async () => {
     adminSocket: false,
     joinRatePerMinute: 0,
   });
-  await server.mesh.createNetwork({ name: 'big', mode: 'l2' });
-  joinKey = (await server.mesh.createKey({ network: 'big', reusable: true })).key;
+  await server.controlPlane.createNetwork({ name: 'big', mode: 'l2' });
+  joinKey = (await server.controlPlane.createKey({ network: 'big', reusable: true })).key;
   // One member advertises through the protocol (the server takes a full advertisement); the others'
   // equal advertisements go straight to the store, which is quicker than sending each new member a
   // welcome with everything before it.

@@ -33,8 +33,8 @@ beforeAll(async () => {
     consoleDir: null,
     tls: { certFile, keyFile },
   });
-  await server.mesh.createNetwork({ name: 'alpha', mode: 'l3' });
-  joinKey = (await server.mesh.createKey({ network: 'alpha', reusable: true })).key;
+  await server.controlPlane.createNetwork({ name: 'alpha', mode: 'l3' });
+  joinKey = (await server.controlPlane.createKey({ network: 'alpha', reusable: true })).key;
 });
 
 afterAll(async () => {

@@ -25,12 +25,12 @@ const { host, port } = parseListen(values.listen);
 const log = pino({ level: 'warn' });
 
 const server = await startSignalServer({ dataDir, host, port, logger: log });
-const mesh = server.mesh;
-const existing = await mesh.requireNetwork(values.network).catch(() => undefined);
+const controlPlane = server.controlPlane;
+const existing = await controlPlane.requireNetwork(values.network).catch(() => undefined);
 const network = existing
-  ? await mesh.networkSummary(existing)
-  : await mesh.createNetwork({ name: values.network, mode: 'l2', cidr: '10.99.0.0/24' });
-const key = await mesh.createKey({
+  ? await controlPlane.networkSummary(existing)
+  : await controlPlane.createNetwork({ name: values.network, mode: 'l2', cidr: '10.99.0.0/24' });
+const key = await controlPlane.createKey({
   network: network.id,
   reusable: true,
   ttlSeconds: 24 * 3600,

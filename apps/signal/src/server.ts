@@ -15,8 +15,8 @@ import { openBus } from './cluster/open-bus.js';
 import { type MetaPersist, metaPersist } from './console/persist.js';
 import { ConsoleSessions } from './console/sessions.js';
 import { DEFAULT_CONSOLE_DIR } from './console/static.js';
+import { ControlPlane, type ControlPlaneDeps } from './control-plane/control-plane.js';
 import { Feed } from './feed/feed.js';
-import { Mesh, type MeshDeps } from './mesh/mesh.js';
 import { Metrics } from './metrics/metrics.js';
 import { ClientAddressResolver } from './net/client-address.js';
 import { protectedServerAddresses } from './net/own-addresses.js';
@@ -42,9 +42,9 @@ export type SignalServer = {
   adminToken: string | null;
   /** Path of the admin unix socket, or null. */
   adminSocket: string | null;
-  mesh: Mesh;
+  controlPlane: ControlPlane;
   /** The parts the server is built from (the composition root's; tests look inside). */
-  parts: MeshDeps;
+  parts: ControlPlaneDeps;
   /** This instance's id on the bus and its view of the other instances. */
   cluster: Cluster;
   /**
@@ -111,7 +111,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     throw new Error(`cannot reach the message bus: ${(err as Error).message}`);
   }
   const browserLinks = new BrowserLinkRelay(hub, { cluster });
-  const parts: MeshDeps = {
+  const parts: ControlPlaneDeps = {
     store,
     hub,
     cluster,
@@ -128,7 +128,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       turnTtlSeconds: options.turnTtlSeconds ?? DEFAULTS.turnTtlSeconds,
     },
   };
-  const mesh = new Mesh(parts);
+  const controlPlane = new ControlPlane(parts);
   if ((options.turn?.length ?? 0) > 0 && !options.turnSecret)
     log.warn('--turn given without --turn-secret: TURN servers are not announced');
 
@@ -145,7 +145,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     burst: options.joinBurst ?? DEFAULTS.joinBurst,
   };
   const listener = getRequestListener(
-    createApp(mesh, parts, {
+    createApp(controlPlane, parts, {
       trusted: false,
       version: SERVER_VERSION,
       publicUrl: options.publicUrl,
@@ -179,7 +179,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   );
   const ws = attachWebSocketServer(
     http,
-    mesh,
+    controlPlane,
     parts,
     {
       path: '/ws',
@@ -199,7 +199,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     if (socketPath) {
       const local = createServer(
         getRequestListener(
-          createApp(mesh, parts, {
+          createApp(controlPlane, parts, {
             trusted: true,
             version: SERVER_VERSION,
             streams,
@@ -233,7 +233,9 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       // First stop announcing session ends: the agents told to move below are online again on another
       // instance in a moment (newest session wins there); announcing them offline would make peers flap.
       // Those that do not come back expire from the others' view once this instance leaves the bus.
-      await mesh.stop().catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
+      await controlPlane
+        .stop()
+        .catch((err: unknown) => log.error({ err }, 'recording last-seen at shutdown failed'));
       // Agents with more than one server URL move to another instance at once (no backoff).
       for (const s of hub.all())
         s.end(CloseCode.ReconnectElsewhere, {
@@ -298,7 +300,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     tls: tlsFiles !== null,
     adminToken,
     adminSocket: socketPath,
-    mesh,
+    controlPlane: controlPlane,
     parts,
     cluster,
     reloadTls,

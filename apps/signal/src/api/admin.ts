@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { rotateAdminToken } from '../auth/admin-token.js';
 import type { AdminEnv } from '../console/admin-auth.js';
 import type { ConsoleSessions } from '../console/sessions.js';
-import type { MeshDeps } from '../mesh/mesh.js';
+import type { ControlPlaneDeps } from '../control-plane/control-plane.js';
 
 /**
  * POST /api/v1/admin/rotate-token: a new admin token (answered once, also written to the data dir's
@@ -11,7 +11,7 @@ import type { MeshDeps } from '../mesh/mesh.js';
  * signed out, since they were all opened with the old token.
  */
 export function adminApi(
-  deps: Pick<MeshDeps, 'store' | 'log'>,
+  deps: Pick<ControlPlaneDeps, 'store' | 'log'>,
   sessions: ConsoleSessions,
   dataDir: string,
 ): Hono<AdminEnv> {

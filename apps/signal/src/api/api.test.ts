@@ -58,7 +58,7 @@ const PUBLIC_ROUTES = [
 
 test('every admin route refuses a missing or wrong token', async () => {
   // Every route the app registers (so a route added later is covered without editing this test).
-  const app = createApp(server.mesh, server.parts, {
+  const app = createApp(server.controlPlane, server.parts, {
     trusted: false,
     version: 't',
     streams: new Set(),

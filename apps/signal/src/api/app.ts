@@ -8,8 +8,8 @@ import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import { type AdminEnv, adminAuth } from '../console/admin-auth.js';
 import { ConsoleSessions } from '../console/sessions.js';
 import { consoleStatic } from '../console/static.js';
-import type { Mesh, MeshDeps } from '../mesh/mesh.js';
-import type { MeshContext } from '../mesh/mesh-context.js';
+import type { ControlPlaneContext } from '../control-plane/context.js';
+import type { ControlPlane, ControlPlaneDeps } from '../control-plane/control-plane.js';
 import { ClientAddressResolver } from '../net/client-address.js';
 import { adminApi } from './admin.js';
 import { auditApi } from './audit.js';
@@ -54,13 +54,17 @@ export type AppOptions = {
 };
 
 /**
- * The HTTP API on one listener. `deps` are the server's parts (the same ones Mesh was built with):
+ * The HTTP API on one listener. `deps` are the server's parts (the same ones ControlPlane was built with):
  * each route gets the few it uses, named in its signature.
  */
-export function createApp(mesh: Mesh, deps: MeshDeps, opts: AppOptions): Hono<{ Bindings: HttpBindings }> {
+export function createApp(
+  controlPlane: ControlPlane,
+  deps: ControlPlaneDeps,
+  opts: AppOptions,
+): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
-  const ctx: MeshContext = {
-    mesh,
+  const ctx: ControlPlaneContext = {
+    controlPlane: controlPlane,
     store: deps.store,
     log: deps.log,
     cluster: deps.cluster,
@@ -122,7 +126,7 @@ export function createApp(mesh: Mesh, deps: MeshDeps, opts: AppOptions): Hono<{ 
   );
   app.route(
     '/api/v1/join',
-    joinApi(mesh, deps.metrics, addresses, opts.joinLimits ?? { perMinute: 10, burst: 20 }),
+    joinApi(controlPlane, deps.metrics, addresses, opts.joinLimits ?? { perMinute: 10, burst: 20 }),
   );
 
   const sessions = opts.sessions ?? new ConsoleSessions();
@@ -136,17 +140,17 @@ export function createApp(mesh: Mesh, deps: MeshDeps, opts: AppOptions): Hono<{ 
   admin.use('*', auditMiddleware(deps, addresses));
   admin.route('/networks/:id/policy', policyApi(ctx));
   admin.route('/networks/:id/routes', routesApi(ctx));
-  admin.route('/networks', networksApi(mesh));
-  admin.route('/keys', keysApi(mesh));
+  admin.route('/networks', networksApi(controlPlane));
+  admin.route('/keys', keysApi(controlPlane));
   admin.route('/nodes/:id/tags', tagsApi(ctx));
-  admin.route('/nodes', nodesApi(mesh, ctx));
-  admin.route('/telemetry', telemetryApi(mesh, deps.telemetry));
+  admin.route('/nodes', nodesApi(controlPlane, ctx));
+  admin.route('/telemetry', telemetryApi(controlPlane, deps.telemetry));
   admin.route('/events', eventsApi(deps, opts.streams));
   admin.route('/audit', auditApi(deps.store));
   admin.route('/cluster', clusterApi(deps));
   if (opts.dataDir) admin.route('/admin', adminApi(deps, sessions, opts.dataDir));
   if (opts.browserLinks)
-    admin.route('/nodes/:id/browser-link', browserLinkApi(mesh, deps.log, opts.browserLinks));
+    admin.route('/nodes/:id/browser-link', browserLinkApi(controlPlane, deps.log, opts.browserLinks));
   app.route('/api/v1', admin);
   if (opts.consoleDir) app.use('*', consoleStatic(opts.consoleDir));
   return app;

@@ -1,7 +1,7 @@
 import { ErrorCode } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import type { AdminEnv } from '../console/admin-auth.js';
-import { MeshError } from '../mesh/errors.js';
+import { ControlPlaneError } from '../control-plane/errors.js';
 import type { Store } from '../store/index.js';
 
 /** GET /api/v1/audit?limit=100&before=<id>: audit entries, newest first (limit 1..1000). */
@@ -21,6 +21,6 @@ export function auditApi(store: Pick<Store, 'audit'>): Hono<AdminEnv> {
 function intParam(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d{1,15}$/.test(v))
-    throw new MeshError(ErrorCode.InvalidMessage, `${name} must be a positive integer`);
+    throw new ControlPlaneError(ErrorCode.InvalidMessage, `${name} must be a positive integer`);
   return Number(v);
 }

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
 import type { AdminVia } from '../console/admin-auth.js';
-import type { Mesh } from '../mesh/mesh.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { errorBody, readBody } from './errors.js';
 
 /**
@@ -14,7 +14,7 @@ import { errorBody, readBody } from './errors.js';
  * CLI's bearer token: a script has no browser to test from.
  */
 export function browserLinkApi(
-  mesh: Mesh,
+  controlPlane: ControlPlane,
   log: Logger,
   relay: BrowserLinkRelay,
 ): Hono<{ Bindings: HttpBindings; Variables: { adminVia: AdminVia } }> {
@@ -22,7 +22,7 @@ export function browserLinkApi(
     if (c.get('adminVia') !== 'session')
       return c.json(errorBody(ErrorCode.Forbidden, 'browser links need a console session (sign in)'), 403);
     const id = c.req.param('id') ?? '';
-    const node = await mesh.requireNode(id);
+    const node = await controlPlane.requireNode(id);
     const { sdp } = await readBody(c, BrowserLinkRequestSchema);
     const res: BrowserLinkResponse = await relay.open(node.id, sdp);
     log.info({ node: node.id, linkId: res.linkId }, 'browser link answered');

@@ -1,7 +1,7 @@
 import type { FeedEvent } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { MeshDeps } from '../mesh/mesh.js';
+import type { ControlPlaneDeps } from '../control-plane/control-plane.js';
 
 /** Events queued for one SSE client; a client further behind than this is disconnected (it reconnects with Last-Event-ID). */
 const MAX_QUEUED = 2000;
@@ -14,7 +14,7 @@ export type StreamRegistry = Set<() => void>;
  * `Last-Event-ID` (or ?since=SEQ) replays what is still in the ring. GET /api/v1/events/recent returns
  * the last events as JSON.
  */
-export function eventsApi(deps: Pick<MeshDeps, 'feed' | 'cluster'>, streams: StreamRegistry): Hono {
+export function eventsApi(deps: Pick<ControlPlaneDeps, 'feed' | 'cluster'>, streams: StreamRegistry): Hono {
   const feed = deps.feed;
   return new Hono()
     .get('/recent', (c) =>

@@ -2,9 +2,9 @@ import type { HttpBindings } from '@hono/node-server';
 import { ErrorCode, type JoinRequest, JoinRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
 import { parseJoinKey } from '../auth/join-key.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
+import { ControlPlaneError } from '../control-plane/errors.js';
 import { KeyedRateLimiter } from '../limits/keyed-rate-limiter.js';
-import { MeshError } from '../mesh/errors.js';
-import type { Mesh } from '../mesh/mesh.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ClientAddressResolver } from '../net/client-address.js';
 import { errorBody, readBody } from './errors.js';
@@ -22,7 +22,7 @@ export type JoinLimits = {
  * with `Retry-After` (seconds), counted in rtcmesh_limit_hits_total{limit="join-per-ip"|"join-per-key"}.
  */
 export function joinApi(
-  mesh: Mesh,
+  controlPlane: ControlPlane,
   metrics: Metrics,
   addresses: ClientAddressResolver,
   limits: JoinLimits,
@@ -48,7 +48,7 @@ export function joinApi(
       req = await readBody(c, JoinRequestSchema);
     } catch (err) {
       // A malformed join is rejected input like a malformed message: counted once, as an attempt too.
-      if (err instanceof MeshError) {
+      if (err instanceof ControlPlaneError) {
         metrics.rejected.inc({ reason: err.code });
         metrics.joins.inc({ result: err.code });
       }
@@ -57,6 +57,6 @@ export function joinApi(
     const keyId = parseJoinKey(req.key)?.id ?? 'malformed';
     const keyWait = perKey?.take(keyId) ?? 0;
     if (keyWait > 0) return limited('join-per-key', keyWait, 'with this join key');
-    return c.json(await mesh.join(req, remote), 200);
+    return c.json(await controlPlane.join(req, remote), 200);
   });
 }

@@ -4,24 +4,28 @@ import {
   SetLockRequestSchema,
 } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
-import type { Mesh } from '../mesh/mesh.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { readBody } from './errors.js';
 
-export function networksApi(mesh: Mesh): Hono {
+export function networksApi(controlPlane: ControlPlane): Hono {
   return new Hono()
-    .get('/', async (c) => c.json({ networks: await mesh.listNetworks() }))
+    .get('/', async (c) => c.json({ networks: await controlPlane.listNetworks() }))
     .post('/', async (c) =>
-      c.json(await mesh.createNetwork(await readBody(c, CreateNetworkRequestSchema)), 201),
+      c.json(await controlPlane.createNetwork(await readBody(c, CreateNetworkRequestSchema)), 201),
     )
-    .get('/:id', async (c) => c.json(await mesh.networkSummary(await mesh.requireNetwork(c.req.param('id')))))
+    .get('/:id', async (c) =>
+      c.json(await controlPlane.networkSummary(await controlPlane.requireNetwork(c.req.param('id')))),
+    )
     .delete('/:id', async (c) =>
-      c.json(await mesh.deleteNetwork(c.req.param('id'), c.req.query('force') === 'true')),
+      c.json(await controlPlane.deleteNetwork(c.req.param('id'), c.req.query('force') === 'true')),
     )
     .put('/:id/l2', async (c) =>
-      c.json(await mesh.setL2Settings(c.req.param('id'), await readBody(c, SetL2SettingsRequestSchema))),
+      c.json(
+        await controlPlane.setL2Settings(c.req.param('id'), await readBody(c, SetL2SettingsRequestSchema)),
+      ),
     )
     .put('/:id/lock', async (c) => {
       const body = await readBody(c, SetLockRequestSchema);
-      return c.json(await mesh.setLock(c.req.param('id'), body.keys, body.disablement));
+      return c.json(await controlPlane.setLock(c.req.param('id'), body.keys, body.disablement));
     });
 }

@@ -1,6 +1,6 @@
 import { PolicySignatureRequestSchema, SetTagsRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
-import type { MeshContext } from '../mesh/mesh-context.js';
+import type { ControlPlaneContext } from '../control-plane/context.js';
 import {
   getNetworkPolicy,
   PolicyInvalidError,
@@ -14,7 +14,7 @@ import { errorBody, readBody } from './errors.js';
  * GET/PUT /api/v1/networks/:id/policy (mounted with the network id in the path), and
  * PUT …/policy/signature: an operator's signature of the stored policy (locked networks).
  */
-export function policyApi(ctx: MeshContext): Hono {
+export function policyApi(ctx: ControlPlaneContext): Hono {
   return new Hono()
     .get('/', async (c) => c.json(await getNetworkPolicy(ctx, c.req.param('id') ?? '')))
     .put('/signature', async (c) =>
@@ -51,7 +51,7 @@ export function policyApi(ctx: MeshContext): Hono {
 }
 
 /** PUT /api/v1/nodes/:id/tags */
-export function tagsApi(ctx: MeshContext): Hono {
+export function tagsApi(ctx: ControlPlaneContext): Hono {
   return new Hono().put('/', async (c) =>
     c.json(
       await setNodeTags(

@@ -1,11 +1,11 @@
 import { RouteDecisionRequestSchema } from '@rtcmesh/protocol';
 import { Hono } from 'hono';
-import type { MeshContext } from '../mesh/mesh-context.js';
+import type { ControlPlaneContext } from '../control-plane/context.js';
 import { decideRoute, listRoutes } from '../routes/route-approval.js';
 import { readBody } from './errors.js';
 
 /** GET/PUT /api/v1/networks/:id/routes (mounted with the network id or name in the path). */
-export function routesApi(ctx: MeshContext): Hono {
+export function routesApi(ctx: ControlPlaneContext): Hono {
   return new Hono()
     .get('/', async (c) => c.json(await listRoutes(ctx, c.req.param('id') ?? '')))
     .put('/', async (c) =>

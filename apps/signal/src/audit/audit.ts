@@ -1,9 +1,9 @@
 import type { AuditEntry } from '@rtcmesh/protocol';
 import { hashSecret } from '../auth/secrets.js';
-import type { MeshDeps } from '../mesh/mesh.js';
+import type { ControlPlaneDeps } from '../control-plane/control-plane.js';
 
 /** What the audit log writes to: the store, its counter, the log and the console feed. */
-export type AuditDeps = Pick<MeshDeps, 'store' | 'metrics' | 'log' | 'cluster'>;
+export type AuditDeps = Pick<ControlPlaneDeps, 'store' | 'metrics' | 'log' | 'cluster'>;
 
 /** The actor on the admin unix socket (trusted by its 0600 file mode, so there is no secret to name). */
 export const LOCAL_SOCKET_ACTOR = 'local socket';

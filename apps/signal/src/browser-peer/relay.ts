@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ClientBrowserSignal, ErrorCode } from '@rtcmesh/protocol';
 import type { Cluster } from '../cluster/cluster.js';
-import { MeshError } from '../mesh/errors.js';
+import { ControlPlaneError } from '../control-plane/errors.js';
 import type { Hub, SessionHandle } from '../ws/hub.js';
 
 export type BrowserLinkRelayOptions = {
@@ -20,7 +20,7 @@ type Forwarded = { nodeId: string; origin: string; timer: NodeJS.Timeout };
 type Pending = {
   nodeId: string;
   resolve: (sdp: string) => void;
-  reject: (err: MeshError) => void;
+  reject: (err: ControlPlaneError) => void;
   timer: NodeJS.Timeout;
 };
 
@@ -59,21 +59,25 @@ export class BrowserLinkRelay {
     return this.pending.size;
   }
 
-  /** Sends the offer to `nodeId` and resolves with the agent's answer SDP. Throws MeshError. */
+  /** Sends the offer to `nodeId` and resolves with the agent's answer SDP. Throws ControlPlaneError. */
   open(nodeId: string, offerSdp: string): Promise<{ linkId: string; sdp: string }> {
     const session = this.hub.get(nodeId);
     const elsewhere = session ? undefined : this.cluster?.entry(nodeId);
     if (!session && (!elsewhere || elsewhere.instanceId === this.cluster?.instanceId))
-      return Promise.reject(new MeshError(ErrorCode.PeerOffline, `node ${nodeId} is offline`, 409));
+      return Promise.reject(new ControlPlaneError(ErrorCode.PeerOffline, `node ${nodeId} is offline`, 409));
     let perNode = 0;
     for (const p of this.pending.values()) if (p.nodeId === nodeId) perNode++;
     if (perNode >= this.maxPerNode || this.pending.size >= this.maxTotal)
-      return Promise.reject(new MeshError(ErrorCode.Busy, 'too many browser links being set up; retry', 429));
+      return Promise.reject(
+        new ControlPlaneError(ErrorCode.Busy, 'too many browser links being set up; retry', 429),
+      );
     const linkId = `bl-${randomBytes(12).toString('base64url')}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(linkId);
-        reject(new MeshError(ErrorCode.Timeout, `node ${nodeId} did not answer the browser offer`, 504));
+        reject(
+          new ControlPlaneError(ErrorCode.Timeout, `node ${nodeId} did not answer the browser offer`, 504),
+        );
       }, this.timeoutMs);
       timer.unref();
       this.pending.set(linkId, {
@@ -130,7 +134,7 @@ export class BrowserLinkRelay {
     if (d.kind === 'description' && d.description.type === 'answer') p.resolve(d.description.sdp);
     else
       p.reject(
-        new MeshError(
+        new ControlPlaneError(
           ErrorCode.Busy,
           `node refused the browser link${d.kind === 'bye' && d.reason ? `: ${d.reason}` : ''}`,
           503,
@@ -145,7 +149,7 @@ export class BrowserLinkRelay {
     this.forwarded.clear();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new MeshError(ErrorCode.Internal, 'server shutting down', 503));
+      p.reject(new ControlPlaneError(ErrorCode.Internal, 'server shutting down', 503));
       this.pending.delete(id);
     }
   }

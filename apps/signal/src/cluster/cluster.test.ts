@@ -50,7 +50,7 @@ async function instance(network: MemoryBusNetwork, id: string) {
   });
   await cluster.start();
   started.push(cluster);
-  /** Authenticates a fake session here, as ws/session.ts + Mesh.sessionOnline do. */
+  /** Authenticates a fake session here, as ws/session.ts + ControlPlane.sessionOnline do. */
   const online = (nodeId: string): { session: FakeSession; since: number } => {
     const session = new FakeSession(nodeId);
     hub.add(session);

@@ -5,7 +5,7 @@ import { getCookie } from 'hono/cookie';
 import { errorBody } from '../api/errors.js';
 import { actorOf, LOCAL_SOCKET_ACTOR } from '../audit/audit.js';
 import { checkAdminToken } from '../auth/admin-token.js';
-import type { MeshDeps } from '../mesh/mesh.js';
+import type { ControlPlaneDeps } from '../control-plane/control-plane.js';
 import { type ConsoleSessions, SESSION_COOKIE } from './sessions.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -29,7 +29,7 @@ export function bearerToken(c: Context): string {
  * sets one needs a CORS preflight this server never grants; SameSite=Strict is the first line.
  */
 export function adminAuth(
-  deps: Pick<MeshDeps, 'store' | 'metrics'>,
+  deps: Pick<ControlPlaneDeps, 'store' | 'metrics'>,
   sessions: ConsoleSessions,
   trusted: boolean,
 ): MiddlewareHandler<AdminEnv> {

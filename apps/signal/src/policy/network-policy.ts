@@ -7,12 +7,12 @@ import {
   type PolicySignatureRequest,
   verifyPolicySignature,
 } from '@rtcmesh/protocol';
-import { MeshError } from '../mesh/errors.js';
-import type { MeshContext } from '../mesh/mesh-context.js';
+import type { ControlPlaneContext } from '../control-plane/context.js';
+import { ControlPlaneError } from '../control-plane/errors.js';
 import { reapplyAutoApprovers } from '../routes/route-approval.js';
 
 /** A policy body the schema refused: answered 400 with every issue (path + message) for the editor. */
-export class PolicyInvalidError extends MeshError {
+export class PolicyInvalidError extends ControlPlaneError {
   constructor(readonly issues: PolicyIssue[]) {
     super(
       ErrorCode.InvalidMessage,
@@ -25,8 +25,11 @@ export class PolicyInvalidError extends MeshError {
 }
 
 /** The stored policy of a network (version 0, empty = allow everything, when none was written). */
-export async function getNetworkPolicy(ctx: MeshContext, networkIdOrName: string): Promise<PolicyResponse> {
-  const network = await ctx.mesh.requireNetwork(networkIdOrName);
+export async function getNetworkPolicy(
+  ctx: ControlPlaneContext,
+  networkIdOrName: string,
+): Promise<PolicyResponse> {
+  const network = await ctx.controlPlane.requireNetwork(networkIdOrName);
   const row = await ctx.store.policies.get(network.id);
   return {
     networkId: network.id,
@@ -38,7 +41,7 @@ export async function getNetworkPolicy(ctx: MeshContext, networkIdOrName: string
 
 /** What `welcome` carries: the network's policy (and its signature), or nothing when none was written. */
 export async function welcomePolicy(
-  store: Pick<MeshContext['store'], 'policies'>,
+  store: Pick<ControlPlaneContext['store'], 'policies'>,
   networkId: string,
 ): Promise<{ policy?: PolicyDocumentWire; policySignature?: string }> {
   const row = await store.policies.get(networkId);
@@ -56,13 +59,13 @@ export async function welcomePolicy(
  * alone (or by whoever controls it) changes nothing until an operator signs it.
  */
 export async function signNetworkPolicy(
-  ctx: MeshContext,
+  ctx: ControlPlaneContext,
   networkIdOrName: string,
   req: PolicySignatureRequest,
 ): Promise<PolicyResponse> {
-  const network = await ctx.mesh.requireNetwork(networkIdOrName);
+  const network = await ctx.controlPlane.requireNetwork(networkIdOrName);
   if (!network.lockKeys?.length)
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.Conflict,
       `network ${network.name} is not locked: its agents enforce the policy unsigned`,
       409,
@@ -72,7 +75,7 @@ export async function signNetworkPolicy(
     const row = await tx.policies.get(network.id);
     if (!row || row.version !== req.version) return { ok: false as const, current: row?.version ?? 0 };
     if (!verifyPolicySignature(network.lockKeys!, network.id, row.document, req.signature))
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.InvalidMessage,
         `signature: not a signature of policy version ${row.version} of ${network.name} by one of its lock keys`,
       );
@@ -80,7 +83,7 @@ export async function signNetworkPolicy(
     return { ok: true as const };
   });
   if (!r.ok)
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.Conflict,
       `the policy changed meanwhile: you signed version ${req.version}, the server has ${r.current}; sign again`,
       409,
@@ -101,11 +104,11 @@ export async function signNetworkPolicy(
  * new policy to every session of the network.
  */
 export async function putNetworkPolicy(
-  ctx: MeshContext,
+  ctx: ControlPlaneContext,
   networkIdOrName: string,
   body: unknown,
 ): Promise<PolicyResponse> {
-  const network = await ctx.mesh.requireNetwork(networkIdOrName);
+  const network = await ctx.controlPlane.requireNetwork(networkIdOrName);
   const v = validatePolicy(body);
   if (!v.ok) throw new PolicyInvalidError(v.issues);
   const policy = v.policy;
@@ -120,7 +123,7 @@ export async function putNetworkPolicy(
     return tx.policies.replace(network.id, version, policy, Date.now());
   });
   if (!r.ok)
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.Conflict,
       `the policy changed meanwhile: you edited version ${version}, the server has ${r.current}; reload and retry`,
       409,
@@ -135,17 +138,17 @@ export async function putNetworkPolicy(
 
 /** Sets a node's tags; its peers hear it in `peer-updated`, the node itself in a `config`. */
 export async function setNodeTags(
-  ctx: MeshContext,
+  ctx: ControlPlaneContext,
   nodeIdOrName: string,
   tags: readonly string[],
   inNetwork?: string,
 ): Promise<NodeSummary> {
-  const node = await ctx.mesh.requireNode(nodeIdOrName, inNetwork);
+  const node = await ctx.controlPlane.requireNode(nodeIdOrName, inNetwork);
   const unique = [...new Set(tags)].sort();
   await ctx.store.nodeTags.set(node.id, unique);
   const summary =
-    (await ctx.mesh.announceUpdate(node.id, { toSelf: true })) ??
-    (await ctx.mesh.nodeSummary(await ctx.mesh.requireNode(node.id)));
+    (await ctx.controlPlane.announceUpdate(node.id, { toSelf: true })) ??
+    (await ctx.controlPlane.nodeSummary(await ctx.controlPlane.requireNode(node.id)));
   ctx.log.info({ node: node.id, tags: unique }, 'node tags set');
   return summary;
 }

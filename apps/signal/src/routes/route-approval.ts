@@ -9,10 +9,10 @@ import {
   type RouteInfo,
   type RouteListResponse,
 } from '@rtcmesh/protocol';
+import { normalizeRoutes } from '../control-plane/advertisements.js';
+import type { ControlPlaneContext } from '../control-plane/context.js';
+import { ControlPlaneError } from '../control-plane/errors.js';
 import { nodeIps } from '../ipam/ipv6.js';
-import { normalizeRoutes } from '../mesh/advertisements.js';
-import { MeshError } from '../mesh/errors.js';
-import type { MeshContext } from '../mesh/mesh-context.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow, RouteDecision } from '../store/nodes.js';
 
@@ -76,7 +76,7 @@ export function approvedRoutes(node: NodeRow, network: NetworkRow): Route[] {
 }
 
 /** The network's policy, if it has one (stored documents were validated when written). */
-async function policyOf(ctx: MeshContext, networkId: string): Promise<Policy | undefined> {
+async function policyOf(ctx: ControlPlaneContext, networkId: string): Promise<Policy | undefined> {
   const row = await ctx.store.policies.get(networkId);
   if (!row) return undefined;
   const v = validatePolicy(row.document);
@@ -118,27 +118,35 @@ export function withAutoApprovals(
   return changed ? next : undefined;
 }
 
-/** Auto-approval at advertise time (called by Mesh.advertise with the normalized routes). */
-export async function autoApprove(ctx: MeshContext, node: NodeRow, network: NetworkRow, routes: Route[]) {
+/** Auto-approval at advertise time (called by ControlPlane.advertise with the normalized routes). */
+export async function autoApprove(
+  ctx: ControlPlaneContext,
+  node: NodeRow,
+  network: NetworkRow,
+  routes: Route[],
+) {
   const next = withAutoApprovals(node, network, routes, await policyOf(ctx, network.id));
   if (next) await ctx.store.nodes.setRouteDecisions(node.id, next);
 }
 
 /** After a policy change: pending routes the new autoApprovers cover are approved now. */
-export async function reapplyAutoApprovers(ctx: MeshContext, networkId: string): Promise<void> {
-  const network = await ctx.mesh.requireNetwork(networkId);
+export async function reapplyAutoApprovers(ctx: ControlPlaneContext, networkId: string): Promise<void> {
+  const network = await ctx.controlPlane.requireNetwork(networkId);
   const policy = await policyOf(ctx, network.id);
   for (const node of await ctx.store.nodes.list(network.id)) {
     const next = withAutoApprovals(node, network, node.routes, policy);
     if (!next) continue;
     await ctx.store.nodes.setRouteDecisions(node.id, next);
-    await ctx.mesh.announceUpdate(node.id);
+    await ctx.controlPlane.announceUpdate(node.id);
   }
 }
 
 /** Every advertised route of the network with its state, pending ones first. */
-export async function listRoutes(ctx: MeshContext, networkIdOrName: string): Promise<RouteListResponse> {
-  const network = await ctx.mesh.requireNetwork(networkIdOrName);
+export async function listRoutes(
+  ctx: ControlPlaneContext,
+  networkIdOrName: string,
+): Promise<RouteListResponse> {
+  const network = await ctx.controlPlane.requireNetwork(networkIdOrName);
   const order = { pending: 0, approved: 1, rejected: 2 } as const;
   const routes = (await ctx.store.nodes.list(network.id))
     .flatMap((n) => n.routes.map((r) => routeInfo(n, network, r.prefix)))
@@ -148,22 +156,22 @@ export async function listRoutes(ctx: MeshContext, networkIdOrName: string): Pro
 
 /** An admin approves or rejects one advertised prefix; the members hear of it at once. */
 export async function decideRoute(
-  ctx: MeshContext,
+  ctx: ControlPlaneContext,
   networkIdOrName: string,
   req: RouteDecisionRequest,
 ): Promise<RouteInfo> {
-  const network = await ctx.mesh.requireNetwork(networkIdOrName);
-  const node = await ctx.mesh.requireNode(req.node, network.id);
+  const network = await ctx.controlPlane.requireNetwork(networkIdOrName);
+  const node = await ctx.controlPlane.requireNode(req.node, network.id);
   const route = node.routes.find((r) => r.prefix === req.prefix);
   if (!route) {
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.NotFound,
       `${node.name} does not advertise ${req.prefix} (it advertises ${node.routes.map((r) => r.prefix).join(', ') || 'nothing'})`,
       404,
     );
   }
   if (ownAddress(route.prefix, network))
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.InvalidMessage,
       `${route.prefix} is ${node.name}'s own address: always routed`,
     );
@@ -179,6 +187,6 @@ export async function decideRoute(
     { network: network.name, node: node.name, prefix: route.prefix, state: req.state },
     'route decided',
   );
-  await ctx.mesh.announceUpdate(node.id);
-  return routeInfo(await ctx.mesh.requireNode(node.id), network, route.prefix);
+  await ctx.controlPlane.announceUpdate(node.id);
+  return routeInfo(await ctx.controlPlane.requireNode(node.id), network, route.prefix);
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Mesh } from '../mesh/mesh.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { normalizeAddress } from '../net/client-address.js';
 import type { Admission, ConnectionLimits } from './connection-limits.js';
 import { Session, type SessionDeps, type SessionLimits } from './session.js';
@@ -23,7 +23,7 @@ type Alive = WebSocket & { rtcmeshAlive?: boolean };
  */
 export function attachWebSocketServer(
   http: Server,
-  mesh: Mesh,
+  controlPlane: ControlPlane,
   deps: SessionDeps,
   opts: WsServerOptions,
   log: Logger,
@@ -56,7 +56,9 @@ export function attachWebSocketServer(
     });
     metrics.connections.inc();
     ws.on('close', () => metrics.connections.dec());
-    new Session(ws, mesh, deps, opts, endpoint, log.child({ endpoint }), () => admission?.authenticated());
+    new Session(ws, controlPlane, deps, opts, endpoint, log.child({ endpoint }), () =>
+      admission?.authenticated(),
+    );
   });
 
   const heartbeat = setInterval(() => {

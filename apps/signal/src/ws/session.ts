@@ -12,8 +12,8 @@ import {
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { MeshError } from '../mesh/errors.js';
-import { type Mesh, type MeshDeps, networkInfo } from '../mesh/mesh.js';
+import { type ControlPlane, type ControlPlaneDeps, networkInfo } from '../control-plane/control-plane.js';
+import { ControlPlaneError } from '../control-plane/errors.js';
 import { welcomePolicy } from '../policy/network-policy.js';
 import type { SessionHandle } from './hub.js';
 import { type PeerPage, pagePeers, peersPageMessage } from './peer-pages.js';
@@ -29,7 +29,7 @@ export type SessionLimits = {
 };
 
 /** What a session uses of the server besides the mesh: sessions here, presence, the store, counters. */
-export type SessionDeps = Pick<MeshDeps, 'store' | 'hub' | 'cluster' | 'metrics' | 'browserLinks'>;
+export type SessionDeps = Pick<ControlPlaneDeps, 'store' | 'hub' | 'cluster' | 'metrics' | 'browserLinks'>;
 
 /** Messages waiting behind a slow (database) one before the session counts as flooding. */
 const MAX_PENDING = 64;
@@ -65,7 +65,7 @@ export class Session implements SessionHandle {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly mesh: Mesh,
+    private readonly controlPlane: ControlPlane,
     /** The server's parts a session uses besides the mesh's operations. */
     private readonly deps: SessionDeps,
     private readonly limits: SessionLimits,
@@ -199,7 +199,7 @@ export class Session implements SessionHandle {
   /** Runs one message; never throws or rejects (errors are answered to the client). */
   private handle(msg: ClientMessage): Promise<void> | undefined {
     const onError = (err: unknown): void => {
-      if (err instanceof MeshError) {
+      if (err instanceof ControlPlaneError) {
         this.error(err.code, err.message, msg.id);
         return;
       }
@@ -260,18 +260,18 @@ export class Session implements SessionHandle {
       case 'signal':
         return this.relay(st, msg.to, msg, msg.id);
       case 'advertise':
-        return this.mesh.advertise(st.nodeId, msg);
+        return this.controlPlane.advertise(st.nodeId, msg);
       case 'telemetry':
-        this.mesh.recordTelemetry(st.nodeId, st.networkId, msg.links, {
+        this.controlPlane.recordTelemetry(st.nodeId, st.networkId, msg.links, {
           ...(msg.partial ? { partial: true } : {}),
           ...(msg.gone ? { gone: msg.gone } : {}),
         });
         return;
       case 'event':
-        this.mesh.recordAgentEvent(st.nodeId, st.networkId, msg.event);
+        this.controlPlane.recordAgentEvent(st.nodeId, st.networkId, msg.event);
         return;
       case 'status':
-        if (msg.netcheck) return this.mesh.setNetcheck(st.nodeId, msg.netcheck);
+        if (msg.netcheck) return this.controlPlane.setNetcheck(st.nodeId, msg.netcheck);
         return;
       case 'ping':
         this.send({ type: 'pong', ts: msg.ts, serverTime: Date.now() });
@@ -288,10 +288,10 @@ export class Session implements SessionHandle {
 
   private async rekey(nodeId: string, publicKey: string, signature: string, ref?: string): Promise<void> {
     try {
-      await this.mesh.rekey(nodeId, publicKey, signature);
+      await this.controlPlane.rekey(nodeId, publicKey, signature);
       this.send({ type: 'rekeyed', publicKey, ...(ref ? { ref } : {}) });
     } catch (err) {
-      if (!(err instanceof MeshError)) throw err;
+      if (!(err instanceof ControlPlaneError)) throw err;
       this.error(err.code, err.message, ref);
     }
   }
@@ -325,7 +325,7 @@ export class Session implements SessionHandle {
       return;
     }
     const network = (await store.networks.get(node.networkId))!;
-    const peers = await this.mesh.peersOf(node, network);
+    const peers = await this.controlPlane.peersOf(node, network);
     const policy = await welcomePolicy(this.deps.store, network.id);
     // The socket may have closed while the database answered: then there is nothing to register.
     if (this.state.kind !== 'await-auth') return;
@@ -344,13 +344,13 @@ export class Session implements SessionHandle {
       });
     }
     this.deps.metrics.sessions.set(this.deps.hub.size);
-    const ice = this.mesh.iceServersFor(node.id);
+    const ice = this.controlPlane.iceServersFor(node.id);
     // Protocol 1 clients get the whole list at once (what they always got); 2 gets it in pages.
     const pages = st.version >= 2 ? pagePeers(peers) : [{ peers, json: [] }];
     this.send({
       type: 'welcome',
       version: st.version,
-      self: this.mesh.selfInfo(node, network),
+      self: this.controlPlane.selfInfo(node, network),
       network: networkInfo(network),
       iceServers: ice.iceServers,
       peers: pages[0]!.peers,
@@ -362,7 +362,7 @@ export class Session implements SessionHandle {
     if (pages.length > 1) void this.sendPeerPages(pages.slice(1));
     this.scheduleIceRefresh(ice.expiresAt);
     this.deps.metrics.authDuration.observe((performance.now() - st.helloAt) / 1000);
-    this.mesh.sessionOnline(this, node, network, st.agentVersion, this.since);
+    this.controlPlane.sessionOnline(this, node, network, st.agentVersion, this.since);
     this.log.info({ node: node.id, name: node.name, version: st.version }, 'session authenticated');
   }
 
@@ -387,7 +387,7 @@ export class Session implements SessionHandle {
     this.refreshTimer = setTimeout(
       () => {
         if (this.state.kind !== 'open') return;
-        const ice = this.mesh.iceServersFor(this.state.nodeId);
+        const ice = this.controlPlane.iceServersFor(this.state.nodeId);
         this.send({ type: 'config', iceServers: ice.iceServers, iceServersExpireAt: ice.expiresAt });
         this.scheduleIceRefresh(ice.expiresAt);
       },
@@ -446,7 +446,7 @@ export class Session implements SessionHandle {
     if (!hub.remove(this)) return;
     this.deps.metrics.sessions.set(hub.size);
     try {
-      this.mesh.sessionOffline(st.nodeId, st.networkId, this.since);
+      this.controlPlane.sessionOffline(st.nodeId, st.networkId, this.since);
     } catch (err) {
       // An event handler must never throw: that would take the whole server down.
       this.log.error({ err, node: st.nodeId }, 'marking node offline failed');

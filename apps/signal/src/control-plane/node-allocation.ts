@@ -5,7 +5,7 @@ import { isUniqueViolation, type Store } from '../store/index.js';
 import type { JoinKeyRow } from '../store/join-keys.js';
 import type { NetworkRow } from '../store/networks.js';
 import type { NodeRow } from '../store/nodes.js';
-import { MeshError } from './errors.js';
+import { ControlPlaneError } from './errors.js';
 import { newId } from './ids.js';
 
 /**
@@ -26,13 +26,13 @@ export async function allocateNode(
       return await store.transaction(async (tx) => {
         await tx.networks.lock(network.id);
         if (!row.reusable && !(await tx.joinKeys.consume(row.id))) {
-          throw new MeshError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
+          throw new ControlPlaneError(ErrorCode.KeyUsed, 'single-use join key was already used', 403);
         }
         if (row.reusable) await tx.joinKeys.consume(row.id);
         const id = newId('n');
         const address = pickFreeAddress(network.cidr, await tx.leases.leased(network.id));
         if (address === null) {
-          throw new MeshError(
+          throw new ControlPlaneError(
             ErrorCode.AddressPoolExhausted,
             `network ${network.name} has no free address`,
             409,

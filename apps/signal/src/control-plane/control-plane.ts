@@ -50,16 +50,16 @@ import type { LatestTelemetry, TelemetryChange } from '../telemetry/latest.js';
 import { type IceConfig, iceServersFor, type MintedIceServers } from '../turn/ice-servers.js';
 import type { Hub } from '../ws/hub.js';
 import { normalizeBindings, normalizeRoutes } from './advertisements.js';
-import { MeshError } from './errors.js';
+import { ControlPlaneError } from './errors.js';
 import { newId } from './ids.js';
 import { allocateNode } from './node-allocation.js';
 import { addressesOf, keyInfo, networkInfo } from './views.js';
 
 export { networkInfo } from './views.js';
 
-import type { MeshContext } from './mesh-context.js';
+import type { ControlPlaneContext } from './context.js';
 
-export type MeshDeps = {
+export type ControlPlaneDeps = {
   store: Store;
   hub: Hub;
   /** Presence across instances and delivery to sessions on other instances (cluster/cluster.ts). */
@@ -82,20 +82,20 @@ const DEFAULT_MTU = 1280;
  * The control plane's operations, shared by the REST API, the admin socket and the WebSocket sessions.
  * Every state change is persisted first, then announced (peers over the hub, console over the feed).
  */
-export class Mesh {
+export class ControlPlane {
   /** Set by shutdown: session ends no longer touch the (closing) database. */
   private stopped = false;
 
   /** Session starts and ends update last-seen in batches (store/last-seen.ts). */
   private readonly seen: LastSeenWriter;
 
-  /** What route approval, the policy and renaming work with (mesh-context.ts). */
-  private readonly ctx: MeshContext;
+  /** What route approval, the policy and renaming work with (context.ts). */
+  private readonly ctx: ControlPlaneContext;
 
-  constructor(private readonly deps: MeshDeps) {
+  constructor(private readonly deps: ControlPlaneDeps) {
     this.seen = new LastSeenWriter(deps.store, deps.log);
     this.ctx = {
-      mesh: this,
+      controlPlane: this,
       store: deps.store,
       log: deps.log,
       cluster: deps.cluster,
@@ -127,11 +127,11 @@ export class Mesh {
   async createNetwork(req: CreateNetworkRequest): Promise<NetworkSummary> {
     const cidr = parseIpv4Cidr(req.cidr ?? DEFAULT_CIDR);
     if (!cidr || cidr.prefix < 8 || cidr.prefix > 30) {
-      throw new MeshError(ErrorCode.InvalidMessage, 'cidr must be an IPv4 CIDR between /8 and /30');
+      throw new ControlPlaneError(ErrorCode.InvalidMessage, 'cidr must be an IPv4 CIDR between /8 and /30');
     }
     const cidr6 = ipv6Of(req, cidr);
     if (await this.store.networks.find(req.name))
-      throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
+      throw new ControlPlaneError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
     const row: NetworkRow = {
       id: newId('net'),
       name: req.name,
@@ -145,7 +145,8 @@ export class Mesh {
       await this.store.networks.insert(row);
     } catch (err) {
       // Another instance (or request) created the same name between our check and insert.
-      if (isUniqueViolation(err)) throw new MeshError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
+      if (isUniqueViolation(err))
+        throw new ControlPlaneError(ErrorCode.Conflict, `network ${req.name} exists`, 409);
       throw err;
     }
     const summary = await this.networkSummary(row);
@@ -159,7 +160,7 @@ export class Mesh {
 
   async requireNetwork(idOrName: string): Promise<NetworkRow> {
     const n = await this.store.networks.find(idOrName);
-    if (!n) throw new MeshError(ErrorCode.NotFound, `no network ${idOrName}`, 404);
+    if (!n) throw new ControlPlaneError(ErrorCode.NotFound, `no network ${idOrName}`, 404);
     return n;
   }
 
@@ -211,7 +212,7 @@ export class Mesh {
 
   async revokeKey(id: string): Promise<JoinKeyInfo> {
     const row = await this.store.joinKeys.get(id);
-    if (!row) throw new MeshError(ErrorCode.NotFound, `no join key ${id}`, 404);
+    if (!row) throw new ControlPlaneError(ErrorCode.NotFound, `no join key ${id}`, 404);
     await this.store.joinKeys.revoke(id, Date.now());
     const info = keyInfo((await this.store.joinKeys.get(id))!);
     this.publishFeed({ kind: 'key', action: 'revoked', key: info });
@@ -226,7 +227,7 @@ export class Mesh {
       this.deps.metrics.joins.inc({ result: 'ok' });
       return res;
     } catch (err) {
-      if (err instanceof MeshError) {
+      if (err instanceof ControlPlaneError) {
         this.deps.metrics.joins.inc({ result: err.code });
         const parsed = parseJoinKey(req.key);
         const networkId = parsed ? ((await this.store.joinKeys.get(parsed.id))?.networkId ?? null) : null;
@@ -251,17 +252,18 @@ export class Mesh {
     const parsed = parseJoinKey(req.key);
     const row = parsed && (await this.store.joinKeys.get(parsed.id));
     if (!parsed || !row || !secretMatches(parsed.secret, row.secretHash)) {
-      throw new MeshError(ErrorCode.InvalidKey, 'join key is not valid', 401);
+      throw new ControlPlaneError(ErrorCode.InvalidKey, 'join key is not valid', 401);
     }
     const now = Date.now();
-    if (row.revokedAt !== null) throw new MeshError(ErrorCode.KeyRevoked, 'join key was revoked', 403);
+    if (row.revokedAt !== null)
+      throw new ControlPlaneError(ErrorCode.KeyRevoked, 'join key was revoked', 403);
     if (row.expiresAt !== null && row.expiresAt <= now)
-      throw new MeshError(ErrorCode.KeyExpired, 'join key has expired', 403);
+      throw new ControlPlaneError(ErrorCode.KeyExpired, 'join key has expired', 403);
     const keyProblem = rawPublicKeyProblem(req.publicKey);
-    if (keyProblem) throw new MeshError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
+    if (keyProblem) throw new ControlPlaneError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
     // Everything below answers about this public key (removed? in another network?): only to its holder.
     if (!verifyJoinProof(req)) {
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.InvalidMessage,
         req.proof === undefined
           ? 'proof: a join must be signed by the node key (an agent older than protocol 2? update it)'
@@ -269,7 +271,7 @@ export class Mesh {
       );
     }
     if (await this.store.nodes.isKeyRevoked(req.publicKey)) {
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.PublicKeyRejected,
         'this node key belongs to a removed node; generate a new key',
         403,
@@ -280,7 +282,7 @@ export class Mesh {
     if (existing) {
       // A retried join (the agent lost the answer) gets the same node back without using the key again.
       if (existing.networkId !== network.id) {
-        throw new MeshError(
+        throw new ControlPlaneError(
           ErrorCode.PublicKeyRejected,
           'this node key is registered in another network',
           409,
@@ -331,7 +333,7 @@ export class Mesh {
     const where = network === undefined ? undefined : await this.requireNetwork(network);
     if (where) matches = matches.filter((n) => n.networkId === where.id);
     if (matches.length === 0)
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.NotFound,
         `no node ${idOrName}${where ? ` in network ${where.name}` : ''}`,
         404,
@@ -340,7 +342,7 @@ export class Mesh {
       const names = await Promise.all(
         matches.map(async (n) => (await this.store.networks.get(n.networkId))?.name ?? n.networkId),
       );
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.Conflict,
         `node name ${idOrName} is in networks ${names.join(', ')}: give the network (--network, ?network=) or the node id`,
         409,
@@ -366,7 +368,7 @@ export class Mesh {
     const summary = await this.networkSummary(network);
     const nodes = await this.store.nodes.list(network.id);
     if (nodes.length > 0 && !force)
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.Conflict,
         `network ${network.name} has ${nodes.length} node${nodes.length === 1 ? '' : 's'} (${nodes
           .slice(0, 5)
@@ -543,7 +545,7 @@ export class Mesh {
         msg.routes &&
         normalizeRoutes(msg.routes, network, nodeIps(node.addresses, network), this.deps.protectedAddresses);
     } catch (err) {
-      if (!(err instanceof MeshError)) throw err;
+      if (!(err instanceof ControlPlaneError)) throw err;
       // A refused advertisement is what a hostile or misconfigured member looks like: the admin sees it
       // in the log, in /metrics and in the console's events; nothing of it is stored or sent on.
       this.deps.metrics.rejected.inc({ reason: err.code });
@@ -597,15 +599,19 @@ export class Mesh {
   async rekey(nodeId: string, publicKey: string, signature: string): Promise<NodeRow> {
     const node = await this.requireNode(nodeId);
     const keyProblem = rawPublicKeyProblem(publicKey);
-    if (keyProblem) throw new MeshError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
+    if (keyProblem) throw new ControlPlaneError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
     if (!verifyDomain(publicKey, REKEY_DOMAIN, rekeyPayload(node.id, node.publicKey, publicKey), signature)) {
-      throw new MeshError(ErrorCode.AuthFailed, 'the new key did not sign the rotation', 403);
+      throw new ControlPlaneError(ErrorCode.AuthFailed, 'the new key did not sign the rotation', 403);
     }
     if (
       (await this.store.nodes.isKeyRevoked(publicKey)) ||
       (await this.store.nodes.findByPublicKey(publicKey))
     ) {
-      throw new MeshError(ErrorCode.PublicKeyRejected, 'this key was used before; generate a new one', 409);
+      throw new ControlPlaneError(
+        ErrorCode.PublicKeyRejected,
+        'this key was used before; generate a new one',
+        409,
+      );
     }
     let rotated: boolean;
     try {
@@ -615,10 +621,15 @@ export class Mesh {
     } catch (err) {
       // The same new key raced in through another request or instance.
       if (isUniqueViolation(err))
-        throw new MeshError(ErrorCode.PublicKeyRejected, 'this key was used before; generate a new one', 409);
+        throw new ControlPlaneError(
+          ErrorCode.PublicKeyRejected,
+          'this key was used before; generate a new one',
+          409,
+        );
       throw err;
     }
-    if (!rotated) throw new MeshError(ErrorCode.Conflict, 'the node key changed meanwhile; retry', 409);
+    if (!rotated)
+      throw new ControlPlaneError(ErrorCode.Conflict, 'the node key changed meanwhile; retry', 409);
     this.deps.log.info({ node: node.id, name: node.name }, 'node key rotated');
     await this.announceUpdate(node.id);
     return this.requireNode(node.id);
@@ -637,21 +648,25 @@ export class Mesh {
     const network = await this.requireNetwork(networkIdOrName);
     if (disablement) {
       if (keys.length > 0)
-        throw new MeshError(ErrorCode.InvalidMessage, 'a disablement lifts the lock: send it with no keys');
+        throw new ControlPlaneError(
+          ErrorCode.InvalidMessage,
+          'a disablement lifts the lock: send it with no keys',
+        );
       if (!network.lockKeys?.length)
-        throw new MeshError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
+        throw new ControlPlaneError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
       if (!verifyLockDisablement(network.lockKeys, network.id, disablement))
-        throw new MeshError(
+        throw new ControlPlaneError(
           ErrorCode.InvalidMessage,
           `the disablement is not signed by a lock key of ${network.name} over its current keys`,
         );
     }
     for (const k of keys) {
       const problem = rawPublicKeyProblem(k);
-      if (problem) throw new MeshError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}…: ${problem}`);
+      if (problem)
+        throw new ControlPlaneError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}…: ${problem}`);
     }
     const unique = [...new Set(keys)];
-    if (unique.length > 8) throw new MeshError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
+    if (unique.length > 8) throw new ControlPlaneError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
     await this.store.networks.setLockKeys(network.id, unique, disablement);
     const updated = await this.requireNetwork(network.id);
     this.deps.cluster.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
@@ -673,7 +688,7 @@ export class Mesh {
   async setL2Settings(networkIdOrName: string, patch: SetL2SettingsRequest): Promise<NetworkSummary> {
     const network = await this.requireNetwork(networkIdOrName);
     if (network.mode !== 'l2')
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.InvalidMessage,
         `network ${network.name} is L3: storm control and DHCP filtering are L2 settings`,
         409,
@@ -693,10 +708,10 @@ export class Mesh {
     const node = await this.requireNode(idOrName, inNetwork);
     const network = (await this.store.networks.get(node.networkId))!;
     if (!network.lockKeys?.length) {
-      throw new MeshError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
+      throw new ControlPlaneError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
     }
     if (!verifyNodeKeySignature(network.lockKeys, network.id, node.id, node.publicKey, signature)) {
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.AuthFailed,
         `the signature does not cover ${node.name}'s current key with a lock key of ${network.name}`,
         400,
@@ -740,12 +755,12 @@ function ipv6Of(req: CreateNetworkRequest, cidr: Ipv4Cidr): string | undefined {
   const asked = req.ipv6 ?? (req.mode === 'l3' ? 'auto' : 'off');
   if (asked === 'off') return undefined;
   if (req.mode !== 'l3')
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.InvalidMessage,
       'an IPv6 prefix is for L3 networks (an L2 segment carries the IPv6 its hosts use)',
     );
   if (asked === 'auto') return canonicalIpv6Prefix(newUlaPrefix());
   const problem = ipv6PrefixProblem(asked, cidr);
-  if (problem) throw new MeshError(ErrorCode.InvalidMessage, problem);
+  if (problem) throw new ControlPlaneError(ErrorCode.InvalidMessage, problem);
   return canonicalIpv6Prefix(asked);
 }

@@ -1,6 +1,6 @@
 import { dnsLabel, ErrorCode, type NodeSummary } from '@rtcmesh/protocol';
-import { MeshError } from './errors.js';
-import type { MeshContext } from './mesh-context.js';
+import type { ControlPlaneContext } from './context.js';
+import { ControlPlaneError } from './errors.js';
 
 /**
  * `rtcmesh-signal node rename`: a node's new name, refused when another node of the network has it
@@ -8,17 +8,17 @@ import type { MeshContext } from './mesh-context.js';
  * in `peer-updated` (their resolvers answer the new name at once), the node itself in a `config`.
  */
 export async function renameNode(
-  ctx: MeshContext,
+  ctx: ControlPlaneContext,
   nodeIdOrName: string,
   name: string,
   inNetwork?: string,
 ): Promise<NodeSummary> {
-  const node = await ctx.mesh.requireNode(nodeIdOrName, inNetwork);
-  const network = await ctx.mesh.requireNetwork(node.networkId);
+  const node = await ctx.controlPlane.requireNode(nodeIdOrName, inNetwork);
+  const network = await ctx.controlPlane.requireNetwork(node.networkId);
   const others = (await ctx.store.nodes.list(network.id)).filter((n) => n.id !== node.id);
   const clash = others.find((n) => n.name === name || dnsLabel(n.name) === dnsLabel(name));
   if (clash)
-    throw new MeshError(
+    throw new ControlPlaneError(
       ErrorCode.Conflict,
       clash.name === name
         ? `${network.name} already has a node named ${name}`
@@ -27,8 +27,8 @@ export async function renameNode(
     );
   if (node.name !== name) await ctx.store.nodes.rename(node.id, name);
   const summary =
-    (await ctx.mesh.announceUpdate(node.id, { toSelf: true })) ??
-    (await ctx.mesh.nodeSummary(await ctx.mesh.requireNode(node.id)));
+    (await ctx.controlPlane.announceUpdate(node.id, { toSelf: true })) ??
+    (await ctx.controlPlane.nodeSummary(await ctx.controlPlane.requireNode(node.id)));
   ctx.log.info({ node: node.id, from: node.name, to: name, network: network.name }, 'node renamed');
   return summary;
 }

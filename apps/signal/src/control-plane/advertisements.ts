@@ -7,7 +7,7 @@ import {
   unroutablePrefixProblem,
 } from '@rtcmesh/protocol';
 import ipaddr from 'ipaddr.js';
-import { MeshError } from './errors.js';
+import { ControlPlaneError } from './errors.js';
 
 /**
  * Checks and normalizes a node's advertised routes; one bad route refuses the whole advertisement
@@ -40,7 +40,7 @@ export function normalizeRoutes(
         ? ipaddr.IPv4.networkAddressFromCIDR(r.prefix)
         : ipaddr.IPv6.networkAddressFromCIDR(r.prefix);
     if (network.toString() !== addr.toString()) {
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.InvalidAdvertisement,
         `route ${r.prefix} has host bits set (did you mean ${network.toString()}/${len}?)`,
       );
@@ -50,21 +50,21 @@ export function normalizeRoutes(
       // An exit node's offer: it covers everything (the server and the network included) by nature;
       // a client that takes it keeps those outside the tunnel itself. Pending until an admin approves.
       if (seen.has(prefix))
-        throw new MeshError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
+        throw new ControlPlaneError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
       seen.add(prefix);
       return { prefix, seq: r.seq };
     }
     const problem = unroutablePrefixProblem(prefix);
-    if (problem) throw new MeshError(ErrorCode.InvalidAdvertisement, problem);
+    if (problem) throw new ControlPlaneError(ErrorCode.InvalidAdvertisement, problem);
     const server = coveredAddress(prefix, protectedAddresses);
     if (server !== undefined) {
-      throw new MeshError(
+      throw new ControlPlaneError(
         ErrorCode.InvalidAdvertisement,
         `route ${prefix} covers ${server}, an address of the signaling or TURN servers`,
       );
     }
     if (seen.has(prefix))
-      throw new MeshError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
+      throw new ControlPlaneError(ErrorCode.InvalidAdvertisement, `route ${prefix} advertised twice`);
     seen.add(prefix);
     for (const { cidr, range } of overlay) {
       const [netAddr, netLen] = range;
@@ -72,7 +72,7 @@ export function normalizeRoutes(
       const overlaps = len >= netLen ? addr.match(netAddr, netLen) : netAddr.match(addr, len);
       const host = addr.kind() === 'ipv4' ? 32 : 128;
       if (overlaps && !(len === host && ownAddresses.includes(addr.toString()))) {
-        throw new MeshError(
+        throw new ControlPlaneError(
           ErrorCode.InvalidAdvertisement,
           `route ${prefix} overlaps the network ${cidr}; only a /${host} for the node's own address is allowed there`,
         );
@@ -87,7 +87,8 @@ export function normalizeBindings(bindings: Binding[]): Binding[] {
   const seen = new Set<string>();
   return bindings.map((b) => {
     const mac = b.mac.toLowerCase();
-    if (seen.has(mac)) throw new MeshError(ErrorCode.InvalidAdvertisement, `MAC ${mac} advertised twice`);
+    if (seen.has(mac))
+      throw new ControlPlaneError(ErrorCode.InvalidAdvertisement, `MAC ${mac} advertised twice`);
     seen.add(mac);
     return { mac, ips: b.ips.map((ip) => ipaddr.parse(ip).toString()), seq: b.seq };
   });

@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { Cluster } from '../cluster/cluster.js';
 import type { Store } from '../store/index.js';
-import type { Mesh } from './mesh.js';
+import type { ControlPlane } from './control-plane.js';
 
 /**
- * What the operations kept beside Mesh (route approval, the access policy, renaming) work with: the
+ * What the operations kept beside ControlPlane (route approval, the access policy, renaming) work with: the
  * mesh's lookups and announcements, and the store, log and cluster, each named. They receive it as a
  * parameter (the server and the API build it once) instead of reaching into the mesh for its parts.
  */
-export interface MeshContext {
-  mesh: Pick<Mesh, 'requireNetwork' | 'requireNode' | 'announceUpdate' | 'nodeSummary'>;
+export interface ControlPlaneContext {
+  controlPlane: Pick<ControlPlane, 'requireNetwork' | 'requireNode' | 'announceUpdate' | 'nodeSummary'>;
   store: Store;
   log: Logger;
   cluster: Pick<Cluster, 'broadcast'>;
