@@ -4,9 +4,9 @@ import type { Store } from '../store/index.js';
 import type { ControlPlane } from './control-plane.js';
 
 /**
- * What the operations kept beside ControlPlane (route approval, the access policy, renaming) work with: the
- * mesh's lookups and announcements, and the store, log and cluster, each named. They receive it as a
- * parameter (the server and the API build it once) instead of reaching into the mesh for its parts.
+ * What the operations kept beside ControlPlane (route approval, the access policy, renaming) work
+ * with: its lookups and announcements, and the store, log and cluster, each named. They receive it as
+ * a parameter (the server and the API build it once) instead of reaching into the control plane.
  */
 export interface ControlPlaneContext {
   controlPlane: Pick<ControlPlane, 'requireNetwork' | 'requireNode' | 'announceUpdate' | 'nodeSummary'>;
