@@ -1,75 +1,17 @@
-import { NetDevClosedError, type NetDevCommandError, NetDevIoError } from './errors.js';
-import { runIp } from './ip-command.js';
+import { DeviceConfig } from './device-config.js';
+import { NetDevIoError } from './errors.js';
 import { EAGAIN, type NativeAddon, type NativeDeviceHandle, TUN_F } from './native.js';
-import { parseCidr, validateIp, validateRouteMetric } from './validate.js';
+import type {
+  DeviceErrorHandler,
+  DeviceKind,
+  DeviceOffloads,
+  FramesHandler,
+  NetDeviceInit,
+  NetDeviceStats,
+  RouteOptions,
+} from './net-device-types.js';
 
-export type DeviceKind = 'tap' | 'tun';
-
-/** Called with every frame the kernel sent since the last call (1..readBatch frames, each its own Buffer). */
-export type FramesHandler = (frames: Buffer[]) => void;
-export type DeviceErrorHandler = (error: NetDevIoError) => void;
-
-export interface RouteOptions {
-  /** Next hop; omit for an on-link route (the usual case for a TUN). */
-  readonly via?: string;
-  readonly metric?: number;
-}
-
-export interface NetDeviceStats {
-  readonly framesRead: number;
-  readonly bytesRead: number;
-  /** Read callbacks delivered; framesRead / readBatches is the mean batch size. */
-  readonly readBatches: number;
-  readonly framesWritten: number;
-  readonly bytesWritten: number;
-  /** Frames waiting because the kernel said EAGAIN. */
-  readonly writeQueueLength: number;
-  /** Frames dropped because the write queue was full. */
-  readonly writeQueueDrops: number;
-  /** Frames refused before reaching the kernel (too short/long, TUN packet not IPv4/IPv6). */
-  readonly writeInvalid: number;
-  /** Frames the kernel refused (errno other than EAGAIN, e.g. EIO while the link is down). */
-  readonly writeErrors: number;
-  readonly lastWriteError: string | undefined;
-  /** Kernel writes (syscalls); framesWritten / writes is the mean number of frames per write. */
-  readonly writes: number;
-  /** Frames that went out merged with others into one TCP segmentation-offload write. */
-  readonly framesCoalesced: number;
-  /** Merged writes the kernel refused (EINVAL); their frames went out one by one, merging stopped. */
-  readonly gsoWritesRefused: number;
-  /** Offloaded reads: GSO packets (up to 64 KiB) the kernel handed us, and the packets made of them. */
-  readonly offloadSuperPackets: number;
-  readonly offloadSegments: number;
-  /** Reads refused as invalid (bad virtio-net header or packet); 16 in a row turn offloads off. */
-  readonly offloadInvalid: number;
-}
-
-/** What the kernel segments and checksums for us on reads (TUNSETOFFLOAD), as it accepted it. */
-export interface DeviceOffloads {
-  readonly checksum: boolean;
-  readonly tso4: boolean;
-  readonly tso6: boolean;
-  readonly uso: boolean;
-}
-
-export interface NetDeviceInit {
-  readonly addon: NativeAddon;
-  readonly fd: number;
-  readonly name: string;
-  readonly kind: DeviceKind;
-  readonly mtu: number;
-  readonly mac: string | undefined;
-  readonly netns: string | undefined;
-  readonly created: boolean;
-  readonly readBatch: number;
-  readonly writeQueueLimit: number;
-  /** Writes are batched per loop turn and TCP is merged (needs vnetHdr). */
-  readonly coalesce?: boolean;
-  /** The fd was opened with IFF_VNET_HDR. Default: `coalesce`. */
-  readonly vnetHdr?: boolean;
-  /** TUN_F_* flags TUNSETOFFLOAD accepted (0: none; reads are plain packets). */
-  readonly offloadFlags?: number;
-}
+export * from './net-device-types.js';
 
 /** Largest frame a TAP/TUN write or read can carry (the kernel caps at 64 KiB). */
 export const MAX_FRAME_BYTES = 65535;
@@ -131,8 +73,8 @@ export class NetDevice {
   #paused = false;
   #closed = false;
   #closing: Promise<void> | undefined;
-  /** Undo steps for changes to a device we attached to (a created device takes them along). */
-  readonly #undo = new Map<string, string[]>();
+  /** Its addresses and routes, and how to undo them on an attached device (device-config.ts). */
+  readonly #config: DeviceConfig;
   #stats = {
     framesRead: 0,
     bytesRead: 0,
@@ -159,6 +101,7 @@ export class NetDevice {
     this.#writeQueueLimit = init.writeQueueLimit;
     this.#coalesce = init.coalesce ?? false;
     this.#offloadFlags = init.offloadFlags ?? 0;
+    this.#config = new DeviceConfig(init.name, init.netns, () => this.#closed);
     this.#native = new init.addon.NativeDevice(
       init.fd,
       READ_BUFFER_BYTES,
@@ -300,37 +243,26 @@ export class NetDevice {
   }
 
   /** Adds (or keeps) an IPv4/IPv6 address, e.g. `10.99.0.1/24` or `fd00::1/64`. */
-  async addAddress(cidr: string): Promise<void> {
-    const { text } = parseCidr(cidr);
-    await this.#ip(['address', 'replace', text, 'dev', this.name]);
-    this.#undo.set(`addr ${text}`, ['address', 'del', text, 'dev', this.name]);
+  addAddress(cidr: string): Promise<void> {
+    return this.#config.addAddress(cidr);
   }
 
-  async removeAddress(cidr: string): Promise<void> {
-    const { text } = parseCidr(cidr);
-    await this.#ip(['address', 'del', text, 'dev', this.name]);
-    this.#undo.delete(`addr ${text}`);
+  removeAddress(cidr: string): Promise<void> {
+    return this.#config.removeAddress(cidr);
   }
 
   /** Routes `cidr` via this device (replacing an existing route to the same prefix). */
-  async addRoute(cidr: string, options: RouteOptions = {}): Promise<void> {
-    const { text, family } = parseCidr(cidr);
-    const args = [family === 6 ? '-6' : '-4', 'route', 'replace', text, 'dev', this.name];
-    if (options.via !== undefined) args.push('via', validateIp(options.via, 'route via'));
-    if (options.metric !== undefined) args.push('metric', String(validateRouteMetric(options.metric)));
-    await this.#ip(args);
-    this.#undo.set(`route ${text}`, [family === 6 ? '-6' : '-4', 'route', 'del', text, 'dev', this.name]);
+  addRoute(cidr: string, options: RouteOptions = {}): Promise<void> {
+    return this.#config.addRoute(cidr, options);
   }
 
-  async removeRoute(cidr: string): Promise<void> {
-    const { text, family } = parseCidr(cidr);
-    await this.#ip([family === 6 ? '-6' : '-4', 'route', 'del', text, 'dev', this.name]);
-    this.#undo.delete(`route ${text}`);
+  removeRoute(cidr: string): Promise<void> {
+    return this.#config.removeRoute(cidr);
   }
 
   /** @internal Records an undo step for a link change made while opening an attached device. */
   recordUndo(key: string, args: string[]): void {
-    this.#undo.set(key, args);
+    this.#config.recordUndo(key, args);
   }
 
   /**
@@ -350,21 +282,7 @@ export class NetDevice {
     this.#queue.length = 0;
     this.#native.close();
     if (this.created) return;
-    let first: NetDevCommandError | undefined;
-    for (const args of [...this.#undo.values()].reverse()) {
-      try {
-        await runIp(args, { netns: this.netns });
-      } catch (err) {
-        first ??= err as NetDevCommandError;
-      }
-    }
-    this.#undo.clear();
-    if (first) throw first;
-  }
-
-  #ip(args: string[]): Promise<string> {
-    if (this.#closed) return Promise.reject(new NetDevClosedError(`device ${this.name} is closed`));
-    return runIp(args, { netns: this.netns });
+    await this.#config.undo();
   }
 
   #isValidFrame(frame: Uint8Array): boolean {

@@ -6,33 +6,19 @@ import {
   type JoinKeyInfo,
   signJoinRequest,
 } from '@rtcmesh/protocol';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { BrowserLinkRelay } from '../browser-peer/relay.js';
 import type { SignalServer } from '../server.js';
-import {
-  adminFetch,
-  connectNode,
-  joinNode,
-  startTestServer,
-  type TestClient,
-  tempDir,
-} from '../testing/test-client.js';
+import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { type TempDir, useTestServer } from '../testing/use-test-server.js';
 import { createApp } from './app.js';
 
-let dir: ReturnType<typeof tempDir>;
+let dir: TempDir;
 let server: SignalServer;
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  dir = tempDir();
-  server = await startTestServer(dir.path);
+const clients = useTestServer(async (s, d) => {
+  server = s;
+  dir = d;
   await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server.close();
-  dir.remove();
 });
 
 async function join(key: string, name = 'n1') {

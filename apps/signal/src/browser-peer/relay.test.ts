@@ -1,34 +1,21 @@
 import { generateNodeKey } from '@rtcmesh/protocol';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import {
-  adminFetch,
-  connectNode,
-  joinNode,
-  startTestServer,
-  type TestClient,
-  tempDir,
-} from '../testing/test-client.js';
+import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { useTestServer } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
 let server: SignalServer;
 let key = '';
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  dir = tempDir();
-  server = await startTestServer(dir.path, { consoleDir: null });
-  await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-  key = (
-    await adminFetch<{ key: string }>(server, 'POST', '/api/v1/keys', { network: 'alpha', reusable: true })
-  ).body.key;
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server.close();
-  dir.remove();
-});
+const clients = useTestServer(
+  async (s) => {
+    server = s;
+    await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
+    key = (
+      await adminFetch<{ key: string }>(server, 'POST', '/api/v1/keys', { network: 'alpha', reusable: true })
+    ).body.key;
+  },
+  { consoleDir: null },
+);
 
 async function session(): Promise<string> {
   const res = await fetch(`${server.url}/api/v1/session`, {

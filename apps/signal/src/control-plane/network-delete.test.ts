@@ -1,27 +1,12 @@
 import type { CreateKeyResponse, NetworkSummary } from '@rtcmesh/protocol';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import {
-  adminFetch,
-  connectNode,
-  joinNode,
-  startTestServer,
-  type TestClient,
-  tempDir,
-} from '../testing/test-client.js';
+import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { useTestServer } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
 let server: SignalServer;
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  dir = tempDir();
-  server = await startTestServer(dir.path);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server.close();
-  dir.remove();
+const clients = useTestServer((s) => {
+  server = s;
 });
 
 async function network(name: string) {

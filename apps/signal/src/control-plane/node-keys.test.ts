@@ -13,21 +13,15 @@ import {
   signJoinRequest,
   signLockDisablement,
 } from '@rtcmesh/protocol';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import {
-  adminFetch,
-  connectNode,
-  joinNode,
-  startTestServer,
-  type TestClient,
-  type TestNode,
-  tempDir,
-} from '../testing/test-client.js';
+import { adminFetch, connectNode, joinNode, type TestNode } from '../testing/test-client.js';
+import { useTestServer } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
 let server: SignalServer;
-const clients: TestClient[] = [];
+const clients = useTestServer((s) => {
+  server = s;
+});
 
 async function network(name: string): Promise<{ network: NetworkSummary; key: string }> {
   const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', { name, mode: 'l3' });
@@ -59,16 +53,6 @@ function rekeyMessage(node: TestNode, next = generateNodeKey(), id = 'r1') {
     },
   };
 }
-
-beforeEach(async () => {
-  dir = tempDir();
-  server = await startTestServer(dir.path);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server.close();
-  dir.remove();
-});
 
 describe('node key rotation', () => {
   test('peers get the new key, the old key is dead, the new one authenticates', async () => {

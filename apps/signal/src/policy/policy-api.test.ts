@@ -8,34 +8,18 @@ import {
   policyPayload,
   signDomain,
 } from '@rtcmesh/protocol';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import {
-  adminFetch,
-  connectNode,
-  joinNode,
-  startTestServer,
-  type TestClient,
-  tempDir,
-} from '../testing/test-client.js';
+import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { useTestServer } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
 let server: SignalServer;
-const clients: TestClient[] = [];
-const POLICY = '/api/v1/networks/alpha/policy';
-const RULES = [{ action: 'accept', src: ['tag:admin'], dst: ['tag:db:22'], proto: 'tcp' }];
-
-beforeEach(async () => {
-  dir = tempDir();
-  server = await startTestServer(dir.path);
+const clients = useTestServer(async (s) => {
+  server = s;
   await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l3' });
 });
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server.close();
-  dir.remove();
-});
+const POLICY = '/api/v1/networks/alpha/policy';
+const RULES = [{ action: 'accept', src: ['tag:admin'], dst: ['tag:db:22'], proto: 'tcp' }];
 
 test('a network starts with an empty version-0 policy; PUT bumps the version, a stale version gets 409', async () => {
   const first = await adminFetch<PolicyResponse>(server, 'GET', POLICY);

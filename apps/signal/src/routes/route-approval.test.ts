@@ -1,32 +1,16 @@
 import { join } from 'node:path';
 import type { CreateKeyResponse, NetworkSummary, RouteInfo, RouteListResponse } from '@rtcmesh/protocol';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { openDatabase } from '../store/sqlite.js';
-import {
-  adminFetch,
-  connectNode,
-  joinNode,
-  startTestServer,
-  type TestClient,
-  type TestNode,
-  tempDir,
-} from '../testing/test-client.js';
+import { adminFetch, connectNode, joinNode, type TestNode, tempDir } from '../testing/test-client.js';
+import { useTestServer } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
 let server: SignalServer;
-const clients: TestClient[] = [];
-
-beforeEach(async () => {
-  dir = tempDir();
-  server = await startTestServer(dir.path);
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server.close();
-  dir.remove();
+const clients = useTestServer((s) => {
+  server = s;
 });
 
 async function network(name: string) {
