@@ -4,16 +4,10 @@
 // A throw or a broken invariant is a finding; table sizes must stay within their bounds.
 import fc from 'fast-check';
 import {
-  arpPacket,
-  ethernetFrame,
   etherTypeOffset,
-  icmpEcho,
-  ipv4Packet,
-  ipv6Packet,
   L2Switch,
   L3Router,
   MssClamper,
-  neighborSolicitation,
   parseArp,
   parseDhcpAck,
   parseEthernet,
@@ -24,9 +18,8 @@ import {
   parseTcp,
   parseUdp,
   RouteTable,
-  tcpSegment,
-  udpDatagram,
 } from '../../packages/dataplane/src/index.js';
+import { frameArbitraries } from '../../packages/dataplane/src/testing/arbitraries.js';
 
 export type FrameFuzzStats = {
   frames: number;
@@ -59,79 +52,14 @@ function prng(seed: number): () => number {
   };
 }
 
-const v4 = fc.oneof(
-  fc.nat(254).map((n) => `10.0.${n % 4}.${n}`),
-  fc.ipV4(),
-);
-const v6 = fc.oneof(
-  fc.nat(254).map((n) => `fd00::${n.toString(16)}`),
-  fc.ipV6(),
-);
-const mac = fc.oneof(
-  fc
-    .nat(2000)
-    .map(
-      (n) =>
-        `02:00:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`,
-    ),
-  fc.constantFrom('ff:ff:ff:ff:ff:ff', '33:33:ff:00:00:01', '01:80:c2:00:00:00', '01:00:5e:00:00:fb'),
-);
-const packet = fc.oneof(
-  fc
-    .record({ src: v4, dst: v4, ttl: fc.nat(64), kind: fc.nat(3), mss: fc.nat(0xffff), len: fc.nat(1200) })
-    .map(({ src, dst, ttl, kind, mss, len }) =>
-      ipv4Packet({
-        src,
-        dst,
-        ttl,
-        protocol: kind === 0 ? 6 : kind === 1 ? 17 : 1,
-        payload:
-          kind === 0
-            ? tcpSegment({ srcPort: 40000, dstPort: 443, flags: 2, mss })
-            : kind === 1
-              ? udpDatagram(68, 67, Buffer.alloc(len))
-              : icmpEcho(1, ttl, Buffer.alloc(len % 200)),
-      }),
-    ),
-  fc
-    .record({ src: v6, dst: v6, hop: fc.nat(255), kind: fc.nat(2), mss: fc.nat(0xffff) })
-    .map(({ src, dst, hop, kind, mss }) =>
-      ipv6Packet({
-        src,
-        dst,
-        hopLimit: hop,
-        nextHeader: kind === 0 ? 6 : kind === 1 ? 58 : 17,
-        payload:
-          kind === 0
-            ? tcpSegment({ srcPort: 40000, dstPort: 22, flags: 2, mss })
-            : kind === 1
-              ? neighborSolicitation(dst, '02:00:00:00:00:01')
-              : udpDatagram(546, 547, Buffer.alloc(16)),
-      }),
-    ),
-);
-const frame = fc
-  .record({
-    dst: mac,
-    src: mac,
-    vlan: fc.option(fc.nat(4095), { nil: undefined }),
-    body: fc.oneof(
-      packet.map((p) => ({ etherType: p[0]! >> 4 === 4 ? 0x0800 : 0x86dd, payload: p })),
-      fc.record({ op: fc.constantFrom(1, 2), sender: mac, sip: v4, tip: v4 }).map((a) => ({
-        etherType: 0x0806,
-        payload: arpPacket({
-          op: a.op,
-          senderMac: a.sender,
-          senderIp: a.sip,
-          targetMac: '00:00:00:00:00:00',
-          targetIp: a.tip,
-        }),
-      })),
-    ),
-  })
-  .map(({ dst, src, vlan, body }) =>
-    ethernetFrame({ dst, src, ...body, ...(vlan === undefined ? {} : { vlanId: vlan }) }),
-  );
+// Pools as large as production tables allow, so the bench fills them (packages/dataplane/src/testing).
+const {
+  anyMac: mac,
+  v4Addr: v4,
+  v6Addr: v6,
+  ipPacket: packet,
+  ethFrame: frame,
+} = frameArbitraries({ macPool: 2001, hostPool: 255 });
 
 /** Draws inputs: 35 % valid (from a pool), 40 % mutated from the pool, 25 % random bytes. */
 class InputSource {
