@@ -9,7 +9,10 @@ import type { ControlPlane } from './control-plane.js';
  * a parameter (the server and the API build it once) instead of reaching into the control plane.
  */
 export interface ControlPlaneContext {
-  controlPlane: Pick<ControlPlane, 'requireNetwork' | 'requireNode' | 'announceUpdate' | 'nodeSummary'>;
+  controlPlane: Pick<
+    ControlPlane,
+    'requireNetwork' | 'requireNode' | 'announceUpdate' | 'nodeSummary' | 'networkSummary'
+  >;
   store: Store;
   log: Logger;
   cluster: Pick<Cluster, 'broadcast'>;

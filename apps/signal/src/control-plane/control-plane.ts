@@ -18,17 +18,13 @@ import {
   type NetworkSummary,
   type NodeSummary,
   type PeerInfo,
-  REKEY_DOMAIN,
   type Route,
   rawPublicKeyProblem,
-  rekeyPayload,
   type ScalarRecord,
   type SelfInfo,
   type ServerMessage,
   type SetL2SettingsRequest,
-  verifyDomain,
   verifyJoinProof,
-  verifyLockDisablement,
   verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
@@ -53,6 +49,7 @@ import { normalizeBindings, normalizeRoutes } from './advertisements.js';
 import { ControlPlaneError } from './errors.js';
 import { newId } from './ids.js';
 import { allocateNode } from './node-allocation.js';
+import { rotateNodeKey, setNetworkLock, signNodeKey } from './node-keys.js';
 import { addressesOf, keyInfo, networkInfo } from './views.js';
 
 export { networkInfo } from './views.js';
@@ -591,94 +588,18 @@ export class ControlPlane {
 
   // ---- node keys: rotation and locked networks ----
 
-  /**
-   * Rotates a node's key (`rekey` on its authenticated session, which proved the old key; `signature`
-   * proves the new one). The old key is banned for good; peers get the new key in `peer-updated` and
-   * verify the node's next DTLS fingerprints with it. Links already up stay up.
-   */
-  async rekey(nodeId: string, publicKey: string, signature: string): Promise<NodeRow> {
-    const node = await this.requireNode(nodeId);
-    const keyProblem = rawPublicKeyProblem(publicKey);
-    if (keyProblem) throw new ControlPlaneError(ErrorCode.InvalidMessage, `publicKey: ${keyProblem}`);
-    if (!verifyDomain(publicKey, REKEY_DOMAIN, rekeyPayload(node.id, node.publicKey, publicKey), signature)) {
-      throw new ControlPlaneError(ErrorCode.AuthFailed, 'the new key did not sign the rotation', 403);
-    }
-    if (
-      (await this.store.nodes.isKeyRevoked(publicKey)) ||
-      (await this.store.nodes.findByPublicKey(publicKey))
-    ) {
-      throw new ControlPlaneError(
-        ErrorCode.PublicKeyRejected,
-        'this key was used before; generate a new one',
-        409,
-      );
-    }
-    let rotated: boolean;
-    try {
-      rotated = await this.store.transaction((tx) =>
-        tx.nodes.rotateKey(node.id, node.publicKey, publicKey, Date.now()),
-      );
-    } catch (err) {
-      // The same new key raced in through another request or instance.
-      if (isUniqueViolation(err))
-        throw new ControlPlaneError(
-          ErrorCode.PublicKeyRejected,
-          'this key was used before; generate a new one',
-          409,
-        );
-      throw err;
-    }
-    if (!rotated)
-      throw new ControlPlaneError(ErrorCode.Conflict, 'the node key changed meanwhile; retry', 409);
-    this.deps.log.info({ node: node.id, name: node.name }, 'node key rotated');
-    await this.announceUpdate(node.id);
-    return this.requireNode(node.id);
+  /** Rotates a node's key (node-keys.ts). */
+  rekey(nodeId: string, publicKey: string, signature: string): Promise<NodeRow> {
+    return rotateNodeKey(this.ctx, nodeId, publicKey, signature);
   }
 
-  /**
-   * Locks a network to operator keys (or unlocks it with an empty list). Agents pin the keys the first
-   * time they see them and keep enforcing them whatever this server says later (SECURITY.md); only an
-   * operator's signed disablement (`rtcmesh-signal lock disable`), passed on here, lifts their pins.
-   */
-  async setLock(
+  /** Locks a network to operator keys, unlocks it, or lifts its lock with a signed disablement (node-keys.ts). */
+  setLock(
     networkIdOrName: string,
     keys: readonly string[],
     disablement?: LockDisablement,
   ): Promise<NetworkSummary> {
-    const network = await this.requireNetwork(networkIdOrName);
-    if (disablement) {
-      if (keys.length > 0)
-        throw new ControlPlaneError(
-          ErrorCode.InvalidMessage,
-          'a disablement lifts the lock: send it with no keys',
-        );
-      if (!network.lockKeys?.length)
-        throw new ControlPlaneError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
-      if (!verifyLockDisablement(network.lockKeys, network.id, disablement))
-        throw new ControlPlaneError(
-          ErrorCode.InvalidMessage,
-          `the disablement is not signed by a lock key of ${network.name} over its current keys`,
-        );
-    }
-    for (const k of keys) {
-      const problem = rawPublicKeyProblem(k);
-      if (problem)
-        throw new ControlPlaneError(ErrorCode.InvalidMessage, `lock key ${k.slice(0, 16)}…: ${problem}`);
-    }
-    const unique = [...new Set(keys)];
-    if (unique.length > 8) throw new ControlPlaneError(ErrorCode.InvalidMessage, 'at most 8 lock keys');
-    await this.store.networks.setLockKeys(network.id, unique, disablement);
-    const updated = await this.requireNetwork(network.id);
-    this.deps.cluster.broadcast(network.id, { type: 'config', network: networkInfo(updated) });
-    this.deps.log.info(
-      { network: network.id, keys: unique.length, signed: disablement !== undefined },
-      unique.length
-        ? 'network locked'
-        : disablement
-          ? 'network lock lifted by an operator key: agents unpin it'
-          : 'network unlocked on the server (agents that pinned its keys keep them)',
-    );
-    return this.networkSummary(updated);
+    return setNetworkLock(this.ctx, networkIdOrName, keys, disablement);
   }
 
   /**
@@ -703,23 +624,9 @@ export class ControlPlane {
     return summary;
   }
 
-  /** Stores an operator's signature over a node's current key (checked against the network's lock keys). */
-  async signNodeKey(idOrName: string, signature: string, inNetwork?: string): Promise<NodeSummary> {
-    const node = await this.requireNode(idOrName, inNetwork);
-    const network = (await this.store.networks.get(node.networkId))!;
-    if (!network.lockKeys?.length) {
-      throw new ControlPlaneError(ErrorCode.InvalidMessage, `network ${network.name} is not locked`, 409);
-    }
-    if (!verifyNodeKeySignature(network.lockKeys, network.id, node.id, node.publicKey, signature)) {
-      throw new ControlPlaneError(
-        ErrorCode.AuthFailed,
-        `the signature does not cover ${node.name}'s current key with a lock key of ${network.name}`,
-        400,
-      );
-    }
-    await this.store.nodes.setKeySignature(node.id, signature);
-    await this.announceUpdate(node.id);
-    return this.nodeSummary(await this.requireNode(node.id));
+  /** Stores an operator's signature over a node's current key (node-keys.ts). */
+  signNodeKey(idOrName: string, signature: string, inNetwork?: string): Promise<NodeSummary> {
+    return signNodeKey(this.ctx, idOrName, signature, inNetwork);
   }
 
   recordTelemetry(
