@@ -256,6 +256,9 @@ describe('Agent', () => {
     expect(s).toMatchObject({ logLevel: 'fatal', acceptRoutes: false, advertiseRoutes: [] });
     expect(await state.readSettings()).toEqual({ logLevel: 'fatal' });
     await expect(agent.set({ acceptRoutes: true })).rejects.toThrow(/routes are for L3 networks/);
+    await expect(agent.set({ mobility: ['br-a=10.50.0.0/24'] })).rejects.toThrow(
+      /--mobility is for L3 networks; lab is L2/,
+    );
   });
 
   test('a cache older than the maximum age is not used: the agent waits for the server', async () => {

@@ -187,7 +187,8 @@ export class Agent implements AgentControl {
               },
             }
           : {}),
-        ...(this.mobility ? { mobility: this.mobility } : {}),
+        // Only with sites up: other sites' claims matter to a node that has gateways of its own.
+        ...(this.mobility?.current ? { mobility: this.mobility } : {}),
         presence: (p: PeerInfo) => this.signals.presence(p),
       }),
     );
@@ -195,8 +196,7 @@ export class Agent implements AgentControl {
       network: () => this.config?.network,
       routes: () => this.routes,
       setMobility: async (network, specs) => {
-        if (!this.mobility)
-          throw new LocalApiError('bad-request', `--mobility is for L3 networks; ${network.name} is L2`);
+        if (!this.mobility) throw new LocalApiError('unavailable', 'the agent is still starting');
         await this.mobility.set(network, specs);
       },
       ownRoutesChanged: (own) => this.ownRoutesChanged(own),
@@ -421,7 +421,7 @@ export class Agent implements AgentControl {
     });
     this.routes.updateCandidateFilter(w.peers);
     this.mobility = this.agentMobility(w, this.routes);
-    if (mobility.length > 0) await this.mobility?.start(mobility);
+    if (mobility.length > 0) await this.mobility.start(mobility);
     this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
     await this.lock.load(this.opts.lockKeys ?? []);
     await this.lock.observe(w.network.lockKeys, w.network.lockDisabled);
@@ -526,9 +526,8 @@ export class Agent implements AgentControl {
     }
   }
 
-  /** `--mobility` for this network (agent-mobility.ts): L3 only; its routes are this node's. */
-  private agentMobility(w: Welcome, routes: OverlayRoutes): AgentMobility | undefined {
-    if (w.network.mode !== 'l3') return undefined;
+  /** `--mobility` for this network (agent-mobility.ts; it refuses an L2 network): its routes are this node's. */
+  private agentMobility(w: Welcome, routes: OverlayRoutes): AgentMobility {
     return new AgentMobility({
       selfId: w.self.nodeId,
       overlayDevice: this.opts.device,
