@@ -26,7 +26,10 @@ export function browserSkipReason(): string | undefined {
  * namespace `netns` (the lab's server namespace) so it reaches the server and the agents' ICE
  * candidates exactly as an operator's browser on the internet side would.
  */
-export async function launchChromium(netns: string): Promise<BrowserContext> {
+export async function launchChromium(
+  netns: string,
+  extraArgs: readonly string[] = [],
+): Promise<BrowserContext> {
   const dir = await mkdtemp(join(tmpdir(), 'rtm-chromium-'));
   const wrapper = join(dir, 'chromium-in-netns.sh');
   await writeFile(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} ${CHROMIUM} "$@"\n`);
@@ -44,6 +47,7 @@ export async function launchChromium(netns: string): Promise<BrowserContext> {
       '--no-first-run',
       // Real host candidates instead of mDNS names (the agent's werift does not resolve .local).
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...extraArgs,
     ],
   });
 }

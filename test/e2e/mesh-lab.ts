@@ -31,6 +31,8 @@ export interface MeshSpec {
    * `rtcmesh`, as the packed-install test runs them.
    */
   bins?: { signal: string; agent: string };
+  /** "Open in browser": serve the proxy origin on this port of the server (`--browser-proxy-listen`). */
+  browserProxyPort?: number;
 }
 
 export interface AgentOptions {
@@ -309,6 +311,9 @@ export class MeshLab {
         '--turn-secret',
         this.coturn.secret,
         ...(this.tlsFiles ? ['--tls-cert', this.tlsFiles.certFile, '--tls-key', this.tlsFiles.keyFile] : []),
+        ...(this.spec.browserProxyPort
+          ? ['--browser-proxy-listen', `${s.ip}:${this.spec.browserProxyPort}`]
+          : []),
       ],
       { label: 'signal' },
     );

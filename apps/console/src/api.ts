@@ -1,6 +1,7 @@
 import {
   type ApiError,
   type BrowserLinkResponse,
+  type BrowserSessionResponse,
   type CreateKeyRequest,
   type CreateKeyResponse,
   type CreateNetworkRequest,
@@ -93,4 +94,8 @@ export const api = {
     call<NodeSummary>('PUT', `/api/v1/nodes/${encodeURIComponent(nodeId)}/tags`, { tags }),
   browserLink: (nodeId: string, sdp: string) =>
     call<BrowserLinkResponse>('POST', `/api/v1/nodes/${encodeURIComponent(nodeId)}/browser-link`, { sdp }),
+  browserSession: (nodeId: string, target: string) =>
+    call<BrowserSessionResponse>('POST', `/api/v1/nodes/${encodeURIComponent(nodeId)}/browser-sessions`, {
+      target,
+    }),
 };

@@ -37,6 +37,12 @@ export type SignalServerOptions = BusOptions & {
   rateLimitPerSecond?: number;
   rateLimitBurst?: number;
   maxBufferedBytes?: number;
+  /**
+   * "Open in browser" (issue 20): the proxy origin listens here, a port of its own so proxied
+   * services never share the console's origin (TLS as the main listener). Absent: the feature is off.
+   * `publicUrl`: the origin as browsers reach it (reverse proxy); default the console's host name on `port`.
+   */
+  browserProxy?: { host: string; port: number; publicUrl?: string };
   /** Built console served at `/` (default $RTCMESH_CONSOLE_DIR or apps/console/dist); null = none. */
   consoleDir?: string | null;
   /** Collect Node process metrics in /metrics (default true). */

@@ -10,6 +10,8 @@ import { createApp } from './api/app.js';
 import type { StreamRegistry } from './api/events.js';
 import { ensureAdminToken } from './auth/admin-token.js';
 import { BrowserLinkRelay } from './browser-peer/relay.js';
+import { proxyOriginApp } from './browser-proxy/proxy-origin.js';
+import { BrowserSessions } from './browser-proxy/sessions.js';
 import { Cluster } from './cluster/cluster.js';
 import { openBus } from './cluster/open-bus.js';
 import { type MetaPersist, metaPersist } from './console/persist.js';
@@ -38,6 +40,8 @@ export type SignalServer = {
   /** True when serving HTTPS + WSS (`tls` option). */
   tls: boolean;
   port: number;
+  /** The proxy origin's bound port ("Open in browser"), or null when it is off. */
+  browserProxyPort: number | null;
   /** The admin token when it was created by this start (first start), else null. */
   adminToken: string | null;
   /** Path of the admin unix socket, or null. */
@@ -144,6 +148,30 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     perMinute: options.joinRatePerMinute ?? DEFAULTS.joinRatePerMinute,
     burst: options.joinBurst ?? DEFAULTS.joinBurst,
   };
+  const consoleDir =
+    options.consoleDir === undefined
+      ? (process.env.RTCMESH_CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR)
+      : options.consoleDir;
+  // The proxy origin: its own listener (bound below, after the main one), sessions minted by the console.
+  const browserSessions = options.browserProxy ? new BrowserSessions() : undefined;
+  let proxyPort = options.browserProxy?.port ?? 0;
+  const proxyServer =
+    options.browserProxy && browserSessions
+      ? (() => {
+          const l = getRequestListener(
+            proxyOriginApp({
+              sessions: browserSessions,
+              relay: browserLinks,
+              consoleDir: consoleDir ?? DEFAULT_CONSOLE_DIR,
+              iceServers: (who) => controlPlane.iceServersFor(who).iceServers,
+              log,
+            }).fetch,
+          );
+          return tlsFiles
+            ? createHttpsServer({ cert: tlsFiles.cert, key: tlsFiles.key }, l)
+            : createServer(l);
+        })()
+      : undefined;
   const listener = getRequestListener(
     createApp(controlPlane, parts, {
       trusted: false,
@@ -152,10 +180,16 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       streams,
       sessions,
       browserLinks,
-      consoleDir:
-        options.consoleDir === undefined
-          ? (process.env.RTCMESH_CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR)
-          : options.consoleDir,
+      consoleDir,
+      ...(browserSessions && options.browserProxy
+        ? {
+            browserSessions: {
+              sessions: browserSessions,
+              port: () => proxyPort,
+              ...(options.browserProxy.publicUrl ? { publicUrl: options.browserProxy.publicUrl } : {}),
+            },
+          }
+        : {}),
       secureCookie: tlsFiles !== null || (options.publicUrl?.startsWith('https:') ?? false),
       dataDir: options.dataDir,
       addresses,
@@ -196,6 +230,11 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
   const servers: Server[] = [http];
   try {
     await listen(http, { port: options.port ?? DEFAULTS.port, host: options.host ?? DEFAULTS.host });
+    if (proxyServer && options.browserProxy) {
+      servers.push(proxyServer);
+      await listen(proxyServer, { port: options.browserProxy.port, host: options.browserProxy.host });
+      proxyPort = (proxyServer.address() as AddressInfo).port;
+    }
     if (socketPath) {
       const local = createServer(
         getRequestListener(
@@ -270,6 +309,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     if (!options.tls || !('setSecureContext' in http)) return;
     const files = loadTlsFiles(options.tls.certFile, options.tls.keyFile);
     http.setSecureContext({ cert: files.cert, key: files.key });
+    if (proxyServer && 'setSecureContext' in proxyServer)
+      proxyServer.setSecureContext({ cert: files.cert, key: files.key });
     log.info(
       { cert: options.tls.certFile, notAfter: files.notAfter, subject: files.subject },
       'TLS certificate reloaded',
@@ -286,6 +327,9 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
       wsUrl: `${url.replace('http', 'ws')}/ws`,
       port: addr.port,
       adminSocket: socketPath,
+      browserProxy: proxyServer
+        ? { port: proxyPort, publicUrl: options.browserProxy?.publicUrl ?? null }
+        : null,
       version: SERVER_VERSION,
       database: store.db.location,
       bus: cluster.bus.kind,
@@ -297,6 +341,7 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     url,
     wsUrl: `${url.replace('http', 'ws')}/ws`,
     port: addr.port,
+    browserProxyPort: proxyServer ? proxyPort : null,
     tls: tlsFiles !== null,
     adminToken,
     adminSocket: socketPath,

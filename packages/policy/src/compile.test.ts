@@ -108,6 +108,69 @@ describe('L3 rules, evaluated at the receiving node', () => {
   });
 });
 
+describe('rules naming browsers, for node traffic', () => {
+  const packets = [
+    ['node-a', tcp4(A, B, 40000, 22)],
+    ['node-a', tcp4(A, B, 40000, 443)],
+    ['node-c', tcp4(C, B, 40000, 22)],
+    ['node-c', udp4(C, B, 1, 53)],
+    ['node-a', echo4(A, B, 1)],
+    ['node-x', tcp4('10.99.0.9', B, 1, 22)],
+    ['node-a', tcp6('fd99::1', 'fd99::2', 1, 443)],
+  ] as const;
+  const verdicts = (p: Policy | null, at = 'node-b') => {
+    const ev = compilePolicy(p, NODES, at);
+    return packets.map(([from, pkt]) => ev.allowL3(from, pkt, NOW));
+  };
+
+  test('browser-only rules keep the node default allow', () => {
+    const p = policy({
+      rules: [
+        { action: 'accept', src: ['browser:admin'], dst: ['b:22'], proto: 'tcp' },
+        { action: 'accept', src: ['browser:*', 'browser:ops'], dst: ['*:*'] },
+      ],
+    });
+    const ev = compilePolicy(p, NODES, 'node-b');
+    expect(ev.l3DefaultAllow).toBe(true);
+    expect(ev.l3Senders).toBe(0);
+    expect(verdicts(p)).toEqual(packets.map(() => Verdict.AcceptDefault));
+    // An explicit default still applies to nodes, and browser rules grant them nothing.
+    expect(verdicts(policy({ ...p, default: 'deny' }))).toEqual(packets.map(() => Verdict.DenyDefault));
+  });
+
+  test('a rule with a node source among browsers counts (and only its node sources get in)', () => {
+    const p = policy({ rules: [{ action: 'accept', src: ['browser:admin', 'tag:admin'], dst: ['b:22'] }] });
+    const ev = compilePolicy(p, NODES, 'node-b');
+    expect(ev.l3DefaultAllow).toBe(false);
+    expect(ev.allowL3('node-a', tcp4(A, B, 1, 22), NOW)).toBe(0);
+    expect(ev.allowL3('node-c', tcp4(C, B, 1, 22), NOW)).toBe(Verdict.DenyDefault);
+  });
+
+  test('"*" src with browser rules: node verdicts unchanged (rule indices kept)', () => {
+    const nodeRules = [
+      { action: 'accept', src: ['*'], dst: ['b:443'] },
+      { action: 'accept', src: ['tag:web'], dst: ['*:22'], proto: 'tcp' },
+      { action: 'accept', src: ['10.99.0.0/24'], dst: ['*:*'], proto: 'icmp' },
+    ];
+    const browserRule = { action: 'accept', src: ['browser:admin'], dst: ['*:*'], proto: 'tcp' };
+    const without = policy({ rules: nodeRules });
+    const withBrowsers = policy({ rules: [browserRule, ...nodeRules, browserRule] });
+    for (const at of ['node-a', 'node-b', 'node-c']) {
+      const expected = verdicts(without, at).map((v) => (v >= 0 ? v + 1 : v));
+      expect(verdicts(withBrowsers, at), at).toEqual(expected);
+    }
+    expect(verdicts(without)).toEqual([
+      Verdict.DenyDefault,
+      0,
+      1,
+      Verdict.DenyDefault,
+      2,
+      Verdict.DenyDefault,
+      0,
+    ]);
+  });
+});
+
 describe('return traffic of flows the receiving node started', () => {
   const denyAll = policy({ default: 'deny' });
 

@@ -10,7 +10,14 @@ import {
 } from './packet.js';
 import { PrefixSet } from './prefix-set.js';
 import type { Policy, Proto } from './schema.js';
-import { ETHERTYPE_NAMES, type HostSelector, parseDst, parseHost } from './selectors.js';
+import {
+  ETHERTYPE_NAMES,
+  type HostSelector,
+  isBrowserEntry,
+  parseDst,
+  parseHost,
+  selects,
+} from './selectors.js';
 import { Verdict } from './verdict.js';
 
 /** What the compiler needs to know about each node of the network (the receiving node included). */
@@ -62,29 +69,6 @@ function protoNumber(p: Proto | undefined): number {
       return ICMP_ANY;
     default:
       return p;
-  }
-}
-
-/** Does a (non-CIDR) selector pick this node? */
-function selects(
-  h: HostSelector,
-  n: PolicyNode,
-  groups: Readonly<Record<string, readonly string[]>>,
-): boolean {
-  switch (h.kind) {
-    case 'any':
-      return true;
-    case 'tag':
-      return n.tags.includes(h.tag);
-    case 'node':
-      return h.name === n.name || h.name === n.id;
-    case 'group':
-      return (groups[h.group] ?? []).some((m) => {
-        const g = parseHost(m);
-        return typeof g !== 'string' && g.kind !== 'group' && selects(g, n, groups);
-      });
-    case 'cidr':
-      return false;
   }
 }
 
@@ -140,7 +124,9 @@ export class PolicyEvaluator {
     const rules = p.rules ?? [];
     const l2 = p.l2 ?? [];
     this.version = p.version ?? 0;
-    this.l3DefaultAllow = (p.default ?? (rules.length > 0 ? 'deny' : 'allow')) === 'allow';
+    // Rules that only name browsers say nothing about node traffic: they do not switch it to deny.
+    const nodeRules = rules.filter((r) => r.src.some((s) => !isBrowserEntry(s))).length;
+    this.l3DefaultAllow = (p.default ?? (nodeRules > 0 ? 'deny' : 'allow')) === 'allow';
     this.l2DefaultAllow = (p.default ?? (l2.length > 0 ? 'deny' : 'allow')) === 'allow';
     const groups = p.groups ?? {};
     const self = nodes.find((n) => n.id === selfId) ?? {
@@ -153,7 +139,11 @@ export class PolicyEvaluator {
     const others = nodes.filter((n) => n.id !== selfId);
     if (!this.l3DefaultAllow) {
       rules.forEach((r, i) => {
-        const hosts = r.src.map((s) => parseHost(s)).filter((h): h is HostSelector => typeof h !== 'string');
+        // Browser entries select no node (browserAccess judges them); "*" does not include browsers.
+        const hosts = r.src
+          .map((s) => parseHost(s))
+          .filter((h): h is HostSelector => typeof h !== 'string' && h.kind !== 'browser');
+        if (hosts.length === 0) return;
         const cidrs = hosts.flatMap((h) => (h.kind === 'cidr' ? [h.cidr] : []));
         const srcCidrs = cidrs.length > 0 ? new PrefixSet(cidrs) : null;
         const dsts = this.dstClauses(i, protoNumber(r.proto), r.dst, self, groups);

@@ -50,6 +50,41 @@ describe('policy validation', () => {
     [{ groups: { 'group:a': ['group:b'] } }, 'groups.group:a[0]', 'cannot contain groups'],
     [{ groups: { ops: ['x'] } }, 'groups.ops', 'group:'],
     [{ default: 'maybe' }, 'default', ''],
+    [
+      { rules: [{ action: 'accept', src: ['*'], dst: ['browser:admin:80'] }] },
+      'rules[0].dst[0]',
+      'a browser is only a source ("src") of L3 rules',
+    ],
+    [
+      { rules: [{ action: 'accept', src: ['*'], dst: ['browser:admin'] }] },
+      'rules[0].dst[0]',
+      'only a source',
+    ],
+    [{ l2: [{ src: ['browser:admin'], dst: ['*'] }] }, 'l2[0].src[0]', 'only a source ("src") of L3 rules'],
+    [{ l2: [{ src: ['*'], dst: ['browser:*'] }] }, 'l2[0].dst[0]', 'only a source ("src") of L3 rules'],
+    [{ groups: { 'group:a': ['browser:admin'] } }, 'groups.group:a[0]', 'only a source ("src") of L3 rules'],
+    [
+      { autoApprovers: { routes: { '10.0.0.0/8': ['browser:admin'] } } },
+      'autoApprovers.routes.10.0.0.0/8[0]',
+      'only a source ("src") of L3 rules',
+    ],
+    [
+      { rules: [{ action: 'accept', src: ['browser:admin'], dst: ['*:53'], proto: 'udp' }] },
+      'rules[0].proto',
+      'browsers reach TCP services only',
+    ],
+    [
+      { rules: [{ action: 'accept', src: ['tag:a', 'browser:*'], dst: ['*:*'], proto: 'icmp' }] },
+      'rules[0].proto',
+      'browsers reach TCP services only',
+    ],
+    [
+      { rules: [{ action: 'accept', src: ['browser:Admin'], dst: ['*:80'] }] },
+      'rules[0].src[0]',
+      'bad browser "browser:Admin"',
+    ],
+    [{ rules: [{ action: 'accept', src: ['browser:'], dst: ['*:80'] }] }, 'rules[0].src[0]', 'bad browser'],
+    [{ rules: [{ action: 'accept', src: ['browser:-x'], dst: ['*:80'] }] }, 'rules[0].src[0]', 'bad browser'],
   ])('rejects %j at %s', (doc, path, message) => {
     const r = validatePolicy(doc);
     expect(r.ok).toBe(false);
@@ -57,6 +92,22 @@ describe('policy validation', () => {
     const hit = r.issues.find((i) => i.path === path);
     expect(hit, JSON.stringify(r.issues)).toBeDefined();
     expect(hit?.message).toContain(message);
+  });
+
+  test('browsers in the src of L3 rules, with proto tcp, any or none', () => {
+    for (const proto of ['tcp', 'any', 6, undefined]) {
+      const r = validatePolicy({
+        rules: [
+          {
+            action: 'accept',
+            src: ['browser:admin', 'browser:*', 'browser:ops.team_1-a', 'tag:web'],
+            dst: ['web-1:3000', 'tag:grafana:3000', '10.20.0.0/16:80,443'],
+            ...(proto === undefined ? {} : { proto }),
+          },
+        ],
+      });
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+    }
   });
 
   test('bad JSON text is an issue at the root, not an exception', () => {

@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import { checkDstEntry, checkGroupMember, checkSrcEntry } from './selectors.js';
+import {
+  BROWSER_TCP_ONLY,
+  checkDstEntry,
+  checkGroupMember,
+  checkSrcEntry,
+  isBrowserEntry,
+} from './selectors.js';
 
 /**
  * The network access policy, as an operator writes it (JSON). Modelled on Tailscale's ACL JSON:
  * accept rules only; traffic no rule accepts gets `default`, which is "deny" as soon as the section
- * has a rule and "allow" for an empty section, unless set explicitly.
+ * has a rule and "allow" for an empty section, unless set explicitly. For L3, only rules with a node
+ * source count (rules whose sources are all `browser:` entries do not), and browsers never get the
+ * default: they reach only what a rule accepts for them (browserAccess).
  *
  * This module only depends on zod (browser-safe: `@rtcmesh/policy/schema`).
  */
@@ -43,7 +51,10 @@ export type Proto = z.infer<typeof ProtoSchema>;
 
 export const L3RuleSchema = z.strictObject({
   action: z.literal('accept', 'rules only accept (traffic no rule accepts gets "default")'),
-  /** Who may send: "*", a node name or id, "tag:x", "group:x", an IP or a CIDR. */
+  /**
+   * Who may send: "*", a node name or id, "tag:x", "group:x", an IP or a CIDR; or a browser
+   * ("browser:admin", "browser:*": TCP through an agent, see browserAccess; "*" does not include them).
+   */
   src: entries('src'),
   /** Where to, with ports: "tag:db:5432", "*:22,80-90", "node-b:*", "10.1.0.0/16:443". */
   dst: entries('dst'),
@@ -68,6 +79,9 @@ export const L2RuleSchema = z.strictObject({
   comment: Comment,
 });
 export type L2Rule = z.infer<typeof L2RuleSchema>;
+
+/** Protocols a rule naming browsers may have: browsers open TCP connections (6 = TCP). */
+const BROWSER_PROTOS = new Set<Proto>(['tcp', 'any', 6]);
 
 export const PolicySchema = z
   .strictObject({
@@ -113,7 +127,10 @@ export const PolicySchema = z
       for (const [i, m] of members.entries()) issue(['groups', name, i], checkGroupMember(m));
     }
     for (const [i, r] of (p.rules ?? []).entries()) {
-      for (const [j, s] of r.src.entries()) issue(['rules', i, 'src', j], checkSrcEntry(s, known, true));
+      for (const [j, s] of r.src.entries())
+        issue(['rules', i, 'src', j], checkSrcEntry(s, known, true, true));
+      if (r.src.some(isBrowserEntry) && !BROWSER_PROTOS.has(r.proto ?? 'any'))
+        issue(['rules', i, 'proto'], `${BROWSER_TCP_ONLY} (use proto "tcp" or leave it out)`);
       for (const [j, d] of r.dst.entries())
         issue(['rules', i, 'dst', j], checkDstEntry(d, known, r.proto ?? 'any'));
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BrowserProxySessionSchema } from './browser-proxy.js';
 import { LIMITS } from './limits.js';
 import { SignalDataSchema } from './signal-data.js';
 
@@ -14,6 +15,8 @@ export const ServerBrowserSignalSchema = z.object({
   type: z.literal('browser-signal'),
   linkId: BrowserLinkIdSchema,
   data: SignalDataSchema,
+  /** On the offer of a proxy session (browser-proxy.ts): who asks and for what. Absent: a probe link. */
+  proxy: BrowserProxySessionSchema.optional(),
 });
 export type ServerBrowserSignal = z.infer<typeof ServerBrowserSignalSchema>;
 

@@ -1,6 +1,7 @@
 // Browser-safe part of the protocol (no node: imports): schemas, types, codes, parsing.
 export * from './api.js';
 export * from './browser-link.js';
+export * from './browser-proxy.js';
 export * from './client-messages.js';
 export * from './codes.js';
 export * from './common.js';

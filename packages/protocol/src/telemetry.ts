@@ -68,6 +68,10 @@ export const AgentEventSchema = z.object({
     'host-move',
     /** A workload moves back and forth between sites: a duplicate address or a loop; damped. */
     'host-flap',
+    /** A browser proxy session (issue 20) opened or closed on this node: who, target, bytes, duration. */
+    'browser-session',
+    /** A browser's stream refused by the policy or a limit. */
+    'browser-refused',
     'other',
   ]),
   message: TextSchema,

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
 import { MeshResolver } from '../dns/mesh-resolver.js';
 import { BrowserPeers } from '../links/browser-peer.js';
+import { browserSessionEvent } from '../links/browser-session-event.js';
 import { DirectLinks } from '../links/direct-links.js';
 import type { DirectHint } from '../links/direct-signal.js';
 import { LinkAuthenticator } from '../links/link-auth.js';
@@ -212,6 +213,8 @@ export class Agent implements AgentControl {
       sendSignal: (linkId, data) => this.control.send({ type: 'browser-signal', linkId, data }),
       candidateFilter: this.candidateFilter,
       iceServers: () => this.config?.iceServers ?? [],
+      access: (principal, ip, port) => this.policy.browserAccess(principal, ip, port),
+      onSessionEvent: (e) => this.sendEvent(browserSessionEvent(e)),
     });
   }
 
@@ -370,7 +373,7 @@ export class Agent implements AgentControl {
     c.on('peer-left', ({ nodeId, lastSeen }) => this.peers.markOffline(nodeId, lastSeen));
     c.on('peer-removed', (id) => this.peers.remove(id, 'removed by an admin'));
     c.on('signal', (s) => this.signals.receive(s.from, s.data));
-    c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data));
+    c.on('browser-signal', (s) => this.browserPeers?.handle(s.linkId, s.data, s.proxy));
     c.on('server-error', (e) => {
       if (e.code === ErrorCode.PeerOffline && this.signals.undelivered(e.ref)) return;
       this.log.warn({ code: e.code, ref: e.ref }, `server: ${e.message}`);

@@ -1,4 +1,6 @@
 import {
+  type BrowserAccess,
+  browserAccess,
   compilePolicy,
   FlowTable,
   isAccept,
@@ -164,6 +166,15 @@ export class PolicyEnforcer implements ReceiveFilter {
         { version: policy?.version ?? 0, rules: policy?.rules?.length ?? 0, l2: policy?.l2?.length ?? 0 },
         'access policy in force',
       );
+  }
+
+  /**
+   * May a browser principal (`browser:admin`) reach `ip:port` through this node (issue 20)? Only what
+   * a rule names it for: no default lets a browser in. The policy in force (a locked network's
+   * signed one) decides, as for packets.
+   */
+  browserAccess(principal: string, ip: string, port: number): BrowserAccess {
+    return browserAccess(this.policy, principal, { ip, port }, [...this.nodes.values()], this.selfId);
   }
 
   setSelf(self: SelfInfo): void {

@@ -76,6 +76,7 @@ export function NodeDetail({ store, nodeId }: { store: Store; nodeId: string }) 
         })}
       </ul>
       <BrowserTest nodeId={nodeId} online={n.online} />
+      <OpenInBrowser nodeId={nodeId} online={n.online} />
       <h3>Danger zone</h3>
       {!confirming ? (
         <button type="button" class="danger" onClick={() => setConfirming(true)}>
@@ -140,6 +141,71 @@ function BrowserTest({ nodeId, online }: { nodeId: string; online: boolean }) {
         </p>
       )}
     </div>
+  );
+}
+
+/**
+ * "Open in browser" (issue 20): a service on or behind the node in a new tab, over WebRTC. The tab is
+ * on the server's proxy origin; what it may reach is the policy's rules for `browser:admin`.
+ */
+function OpenInBrowser({ nodeId, online }: { nodeId: string; online: boolean }) {
+  const [target, setTarget] = useState('http://127.0.0.1:80/');
+  const [error, setError] = useState<string | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
+  const open = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    // Opened before the await: a window opened later is a popup the browser blocks.
+    const tab = window.open('about:blank', '_blank');
+    try {
+      const s = await api.browserSession(nodeId, target.trim());
+      if (tab) {
+        // The proxied service gets no handle on the console's tab.
+        tab.opener = null;
+        tab.location.href = s.url;
+      }
+      setOpened(s.url);
+    } catch (err) {
+      tab?.close();
+      setError(err instanceof ApiFailure ? `${err.code}: ${err.message}` : (err as Error).message);
+    }
+  };
+  return (
+    <form class="browser-open" onSubmit={open}>
+      <h3>Open in browser</h3>
+      <p class="muted small">
+        A web service on this node (its loopback, or an address it reaches) in a new tab, carried over WebRTC
+        from this browser to the node: <code>http://127.0.0.1:3000/</code>, <code>https://10.1.0.5/</code>, or{' '}
+        <code>tcp://127.0.0.1:6379</code> for a plain terminal. The network policy decides what{' '}
+        <code>browser:admin</code> may reach.
+      </p>
+      <label>
+        Target{' '}
+        <input
+          value={target}
+          onInput={(e) => setTarget((e.target as HTMLInputElement).value)}
+          aria-label="Target"
+          size={36}
+        />
+      </label>{' '}
+      <button type="submit" disabled={!online}>
+        Open in browser
+      </button>
+      {opened && (
+        <p class="muted small" data-testid="browser-session-url">
+          Opened{' '}
+          <a href={opened} target="_blank" rel="noopener noreferrer">
+            a session
+          </a>
+          .
+        </p>
+      )}
+      {error && (
+        <p class="error" data-testid="browser-session-error">
+          {error}
+        </p>
+      )}
+    </form>
   );
 }
 

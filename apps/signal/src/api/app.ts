@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { auditMiddleware } from '../audit/audit-middleware.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
+import { browserSessionApi, type SessionApiOptions } from '../browser-proxy/session-api.js';
 import { type AdminEnv, adminAuth } from '../console/admin-auth.js';
 import { ConsoleSessions } from '../console/sessions.js';
 import { consoleStatic } from '../console/static.js';
@@ -37,6 +38,8 @@ export type AppOptions = {
   sessions?: ConsoleSessions;
   /** Relay for the console's "test from this browser"; without it the route is absent. */
   browserLinks?: BrowserLinkRelay;
+  /** "Open in browser" (issue 20): proxy sessions and where their origin is; without it the route is absent. */
+  browserSessions?: Omit<SessionApiOptions, 'log'>;
   /** Built console to serve at `/` (apps/console/dist); null = no console on this listener. */
   consoleDir?: string | null;
   /** Mark the session cookie Secure (the server is behind HTTPS). */
@@ -151,6 +154,11 @@ export function createApp(
   if (opts.dataDir) admin.route('/admin', adminApi(deps, sessions, opts.dataDir));
   if (opts.browserLinks)
     admin.route('/nodes/:id/browser-link', browserLinkApi(controlPlane, deps.log, opts.browserLinks));
+  if (opts.browserSessions)
+    admin.route(
+      '/nodes/:id/browser-sessions',
+      browserSessionApi(controlPlane, { ...opts.browserSessions, log: deps.log }),
+    );
   app.route('/api/v1', admin);
   if (opts.consoleDir) app.use('*', consoleStatic(opts.consoleDir));
   return app;

@@ -23,6 +23,12 @@ const ROUTES: Route[] = [
   },
   { method: 'DELETE', path: /^\/keys\/([^/]+)$/, action: 'key.revoke' },
   { method: 'DELETE', path: /^\/nodes\/([^/]+)$/, action: 'node.remove' },
+  {
+    method: 'POST',
+    path: /^\/nodes\/([^/]+)\/browser-sessions\/?$/,
+    action: 'browser-session.open',
+    fromAnswer: (b) => `${String(b.node)} ${String(b.target)}`,
+  },
   { method: 'PUT', path: /^\/networks\/([^/]+)\/lock\/?$/, action: 'network.lock' },
   { method: 'PUT', path: /^\/nodes\/([^/]+)\/key-signature\/?$/, action: 'node.sign-key' },
   {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type ClientBrowserSignal, ErrorCode } from '@rtcmesh/protocol';
+import { type BrowserProxySession, type ClientBrowserSignal, ErrorCode } from '@rtcmesh/protocol';
 import type { Cluster } from '../cluster/cluster.js';
 import { ControlPlaneError } from '../control-plane/errors.js';
 import type { Hub, SessionHandle } from '../ws/hub.js';
@@ -49,8 +49,8 @@ export class BrowserLinkRelay {
     this.maxTotal = opts.maxPending ?? 64;
     this.cluster = opts.cluster;
     if (this.cluster) {
-      this.cluster.onBrowserOffer = (from, linkId, nodeId, sdp) =>
-        this.forwardOffer(from, linkId, nodeId, sdp);
+      this.cluster.onBrowserOffer = (from, linkId, nodeId, sdp, proxy) =>
+        this.forwardOffer(from, linkId, nodeId, sdp, proxy);
       this.cluster.onBrowserAnswer = (nodeId, signal) => void this.answer(nodeId, signal);
     }
   }
@@ -59,8 +59,15 @@ export class BrowserLinkRelay {
     return this.pending.size;
   }
 
-  /** Sends the offer to `nodeId` and resolves with the agent's answer SDP. Throws ControlPlaneError. */
-  open(nodeId: string, offerSdp: string): Promise<{ linkId: string; sdp: string }> {
+  /**
+   * Sends the offer to `nodeId` and resolves with the agent's answer SDP. Throws ControlPlaneError.
+   * `proxy`: the proxy session the link is for (who asks, which target); absent: a probe link.
+   */
+  open(
+    nodeId: string,
+    offerSdp: string,
+    proxy?: BrowserProxySession,
+  ): Promise<{ linkId: string; sdp: string }> {
     const session = this.hub.get(nodeId);
     const elsewhere = session ? undefined : this.cluster?.entry(nodeId);
     if (!session && (!elsewhere || elsewhere.instanceId === this.cluster?.instanceId))
@@ -86,31 +93,38 @@ export class BrowserLinkRelay {
         reject,
         timer,
       });
-      if (session) this.sendOffer(session, linkId, offerSdp);
+      if (session) this.sendOffer(session, linkId, offerSdp, proxy);
       else
         this.cluster?.bus.publish(
-          { t: 'browser-offer', linkId, nodeId, sdp: offerSdp },
+          { t: 'browser-offer', linkId, nodeId, sdp: offerSdp, ...(proxy ? { proxy } : {}) },
           (elsewhere as { instanceId: string }).instanceId,
         );
     });
   }
 
-  private sendOffer(session: SessionHandle, linkId: string, sdp: string): void {
+  private sendOffer(session: SessionHandle, linkId: string, sdp: string, proxy?: BrowserProxySession): void {
     session.send({
       type: 'browser-signal',
       linkId,
       data: { kind: 'description', description: { type: 'offer', sdp } },
+      ...(proxy ? { proxy } : {}),
     });
   }
 
   /** An offer from another instance for one of our agents: pass it on, remember where the answer goes. */
-  private forwardOffer(origin: string, linkId: string, nodeId: string, sdp: string): void {
+  private forwardOffer(
+    origin: string,
+    linkId: string,
+    nodeId: string,
+    sdp: string,
+    proxy?: BrowserProxySession,
+  ): void {
     const session = this.hub.get(nodeId);
     if (!session || this.forwarded.has(linkId) || this.forwarded.size >= this.maxTotal) return;
     const timer = setTimeout(() => this.forwarded.delete(linkId), this.timeoutMs);
     timer.unref();
     this.forwarded.set(linkId, { nodeId, origin, timer });
-    this.sendOffer(session, linkId, sdp);
+    this.sendOffer(session, linkId, sdp, proxy);
   }
 
   /**

@@ -17,6 +17,8 @@ type ServeOpts = {
   turnSecret?: string;
   turnTtl: string;
   publicUrl?: string;
+  browserProxyListen?: string;
+  browserProxyUrl?: string;
   logLevel: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -51,6 +53,14 @@ export function registerServeCommand(program: Command): void {
     )
     .option('--turn-ttl <duration>', 'lifetime of minted TURN credentials', '12h')
     .option('--public-url <url>', 'URL agents use to reach this server (behind a proxy)')
+    .option(
+      '--browser-proxy-listen <host:port>',
+      '"Open in browser": serve the proxy origin on this address (its own port: proxied services never share the console\'s origin; HTTPS with --tls-cert, which service workers need outside localhost)',
+    )
+    .option(
+      '--browser-proxy-url <url>',
+      "the proxy origin as browsers reach it (default: the console's host name on its port)",
+    )
     .option('--tls-cert <file>', 'serve HTTPS + WSS with this PEM certificate (chain); reloaded on SIGHUP')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option(
@@ -114,6 +124,14 @@ export function registerServeCommand(program: Command): void {
         turnSecret: o.turnSecret,
         turnTtlSeconds: parseDuration(o.turnTtl),
         publicUrl: o.publicUrl,
+        ...(o.browserProxyListen
+          ? {
+              browserProxy: {
+                ...parseListen(o.browserProxyListen),
+                ...(o.browserProxyUrl ? { publicUrl: o.browserProxyUrl } : {}),
+              },
+            }
+          : {}),
         logger: log,
         ...(o.tlsCert && o.tlsKey ? { tls: { certFile: o.tlsCert, keyFile: o.tlsKey } } : {}),
         trustProxy: o.trustProxy,

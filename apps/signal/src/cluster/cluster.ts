@@ -1,4 +1,5 @@
 import {
+  type BrowserProxySession,
   type ClientBrowserSignal,
   CloseCode,
   type FeedEventInput,
@@ -54,7 +55,13 @@ export class Cluster {
   private sweeping = false;
   private stopped = false;
   /** Browser links (browser-peer/relay.ts) for agents on other instances (set by the server). */
-  onBrowserOffer: (from: string, linkId: string, nodeId: string, sdp: string) => void = () => undefined;
+  onBrowserOffer: (
+    from: string,
+    linkId: string,
+    nodeId: string,
+    sdp: string,
+    proxy?: BrowserProxySession,
+  ) => void = () => undefined;
   onBrowserAnswer: (nodeId: string, signal: ClientBrowserSignal) => void = () => undefined;
   /** Applies a console sign-in change made on another instance (set by the server). */
   onConsoleSession: (e: ConsoleSessionEvent) => void = () => undefined;
@@ -239,7 +246,7 @@ export class Cluster {
         hub.get(m.nodeId)?.end(m.code, { type: 'bye', reason: m.reason, message: m.message });
         return;
       case 'browser-offer':
-        this.onBrowserOffer(from, m.linkId, m.nodeId, m.sdp);
+        this.onBrowserOffer(from, m.linkId, m.nodeId, m.sdp, m.proxy);
         return;
       case 'browser-answer':
         this.onBrowserAnswer(m.nodeId, m.signal);

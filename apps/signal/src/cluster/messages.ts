@@ -1,4 +1,9 @@
-import { BrowserLinkIdSchema, ClientBrowserSignalSchema, LIMITS } from '@rtcmesh/protocol';
+import {
+  BrowserLinkIdSchema,
+  BrowserProxySessionSchema,
+  ClientBrowserSignalSchema,
+  LIMITS,
+} from '@rtcmesh/protocol';
 import { z } from 'zod';
 
 /**
@@ -65,6 +70,7 @@ export const BusMessageSchema = z.discriminatedUnion('t', [
     linkId: BrowserLinkIdSchema,
     nodeId: Id,
     sdp: z.string().min(1).max(LIMITS.maxSdpBytes),
+    proxy: BrowserProxySessionSchema.optional(),
   }),
   /** The agent's answer (or refusal), back to the instance the browser asked. */
   z.object({ t: z.literal('browser-answer'), nodeId: Id, signal: ClientBrowserSignalSchema }),

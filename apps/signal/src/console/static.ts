@@ -13,7 +13,7 @@ export const DEFAULT_CONSOLE_DIR =
     existsSync(join(d, 'index.html')),
   ) ?? resolve(here, '../../../console/dist');
 
-const CONTENT_TYPES: Record<string, string> = {
+export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
