@@ -716,6 +716,7 @@ export class Agent implements AgentControl {
         : {}),
       ...(this.mobility?.current ? { mobility: this.mobility.current.status() } : {}),
       ...(this.resolver ? { dns: this.resolver.status() } : {}),
+      ...(this.browserPeers?.sessions().length ? { browserSessions: this.browserPeers.sessions() } : {}),
     };
   }
 

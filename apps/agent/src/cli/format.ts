@@ -62,6 +62,11 @@ export function formatStatus(s: AgentStatus): string {
           : `offered  route ${x.prefix} from ${x.peerName} (not accepted)`,
       );
   }
+  for (const b of s.browserSessions ?? [])
+    lines.push(
+      `browser  ${b.principal} → ${b.target}: ${b.activeStreams}/${b.streams} streams, ` +
+        `${b.bytesToBrowser} B to the browser, ${b.bytesFromBrowser} B from it, open ${Math.round((Date.now() - b.openedAt) / 1000)} s`,
+    );
   if (s.dns)
     lines.push(
       `dns      ${s.node.name}: answers *.${s.dns.zone} on ${s.dns.listen}${s.dns.resolver === 'systemd-resolved' ? ' (the host asks it: systemd-resolved)' : ` (the host does not ask it: ${s.dns.reason ?? 'not registered'})`}`,

@@ -129,6 +129,22 @@ export const agentStatusSchema = z.object({
         .optional(),
     })
     .optional(),
+  /** "Open in browser" sessions open on this node now (issue 20): who, which target, streams and bytes. */
+  browserSessions: z
+    .array(
+      z.object({
+        sessionId: z.string(),
+        principal: z.string(),
+        target: z.string(),
+        openedAt: z.number(),
+        streams: z.number(),
+        activeStreams: z.number(),
+        bytesToBrowser: z.number(),
+        bytesFromBrowser: z.number(),
+        refused: z.number(),
+      }),
+    )
+    .optional(),
   /** Names for the mesh: where the resolver answers, its zone, whether the host asks it, counters. */
   dns: z
     .object({
