@@ -112,6 +112,18 @@ describe.skipIf(skip !== undefined)('open a node service in the browser', { time
     throw new Error(`no proxied frame in ${tab.url()}`);
   };
 
+  /** A new tab on a fresh session of the app, its page shown. */
+  const openApp = async (c: BrowserContext): Promise<{ tab: Page; frame: Frame }> => {
+    const tab = await c.newPage();
+    await tab.goto(await mint('http://127.0.0.1:3000/'));
+    const frame = await proxiedFrame(tab);
+    await tab
+      .frameLocator('#frame')
+      .getByRole('heading', { name: 'rtcmesh test app' })
+      .waitFor({ timeout: 45_000 });
+    return { tab, frame };
+  };
+
   test('"Open in browser" shows the app with its image, WebSocket, redirect and form, relayed', async () => {
     await console_.locator('tr[data-node="a1"] .status.online').waitFor({ timeout: 15_000 });
     await console_.locator('tr[data-node="a1"] a').first().click();
@@ -146,13 +158,7 @@ describe.skipIf(skip !== undefined)('open a node service in the browser', { time
   });
 
   test('the proxied page cannot read the console session cookie nor call the console API', async () => {
-    const tab = await ctx.newPage();
-    await tab.goto(await mint('http://127.0.0.1:3000/'));
-    const frame = await proxiedFrame(tab);
-    await tab
-      .frameLocator('#frame')
-      .getByRole('heading', { name: 'rtcmesh test app' })
-      .waitFor({ timeout: 45_000 });
+    const { tab, frame } = await openApp(ctx);
     const seen = await frame.evaluate(async (server) => {
       const api = (init: { method?: string; headers?: Record<string, string>; body?: string }) =>
         fetch(`${server}/api/v1/networks`, { credentials: 'include', ...init })
@@ -192,13 +198,7 @@ describe.skipIf(skip !== undefined)('open a node service in the browser', { time
 
   test('50 MB through the relayed and the direct path (figures for the note)', async () => {
     const download = async (c: BrowserContext, label: string) => {
-      const tab = await c.newPage();
-      await tab.goto(await mint('http://127.0.0.1:3000/'));
-      const frame = await proxiedFrame(tab);
-      await tab
-        .frameLocator('#frame')
-        .getByRole('heading', { name: 'rtcmesh test app' })
-        .waitFor({ timeout: 45_000 });
+      const { tab, frame } = await openApp(c);
       const path = await tab.locator('#bar').getAttribute('data-path');
       const r = await frame.evaluate(async () => {
         const t0 = performance.now();

@@ -1,14 +1,9 @@
 import { BROWSER_LINK_CHANNEL } from '@rtcmesh/protocol/browser';
 import { api } from './api.js';
+import { gathered, type SelectedPair, selectedPair, until } from './webrtc.js';
 
-export type BrowserPingResult = {
-  rtts: number[];
-  /** From getStats: the selected candidate pair. */
-  path: 'direct' | 'relay' | 'unknown';
-  localCandidateType: string;
-  remoteCandidateType: string;
-  remoteAddress: string;
-};
+/** The RTTs, and from getStats the selected candidate pair. */
+export type BrowserPingResult = SelectedPair & { rtts: number[] };
 
 /**
  * "Test from this browser": a WebRTC data channel from this browser to the agent, signaled through
@@ -62,56 +57,5 @@ export async function browserPing(nodeId: string, count = 5, timeoutMs = 15_000)
     return { rtts, ...(await selectedPair(pc)) };
   } finally {
     pc.close();
-  }
-}
-
-async function selectedPair(pc: RTCPeerConnection): Promise<Omit<BrowserPingResult, 'rtts'>> {
-  const stats = await pc.getStats();
-  let pairId: string | undefined;
-  stats.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
-    if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
-  });
-  type Pair = {
-    type: string;
-    id: string;
-    nominated?: boolean;
-    state?: string;
-    localCandidateId?: string;
-    remoteCandidateId?: string;
-  };
-  let pair: Pair | undefined;
-  stats.forEach((s: Pair) => {
-    if (s.type !== 'candidate-pair') return;
-    if (pairId ? s.id === pairId : s.nominated && s.state === 'succeeded') pair = s;
-  });
-  const local = pair?.localCandidateId ? stats.get(pair.localCandidateId) : undefined;
-  const remote = pair?.remoteCandidateId ? stats.get(pair.remoteCandidateId) : undefined;
-  const lt: string = local?.candidateType ?? '?';
-  const rt: string = remote?.candidateType ?? '?';
-  return {
-    path: !pair ? 'unknown' : lt === 'relay' || rt === 'relay' ? 'relay' : 'direct',
-    localCandidateType: lt,
-    remoteCandidateType: rt,
-    remoteAddress: remote ? `${remote.address ?? remote.ip ?? '?'}:${remote.port ?? '?'}` : '?',
-  };
-}
-
-function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, timeoutMs);
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState === 'complete') {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-}
-
-async function until(cond: () => boolean, deadline: number, what: string): Promise<void> {
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

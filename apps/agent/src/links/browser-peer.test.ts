@@ -1,5 +1,6 @@
 import { CandidateAddressFilter } from '@rtcmesh/peer';
 import type { SignalData } from '@rtcmesh/protocol';
+import { waitUntil } from '@rtcmesh/testkit';
 import { pino } from 'pino';
 import { afterEach, expect, test } from 'vitest';
 import { RTCPeerConnection } from 'werift';
@@ -14,19 +15,6 @@ afterEach(async () => {
   for (const pc of opened.splice(0)) await pc.close();
 });
 
-function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const tick = () => {
-      const v = get();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
-
 /** A stand-in for the browser on loopback: werift with the probe channel, complete offer. */
 async function browserOffer(): Promise<{
   pc: RTCPeerConnection;
@@ -37,7 +25,7 @@ async function browserOffer(): Promise<{
   opened.push(pc);
   const probe = pc.createDataChannel('probe', { negotiated: true, id: 0, ordered: true });
   await pc.setLocalDescription(await pc.createOffer());
-  await waitFor('gathering', () => (pc.iceGatheringState === 'complete' ? true : undefined));
+  await waitUntil('gathering', () => (pc.iceGatheringState === 'complete' ? true : undefined));
   return { pc, sdp: pc.localDescription!.sdp, probe };
 }
 
@@ -51,18 +39,18 @@ test('answers a browser offer and pongs pings on the probe channel only', { time
   });
   const b = await browserOffer();
   peers.handle('bl-test-link-1', { kind: 'description', description: { type: 'offer', sdp: b.sdp } });
-  const answer = await waitFor('answer', () => sent.find((s) => s.linkId === 'bl-test-link-1')?.data);
+  const answer = await waitUntil('answer', () => sent.find((s) => s.linkId === 'bl-test-link-1')?.data);
   if (answer.kind !== 'description') throw new Error(`expected an answer, got ${answer.kind}`);
   expect(answer.description.type).toBe('answer');
   expect(answer.description.sdp).toContain('a=candidate:');
   await b.pc.setRemoteDescription({ type: 'answer', sdp: answer.description.sdp });
-  await waitFor('probe open', () => (b.probe.readyState === 'open' ? true : undefined));
+  await waitUntil('probe open', () => (b.probe.readyState === 'open' ? true : undefined));
   const pongs: string[] = [];
   b.probe.onMessage.subscribe((m) => pongs.push(m.toString()));
   b.probe.send(JSON.stringify({ t: 'ping', id: 7 }));
   b.probe.send('not json');
   b.probe.send(JSON.stringify({ t: 'msg', body: 'ignored' }));
-  await waitFor('pong', () => (pongs.length > 0 ? true : undefined));
+  await waitUntil('pong', () => (pongs.length > 0 ? true : undefined));
   expect(JSON.parse(pongs[0]!)).toEqual({ t: 'pong', id: 7 });
   expect(peers.size).toBe(1);
 });

@@ -9,6 +9,7 @@ import type {
   BrowserStreamReply,
   SignalData,
 } from '@rtcmesh/protocol';
+import { waitUntil } from '@rtcmesh/testkit';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
@@ -81,19 +82,6 @@ afterEach(async () => {
   for (const pc of opened.splice(0)) await pc.close();
 });
 
-function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + timeoutMs;
-    const tick = () => {
-      const v = get();
-      if (v !== undefined) return resolve(v);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
-
 function policyAllowing(dst: string[]): Policy {
   return { rules: [{ action: 'accept', src: ['browser:admin'], dst, proto: 'tcp' }] };
 }
@@ -115,17 +103,17 @@ async function session(target: string, policy: Policy, opts: { maxStreams?: numb
   opened.push(pc);
   const probe = pc.createDataChannel('probe', { negotiated: true, id: 0, ordered: true });
   await pc.setLocalDescription(await pc.createOffer());
-  await waitFor('gathering', () => (pc.iceGatheringState === 'complete' ? true : undefined));
+  await waitUntil('gathering', () => (pc.iceGatheringState === 'complete' ? true : undefined));
   const proxy: BrowserProxySession = { sessionId: 'bs-test-session-1', principal: 'browser:admin', target };
   peers.handle(
     'bl-proxy-link-1',
     { kind: 'description', description: { type: 'offer', sdp: pc.localDescription?.sdp ?? '' } },
     proxy,
   );
-  const answer = await waitFor('answer', () => sent.find((s) => s.linkId === 'bl-proxy-link-1')?.data);
+  const answer = await waitUntil('answer', () => sent.find((s) => s.linkId === 'bl-proxy-link-1')?.data);
   if (answer.kind === 'description') {
     await pc.setRemoteDescription({ type: 'answer', sdp: answer.description.sdp });
-    await waitFor('probe open', () => (probe.readyState === 'open' ? true : undefined));
+    await waitUntil('probe open', () => (probe.readyState === 'open' ? true : undefined));
   }
   return { pc, answer, events };
 }
@@ -151,7 +139,7 @@ async function stream(pc: RTCPeerConnection, open: BrowserStreamOpen, then: (str
       ex.body = Buffer.concat(parts);
     }
   });
-  await waitFor('stream open', () => (ch.readyState === 'open' ? true : undefined));
+  await waitUntil('stream open', () => (ch.readyState === 'open' ? true : undefined));
   ch.send(JSON.stringify(open));
   for (const m of then) ch.send(m);
   return ex;
@@ -163,19 +151,19 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
   test('HTTP through the link: a page, a redirect as is, a POST body, gzip kept, 1 MiB streamed', async () => {
     const { pc, answer, events } = await session(`http://127.0.0.1:${webPort}/`, policyAllowing(['web-1:*']));
     expect(answer.kind).toBe('description');
-    await waitFor('opened event', () => events.find((e) => e.kind === 'opened'));
+    await waitUntil('opened event', () => events.find((e) => e.kind === 'opened'));
     const page = await stream(
       pc,
       { t: 'http', method: 'GET', path: '/', headers: [['accept', 'text/html']] },
       ['{"t":"end"}'],
     );
-    await waitFor('page', () => ended(page));
+    await waitUntil('page', () => ended(page));
     expect(page.replies[0]).toMatchObject({ t: 'response', status: 200 });
     expect(page.body.toString()).toContain('hello');
     const redirect = await stream(pc, { t: 'http', method: 'GET', path: '/redirect', headers: [] }, [
       '{"t":"end"}',
     ]);
-    await waitFor('redirect', () => ended(redirect));
+    await waitUntil('redirect', () => ended(redirect));
     const head = redirect.replies[0];
     expect(head?.t === 'response' && head.status).toBe(302);
     expect(head?.t === 'response' && head.headers.find(([k]) => k.toLowerCase() === 'location')?.[1]).toBe(
@@ -187,17 +175,17 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
       { t: 'http', method: 'POST', path: '/echo', headers: [['content-type', 'application/octet-stream']] },
       [payload.subarray(0, 16_384), payload.subarray(16_384), '{"t":"end"}'],
     );
-    await waitFor('echo', () => ended(echo));
+    await waitUntil('echo', () => ended(echo));
     expect(echo.body.equals(payload)).toBe(true);
     const gz = await stream(pc, { t: 'http', method: 'GET', path: '/gz', headers: [] }, ['{"t":"end"}']);
-    await waitFor('gz', () => ended(gz));
+    await waitUntil('gz', () => ended(gz));
     const gzHead = gz.replies[0];
     expect(
       gzHead?.t === 'response' &&
         gzHead.headers.some(([k, v]) => k.toLowerCase() === 'content-encoding' && v === 'gzip'),
     ).toBe(true);
     const big = await stream(pc, { t: 'http', method: 'GET', path: '/big', headers: [] }, ['{"t":"end"}']);
-    await waitFor('big', () => ended(big), 20_000);
+    await waitUntil('big', () => ended(big), 20_000);
     expect(big.body.byteLength).toBe(1024 * 1024);
     expect(peers?.sessions()[0]).toMatchObject({ streams: 5, bytesFromBrowser: 40_000 + 5 * 11 });
     expect(peers?.sessions()[0]?.bytesToBrowser).toBeGreaterThan(1024 * 1024);
@@ -208,7 +196,7 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
     const login = await stream(pc, { t: 'http', method: 'GET', path: '/login', headers: [] }, [
       '{"t":"end"}',
     ]);
-    await waitFor('login', () => ended(login));
+    await waitUntil('login', () => ended(login));
     const head = login.replies[0];
     // The tab never sees Set-Cookie: the jar is the agent's, per session.
     expect(head?.t === 'response' && head.headers.some(([k]) => k.toLowerCase() === 'set-cookie')).toBe(
@@ -219,7 +207,7 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
       { t: 'http', method: 'POST', path: '/whoami', headers: [['cookie', 'forged=1']] },
       ['{"t":"end"}'],
     );
-    await waitFor('whoami', () => ended(who));
+    await waitUntil('whoami', () => ended(who));
     expect(JSON.parse(who.body.toString())).toEqual({
       cookie: 'sid=s3cret',
       host: `localhost:${webPort}`,
@@ -230,24 +218,24 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
   test('a WebSocket to the service carries text and binary both ways', async () => {
     const { pc } = await session(`http://127.0.0.1:${webPort}/`, policyAllowing(['web-1:*']));
     const ws = await stream(pc, { t: 'ws', path: '/ws', protocols: [] });
-    await waitFor('ws open', () => ws.replies.find((r) => r.t === 'open'));
+    await waitUntil('ws open', () => ws.replies.find((r) => r.t === 'open'));
     ws.ch.send('hi');
     ws.ch.send(Buffer.from([1, 2, 3]));
     // After `open`, text messages are frames: the echo comes back as text, not as a reply.
-    await waitFor('text echo', () => (ws.texts.includes('echo:hi') ? true : undefined));
-    await waitFor('binary echo', () => (ws.body.byteLength === 3 ? true : undefined));
+    await waitUntil('text echo', () => (ws.texts.includes('echo:hi') ? true : undefined));
+    await waitUntil('binary echo', () => (ws.body.byteLength === 3 ? true : undefined));
     expect([...ws.body]).toEqual([1, 2, 3]);
   });
 
   test('a tcp:// session is one raw connection', async () => {
     const { pc } = await session(`tcp://127.0.0.1:${tcpPort}`, policyAllowing(['web-1:*']));
     const t = await stream(pc, { t: 'tcp' });
-    await waitFor('tcp open', () => t.replies.find((r) => r.t === 'open'));
+    await waitUntil('tcp open', () => t.replies.find((r) => r.t === 'open'));
     t.ch.send(Buffer.from('PING\r\n'));
-    await waitFor('reply', () => (t.body.toString() === '+PING\r\n' ? true : undefined));
+    await waitUntil('reply', () => (t.body.toString() === '+PING\r\n' ? true : undefined));
     // HTTP on a tcp:// session is refused.
     const h = await stream(pc, { t: 'http', method: 'GET', path: '/', headers: [] });
-    await waitFor('refusal', () => ended(h));
+    await waitUntil('refusal', () => ended(h));
     expect(h.replies[0]).toMatchObject({ t: 'error', code: 'bad-request' });
   });
 
@@ -268,7 +256,7 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
       maxStreams: 2,
     });
     const refused = await stream(pc, { t: 'http', method: 'GET', path: '/', headers: [] }, ['{"t":"end"}']);
-    await waitFor('refused', () => ended(refused));
+    await waitUntil('refused', () => ended(refused));
     expect(refused.replies[0]).toMatchObject({
       t: 'error',
       code: 'unreachable',
@@ -277,9 +265,9 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
     const bad = pc.createDataChannel('stream', { ordered: true });
     const badReplies: string[] = [];
     bad.onMessage.subscribe((m) => badReplies.push(m.toString()));
-    await waitFor('bad open', () => (bad.readyState === 'open' ? true : undefined));
+    await waitUntil('bad open', () => (bad.readyState === 'open' ? true : undefined));
     bad.send(JSON.stringify({ t: 'http', method: 'get', path: 'nope', headers: [] }));
-    await waitFor('bad reply', () => badReplies[0]);
+    await waitUntil('bad reply', () => badReplies[0]);
     expect(JSON.parse(badReplies[0] ?? '{}')).toMatchObject({ t: 'error', code: 'bad-request' });
   });
 
@@ -289,12 +277,12 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
     });
     const a = await stream(pc, { t: 'tcp' });
     const b = await stream(pc, { t: 'tcp' });
-    await waitFor('two open', () => (a.replies.length && b.replies.length ? true : undefined));
+    await waitUntil('two open', () => (a.replies.length && b.replies.length ? true : undefined));
     const c = await stream(pc, { t: 'tcp' });
-    await waitFor('limit', () => c.replies[0]);
+    await waitUntil('limit', () => c.replies[0]);
     expect(c.replies[0]).toMatchObject({ t: 'error', code: 'limit' });
     a.ch.send(Buffer.from('STILL\r\n'));
-    await waitFor('a works', () => (a.body.toString() === '+STILL\r\n' ? true : undefined));
+    await waitUntil('a works', () => (a.body.toString() === '+STILL\r\n' ? true : undefined));
     expect(events.some((e) => e.kind === 'refused' && /more than 2 streams/.test(e.reason))).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import {
   browserTargetOrigin,
   parseBrowserTarget,
 } from '@rtcmesh/protocol/browser';
+import { gathered, selectedPair, until } from '../webrtc.js';
 import {
   type FetchAsk,
   type FetchReply,
@@ -121,7 +122,10 @@ async function connect(info: BrowserSessionInfo): Promise<RTCDataChannel | undef
   }
   const answer = (await res.json()) as { sdp: string };
   await conn.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-  const opened = await waitFor(() => probe.readyState === 'open', 20_000);
+  const opened = await until(() => probe.readyState === 'open', Date.now() + 20_000, 'no link').then(
+    () => true,
+    () => false,
+  );
   if (!opened) {
     fail('No path to the node', 'The WebRTC link did not come up (no direct path and no TURN relay worked).');
     conn.close();
@@ -155,7 +159,7 @@ async function watchPath(probe: RTCDataChannel): Promise<void> {
     sent.set(seq, performance.now());
     if (sent.size > 16) sent.delete(seq - 16);
     probe.send(JSON.stringify({ t: 'ping', id: seq }));
-    const path = pc ? await pathOf(pc) : 'unknown';
+    const path = pc ? (await selectedPair(pc)).path : 'unknown';
     bar.dataset.path = path;
     setStatus(
       `${path} \u00b7 RTT ${rtt ? rtt.toFixed(0) : '?'} ms \u00b7 ${totals.streams} streams \u00b7 ` +
@@ -167,19 +171,6 @@ async function watchPath(probe: RTCDataChannel): Promise<void> {
 
 function kib(n: number): string {
   return n > 10 * 1024 * 1024 ? `${(n / 1048576).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
-}
-
-async function pathOf(conn: RTCPeerConnection): Promise<'direct' | 'relay' | 'unknown'> {
-  const stats = await conn.getStats();
-  let pairId: string | undefined;
-  stats.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
-    if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
-  });
-  const pair = pairId ? stats.get(pairId) : undefined;
-  if (!pair) return 'unknown';
-  const local = stats.get(pair.localCandidateId);
-  const remote = stats.get(pair.remoteCandidateId);
-  return local?.candidateType === 'relay' || remote?.candidateType === 'relay' ? 'relay' : 'direct';
 }
 
 /** A stream channel with its open request sent. */
@@ -365,28 +356,6 @@ async function terminal(): Promise<void> {
     append(`${input.value}\n`);
     input.value = '';
   });
-}
-
-function gathered(conn: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (conn.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, timeoutMs);
-    conn.addEventListener('icegatheringstatechange', () => {
-      if (conn.iceGatheringState === 'complete') {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
 }
 
 start().catch((err: Error) => fail('Something went wrong', err.message));
