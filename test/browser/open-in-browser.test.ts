@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)('open a node service in the browser', { time
     await writeFile(
       policy,
       JSON.stringify({
-        rules: [{ action: 'accept', src: ['browser:admin'], dst: ['a1:3000'], proto: 'tcp' }],
+        rules: [{ action: 'accept', src: ['browser:admin'], dst: ['a1:3000', 'a1:3002'], proto: 'tcp' }],
       }),
     );
     const set = await mesh.admin(['policy', 'set', 'lab', policy]);
@@ -152,6 +152,11 @@ describe.skipIf(skip !== undefined)('open a node service in the browser', { time
     await frame.locator('#go').click();
     await frame.locator('#landed').waitFor({ timeout: 15_000 });
     expect((await proxiedFrame(tab)).url()).toBe(`${tab.url()}p/landed`);
+    // The console lists the session on the node's page (from the agent's event).
+    await console_
+      .locator('table.browser-sessions tr[data-session-state="open"]')
+      .first()
+      .waitFor({ timeout: 15_000 });
     console.log(
       `open-in-browser: click to the first page ${firstPaintMs} ms (relayed, incl. ICE and the service worker)`,
     );
@@ -179,6 +184,18 @@ describe.skipIf(skip !== undefined)('open a node service in the browser', { time
     expect(seen.get).toBe('blocked');
     expect(seen.post).toBe('blocked');
     expect(seen.origin).toBe(proxyOrigin());
+    await tab.close();
+  });
+
+  test('a tcp:// target is a plain terminal: lines typed go to the service, its answers show', async () => {
+    const tab = await ctx.newPage();
+    await tab.goto(await mint('tcp://127.0.0.1:3002'));
+    await tab.locator('#term[data-state="open"]').waitFor({ timeout: 30_000 });
+    await tab.locator('#term', { hasText: 'ready' }).waitFor({ timeout: 10_000 });
+    await tab.getByLabel('input').fill('PING');
+    await tab.getByLabel('input').press('Enter');
+    await tab.locator('#term', { hasText: '+PING' }).waitFor({ timeout: 10_000 });
+    await shot(tab, 'open-in-browser-terminal');
     await tab.close();
   });
 

@@ -1,4 +1,5 @@
 import type {
+  AgentEvent,
   FeedEvent,
   JoinKeyInfo,
   LinkReport,
@@ -30,7 +31,22 @@ export type State = {
   macSites: Map<string, string>;
   /** L3 mobility: which node advertises each workload host route, and since when (this console saw). */
   hostSites: Map<string, { nodeId: string; since: number | null }>;
+  /** "Open in browser" sessions the agents reported (opened, then closed with bytes), by session id. */
+  browserSessions: Map<string, BrowserSessionView>;
 };
+
+export type BrowserSessionView = {
+  nodeId: string;
+  principal: string;
+  target: string;
+  openedAt: number;
+  state: 'open' | 'closed';
+  bytesToBrowser: number;
+  bytesFromBrowser: number;
+  durationS: number | null;
+};
+
+const MAX_BROWSER_SESSIONS = 200;
 
 export const linkKey = (nodeId: string, peerId: string): string => `${nodeId}>${peerId}`;
 
@@ -68,7 +84,10 @@ export class Store {
       this.trackMacs(node, false);
       this.trackHosts(node, false);
     }
-    for (const e of recent.events) this.describe(e);
+    for (const e of recent.events) {
+      if (e.kind === 'agent-event') this.trackBrowserSession(e.nodeId, e.at, e.event);
+      this.describe(e);
+    }
     this.changed();
     return recent.events.at(-1)?.seq;
   }
@@ -108,11 +127,37 @@ export class Store {
         for (const link of e.links) this.recordLink(e.networkId, e.nodeId, link, e.at);
         for (const peerId of e.gone ?? []) this.state.links.delete(linkKey(e.nodeId, peerId));
         break;
+      case 'agent-event':
+        this.trackBrowserSession(e.nodeId, e.at, e.event);
+        break;
       default:
         break;
     }
     this.describe(e);
     this.changed();
+  }
+
+  /** A browser session's open and close, from its node's events (bytes and duration come with the close). */
+  private trackBrowserSession(nodeId: string, at: number, ev: AgentEvent): void {
+    const d = ev.details;
+    if (ev.kind !== 'browser-session' || !d || typeof d.session !== 'string') return;
+    const known = this.state.browserSessions.get(d.session);
+    const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+    this.state.browserSessions.set(d.session, {
+      nodeId,
+      principal: String(d.principal ?? ''),
+      target: String(d.target ?? ''),
+      openedAt: known?.openedAt ?? at,
+      state: d.state === 'closed' ? 'closed' : 'open',
+      bytesToBrowser: num(d.bytesToBrowser),
+      bytesFromBrowser: num(d.bytesFromBrowser),
+      durationS: typeof d.durationS === 'number' ? d.durationS : null,
+    });
+    while (this.state.browserSessions.size > MAX_BROWSER_SESSIONS) {
+      const oldest = this.state.browserSessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.state.browserSessions.delete(oldest);
+    }
   }
 
   private recount(networkId: string): void {
@@ -199,6 +244,7 @@ function empty(): State {
     events: [],
     macSites: new Map(),
     hostSites: new Map(),
+    browserSessions: new Map(),
   };
 }
 

@@ -1,8 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { runCli as cli, ServeProcess } from './testing/cli-runner.js';
 import { tempDir } from './testing/test-client.js';
+
+// Every step spawns the CLI from source (tsx compiles it per process): seconds each on a loaded CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 let dir: ReturnType<typeof tempDir>;
 let server: ServeProcess;

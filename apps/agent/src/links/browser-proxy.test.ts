@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CandidateAddressFilter } from '@rtcmesh/peer';
 import { browserAccess, type Policy } from '@rtcmesh/policy';
@@ -9,7 +13,7 @@ import type {
   BrowserStreamReply,
   SignalData,
 } from '@rtcmesh/protocol';
-import { waitUntil } from '@rtcmesh/testkit';
+import { createTestPki, waitUntil } from '@rtcmesh/testkit';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type RTCDataChannel, RTCPeerConnection } from 'werift';
@@ -269,6 +273,31 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
     bad.send(JSON.stringify({ t: 'http', method: 'get', path: 'nope', headers: [] }));
     await waitUntil('bad reply', () => badReplies[0]);
     expect(JSON.parse(badReplies[0] ?? '{}')).toMatchObject({ t: 'error', code: 'bad-request' });
+  });
+
+  test('an https:// service whose certificate the node does not trust gets a page that says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtm-proxy-tls-'));
+    const cert = createTestPki(dir).issue('service');
+    const tls = createHttpsServer(
+      { cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) },
+      (_q, r) => r.end('secret'),
+    );
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const { pc } = await session(`https://127.0.0.1:${port}/`, policyAllowing(['web-1:*']));
+      const ex = await stream(pc, { t: 'http', method: 'GET', path: '/', headers: [] }, ['{"t":"end"}']);
+      await waitUntil('tls refusal', () => ended(ex));
+      expect(ex.replies[0]).toMatchObject({
+        t: 'error',
+        code: 'tls',
+        message: `127.0.0.1:${port} is not trusted by this node: its certificate is signed by a CA the node does not know`,
+      });
+      expect(ex.body.byteLength).toBe(0);
+    } finally {
+      tls.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('streams per session are bounded: one more than the limit is refused, the others keep working', async () => {

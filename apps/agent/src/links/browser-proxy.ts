@@ -458,6 +458,8 @@ class Stream {
         });
         res.on('data', (chunk: Buffer) => this.forward(chunk, res));
         res.on('end', () => {
+          // A complete exchange leaves its connection to the keep-alive pool: nothing to destroy.
+          this.onClose = undefined;
           this.reply({ t: 'end' });
           this.finish();
         });

@@ -77,6 +77,7 @@ export function NodeDetail({ store, nodeId }: { store: Store; nodeId: string }) 
       </ul>
       <BrowserTest nodeId={nodeId} online={n.online} />
       <OpenInBrowser nodeId={nodeId} online={n.online} />
+      <BrowserSessions store={store} nodeId={nodeId} />
       <h3>Danger zone</h3>
       {!confirming ? (
         <button type="button" class="danger" onClick={() => setConfirming(true)}>
@@ -206,6 +207,40 @@ function OpenInBrowser({ nodeId, online }: { nodeId: string; online: boolean }) 
         </p>
       )}
     </form>
+  );
+}
+
+/** The node's browser sessions as its agent reported them: open ones first, then the last closed. */
+function BrowserSessions({ store, nodeId }: { store: Store; nodeId: string }) {
+  const all = [...store.state.browserSessions.entries()].filter(([, b]) => b.nodeId === nodeId);
+  if (all.length === 0) return null;
+  all.sort(([, a], [, b]) => (a.state === b.state ? b.openedAt - a.openedAt : a.state === 'open' ? -1 : 1));
+  return (
+    <>
+      <h3>Browser sessions</h3>
+      <table class="browser-sessions">
+        <thead>
+          <tr>
+            <th>Who</th>
+            <th>Target</th>
+            <th>State</th>
+            <th>To the browser</th>
+            <th>From it</th>
+          </tr>
+        </thead>
+        <tbody>
+          {all.slice(0, 20).map(([id, b]) => (
+            <tr key={id} data-session-state={b.state}>
+              <td>{b.principal}</td>
+              <td>{b.target}</td>
+              <td>{b.state === 'open' ? 'open' : `closed after ${b.durationS ?? '?'} s`}</td>
+              <td>{b.state === 'open' ? '…' : `${b.bytesToBrowser} B`}</td>
+              <td>{b.state === 'open' ? '…' : `${b.bytesFromBrowser} B`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 

@@ -111,6 +111,40 @@ test("the tab's offer reaches the node with the session's principal and target; 
   });
   const res = await pending;
   expect(res.status).toBe(503);
+  // The node's report of a session's end lands in the audit log beside its opening.
+  ca.send({
+    type: 'event',
+    event: {
+      kind: 'browser-session',
+      message: 'browser:admin closed tcp://127.0.0.1:6379',
+      details: {
+        state: 'closed',
+        principal: 'browser:admin',
+        target: 'tcp://127.0.0.1:6379',
+        bytesToBrowser: 1200,
+        bytesFromBrowser: 30,
+        durationS: 4,
+      },
+    },
+  });
+  await expect
+    .poll(
+      async () =>
+        (
+          await adminFetch<{ entries: { action: string; actor: string; target: string | null }[] }>(
+            server,
+            'GET',
+            '/api/v1/audit',
+          )
+        ).body.entries,
+    )
+    .toContainEqual(
+      expect.objectContaining({
+        action: 'browser-session.close',
+        actor: 'browser:admin',
+        target: `${a.join.nodeId} tcp://127.0.0.1:6379 1200B/30B 4s`,
+      }),
+    );
   expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
     /refused by the network policy: no rule accepts browser:admin/,
   );

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import type { AuditEntry } from '@rtcmesh/protocol';
 import { createTestPki } from '@rtcmesh/testkit';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { runCli as cli, ServeProcess } from '../testing/cli-runner.js';
 import { tempDir } from '../testing/test-client.js';
+
+// Every step spawns the CLI from source (tsx compiles it per process): seconds each on a loaded CI machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 let dir: ReturnType<typeof tempDir>;
 const server = new ServeProcess();

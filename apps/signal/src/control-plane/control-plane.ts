@@ -28,6 +28,7 @@ import {
   verifyNodeKeySignature,
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import { recordAudit } from '../audit/audit.js';
 import { formatJoinKey, newJoinKeyId, newJoinKeySecret, parseJoinKey } from '../auth/join-key.js';
 import { hashSecret, secretMatches } from '../auth/secrets.js';
 import type { BrowserLinkRelay } from '../browser-peer/relay.js';
@@ -651,6 +652,15 @@ export class ControlPlane {
   recordAgentEvent(nodeId: string, networkId: string, event: AgentEvent): void {
     this.deps.metrics.agentEvents.inc({ kind: event.kind });
     this.publishFeed({ kind: 'agent-event', networkId, nodeId, event });
+    // A browser proxy session's end goes to the audit log beside its opening: bytes and duration, as the node reports them.
+    const d = event.details;
+    if (event.kind === 'browser-session' && d?.state === 'closed')
+      void recordAudit(this.deps, {
+        actor: String(d.principal ?? 'browser'),
+        action: 'browser-session.close',
+        target: `${nodeId} ${String(d.target)} ${String(d.bytesToBrowser)}B/${String(d.bytesFromBrowser)}B ${String(d.durationS)}s`,
+        source: null,
+      });
   }
 }
 
