@@ -18,7 +18,7 @@ export interface BrowserPeersOptions {
   candidateFilter: CandidateAddressFilter;
   /** The node's current STUN/TURN servers (from welcome/config). */
   iceServers: () => IceServer[];
-  /** Concurrent browser links (default 4); more offers are refused with `bye`. */
+  /** Concurrent browser links (default 8: tabs of proxy sessions and ping tests); more offers are refused with `bye`. */
   maxLinks?: number;
   /** A browser link is closed after this long whatever happens (default 120 s). */
   maxLifetimeMs?: number;
@@ -69,7 +69,7 @@ export class BrowserPeers {
   private judging = 0;
 
   constructor(private readonly opts: BrowserPeersOptions) {
-    this.maxLinks = opts.maxLinks ?? 4;
+    this.maxLinks = opts.maxLinks ?? 8;
     this.maxLifetimeMs = opts.maxLifetimeMs ?? 120_000;
     this.gatherTimeoutMs = opts.gatherTimeoutMs ?? 5_000;
   }
