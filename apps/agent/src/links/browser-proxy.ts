@@ -1,20 +1,10 @@
 import { lookup } from 'node:dns/promises';
-import {
-  type ClientRequest,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { connect, isIP, type Socket } from 'node:net';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP } from 'node:net';
 import type { BrowserAccess } from '@rtcmesh/policy';
 import {
-  BROWSER_PROXY_LIMITS,
-  BrowserStreamEndSchema,
-  type BrowserStreamErrorCode,
   type BrowserStreamOpen,
-  BrowserStreamOpenSchema,
-  type BrowserStreamReply,
   type BrowserTarget,
   browserTargetOrigin,
   parseBrowserTarget,
@@ -22,7 +12,7 @@ import {
 import type { Logger } from 'pino';
 import { CookieJar } from 'tough-cookie';
 import type { RTCDataChannel } from 'werift';
-import WebSocket from 'ws';
+import { BrowserStream, type StreamSession } from './browser-stream.js';
 
 /** Bounds of one proxy session; what happens at each is in the comments. */
 export interface BrowserProxyLimits {
@@ -92,15 +82,6 @@ const DROP_REQUEST = new Set([
   'accept-encoding',
   'content-length',
 ]);
-/** Response headers that describe the agent–target hop, or that the cookie jar takes. */
-const DROP_RESPONSE = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'set-cookie',
-  'proxy-connection',
-]);
-
 /** TLS verification failures, said as what they are rather than as OpenSSL codes. */
 const TLS_ERRORS: Readonly<Record<string, string>> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'its certificate is self-signed',
@@ -119,12 +100,12 @@ const TLS_ERRORS: Readonly<Record<string, string>> = {
  * target's name is resolved once, so every stream goes to the address the policy judged. Cookies the
  * target sets live in this session's jar, never in the browser (a service worker cannot store them).
  */
-export class BrowserProxy {
+export class BrowserProxy implements StreamSession {
   readonly target: BrowserTarget;
   private readonly limits: BrowserProxyLimits;
   private readonly jar = new CookieJar();
   private readonly httpAgent: HttpAgent | HttpsAgent;
-  private readonly streams = new Set<Stream>();
+  private readonly streams = new Set<BrowserStream>();
   private ip: Promise<string> | undefined;
   private closed = false;
   private readonly stats: BrowserProxyStats;
@@ -192,10 +173,10 @@ export class BrowserProxy {
     if (this.streams.size >= this.limits.maxStreams) {
       this.refused(`more than ${this.limits.maxStreams} streams at once`);
       // Answered when its open request comes (the channel may not be open for sending yet).
-      new Stream(channel, this, `at most ${this.limits.maxStreams} streams at once per session`);
+      new BrowserStream(channel, this, `at most ${this.limits.maxStreams} streams at once per session`);
       return;
     }
-    this.streams.add(new Stream(channel, this));
+    this.streams.add(new BrowserStream(channel, this));
     this.stats.streams++;
   }
 
@@ -205,7 +186,7 @@ export class BrowserProxy {
     this.httpAgent.destroy();
   }
 
-  // ---- used by Stream ----
+  // ---- StreamSession: what its streams use ----
 
   get lim(): BrowserProxyLimits {
     return this.limits;
@@ -215,7 +196,7 @@ export class BrowserProxy {
     return this.opts.logger;
   }
 
-  ended(s: Stream): void {
+  ended(s: BrowserStream): void {
     this.streams.delete(s);
   }
 
@@ -230,7 +211,7 @@ export class BrowserProxy {
     this.opts.onRefused?.(reason);
   }
 
-  async open(req: BrowserStreamOpen, s: Stream): Promise<void> {
+  async open(req: BrowserStreamOpen, s: BrowserStream): Promise<void> {
     const verdict = await this.check();
     if (!verdict.ok) {
       this.refused(verdict.reason);
@@ -277,307 +258,4 @@ export class BrowserProxy {
     const what = err.code ? TLS_ERRORS[err.code] : undefined;
     return what ? `${this.target.host}:${this.target.port} is not trusted by this node: ${what}` : undefined;
   }
-}
-
-/** One stream channel: its open request, then one of http / webSocket / tcp. */
-class Stream {
-  private state: 'opening' | 'open' | 'done' = 'opening';
-  private idle: NodeJS.Timeout | undefined;
-  /** Where bytes from the tab go once the stream is open; before that, the open request is awaited. */
-  private sink: ((data: string | Buffer) => void) | undefined;
-  private onClose: (() => void) | undefined;
-  private pausedSource: { pause(): void; resume(): void } | undefined;
-  /** What the tab sent before the target was connected. */
-  private early: (string | Buffer)[] = [];
-
-  constructor(
-    private readonly ch: RTCDataChannel,
-    private readonly proxy: BrowserProxy,
-    /** Set: the stream is over the session's limit and gets this `limit` error. */
-    private readonly overLimit?: string,
-  ) {
-    ch.bufferedAmountLowThreshold = Math.floor(proxy.lim.highWaterBytes / 4);
-    ch.bufferedAmountLow.subscribe(() => {
-      const s = this.pausedSource;
-      this.pausedSource = undefined;
-      s?.resume();
-    });
-    ch.onMessage.subscribe((data) => this.message(data));
-    ch.stateChanged.subscribe((st) => {
-      if (st === 'closed' || st === 'closing') this.finish();
-    });
-    this.touch();
-  }
-
-  private message(data: string | Buffer): void {
-    this.touch();
-    if (this.state === 'done') return;
-    if (this.state === 'opening' && !this.sink) {
-      if (this.overLimit) {
-        this.fail('limit', this.overLimit);
-        return;
-      }
-      const r = openRequest(data);
-      if (typeof r === 'string') {
-        this.fail('bad-request', r);
-        return;
-      }
-      // Until the target is connected, what the tab sends (a request body) waits here, bounded.
-      let earlyBytes = 0;
-      this.sink = (d) => {
-        earlyBytes += typeof d === 'string' ? d.length : d.byteLength;
-        if (earlyBytes > this.proxy.lim.maxUploadBufferedBytes)
-          return this.fail('limit', 'request body larger than the agent buffers before the target answers');
-        this.early.push(d);
-      };
-      this.proxy.open(r, this).catch((err: Error) => this.fail('unreachable', err.message));
-      return;
-    }
-    this.proxy.counted(0, typeof data === 'string' ? data.length : data.byteLength);
-    this.sink?.(data);
-  }
-
-  private touch(): void {
-    if (this.idle) this.idle.refresh();
-    else {
-      this.idle = setTimeout(
-        () => this.fail('timeout', 'the stream was idle too long'),
-        this.proxy.lim.streamIdleMs,
-      );
-      this.idle.unref();
-    }
-  }
-
-  private reply(r: BrowserStreamReply): void {
-    this.send(JSON.stringify(r));
-  }
-
-  private send(d: string | Buffer): void {
-    if (this.state === 'done' || this.ch.readyState !== 'open') return;
-    try {
-      this.ch.send(d);
-    } catch {
-      this.finish();
-    }
-  }
-
-  /** Data from the target: chunked to the channel's message size, the source paused above the high water. */
-  private forward(chunk: Buffer, source: { pause(): void; resume(): void }): void {
-    const max = BROWSER_PROXY_LIMITS.maxChunkBytes;
-    for (let off = 0; off < chunk.byteLength; off += max) this.send(chunk.subarray(off, off + max));
-    this.proxy.counted(chunk.byteLength, 0);
-    this.touch();
-    if (this.ch.bufferedAmount > this.proxy.lim.highWaterBytes && !this.pausedSource) {
-      this.pausedSource = source;
-      source.pause();
-    }
-  }
-
-  fail(code: BrowserStreamErrorCode, message: string): void {
-    if (this.state === 'done') return;
-    this.reply({ t: 'error', code, message });
-    this.proxy.log.debug({ code, message }, 'browser stream failed');
-    this.finish();
-    // The error reaches the tab before the channel goes: closing at once could reset the stream first.
-    const t = setTimeout(() => this.ch.close(), 2000);
-    t.unref();
-  }
-
-  private finish(): void {
-    if (this.state === 'done') return;
-    this.state = 'done';
-    if (this.idle) clearTimeout(this.idle);
-    this.pausedSource?.resume();
-    this.pausedSource = undefined;
-    this.sink = undefined;
-    this.onClose?.();
-    this.proxy.ended(this);
-  }
-
-  /** The target is connected: what the tab sends goes to `write` (what came early first), bounded. */
-  private upload(writableLength: () => number, write: (d: Buffer | string) => void): void {
-    const sink = (d: Buffer | string) => {
-      if (writableLength() > this.proxy.lim.maxUploadBufferedBytes)
-        return this.fail('limit', 'the target does not take the data as fast as the browser sends it');
-      write(d);
-    };
-    this.sink = sink;
-    const early = this.early;
-    this.early = [];
-    for (const d of early) if (this.sink === sink) sink(d);
-  }
-
-  http(
-    ip: string,
-    method: string,
-    path: string,
-    headers: Record<string, string | string[]>,
-    agent: HttpAgent | HttpsAgent,
-    tls: boolean,
-  ): void {
-    const serverName = this.proxy.serverName;
-    const req: ClientRequest = (tls ? httpsRequest : httpRequest)({
-      host: ip,
-      port: this.proxy.target.port,
-      method,
-      path,
-      headers,
-      agent,
-      ...(tls && serverName ? { servername: serverName } : {}),
-    });
-    req.setTimeout(this.proxy.lim.connectTimeoutMs, () =>
-      req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
-    );
-    this.state = 'open';
-    this.onClose = () => req.destroy();
-    this.upload(
-      () => req.writableLength,
-      (d) => {
-        if (typeof d !== 'string') req.write(d);
-        else if (isEnd(d)) req.end();
-        else this.fail('bad-request', 'text on an HTTP stream after its request is only {"t":"end"}');
-      },
-    );
-    req.on('response', (res: IncomingMessage) => {
-      req.setTimeout(0);
-      const out: [string, string][] = [];
-      const cookies: string[] = [];
-      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-        const k = res.rawHeaders[i] as string;
-        const v = res.rawHeaders[i + 1] as string;
-        const name = k.toLowerCase();
-        if (name === 'set-cookie') cookies.push(v);
-        if (!DROP_RESPONSE.has(name)) out.push([k, v]);
-      }
-      void this.proxy.storeCookies(path, cookies).then(() => {
-        this.reply({
-          t: 'response',
-          status: res.statusCode ?? 502,
-          statusText: (res.statusMessage ?? '').slice(0, 256),
-          headers: out.slice(0, 200),
-        });
-        res.on('data', (chunk: Buffer) => this.forward(chunk, res));
-        res.on('end', () => {
-          // A complete exchange leaves its connection to the keep-alive pool: nothing to destroy.
-          this.onClose = undefined;
-          this.reply({ t: 'end' });
-          this.finish();
-        });
-        res.on('error', (err) => this.fail('unreachable', `the response broke off: ${err.message}`));
-      });
-    });
-    req.on('error', (err: Error & { code?: string }) => this.targetError(err));
-  }
-
-  webSocket(
-    ip: string,
-    origin: string,
-    path: string,
-    protocols: string[],
-    headers: Record<string, string | string[]>,
-  ): void {
-    const tls = this.proxy.target.scheme === 'https';
-    const serverName = this.proxy.serverName;
-    const url = `${tls ? 'wss' : 'ws'}://${ip.includes(':') ? `[${ip}]` : ip}:${this.proxy.target.port}${path}`;
-    const ws = new WebSocket(url, protocols, {
-      headers: { ...flat(headers), origin },
-      handshakeTimeout: this.proxy.lim.connectTimeoutMs,
-      maxPayload: this.proxy.lim.maxWebSocketMessageBytes,
-      perMessageDeflate: false,
-      ...(tls && serverName ? { servername: serverName } : {}),
-    });
-    this.onClose = () => ws.terminate();
-    ws.on('open', () => {
-      this.state = 'open';
-      this.reply({ t: 'open', ...(ws.protocol ? { protocol: ws.protocol } : {}) });
-      this.upload(
-        () => ws.bufferedAmount,
-        (d) => {
-          if ((typeof d === 'string' ? d.length : d.byteLength) > this.proxy.lim.maxWebSocketMessageBytes)
-            return this.fail('limit', 'WebSocket message too large');
-          ws.send(d, { binary: typeof d !== 'string' });
-        },
-      );
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) this.forward(data, ws);
-      else {
-        this.send(data.toString('utf8'));
-        this.proxy.counted(data.byteLength, 0);
-        this.touch();
-      }
-    });
-    ws.on('close', () => {
-      this.finish();
-      const t = setTimeout(() => this.ch.close(), 1000);
-      t.unref();
-    });
-    ws.on('unexpected-response', (_req, res) =>
-      this.fail('unreachable', `the service answered the WebSocket upgrade with HTTP ${res.statusCode}`),
-    );
-    ws.on('error', (err: Error & { code?: string }) => this.targetError(err));
-  }
-
-  tcp(ip: string, port: number): void {
-    const sock: Socket = connect({ host: ip, port, timeout: this.proxy.lim.connectTimeoutMs });
-    this.onClose = () => sock.destroy();
-    sock.once('connect', () => {
-      sock.setTimeout(0);
-      this.state = 'open';
-      this.reply({ t: 'open' });
-      this.upload(
-        () => sock.writableLength,
-        (d) => {
-          sock.write(typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
-        },
-      );
-    });
-    sock.on('timeout', () => sock.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    sock.on('data', (chunk: Buffer) => this.forward(chunk, sock));
-    sock.on('end', () => {
-      this.reply({ t: 'end' });
-      this.finish();
-    });
-    sock.on('error', (err: Error & { code?: string }) => this.targetError(err));
-  }
-
-  private targetError(err: Error & { code?: string }): void {
-    const t = this.proxy.target;
-    const where = `${t.host}:${t.port}`;
-    const tls = this.proxy.tlsMessage(err);
-    if (tls) this.fail('tls', tls);
-    else if (err.code === 'ETIMEDOUT') this.fail('timeout', `${where} did not answer in time`);
-    else if (err.code === 'ECONNREFUSED') this.fail('unreachable', `${where} refused the connection`);
-    else if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH')
-      this.fail('unreachable', `${where} is not reachable from this node`);
-    else this.fail('unreachable', `${where}: ${err.message}`);
-  }
-}
-
-/** A stream's first message as its open request, or why it is not one. */
-function openRequest(data: string | Buffer): BrowserStreamOpen | string {
-  if (typeof data !== 'string' || data.length > BROWSER_PROXY_LIMITS.maxOpenBytes)
-    return 'the first message of a stream is its open request (JSON)';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return 'the open request is not JSON';
-  }
-  const r = BrowserStreamOpenSchema.safeParse(parsed);
-  return r.success ? r.data : `bad open request: ${r.error.issues[0]?.message ?? ''}`;
-}
-
-function isEnd(text: string): boolean {
-  try {
-    return BrowserStreamEndSchema.safeParse(JSON.parse(text)).success;
-  } catch {
-    return false;
-  }
-}
-
-function flat(h: Record<string, string | string[]>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
 }
