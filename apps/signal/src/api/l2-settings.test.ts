@@ -1,7 +1,7 @@
-import type { CreateKeyResponse, NetworkSummary } from '@rtcmesh/protocol';
+import type { NetworkSummary } from '@rtcmesh/protocol';
 import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { adminFetch, connectNode, createNetworkWithKey, joinNode } from '../testing/test-client.js';
 import { useTestServer } from '../testing/use-test-server.js';
 
 let server: SignalServer;
@@ -9,17 +9,8 @@ const clients = useTestServer((s) => {
   server = s;
 });
 
-async function network(name: string, mode: 'l2' | 'l3'): Promise<{ network: NetworkSummary; key: string }> {
-  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', { name, mode });
-  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
-    network: name,
-    reusable: true,
-  });
-  return { network: net.body, key: key.body.key };
-}
-
 test('an admin sets an L2 network’s storm control and DHCP filter; connected members get it at once', async () => {
-  const { network: net, key } = await network('site-l2', 'l2');
+  const { network: net, key } = await createNetworkWithKey(server, 'site-l2', { mode: 'l2' });
   const a = await joinNode(server, key, 'a');
   const { client } = await connectNode(server, a);
   clients.push(client);
@@ -47,8 +38,8 @@ test('an admin sets an L2 network’s storm control and DHCP filter; connected m
 });
 
 test('bad or pointless L2 settings are refused with why', async () => {
-  const l2 = await network('site-l2', 'l2');
-  const l3 = await network('site-l3', 'l3');
+  const l2 = await createNetworkWithKey(server, 'site-l2', { mode: 'l2' });
+  const l3 = await createNetworkWithKey(server, 'site-l3', { mode: 'l3' });
   const put = (id: string, body: unknown) =>
     adminFetch<{ error: { message: string } }>(server, 'PUT', `/api/v1/networks/${id}/l2`, body);
   expect((await put(l2.network.id, {})).status).toBe(400);

@@ -1,7 +1,7 @@
 import { generateNodeKey } from '@rtcmesh/protocol';
 import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { connectNode, createNetworkWithKey, joinNode } from '../testing/test-client.js';
 import { useTestServer } from '../testing/use-test-server.js';
 
 let server: SignalServer;
@@ -9,10 +9,7 @@ let key = '';
 const clients = useTestServer(
   async (s) => {
     server = s;
-    await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-    key = (
-      await adminFetch<{ key: string }>(server, 'POST', '/api/v1/keys', { network: 'alpha', reusable: true })
-    ).body.key;
+    key = (await createNetworkWithKey(server, 'alpha', { mode: 'l2' })).key;
   },
   { consoleDir: null },
 );

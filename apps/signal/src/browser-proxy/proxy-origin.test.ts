@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type BrowserSessionInfo, type BrowserSessionResponse, generateNodeKey } from '@rtcmesh/protocol';
 import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import { adminFetch, connectNode, joinNode, tempDir } from '../testing/test-client.js';
+import { adminFetch, connectNode, createNetworkWithKey, joinNode, tempDir } from '../testing/test-client.js';
 import { useTestServer } from '../testing/use-test-server.js';
 
 // A stand-in for the built console: the proxy origin serves only its shell files.
@@ -19,10 +19,7 @@ let key = '';
 const clients = useTestServer(
   async (s) => {
     server = s;
-    await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l3', cidr: '10.77.0.0/24' });
-    key = (
-      await adminFetch<{ key: string }>(server, 'POST', '/api/v1/keys', { network: 'alpha', reusable: true })
-    ).body.key;
+    key = (await createNetworkWithKey(server, 'alpha', { cidr: '10.77.0.0/24' })).key;
   },
   { consoleDir: consoleDir.path, browserProxy: { host: '127.0.0.1', port: 0 } },
 );

@@ -1,7 +1,7 @@
-import type { CreateKeyResponse, NetworkSummary } from '@rtcmesh/protocol';
+import type { NetworkSummary } from '@rtcmesh/protocol';
 import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { adminFetch, connectNode, createNetworkWithKey, joinNode } from '../testing/test-client.js';
 import { useTestServer } from '../testing/use-test-server.js';
 
 let server: SignalServer;
@@ -9,22 +9,9 @@ const clients = useTestServer((s) => {
   server = s;
 });
 
-async function network(name: string) {
-  await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
-    name,
-    mode: 'l3',
-    cidr: '10.99.0.0/24',
-  });
-  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
-    network: name,
-    reusable: true,
-  });
-  return key.body.key;
-}
-
 test('a network with nodes is deleted only with force: its nodes are told and their keys revoked; the name is free again', async () => {
-  const key = await network('branch');
-  await network('other');
+  const key = (await createNetworkWithKey(server, 'branch', { cidr: '10.99.0.0/24' })).key;
+  await createNetworkWithKey(server, 'other', { cidr: '10.99.0.0/24' });
   const node = await joinNode(server, key, 'gw');
   const c = await connectNode(server, node);
   clients.push(c.client);
@@ -47,7 +34,7 @@ test('a network with nodes is deleted only with force: its nodes are told and th
   expect(list.body.networks.map((n) => n.name)).toEqual(['other']);
   expect((await adminFetch(server, 'GET', '/api/v1/networks/branch')).status).toBe(404);
   // Its join key went with it, and the removed node's key cannot join elsewhere.
-  await network('branch');
+  await createNetworkWithKey(server, 'branch', { cidr: '10.99.0.0/24' });
   await expect(joinNode(server, key, 'late')).rejects.toThrow();
 
   // An empty network needs no force.

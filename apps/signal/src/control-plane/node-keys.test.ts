@@ -1,5 +1,4 @@
 import {
-  type CreateKeyResponse,
   ErrorCode,
   generateNodeKey,
   importPrivateKey,
@@ -15,22 +14,19 @@ import {
 } from '@rtcmesh/protocol';
 import { describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import { adminFetch, connectNode, joinNode, type TestNode } from '../testing/test-client.js';
+import {
+  adminFetch,
+  connectNode,
+  createNetworkWithKey,
+  joinNode,
+  type TestNode,
+} from '../testing/test-client.js';
 import { useTestServer } from '../testing/use-test-server.js';
 
 let server: SignalServer;
 const clients = useTestServer((s) => {
   server = s;
 });
-
-async function network(name: string): Promise<{ network: NetworkSummary; key: string }> {
-  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', { name, mode: 'l3' });
-  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
-    network: name,
-    reusable: true,
-  });
-  return { network: net.body, key: key.body.key };
-}
 
 async function connect(node: TestNode) {
   const r = await connectNode(server, node);
@@ -56,7 +52,7 @@ function rekeyMessage(node: TestNode, next = generateNodeKey(), id = 'r1') {
 
 describe('node key rotation', () => {
   test('peers get the new key, the old key is dead, the new one authenticates', async () => {
-    const { key } = await network('rk');
+    const { key } = await createNetworkWithKey(server, 'rk');
     const a = await joinNode(server, key, 'a');
     const b = await joinNode(server, key, 'b');
     const ca = await connect(a);
@@ -80,7 +76,7 @@ describe('node key rotation', () => {
   });
 
   test('a rotation without proof of the new key, or to a used key, is refused', async () => {
-    const { key } = await network('rk2');
+    const { key } = await createNetworkWithKey(server, 'rk2');
     const a = await joinNode(server, key, 'a');
     const b = await joinNode(server, key, 'b');
     const ca = await connect(a);
@@ -107,7 +103,7 @@ describe('node key rotation', () => {
 
 describe('locked networks', () => {
   test('lock keys reach agents; only a valid operator signature over the current key is stored', async () => {
-    const { key, network: net } = await network('locked');
+    const { key, network: net } = await createNetworkWithKey(server, 'locked');
     const a = await joinNode(server, key, 'a');
     const b = await joinNode(server, key, 'b');
     const cb = await connect(b);
@@ -142,7 +138,7 @@ describe('locked networks', () => {
   });
 
   test('lock disable: only an operator-signed disablement of the current keys is passed on to agents', async () => {
-    const { key, network: net } = await network('lifted');
+    const { key, network: net } = await createNetworkWithKey(server, 'lifted');
     const a = await joinNode(server, key, 'a');
     const ca = await connect(a);
     const operator = generateNodeKey();
@@ -192,7 +188,7 @@ describe('locked networks', () => {
   });
 
   test('lock keys must be Ed25519 public keys; signing needs a locked network', async () => {
-    const { key, network: net } = await network('unlocked');
+    const { key, network: net } = await createNetworkWithKey(server, 'unlocked');
     const a = await joinNode(server, key, 'a');
     const notKey = await adminFetch(server, 'PUT', `/api/v1/networks/${net.id}/lock`, { keys: ['AAAA'] });
     expect(notKey.status).toBe(400);
@@ -217,7 +213,7 @@ describe('keys no private key stands behind', () => {
   );
 
   test('are refused at join, at rekey and as lock keys, with the reason', async () => {
-    const { key, network: net } = await network('weak');
+    const { key, network: net } = await createNetworkWithKey(server, 'weak');
     const res = await fetch(`${server.url}/api/v1/join`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,30 +1,24 @@
 import { join } from 'node:path';
-import type { CreateKeyResponse, NetworkSummary, RouteInfo, RouteListResponse } from '@rtcmesh/protocol';
+import type { RouteInfo, RouteListResponse } from '@rtcmesh/protocol';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { openDatabase } from '../store/sqlite.js';
-import { adminFetch, connectNode, joinNode, type TestNode, tempDir } from '../testing/test-client.js';
+import {
+  adminFetch,
+  connectNode,
+  createNetworkWithKey,
+  joinNode,
+  type TestNode,
+  tempDir,
+} from '../testing/test-client.js';
 import { useTestServer } from '../testing/use-test-server.js';
 
 let server: SignalServer;
 const clients = useTestServer((s) => {
   server = s;
 });
-
-async function network(name: string) {
-  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
-    name,
-    mode: 'l3',
-    cidr: '10.99.0.0/24',
-  });
-  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
-    network: name,
-    reusable: true,
-  });
-  return { id: net.body.id, key: key.body.key };
-}
 
 async function connect(node: TestNode) {
   const r = await connectNode(server, node);
@@ -43,7 +37,7 @@ const decide = (net: string, body: Record<string, string>) =>
   );
 
 test('an advertised route stays pending and unseen until an admin approves it; a rejection withdraws it', async () => {
-  const { key } = await network('lab');
+  const { key } = await createNetworkWithKey(server, 'lab', { cidr: '10.99.0.0/24' });
   const router = await joinNode(server, key, 'router');
   const peer = await joinNode(server, key, 'peer');
   const r = await connect(router);
@@ -89,7 +83,7 @@ test('an advertised route stays pending and unseen until an admin approves it; a
 });
 
 test('a workload host route inside an approved mobility prefix is approved with it; an admin can still reject one host', async () => {
-  const { key } = await network('mob');
+  const { key } = await createNetworkWithKey(server, 'mob', { cidr: '10.99.0.0/24' });
   const site = await joinNode(server, key, 'site-a');
   const peer = await joinNode(server, key, 'peer');
   const s = await connect(site);
@@ -126,7 +120,7 @@ test('a workload host route inside an approved mobility prefix is approved with 
 });
 
 test('an exit node’s default route waits for approval like any other (it overlaps the network, it is not inside it)', async () => {
-  const { key } = await network('lab');
+  const { key } = await createNetworkWithKey(server, 'lab', { cidr: '10.99.0.0/24' });
   const exit = await joinNode(server, key, 'exit');
   const peer = await connect(await joinNode(server, key, 'peer'));
   const e = await connect(exit);
@@ -140,7 +134,7 @@ test('an exit node’s default route waits for approval like any other (it overl
 });
 
 test('autoApprovers approve what they cover for the nodes they select, also after a policy change', async () => {
-  const { key } = await network('auto');
+  const { key } = await createNetworkWithKey(server, 'auto', { cidr: '10.99.0.0/24' });
   const router = await joinNode(server, key, 'router');
   const other = await joinNode(server, key, 'other');
   expect(
@@ -195,7 +189,7 @@ test('autoApprovers approve what they cover for the nodes they select, also afte
 });
 
 test('approving what a node does not advertise, or its own address, is refused clearly', async () => {
-  const { key } = await network('bad');
+  const { key } = await createNetworkWithKey(server, 'bad', { cidr: '10.99.0.0/24' });
   const n = await joinNode(server, key, 'n1');
   const c = await connect(n);
   const own = `${n.join.addresses[0]!.split('/')[0]}/32`;

@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type CreateKeyResponse,
+  type CreateNetworkRequest,
   generateNodeKey,
   type JoinResponse,
+  type NetworkSummary,
   type NodeKeyPair,
   PROTOCOL_VERSION,
   parseServerMessage,
@@ -162,4 +165,23 @@ export async function adminFetch<T>(
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/** A network created over the admin API (`l3` unless `body` says otherwise) and a reusable join key for it. */
+export async function createNetworkWithKey(
+  server: SignalServer,
+  name: string,
+  body: Partial<CreateNetworkRequest> = {},
+): Promise<{ network: NetworkSummary; key: string }> {
+  const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
+    name,
+    mode: 'l3',
+    ...body,
+  });
+  if (net.status !== 201 && net.status !== 200) throw new Error(`network ${name}: HTTP ${net.status}`);
+  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
+    network: name,
+    reusable: true,
+  });
+  return { network: net.body, key: key.body.key };
 }
