@@ -198,3 +198,23 @@ export class PacketTrackState {
     };
   }
 }
+
+/**
+ * What a connection of either stack (transport/ndc-connection.ts, werift-connection.ts) answers alike
+ * about its packet track: both extend this and keep their track's state in `trackState`.
+ */
+export abstract class PacketTrackHolder {
+  protected readonly trackState = new PacketTrackState();
+
+  packetTrackReady(): boolean {
+    return this.trackState.receiving;
+  }
+
+  setPeerReceivesPacketTrack(on: boolean): void {
+    this.trackState.setPeerReceives(on);
+  }
+
+  packetPath(): 'rtp' | 'datachannel' {
+    return this.trackState.path();
+  }
+}

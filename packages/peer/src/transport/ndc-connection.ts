@@ -19,7 +19,7 @@ import {
   PACKET_CODEC_NAME,
   PACKET_PAYLOAD_TYPE,
   PACKET_TRACK_MID,
-  PacketTrackState,
+  PacketTrackHolder,
   parseRtpFrame,
   RtpFramer,
   sdpHasPacketTrack,
@@ -96,7 +96,7 @@ const CONTROL_CHANNEL = { negotiated: true, id: CONTROL_CHANNEL_ID };
  * - TURN over UDP only (see ndc-ice-servers.ts).
  * - libdatachannel reports `failed` itself (consent freshness), which PeerLink takes as a dead generation.
  */
-export class NdcConnection implements LinkConnection {
+export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   readonly transport = 'libdatachannel' as const;
   readonly canRestartIce = false;
   readonly gen: string;
@@ -107,7 +107,6 @@ export class NdcConnection implements LinkConnection {
   /** The packet track (null when the link runs without one). Held here: a collected wrapper closes it. */
   private readonly track: NdcTrack | null;
   private readonly framer: RtpFramer;
-  private readonly trackState = new PacketTrackState();
   private trackOpen = false;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
@@ -123,6 +122,7 @@ export class NdcConnection implements LinkConnection {
   private readonly remoteTypes = new Map<string, string>();
 
   constructor(opts: LinkConnectionOptions) {
+    super();
     this.opts = opts;
     this.gen = opts.gen;
     this.plan = opts.plan;
@@ -329,18 +329,6 @@ export class NdcConnection implements LinkConnection {
     }
     if (!local || !remote || !sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
     if (this.trackState.markReady()) this.opts.onPacketTrackReady();
-  }
-
-  packetTrackReady(): boolean {
-    return this.trackState.receiving;
-  }
-
-  setPeerReceivesPacketTrack(on: boolean): void {
-    this.trackState.setPeerReceives(on);
-  }
-
-  packetPath(): 'rtp' | 'datachannel' {
-    return this.trackState.path();
   }
 
   /** libdatachannel's packet channel queue; the packet track queues nothing (a full socket drops). */

@@ -24,7 +24,7 @@ import {
   PACKET_CODEC_CLOCK_RATE,
   PACKET_CODEC_NAME,
   PACKET_PAYLOAD_TYPE,
-  PacketTrackState,
+  PacketTrackHolder,
   sdpHasPacketTrack,
 } from '../packet-track.js';
 import type { PacketSrtp } from '../srtp/packet-srtp.js';
@@ -47,7 +47,7 @@ const PACKET_CODEC = () =>
  * candidate never races its description. Both sides may offer (werift's negotiationneeded), so
  * `initiator` is not needed here.
  */
-export class WeriftConnection implements LinkConnection {
+export class WeriftConnection extends PacketTrackHolder implements LinkConnection {
   readonly transport = 'werift' as const;
   readonly canRestartIce = true;
   readonly gen: string;
@@ -61,7 +61,6 @@ export class WeriftConnection implements LinkConnection {
   private trackSrtp: PacketSrtp | null = null;
   /** Sends one datagram on the nominated pair; rebuilt when the pair changes (ICE restart). */
   private sender: { pair: unknown; send: (datagram: Buffer) => void } | null = null;
-  private readonly trackState = new PacketTrackState();
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private makingOffer = false;
@@ -73,6 +72,7 @@ export class WeriftConnection implements LinkConnection {
   private readonly kicking = new Set<RTCIceTransport>();
 
   constructor(opts: LinkConnectionOptions) {
+    super();
     this.opts = opts;
     this.gen = opts.gen;
     this.plan = opts.plan;
@@ -337,18 +337,6 @@ export class WeriftConnection implements LinkConnection {
     this.trackState.loss.observe(frame.index);
     this.opts.onPacket(frame.payload);
     return true;
-  }
-
-  packetTrackReady(): boolean {
-    return this.trackState.receiving;
-  }
-
-  setPeerReceivesPacketTrack(on: boolean): void {
-    this.trackState.setPeerReceives(on);
-  }
-
-  packetPath(): 'rtp' | 'datachannel' {
-    return this.trackState.path();
   }
 
   localQueueBytes(): number | null {
