@@ -54,6 +54,8 @@ beforeAll(async () => {
       req.on('end', () => res.end(Buffer.concat(parts)));
     } else if (url.pathname === '/gz') {
       res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('compressed body'));
+    } else if (url.pathname === '/slow') {
+      setTimeout(() => res.end('late'), 1500);
     } else if (url.pathname === '/big') {
       res.end(Buffer.alloc(1024 * 1024, 7));
     } else res.writeHead(404).end('no');
@@ -91,7 +93,11 @@ function policyAllowing(dst: string[]): Policy {
 }
 
 /** An agent's BrowserPeers and a werift stand-in for the browser tab, linked for one proxy session. */
-async function session(target: string, policy: Policy, opts: { maxStreams?: number } = {}) {
+async function session(
+  target: string,
+  policy: Policy,
+  opts: { maxStreams?: number; connectTimeoutMs?: number } = {},
+) {
   const sent: { linkId: string; data: SignalData }[] = [];
   const events: BrowserSessionEvent[] = [];
   peers = new BrowserPeers({
@@ -101,7 +107,10 @@ async function session(target: string, policy: Policy, opts: { maxStreams?: numb
     iceServers: () => [],
     access: (principal, ip, port) => browserAccess(policy, principal, { ip, port }, [SELF], SELF.id),
     onSessionEvent: (e) => events.push(e),
-    ...(opts.maxStreams ? { proxyLimits: { maxStreams: opts.maxStreams } } : {}),
+    proxyLimits: {
+      ...(opts.maxStreams ? { maxStreams: opts.maxStreams } : {}),
+      ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+    },
   });
   const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'] });
   opened.push(pc);
@@ -193,6 +202,16 @@ describe('browser proxy sessions on the agent', { timeout: 30_000 }, () => {
     expect(big.body.byteLength).toBe(1024 * 1024);
     expect(peers?.sessions()[0]).toMatchObject({ streams: 5, bytesFromBrowser: 40_000 + 5 * 11 });
     expect(peers?.sessions()[0]?.bytesToBrowser).toBeGreaterThan(1024 * 1024);
+  });
+
+  test('only connecting has a deadline: an answer that takes longer (a long poll) still arrives', async () => {
+    const { pc } = await session(`http://127.0.0.1:${webPort}/`, policyAllowing(['web-1:*']), {
+      connectTimeoutMs: 500,
+    });
+    const slow = await stream(pc, { t: 'http', method: 'GET', path: '/slow', headers: [] }, ['{"t":"end"}']);
+    await waitUntil('slow answer', () => ended(slow));
+    expect(slow.replies[0]).toMatchObject({ t: 'response', status: 200 });
+    expect(slow.body.toString()).toBe('late');
   });
 
   test('cookies stay in the session on the agent; the service sees its own Host and Origin', async () => {

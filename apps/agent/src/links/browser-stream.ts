@@ -191,9 +191,17 @@ export class BrowserStream {
       agent,
       ...(tls && serverName ? { servername: serverName } : {}),
     });
-    req.setTimeout(this.proxy.lim.connectTimeoutMs, () =>
-      req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
-    );
+    // Only the connection has a deadline: a long poll may wait minutes for its answer (the stream's
+    // idle timer still ends one that moves nothing for streamIdleMs).
+    req.on('socket', (sock: Socket) => {
+      if (!sock.connecting) return;
+      const t = setTimeout(
+        () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+        this.proxy.lim.connectTimeoutMs,
+      );
+      sock.once('connect', () => clearTimeout(t));
+      sock.once('close', () => clearTimeout(t));
+    });
     this.state = 'open';
     this.onClose = () => req.destroy();
     this.upload(
@@ -205,7 +213,6 @@ export class BrowserStream {
       },
     );
     req.on('response', (res: IncomingMessage) => {
-      req.setTimeout(0);
       const out: [string, string][] = [];
       const cookies: string[] = [];
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
