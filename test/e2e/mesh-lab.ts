@@ -190,7 +190,8 @@ export class LabAgent {
       // without a rerun.
       const said = this.process.lines
         .map((l) => l.line)
-        .filter((l) => /"level":"(warn|error)"|"msg":"link/.test(l))
+        // pino writes levels as numbers: 40 warn, 50 error, 60 fatal.
+        .filter((l) => /"level":(40|50|60)\b|"msg":"link/.test(l))
         .slice(-25)
         .join('\n');
       throw new Error(
@@ -393,11 +394,16 @@ export class MeshLab {
   /** Waits until every started agent has an open packet channel to every other one. */
   async waitFullMesh(timeoutMs = 45_000): Promise<void> {
     const names = [...this.agents.keys()];
-    await Promise.all(
-      names.flatMap((a) =>
-        names.filter((b) => b !== a).map((b) => this.agent(a).waitConnected(b, timeoutMs)),
-      ),
-    );
+    try {
+      await Promise.all(
+        names.flatMap((a) =>
+          names.filter((b) => b !== a).map((b) => this.agent(a).waitConnected(b, timeoutMs)),
+        ),
+      );
+    } catch (err) {
+      // The other end's own words too: a peer that never came online says why only in its log.
+      throw new Error(`${(err as Error).message}\nevery agent's last lines:\n${this.logs()}`);
+    }
   }
 
   /** Pings every agent's overlay address from every other agent (3 pings each); the pairs that got fewer than 2 replies. */

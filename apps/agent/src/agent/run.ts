@@ -57,6 +57,11 @@ export const EXIT_REMOVED = 78;
 
 /** `rtcmesh up`: register once if needed, then run until SIGTERM/SIGINT or `rtcmesh down`. */
 export async function runAgent(o: RunAgentOptions): Promise<void> {
+  // werift is loaded first, before the agent talks to anyone: every agent may need it (a relay over
+  // TURN TCP/TLS, a browser link), and loading it later blocks the event loop, so every link's
+  // packets, for 250-500 ms (measured in the lab: both ends of a libdatachannel link stalled 485-532
+  // ms when a peer's first relay-over-TCP attempt loaded it). It costs about 18 MB of memory.
+  werift();
   const state = new StateDir(o.stateDir);
   const saved = await state.readSettings();
   const explicit = o.explicit ?? new Set();
@@ -150,13 +155,6 @@ export async function runAgent(o: RunAgentOptions): Promise<void> {
     const problem = rawPublicKeyProblem(k);
     if (problem) throw new Error(`--lock-key ${k}: ${problem} (use a key from rtcmesh-signal lock keygen)`);
   }
-  // werift is loaded now, before any link carries packets: every agent may need it (a relay over TURN
-  // TCP/TLS, a browser link), and loading it later blocks the event loop, so every link's packets,
-  // for 250-500 ms (measured in the lab: both ends of a libdatachannel link stalled 485-532 ms when a
-  // peer's first relay-over-TCP attempt loaded it). It costs about 18 MB of memory.
-  const loadStart = performance.now();
-  werift();
-  log.debug({ ms: Math.round(performance.now() - loadStart) }, 'werift loaded');
   let metrics: AgentMetrics | undefined;
   const agent: Agent = new Agent({
     ...(o.metricsListen ? { onLinkChange: (peer, up) => metrics?.linkChanged(peer, up) } : {}),
