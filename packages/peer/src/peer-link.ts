@@ -510,6 +510,10 @@ export class PeerLink {
           (p) => p.policy === conn.plan.policy && p.turnIndex === conn.plan.turnIndex,
         );
         this.attempt = index >= 0 ? index + 1 : 0;
+        // The peer lost the path too and already offered the next generation (we answer it): starting
+        // our own now would drop it, and the peer, whose offer is the fresher, would keep it in glare:
+        // both then wait out a connect timeout. Its own timeout moves on to the next plan.
+        if (this.pending && !this.pending.probe && !this.pending.own) return;
         if (this.pending) this.dropPending();
         const plan = this.plans[this.attempt % this.plans.length]!;
         this.startGeneration(plan, undefined, { own: true, probe: false });

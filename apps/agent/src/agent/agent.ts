@@ -191,6 +191,7 @@ export class Agent implements AgentControl {
         // Only with sites up: other sites' claims matter to a node that has gateways of its own.
         ...(this.mobility?.current ? { mobility: this.mobility } : {}),
         presence: (p: PeerInfo) => this.signals.presence(p),
+        known: () => this.signals.peersKnown(),
       }),
     );
     this.runtimeSettings = new RuntimeSettings({
@@ -471,6 +472,8 @@ export class Agent implements AgentControl {
     this.links.setIceServers(w.iceServers);
     this.links.sync(w.peers);
     for (const p of w.peers) this.direct?.notePeer(p);
+    // Offers that came while this setup began (a peer heard we joined before we had links) go in now.
+    this.signals.peersKnown();
     this.plane = await DataPlane.open({
       welcome: w,
       device: this.opts.device,

@@ -22,6 +22,8 @@ export interface PeerObservers {
   mobility?: { peersChanged(peers: readonly PeerInfo[]): void };
   /** A peer's presence before the links see it (signal-router.ts). */
   presence?: (p: PeerInfo) => void;
+  /** After the set changed: signals that arrived before their peer was known (signal-router.ts). */
+  known?: () => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class PeerSync {
     for (const id of removed) o.direct?.forget(id);
     for (const p of peers) o.direct?.notePeer(p);
     this.syncKernel();
+    o.known?.();
   }
 
   /** A peer joined or changed (its presence, addresses, routes, key). */
@@ -59,6 +62,7 @@ export class PeerSync {
     o.direct?.notePeer(p);
     this.#forward(p, o);
     this.syncKernel();
+    o.known?.();
   }
 
   markOffline(nodeId: string, lastSeen: number): void {

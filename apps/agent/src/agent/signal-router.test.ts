@@ -91,7 +91,7 @@ describe('SignalRouter', () => {
     const r = new SignalRouter({
       server: s.server,
       links: () => ({
-        get: () => undefined,
+        get: (id) => s.peers.get(id),
         handleSignal: (f) => seen.push(`link:${f}`),
         signalUndelivered: () => {},
       }),
@@ -101,5 +101,38 @@ describe('SignalRouter', () => {
     });
     r.receive('node-b', OFFER);
     expect(seen).toEqual(['observe:node-b', 'link:node-b']);
+  });
+
+  test('a signal from a peer not known yet waits for it: handed to its link once the peer set names it', () => {
+    const s = setup();
+    s.router.receive('node-c', OFFER);
+    s.router.peersKnown();
+    expect(s.handled).toEqual([]);
+    s.peers.set('node-c', { info: { nodeId: 'node-c', online: true } as PeerInfo });
+    s.router.peersKnown();
+    expect(s.handled).toEqual(['node-c']);
+    s.router.peersKnown();
+    expect(s.handled).toEqual(['node-c']);
+  });
+
+  test('before the first configuration (no links yet) signals wait too', () => {
+    let links: ReturnType<typeof setup>['peers'] | undefined;
+    const handled: string[] = [];
+    const r = new SignalRouter({
+      server: { connected: true, send: () => true },
+      links: () =>
+        links && {
+          get: (id) => links?.get(id),
+          handleSignal: (f) => handled.push(f),
+          signalUndelivered: () => {},
+        },
+      direct: () => undefined,
+      logger: pino({ level: 'silent' }),
+    });
+    r.receive('node-b', OFFER);
+    r.peersKnown();
+    links = new Map([['node-b', { info: { nodeId: 'node-b' } as PeerInfo }]]);
+    r.peersKnown();
+    expect(handled).toEqual(['node-b']);
   });
 });

@@ -1,5 +1,6 @@
 import type { ClientMessage, PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import { EarlySignals } from './early-signals.js';
 
 /** Request id of relayed signals: "s:" + the peer's node id (comes back on a peer-offline error). */
 const SIGNAL_REF = 's:';
@@ -37,6 +38,8 @@ export interface SignalRouterOptions {
   /** Sees every signal a peer sends before its link does (the exit node keeps candidates outside). */
   observe?: (from: string, data: SignalData) => void;
   logger: Logger;
+  /** Clock for the early signals' expiry (tests). */
+  now?: () => number;
 }
 
 /**
@@ -50,9 +53,12 @@ export class SignalRouter {
   readonly #o: SignalRouterOptions;
   /** Peers we signaled while the server could not carry it to them. */
   readonly #withoutServer = new Set<string>();
+  /** Signals from peers not known yet (early-signals.ts), replayed by peersKnown(). */
+  readonly #early: EarlySignals;
 
   constructor(options: SignalRouterOptions) {
     this.#o = options;
+    this.#early = new EarlySignals(options.now);
   }
 
   /** Sends a signal to a peer; false when neither the server nor a direct path took it. */
@@ -69,7 +75,23 @@ export class SignalRouter {
   /** A signal from a peer, relayed by the server or sent directly. */
   receive(from: string, data: SignalData): void {
     this.#o.observe?.(from, data);
-    this.#o.links()?.handleSignal(from, data);
+    const links = this.#o.links();
+    if (!links?.get(from)) {
+      // Before our welcome (or the update naming this peer) was applied: kept for peersKnown().
+      if (!this.#early.hold(from, data)) this.#o.logger.debug({ from }, 'early signal dropped (limits)');
+      return;
+    }
+    links.handleSignal(from, data);
+  }
+
+  /** The peer set changed: signals that came before their peer was known go to its link now. */
+  peersKnown(): void {
+    if (this.#early.size === 0) return;
+    const links = this.#o.links();
+    if (!links) return;
+    const ready = this.#early.take((id) => links.get(id) !== undefined);
+    if (ready.length > 0) this.#o.logger.debug({ signals: ready.length }, 'early signals replayed');
+    for (const { from, data } of ready) links.handleSignal(from, data);
   }
 
   /**
