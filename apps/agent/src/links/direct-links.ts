@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
-import { parseDirectHintMessage } from './direct-hint.js';
-import { DEFAULT_DIRECT_PORT, type DirectHint, DirectSignaling } from './direct-signal.js';
+import { type DirectHint, parseDirectHintMessage } from './direct-hint.js';
+import { DEFAULT_DIRECT_PORT, DirectSignaling } from './direct-signal.js';
 import { hostCandidateAddresses } from './host-addresses.js';
 import type { PeerLinks } from './peer-links.js';
 

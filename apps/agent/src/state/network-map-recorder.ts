@@ -1,6 +1,6 @@
 import type { Config, PeerInfo, PolicyMessage, Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
-import type { DirectHint } from '../links/direct-signal.js';
+import type { DirectHint } from '../links/direct-hint.js';
 import { NetworkMap, type NetworkMapStore } from './network-map.js';
 
 /** The control messages that change the network map (ControlClient's events). */

@@ -8,7 +8,7 @@ import {
   WelcomeSchema,
 } from '@rtcmesh/protocol';
 import { z } from 'zod';
-import { type DirectHint, DirectHintSchema } from '../links/direct-signal.js';
+import { type DirectHint, DirectHintSchema } from '../links/direct-hint.js';
 
 /** Default `--offline-max-age`: a map older than this is not trusted to start from. */
 export const DEFAULT_MAP_MAX_AGE_MS = 7 * 24 * 3600_000;
