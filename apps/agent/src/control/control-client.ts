@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Backoff } from '@rtcmesh/limits';
+import type { Backoff } from '@rtcmesh/limits';
 import {
   type ClientMessage,
   CloseCode,
@@ -21,25 +21,11 @@ import {
 } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
+import { MAX_PEERS, PagedWelcome } from './paged-welcome.js';
+import { ServerKeepalive } from './server-keepalive.js';
+import { type Reconnect, ServerRotation } from './server-rotation.js';
+import { closeErrorText, describeRefusal, sessionEnd } from './session-end.js';
 import { describeTlsError } from './tls-trust.js';
-
-/** Updates held while a paged welcome arrives; more means a server that never finishes it. */
-const MAX_HELD_DURING_WELCOME = 10_000;
-/** Peers in one welcome; a network this large is far past what a full mesh can hold anyway. */
-const MAX_PEERS = 65_536;
-
-/**
- * The server's limits answer the upgrade with an HTTP status (ws reports it as this message): 429
- * for the per-address limits, 503 when the whole server is at `--max-connections`. Either way the
- * client retries with backoff.
- */
-function describeRefusal(err: Error): string | null {
-  if (/Unexpected server response: 429/.test(err.message))
-    return 'the server refused the connection: too many connections from this address (per-address limit)';
-  if (/Unexpected server response: 503/.test(err.message))
-    return 'the server refused the connection: it is at its connection limit (--max-connections); retrying';
-  return null;
-}
 
 export interface ControlClientEvents {
   /** A session authenticated; `welcome` carries the full config (also after every reconnect: resync). */
@@ -88,37 +74,22 @@ export interface ControlClientOptions {
   pendingKey?: KeyObject;
 }
 
-/** Delay before trying the next URL while some of this round's URLs are untried: spread, but short. */
-const NEXT_URL_JITTER_MS = 250;
-
 /**
  * The agent's session with the signaling server: connect, authenticate by signing the challenge,
- * reconnect with backoff and jitter forever. With several URLs (instances of one mesh): a lost session
- * is retried on the same URL first (after the backoff); a URL that cannot be reached hands over to the
- * next one within NEXT_URL_JITTER_MS; only when every URL failed in a row does the backoff grow. An
- * instance that shuts down says `reconnect-elsewhere`: the client moves to the next URL at once. The data plane never waits for it: peer links keep
- * forwarding while this reconnects, and every new session starts with a full `welcome` (resync).
+ * reconnect with backoff and jitter forever, across the URLs of one mesh (server-rotation.ts). The
+ * data plane never waits for it: peer links keep forwarding while this reconnects, and every new
+ * session starts with a full `welcome` (resync).
  */
 export class ControlClient extends EventEmitter<ControlClientEvents> {
   private ws: WebSocket | undefined;
   private authenticated = false;
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
-  private lastPong = 0;
-  /**
-   * A paged welcome being assembled (protocol 2): the first part, the peers so far, and the updates
-   * that arrived meanwhile, applied in order once the list is complete.
-   */
-  private pagedWelcome: { welcome: Welcome; peers: PeerInfo[]; held: ServerMessage[] } | null = null;
-  private readonly backoff: Backoff;
-  private readonly keepaliveMs: number;
+  private readonly keepalive: ServerKeepalive;
+  private pagedWelcome: PagedWelcome | null = null;
   private connectedSince: number | null = null;
   private lastErrorText: string | null = null;
-  private readonly urls: readonly string[];
-  private urlIndex = 0;
-  /** URLs that failed in a row since the last session (a full round of them means backoff). */
-  private failedInRow = 0;
+  private readonly rotation: ServerRotation;
   private key: KeyObject;
   private pendingKey: KeyObject | undefined;
 
@@ -126,15 +97,13 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     super();
     this.key = opts.privateKey;
     this.pendingKey = opts.pendingKey;
-    this.backoff = opts.backoff ?? new Backoff();
-    this.keepaliveMs = opts.keepaliveMs ?? 5_000;
-    if (opts.serverUrls.length === 0) throw new Error('at least one server URL is needed');
-    this.urls = [...opts.serverUrls];
+    this.keepalive = new ServerKeepalive(opts.keepaliveMs ?? 5_000, opts.logger);
+    this.rotation = new ServerRotation(opts.serverUrls, opts.backoff);
   }
 
   /** The URL in use (or being tried). */
   get serverUrl(): string {
-    return this.urls[this.urlIndex]!;
+    return this.rotation.current;
   }
 
   get connected(): boolean {
@@ -173,7 +142,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
-    clearInterval(this.keepaliveTimer);
+    this.keepalive.stop();
     const ws = this.ws;
     this.ws = undefined;
     this.authenticated = false;
@@ -237,68 +206,40 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       const wasUp = this.authenticated;
       this.authenticated = false;
       this.connectedSince = null;
-      clearInterval(this.keepaliveTimer);
+      this.keepalive.stop();
       if (wasUp) this.emit('disconnected', { code, reason });
-      if (code === CloseCode.NodeRemoved) {
+      const end = sessionEnd(code, reason);
+      if (end.kind === 'removed') {
         this.stopped = true;
-        this.emit('removed', reason || 'node removed by an admin');
+        this.emit('removed', end.reason);
         return;
       }
-      if (code === CloseCode.SessionReplaced) {
-        // Another process authenticated as this node (a copied state directory?): two agents with one
-        // identity would evict each other forever, so this one gives up.
+      if (end.kind === 'fatal') {
         this.stopped = true;
-        this.emit(
-          'fatal',
-          new Error('another agent connected with this node identity; is the state directory shared?'),
-        );
+        this.emit('fatal', end.error);
         return;
       }
-      if (code === CloseCode.UnsupportedVersion) {
-        this.stopped = true;
-        this.emit('fatal', new Error(`server speaks no protocol version we speak: ${reason}`));
-        return;
-      }
-      // Before `open` the error event already said what went wrong (TLS, refused, 429): keep that.
-      if (opened && code !== 1000 && code !== 1005)
-        this.lastErrorText = `closed ${code}${reason ? `: ${reason}` : ''}`;
-      if (code === CloseCode.ReconnectElsewhere && this.urls.length > 1) {
-        this.moveOn('instance shutting down', Math.floor(Math.random() * NEXT_URL_JITTER_MS));
-        return;
-      }
-      this.scheduleReconnect(wasUp);
+      this.lastErrorText = closeErrorText(code, reason, opened) ?? this.lastErrorText;
+      if (this.stopped) return;
+      const elsewhere = end.kind === 'elsewhere' ? this.rotation.elsewhere() : undefined;
+      if (elsewhere) this.reconnectIn(elsewhere, 'instance shutting down');
+      else this.reconnectIn(this.rotation.afterClose(wasUp), this.lastErrorText ?? 'unreachable');
     });
   }
 
-  /** Switches to the next URL and connects after `delayMs`. */
-  private moveOn(why: string, delayMs: number): void {
-    if (this.stopped) return;
-    const from = this.serverUrl;
-    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-    this.opts.logger.info({ from, to: this.serverUrl, delayMs, why }, 'moving to another signaling server');
-    this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
-  }
-
-  private scheduleReconnect(wasUp: boolean): void {
-    if (this.stopped) return;
-    if (wasUp) {
-      // A lost session: the same instance first (it may only have dropped this socket).
-      this.backoff.reset();
-      this.failedInRow = 0;
-    } else if (this.urls.length > 1 && ++this.failedInRow < this.urls.length) {
-      this.moveOn(this.lastErrorText ?? 'unreachable', Math.floor(Math.random() * NEXT_URL_JITTER_MS));
-      return;
-    } else if (this.urls.length > 1) {
-      // Every URL failed in a row: back off, then start the next round on the next URL.
-      this.failedInRow = 0;
-      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
-    }
-    const delay = this.backoff.next();
-    this.opts.logger.info(
-      { delayMs: delay, server: this.serverUrl, lastError: this.lastErrorText },
-      'control connection lost, reconnecting',
-    );
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  /** Connects again as the rotation says; `why` a move to another URL is logged with. */
+  private reconnectIn(next: Reconnect, why: string): void {
+    if (next.kind === 'move')
+      this.opts.logger.info(
+        { from: next.from, to: this.serverUrl, delayMs: next.delayMs, why },
+        'moving to another signaling server',
+      );
+    else
+      this.opts.logger.info(
+        { delayMs: next.delayMs, server: this.serverUrl, lastError: this.lastErrorText },
+        'control connection lost, reconnecting',
+      );
+    this.reconnectTimer = setTimeout(() => this.connect(), next.delayMs);
   }
 
   private onMessage(ws: WebSocket, raw: Buffer): void {
@@ -313,12 +254,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     const msg = parsed.message;
     const paged = this.pagedWelcome;
     if (paged && msg.type !== 'peers' && msg.type !== 'pong' && msg.type !== 'bye') {
-      if (paged.held.length >= MAX_HELD_DURING_WELCOME) {
-        log.warn({ held: paged.held.length }, 'too many updates while the welcome was paged; reconnecting');
+      if (!paged.hold(msg)) {
+        log.warn({ held: paged.heldCount }, 'too many updates while the welcome was paged; reconnecting');
         ws.terminate();
-        return;
       }
-      paged.held.push(msg);
       return;
     }
     this.dispatch(ws, msg);
@@ -339,16 +278,15 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       case 'welcome':
         if (msg.morePeers) {
           // Only the first page: the session is complete once the last `peers` page has come.
-          this.pagedWelcome = { welcome: msg, peers: [...msg.peers], held: [] };
-          this.startKeepalive(ws);
+          this.pagedWelcome = new PagedWelcome(msg);
+          this.keepalive.start(ws);
           return;
         }
         this.authenticated = true;
-        this.failedInRow = 0;
         this.connectedSince = Date.now();
         this.lastErrorText = null;
-        this.backoff.reset();
-        this.startKeepalive(ws);
+        this.rotation.sessionUp();
+        this.keepalive.start(ws);
         this.emit('welcome', msg);
         return;
       case 'peers': {
@@ -357,18 +295,17 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
           log.warn('a page of peers without a paged welcome; ignored');
           return;
         }
-        if (paged.peers.length + msg.peers.length > MAX_PEERS) {
-          log.warn({ peers: paged.peers.length }, `a welcome of more than ${MAX_PEERS} peers; reconnecting`);
+        const added = paged.add(msg.peers, msg.more);
+        if (added === 'too-many') {
+          log.warn({ peers: paged.peerCount }, `a welcome of more than ${MAX_PEERS} peers; reconnecting`);
           this.pagedWelcome = null;
           ws.terminate();
           return;
         }
-        for (const p of msg.peers) paged.peers.push(p);
-        if (msg.more) return;
+        if (added === 'more') return;
         this.pagedWelcome = null;
-        const { morePeers: _more, ...first } = paged.welcome;
-        this.dispatch(ws, { ...first, peers: paged.peers });
-        for (const held of paged.held) this.dispatch(ws, held);
+        this.dispatch(ws, added.welcome);
+        for (const held of added.held) this.dispatch(ws, held);
         return;
       }
       case 'config':
@@ -396,7 +333,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         this.emit('policy', msg);
         return;
       case 'pong':
-        this.lastPong = Date.now();
+        this.keepalive.pong();
         return;
       case 'error':
         this.lastErrorText = `${msg.code}: ${msg.message}`;
@@ -405,7 +342,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
           log.warn('the node key was rotated before the agent stopped; using the new key');
           this.key = this.pendingKey;
           this.pendingKey = undefined;
-          this.backoff.reset();
+          this.rotation.resetBackoff();
           this.emit('key-promoted', this.key);
           return;
         }
@@ -421,18 +358,5 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
         this.emit('rekeyed', msg);
         return;
     }
-  }
-
-  private startKeepalive(ws: WebSocket): void {
-    clearInterval(this.keepaliveTimer);
-    this.lastPong = Date.now();
-    this.keepaliveTimer = setInterval(() => {
-      if (Date.now() - this.lastPong > 2 * this.keepaliveMs + 1000) {
-        this.opts.logger.warn('no pong from server, reconnecting');
-        ws.terminate();
-        return;
-      }
-      if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'ping', ts: Date.now() }));
-    }, this.keepaliveMs);
   }
 }

@@ -2,9 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateNodeKey, importPrivateKey, type PeerInfo, type ServerMessage } from '@rtcmesh/protocol';
 import { pino } from 'pino';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { ControlClient } from './control-client.js';
+import { MAX_HELD_DURING_WELCOME, MAX_PEERS, PagedWelcome } from './paged-welcome.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -45,16 +46,47 @@ async function scriptedServer(script: ServerMessage[]): Promise<string> {
   return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 }
 
+const welcome = {
+  type: 'welcome' as const,
+  version: 2,
+  self: { nodeId: 'n-selfxxxxxxxx', name: 'self', addresses: ['10.0.0.1/24'], mac: '02:00:00:00:00:01' },
+  network: { id: 'net-1', name: 'one', mode: 'l3' as const, cidr: '10.0.0.0/24', mtu: 1280 },
+  iceServers: [],
+  serverTime: Date.now(),
+  iceServersExpireAt: null,
+};
+
+describe('paged welcome assembly', () => {
+  test('the last page gives one welcome with every peer, without morePeers, and the held updates in order', () => {
+    const w = new PagedWelcome({ ...welcome, peers: [peer('a', 2)], morePeers: true });
+    const left: ServerMessage = { type: 'peer-left', nodeId: peer('a', 2).nodeId, lastSeen: 1 };
+    const updated: ServerMessage = { type: 'peer-updated', peer: peer('b', 3) };
+    expect(w.hold(left)).toBe(true);
+    expect(w.add([peer('b', 3)], true)).toBe('more');
+    expect(w.hold(updated)).toBe(true);
+    const done = w.add([peer('c', 4)], false);
+    if (typeof done === 'string') throw new Error(done);
+    expect(done.welcome).not.toHaveProperty('morePeers');
+    expect(done.welcome.peers.map((p) => p.name)).toEqual(['a', 'b', 'c']);
+    expect(done.welcome.network).toEqual(welcome.network);
+    expect(done.held).toEqual([left, updated]);
+  });
+
+  test('too many held updates or peers are refused', () => {
+    const w = new PagedWelcome({ ...welcome, peers: [], morePeers: true });
+    const msg: ServerMessage = { type: 'peer-left', nodeId: peer('a', 2).nodeId, lastSeen: 1 };
+    let held = 0;
+    while (w.hold(msg)) held++;
+    expect(held).toBe(MAX_HELD_DURING_WELCOME);
+    expect(w.heldCount).toBe(MAX_HELD_DURING_WELCOME);
+    const many = Array.from({ length: MAX_PEERS }, () => peer('x', 9));
+    expect(w.add(many, true)).toBe('more');
+    expect(w.peerCount).toBe(MAX_PEERS);
+    expect(w.add([peer('y', 10)], false)).toBe('too-many');
+  });
+});
+
 test('a paged welcome is one welcome with every page, and updates sent meanwhile follow it in order', async () => {
-  const welcome = {
-    type: 'welcome' as const,
-    version: 2,
-    self: { nodeId: 'n-selfxxxxxxxx', name: 'self', addresses: ['10.0.0.1/24'], mac: '02:00:00:00:00:01' },
-    network: { id: 'net-1', name: 'one', mode: 'l3' as const, cidr: '10.0.0.0/24', mtu: 1280 },
-    iceServers: [],
-    serverTime: Date.now(),
-    iceServersExpireAt: null,
-  };
   const url = await scriptedServer([
     { ...welcome, peers: [peer('a', 2)], morePeers: true },
     { type: 'peer-updated', peer: { ...peer('b', 3), online: false } },
