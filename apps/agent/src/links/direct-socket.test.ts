@@ -68,4 +68,29 @@ describe('direct signaling socket', () => {
     await until('the next datagrams', () => got.length + drops.length === 310);
     expect(got).toHaveLength(250);
   });
+
+  test('a port that is taken: listen fails and leaves no socket open behind it', async () => {
+    const taken = createSocket({ type: 'udp6', ipv6Only: false });
+    const ok = await new Promise<boolean>((r) => {
+      taken.once('error', () => r(false));
+      taken.bind(0, '::', () => r(true));
+    });
+    const holder = ok ? taken : await udp4();
+    if (ok) opened.push(taken);
+    else taken.close();
+    const port = holder.address().port;
+    // A second holder on IPv4 too, so that both the dual-stack attempt and the IPv4 one fail.
+    const v4 = createSocket('udp4');
+    await new Promise<void>((r) => {
+      v4.once('error', () => r());
+      v4.bind(port, '0.0.0.0', () => r());
+    });
+    opened.push(v4);
+    const udpHandles = () => process.getActiveResourcesInfo().filter((h) => h === 'UDPWrap').length;
+    // This test's two sockets, once the earlier tests' closed ones have left the list.
+    await until('only this test’s sockets open', () => udpHandles() === 2);
+    await expect(direct({ port })).rejects.toThrow(/EADDRINUSE/);
+    // The failed attempts' sockets are closed: they leave the list on the next turn of the loop.
+    await until('the failed sockets to close', () => udpHandles() === 2);
+  });
 });

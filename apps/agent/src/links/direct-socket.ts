@@ -43,7 +43,13 @@ export class DirectSocket {
       // No IPv6 on this host (or in this namespace): IPv4 only.
       dual.close();
       const v4 = new DirectSocket(createSocket('udp4'), o);
-      await bind(v4.socket, o.port, '0.0.0.0');
+      try {
+        await bind(v4.socket, o.port, '0.0.0.0');
+      } catch (err) {
+        // The port is taken: the caller says so; the socket must not outlive the attempt.
+        v4.close();
+        throw err;
+      }
       return v4;
     }
   }
