@@ -10,35 +10,23 @@ import type { ConnectPlan } from '../connect-plan.js';
 import {
   type ChannelConfig,
   CONTROL_BUFFER_CAP,
-  CONTROL_CHANNEL_ID,
   formatHostPort,
   type LinkConnection,
   type LinkConnectionOptions,
-  PACKET_CHANNEL_ID,
   type PacketTrackCounters,
   type PathInfo,
   type SendResult,
 } from '../link-connection.js';
 import type { LinkSignal } from '../link-signal.js';
-import {
-  PACKET_CODEC_CLOCK_RATE,
-  PACKET_CODEC_NAME,
-  PACKET_PAYLOAD_TYPE,
-  PacketTrackHolder,
-  sdpHasPacketTrack,
-} from '../packet-track.js';
+import { PACKET_PAYLOAD_TYPE, PacketTrackHolder, sdpHasPacketTrack } from '../packet-track.js';
 import type { PacketSrtp } from '../srtp/packet-srtp.js';
+import { CONTROL_CHANNEL, frameOf, PACKET_CHANNEL, textOf } from './link-channels.js';
+import { isUsableRemoteCandidate, LocalSignals } from './link-signals.js';
+import { selectedPath } from './selected-path.js';
 import { werift } from './werift-module.js';
 import { datagramSender, packetSrtpFor } from './werift-packet-srtp.js';
-
-/** The packet track's only codec; no RTCP feedback (no NACK, PLI or REMB: nothing is retransmitted). */
-const PACKET_CODEC = () =>
-  new (werift().RTCRtpCodecParameters)({
-    mimeType: `video/${PACKET_CODEC_NAME}`,
-    clockRate: PACKET_CODEC_CLOCK_RATE,
-    payloadType: PACKET_PAYLOAD_TYPE,
-    rtcpFeedback: [],
-  });
+import { weriftChannelInit, weriftPeerConfig } from './werift-peer-config.js';
+import { socketQueueBytes } from './werift-socket-queue.js';
 
 /**
  * One RTCPeerConnection "generation" of a PeerLink on werift (pure TypeScript): the connection, its two
@@ -63,6 +51,7 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   private sender: { pair: unknown; send: (datagram: Buffer) => void } | null = null;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
+  private readonly signals: LocalSignals;
   private makingOffer = false;
   private ignoreOffer = false;
   private chain: Promise<void> = Promise.resolve();
@@ -77,36 +66,13 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     this.gen = opts.gen;
     this.plan = opts.plan;
     this.log = opts.logger.child({ gen: opts.gen });
-    const filter = opts.addressFilter;
-    filter.refresh();
-    this.pc = new (werift().RTCPeerConnection)({
-      iceServers: opts.iceServers,
-      iceTransportPolicy: opts.plan.policy === 'relay' ? 'relay' : 'all',
-      iceAdditionalHostAddresses: filter.hostAddresses(),
-      icePortRange: opts.icePortRange,
-      // Overlay addresses never pair (covers prflx candidates learned from incoming checks too).
-      iceFilterCandidatePair: (pair) =>
-        !filter.isExcluded(pair.localCandidate.host) && !filter.isExcluded(pair.remoteCandidate.host),
-      sctp: { mtu: opts.sctpMtu },
-      // Only the packet track's codec, no header extensions: werift adds nothing to each packet.
-      codecs: { video: opts.packetTrack ? [PACKET_CODEC()] : [], audio: [] },
-      headerExtensions: { video: [], audio: [] },
-    });
+    this.signals = new LocalSignals(opts, this.log);
+    opts.addressFilter.refresh();
+    this.pc = new (werift().RTCPeerConnection)(weriftPeerConfig(opts));
     // The media section comes first (mid 0) on both stacks, before the data channels' section.
     this.transceiver = opts.packetTrack ? this.pc.addTransceiver('video', { direction: 'sendrecv' }) : null;
-    // Unordered, no retransmission: one frame per message; a reliable channel would put TCP inside
-    // TCP-like recovery and melt down under loss.
-    this.packet = this.pc.createDataChannel('packet', {
-      negotiated: true,
-      id: PACKET_CHANNEL_ID,
-      ordered: false,
-      maxRetransmits: 0,
-    });
-    this.control = this.pc.createDataChannel('control', {
-      negotiated: true,
-      id: CONTROL_CHANNEL_ID,
-      ordered: true,
-    });
+    this.packet = this.pc.createDataChannel('packet', weriftChannelInit(PACKET_CHANNEL));
+    this.control = this.pc.createDataChannel('control', weriftChannelInit(CONTROL_CHANNEL));
     this.wire();
   }
 
@@ -123,21 +89,13 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     pc.onicecandidate = ({ candidate }) => {
       if (this.closed) return;
       if (!candidate) {
-        this.opts.sendSignal({ kind: 'candidate', candidate: null, gen: this.gen });
+        this.signals.endOfCandidates();
         return;
       }
-      if (this.opts.addressFilter.isCandidateExcluded(candidate.candidate)) {
-        this.log.debug({ candidate: candidate.candidate }, 'not signaling excluded candidate');
-        return;
-      }
-      this.opts.sendSignal({
-        kind: 'candidate',
-        candidate: {
-          candidate: candidate.candidate,
-          sdpMid: candidate.sdpMid ?? null,
-          sdpMLineIndex: candidate.sdpMLineIndex ?? null,
-        },
-        gen: this.gen,
+      this.signals.candidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? null,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? null,
       });
     };
     const sub = pc.connectionStateChange.subscribe((state) => {
@@ -165,11 +123,11 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
       this.unsubscribe.push(() => s.unSubscribe());
     }
     const p = this.packet.onMessage.subscribe((data) => {
-      if (typeof data === 'string') return; // the packet channel carries binary frames only
-      this.opts.onPacket(data);
+      const frame = frameOf(data); // the packet channel carries binary frames only
+      if (frame !== null) this.opts.onPacket(frame);
     });
     const c = this.control.onMessage.subscribe((data) => {
-      this.opts.onControl(typeof data === 'string' ? data : data.toString('utf8'));
+      this.opts.onControl(textOf(data));
     });
     this.unsubscribe.push(
       () => p.unSubscribe(),
@@ -218,10 +176,7 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   private sendLocalDescription(): void {
     const desc = this.pc.localDescription;
     if (!desc || this.closed) return;
-    const type = desc.type;
-    if (type !== 'offer' && type !== 'answer') return;
-    const sdp = this.opts.addressFilter.filterSdp(desc.sdp);
-    this.opts.sendSignal({ kind: 'description', description: { type, sdp }, gen: this.gen });
+    this.signals.description(desc.type, desc.sdp);
   }
 
   /** Applies a signal for this generation (in order with every other signal). */
@@ -232,8 +187,8 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     } else if (signal.kind === 'candidate') {
       const c = signal.candidate;
       this.enqueue(async () => {
-        if (!c || c.candidate === '') return; // end of candidates: nothing werift needs
-        if (this.opts.addressFilter.isCandidateExcluded(c.candidate)) return;
+        // End of candidates (nothing werift needs) or an excluded address: not added.
+        if (!isUsableRemoteCandidate(c, this.opts.addressFilter)) return;
         try {
           await this.pc.addIceCandidate({
             candidate: c.candidate,
@@ -396,16 +351,12 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   path(): PathInfo | null {
     const nominated = this.pc.iceTransports[0]?.connection.nominated;
     if (!nominated) return null;
-    const local = nominated.localCandidate;
-    const remote = nominated.remoteCandidate;
     const [host, port] = nominated.remoteAddr;
-    const relayed = local.type === 'relay' || remote.type === 'relay';
-    return {
-      path: relayed ? 'relay' : 'direct',
-      localCandidateType: local.type,
-      remoteCandidateType: remote.type,
-      remoteAddress: formatHostPort(host, port),
-    };
+    return selectedPath(
+      nominated.localCandidate.type,
+      nominated.remoteCandidate.type,
+      formatHostPort(host, port),
+    );
   }
 
   /** Frees the connection, its sockets and subscriptions. Idempotent. */
@@ -421,35 +372,4 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
       this.log.debug({ err }, 'close failed');
     }
   }
-}
-
-/** The parts of werift's ICE internals that lead to the socket the nominated pair sends on. */
-interface QueueingSocket {
-  getSendQueueSize?: () => number;
-  writableLength?: number;
-}
-interface SocketHolder {
-  /** UDP (dgram). */
-  socket?: QueueingSocket;
-  /** TCP or TLS (net/tls socket of werift's StreamTransport). */
-  stream?: { client?: QueueingSocket };
-}
-interface NominatedProtocol {
-  transport?: SocketHolder;
-  turn?: { transport?: SocketHolder };
-}
-
-/**
- * Bytes waiting in user space to be written to the nominated pair's socket: libuv's queue of a UDP
- * socket (direct, or TURN over UDP), or the write buffer of a TURN TCP/TLS connection. Null when no
- * pair is nominated or the socket cannot be found (a werift upgrade moved it: the link test says so).
- */
-export function socketQueueBytes(pc: RTCPeerConnection): number | null {
-  const nominated = pc.iceTransports[0]?.connection.nominated as { protocol?: unknown } | undefined;
-  const protocol = nominated?.protocol as NominatedProtocol | undefined;
-  const holder = protocol?.transport ?? protocol?.turn?.transport;
-  const socket = holder?.socket ?? holder?.stream?.client;
-  if (!socket) return null;
-  if (typeof socket.getSendQueueSize === 'function') return socket.getSendQueueSize();
-  return typeof socket.writableLength === 'number' ? socket.writableLength : null;
 }
