@@ -11,24 +11,16 @@ import {
   type SendResult,
 } from '../link-connection.js';
 import type { LinkSignal } from '../link-signal.js';
-import {
-  PACKET_CODEC_NAME,
-  PACKET_PAYLOAD_TYPE,
-  PACKET_TRACK_MID,
-  PacketTrackHolder,
-  parseRtpFrame,
-  RtpFramer,
-  sdpHasPacketTrack,
-} from '../packet-track.js';
+import { PacketTrackHolder } from '../packet-track.js';
 import { CONTROL_CHANNEL, frameOf, PACKET_CHANNEL, textOf } from './link-channels.js';
 import { isUsableRemoteCandidate, LocalSignals } from './link-signals.js';
 import { loadAddon } from './ndc-addon.js';
+import { NdcPacketTrack } from './ndc-packet-track.js';
 import { ndcChannelInit, ndcPeerConfig } from './ndc-peer-config.js';
 import { RemoteCandidateTypes, selectedPath } from './selected-path.js';
 
 type NdcPeerConnection = import('node-datachannel').PeerConnection;
 type NdcDataChannel = import('node-datachannel').DataChannel;
-type NdcTrack = import('node-datachannel').Track;
 
 /**
  * One connection generation on libdatachannel (node-datachannel). Differences from werift, and why:
@@ -51,10 +43,8 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   private readonly pc: NdcPeerConnection;
   private readonly packet: NdcDataChannel;
   private readonly control: NdcDataChannel;
-  /** The packet track (null when the link runs without one). Held here: a collected wrapper closes it. */
-  private readonly track: NdcTrack | null;
-  private readonly framer: RtpFramer;
-  private trackOpen = false;
+  /** The packet track (null when the link runs without one). */
+  private readonly track: NdcPacketTrack | null;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private readonly signals: LocalSignals;
@@ -81,18 +71,14 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
     for (const s of skipped) this.log.debug(s, 'ICE server URL not usable with libdatachannel');
     const { PeerConnection } = loadAddon();
     this.pc = new PeerConnection(opts.gen, config);
-    // The media section first (mid 0), as werift orders it; its SSRC is declared so that the receiving
-    // stack can route the packets to the track (libdatachannel routes by the SSRCs of the SDP).
-    this.framer = new RtpFramer((Math.random() * 0x1_0000_0000) >>> 0 || 1);
-    if (opts.packetTrack) {
-      const { Video } = loadAddon();
-      const media = new Video(PACKET_TRACK_MID, 'SendRecv');
-      media.addVideoCodec(PACKET_PAYLOAD_TYPE, PACKET_CODEC_NAME);
-      media.addSSRC(this.framer.ssrc, 'rtcmesh');
-      this.track = this.pc.addTrack(media);
-    } else {
-      this.track = null;
-    }
+    this.track = opts.packetTrack
+      ? new NdcPacketTrack(this.pc, this.trackState, {
+          log: this.log,
+          isClosed: () => this.closed,
+          onPacket: (frame) => this.opts.onPacket(frame),
+          onOpen: () => this.refreshPacketTrack(),
+        })
+      : null;
     this.packet = this.pc.createDataChannel('packet', ndcChannelInit(PACKET_CHANNEL));
     this.control = this.pc.createDataChannel('control', ndcChannelInit(CONTROL_CHANNEL));
     this.wire();
@@ -143,28 +129,7 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
       const frame = frameOf(data); // the packet channel carries binary frames only
       if (frame !== null) this.opts.onPacket(frame);
     });
-    if (this.track) {
-      const track = this.track;
-      track.onOpen(() => {
-        this.trackOpen = true;
-        this.refreshPacketTrack();
-      });
-      track.onClosed(() => {
-        this.trackOpen = false;
-        this.trackState.markClosed();
-      });
-      track.onError((err) => {
-        if (!this.closed) this.log.debug({ err }, 'packet track error');
-      });
-      // RTP and any RTCP the peer's stack sends arrive here; only packet-track RTP is a frame.
-      track.onMessage((data) => {
-        if (this.closed) return;
-        const rtp = parseRtpFrame(Buffer.isBuffer(data) ? data : Buffer.from(data));
-        if (!rtp) return;
-        this.trackState.loss.observe(rtp.index);
-        this.opts.onPacket(rtp.payload);
-      });
-    }
+    this.track?.wire();
     this.control.onMessage((data) => {
       if (this.closed) return;
       this.opts.onControl(textOf(data));
@@ -235,22 +200,9 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
     // Not supported by libdatachannel: PeerLink sees canRestartIce === false and renegotiates instead.
   }
 
-  /**
-   * Receiving on the packet track needs the track open (DTLS-SRTP keyed) and the section accepted in
-   * both descriptions: a peer that rejected it (port 0) or never offered it leaves the track unused.
-   */
+  /** Whether this side now receives on the packet track (tells PeerLink the first time). */
   private refreshPacketTrack(): void {
-    if (this.trackState.receiving || !this.trackOpen || this.closed) return;
-    let local: string | undefined;
-    let remote: string | undefined;
-    try {
-      local = this.pc.localDescription()?.sdp;
-      remote = this.pc.remoteDescription()?.sdp;
-    } catch {
-      return;
-    }
-    if (!local || !remote || !sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
-    if (this.trackState.markReady()) this.opts.onPacketTrackReady();
+    if (this.track?.refresh()) this.opts.onPacketTrackReady();
   }
 
   /** libdatachannel's packet channel queue; the packet track queues nothing (a full socket drops). */
@@ -264,20 +216,12 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   }
 
   packetTrackCounters(): PacketTrackCounters {
-    return this.trackState.counters(this.framer.packets);
+    return this.trackState.counters(this.track?.txPackets ?? 0);
   }
 
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
-    if (this.track && this.trackState.carries(frame.length)) {
-      try {
-        // Straight through SRTP to the socket on this thread: nothing queues (a full socket drops).
-        this.track.sendMessageBinary(this.framer.frame(frame));
-        return 'sent';
-      } catch {
-        return 'closed';
-      }
-    }
+    if (this.track && this.trackState.carries(frame.length)) return this.track.send(frame);
     try {
       if (this.packet.bufferedAmount() > this.opts.maxBufferedBytes) return 'backpressure';
       // false only means "queued, not yet on the wire"; the cap above bounds that queue.

@@ -1,11 +1,5 @@
 import type { Logger } from 'pino';
-import type {
-  RTCDataChannel,
-  RTCDtlsTransport,
-  RTCIceTransport,
-  RTCPeerConnection,
-  RTCRtpTransceiver,
-} from 'werift';
+import type { RTCDataChannel, RTCIceTransport, RTCPeerConnection } from 'werift';
 import type { ConnectPlan } from '../connect-plan.js';
 import {
   type ChannelConfig,
@@ -18,13 +12,12 @@ import {
   type SendResult,
 } from '../link-connection.js';
 import type { LinkSignal } from '../link-signal.js';
-import { PACKET_PAYLOAD_TYPE, PacketTrackHolder, sdpHasPacketTrack } from '../packet-track.js';
-import type { PacketSrtp } from '../srtp/packet-srtp.js';
+import { PacketTrackHolder } from '../packet-track.js';
 import { CONTROL_CHANNEL, frameOf, PACKET_CHANNEL, textOf } from './link-channels.js';
 import { isUsableRemoteCandidate, LocalSignals } from './link-signals.js';
 import { selectedPath } from './selected-path.js';
 import { werift } from './werift-module.js';
-import { datagramSender, packetSrtpFor } from './werift-packet-srtp.js';
+import { WeriftPacketTrack } from './werift-packet-track.js';
 import { weriftChannelInit, weriftPeerConfig } from './werift-peer-config.js';
 import { socketQueueBytes } from './werift-socket-queue.js';
 
@@ -43,12 +36,8 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   readonly pc: RTCPeerConnection;
   private readonly packet: RTCDataChannel;
   private readonly control: RTCDataChannel;
-  /** The packet track's transceiver (null when the link runs without one). */
-  private readonly transceiver: RTCRtpTransceiver | null;
-  /** The packet track's SRTP, on the keys of this connection's DTLS (null until the track is ready). */
-  private trackSrtp: PacketSrtp | null = null;
-  /** Sends one datagram on the nominated pair; rebuilt when the pair changes (ICE restart). */
-  private sender: { pair: unknown; send: (datagram: Buffer) => void } | null = null;
+  /** The packet track (null when the link runs without one). */
+  private readonly track: WeriftPacketTrack | null;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
   private readonly signals: LocalSignals;
@@ -70,7 +59,19 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     opts.addressFilter.refresh();
     this.pc = new (werift().RTCPeerConnection)(weriftPeerConfig(opts));
     // The media section comes first (mid 0) on both stacks, before the data channels' section.
-    this.transceiver = opts.packetTrack ? this.pc.addTransceiver('video', { direction: 'sendrecv' }) : null;
+    this.track = opts.packetTrack
+      ? new WeriftPacketTrack(
+          this.pc,
+          this.pc.addTransceiver('video', { direction: 'sendrecv' }),
+          this.trackState,
+          {
+            log: this.log,
+            maxBufferedBytes: opts.maxBufferedBytes,
+            isClosed: () => this.closed,
+            onPacket: (frame) => this.opts.onPacket(frame),
+          },
+        )
+      : null;
     this.packet = this.pc.createDataChannel('packet', weriftChannelInit(PACKET_CHANNEL));
     this.control = this.pc.createDataChannel('control', weriftChannelInit(CONTROL_CHANNEL));
     this.wire();
@@ -253,45 +254,9 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     this.enqueue(() => this.makeOffer(true));
   }
 
-  /**
-   * Whether this side can receive on the packet track: both descriptions carry it and the DTLS
-   * transport has derived its SRTP keys. Checked when the generation opens (DTLS is up by then).
-   */
+  /** Whether this side now receives on the packet track (tells PeerLink the first time). */
   private refreshPacketTrack(): void {
-    if (this.trackState.receiving || !this.transceiver || this.closed) return;
-    const local = this.pc.localDescription?.sdp;
-    const remote = this.pc.remoteDescription?.sdp;
-    const dtls = this.transceiver.dtlsTransport ?? this.pc.dtlsTransports[0];
-    if (!local || !remote || !dtls?.srtp) return;
-    if (!sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
-    const srtp = packetSrtpFor(dtls, this.transceiver.sender.ssrc);
-    if (!srtp) {
-      this.log.warn("werift's SRTP session is not the expected one: frames stay on the data channel");
-      return;
-    }
-    this.trackSrtp = srtp;
-    // Packet-track datagrams are taken before werift's SRTP and RTP router (patch 10): one cipher each.
-    const hook = (data: Buffer) => this.onSrtp(data);
-    const withHook = dtls as RTCDtlsTransport & { mediaHook?: (data: Buffer) => boolean };
-    withHook.mediaHook = hook;
-    this.unsubscribe.push(() => {
-      if (withHook.mediaHook === hook) withHook.mediaHook = undefined;
-    });
-    if (this.trackState.markReady()) this.opts.onPacketTrackReady();
-  }
-
-  /** One SRTP datagram: ours when it carries the packet payload type (RTCP and the rest: werift). */
-  private onSrtp(data: Buffer): boolean {
-    if ((data[1]! & 0x7f) !== PACKET_PAYLOAD_TYPE) return false;
-    if (this.closed || !this.trackSrtp) return true;
-    const frame = this.trackSrtp.unprotect(data);
-    if (!frame) {
-      this.trackState.rejected++;
-      return true;
-    }
-    this.trackState.loss.observe(frame.index);
-    this.opts.onPacket(frame.payload);
-    return true;
+    if (this.track?.refresh()) this.opts.onPacketTrackReady();
   }
 
   localQueueBytes(): number | null {
@@ -301,27 +266,12 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   }
 
   packetTrackCounters(): PacketTrackCounters {
-    return this.trackState.counters(this.trackSrtp?.packets ?? 0);
-  }
-
-  private sendRtp(frame: Buffer): SendResult {
-    const srtp = this.trackSrtp;
-    if (!srtp) return 'closed';
-    // Each packet goes to Node's socket, whose queue (behind a full kernel buffer) has no bound.
-    if ((socketQueueBytes(this.pc) ?? 0) > this.opts.maxBufferedBytes) return 'backpressure';
-    const pair = this.pc.iceTransports[0]?.connection.nominated;
-    if (!this.sender || this.sender.pair !== pair) {
-      const send = datagramSender(this.pc);
-      if (!send) return 'closed';
-      this.sender = { pair, send };
-    }
-    this.sender.send(srtp.protect(frame));
-    return 'sent';
+    return this.trackState.counters(this.track?.txPackets ?? 0);
   }
 
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
-    if (this.trackState.carries(frame.length)) return this.sendRtp(frame);
+    if (this.trackState.carries(frame.length)) return this.track?.send(frame) ?? 'closed';
     if (this.packet.readyState !== 'open') return 'closed';
     if (this.packet.bufferedAmount > this.opts.maxBufferedBytes) return 'backpressure';
     this.packet.send(frame);
@@ -364,6 +314,7 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     if (this.closed) return;
     this.closed = true;
     for (const u of this.unsubscribe.splice(0)) u();
+    this.track?.detach();
     this.pc.onnegotiationneeded = null;
     this.pc.onicecandidate = null;
     try {
