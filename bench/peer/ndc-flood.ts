@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PEER_TRANSPORTS, type PeerTransport } from '../../packages/peer/src/link-connection.js';
-import { NDC_SCTP_SEND_BUFFER_BYTES } from '../../packages/peer/src/transport/ndc-connection.js';
+import { NDC_SCTP_SEND_BUFFER_BYTES } from '../../packages/peer/src/transport/ndc-addon.js';
 import { median } from '../compare/stats.js';
 import { floodLinkPair, lossPct } from './flood.js';
 

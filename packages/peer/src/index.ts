@@ -32,5 +32,5 @@ export {
   type PeerLinkOptions,
   type PingResult,
 } from './peer-link.js';
-export { ndcAvailability } from './transport/ndc-connection.js';
+export { ndcAvailability } from './transport/ndc-addon.js';
 export { werift } from './transport/werift-module.js';

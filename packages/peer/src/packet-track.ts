@@ -201,7 +201,8 @@ export class PacketTrackState {
 
 /**
  * What a connection of either stack (transport/ndc-connection.ts, werift-connection.ts) answers alike
- * about its packet track: both extend this and keep their track's state in `trackState`.
+ * about its packet track: both extend this and keep their track's state in `trackState` (which their
+ * track, transport/ndc-packet-track.ts or werift-packet-track.ts, updates).
  */
 export abstract class PacketTrackHolder {
   protected readonly trackState = new PacketTrackState();

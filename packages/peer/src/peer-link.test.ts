@@ -11,7 +11,7 @@ import {
   waitFor,
   waitForState,
 } from './testing/link-pair.js';
-import { NDC_SCTP_SEND_BUFFER_BYTES } from './transport/ndc-connection.js';
+import { NDC_SCTP_SEND_BUFFER_BYTES } from './transport/ndc-addon.js';
 
 let pair: LinkPair | null = null;
 const extra: PeerLink[] = [];

@@ -1,6 +1,6 @@
 import type { ConnectPlan } from './connect-plan.js';
 import type { PeerTransport, TransportPreference } from './link-connection.js';
-import { ndcAvailability } from './transport/ndc-connection.js';
+import { ndcAvailability } from './transport/ndc-addon.js';
 import { ndcSupportsIceUrl } from './transport/ndc-ice-servers.js';
 
 /**

@@ -1,87 +1,26 @@
-import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { candidateAddress, candidateType } from '../address-filter.js';
 import type { ConnectPlan } from '../connect-plan.js';
 import {
   type ChannelConfig,
   CONTROL_BUFFER_CAP,
-  CONTROL_CHANNEL_ID,
   formatHostPort,
   type LinkConnection,
   type LinkConnectionOptions,
-  PACKET_CHANNEL_ID,
   type PacketTrackCounters,
   type PathInfo,
   type SendResult,
 } from '../link-connection.js';
 import type { LinkSignal } from '../link-signal.js';
-import {
-  PACKET_CODEC_NAME,
-  PACKET_PAYLOAD_TYPE,
-  PACKET_TRACK_MID,
-  PacketTrackHolder,
-  parseRtpFrame,
-  RtpFramer,
-  sdpHasPacketTrack,
-} from '../packet-track.js';
-import { toNdcIceServers } from './ndc-ice-servers.js';
+import { PacketTrackHolder } from '../packet-track.js';
+import { CONTROL_CHANNEL, frameOf, PACKET_CHANNEL, textOf } from './link-channels.js';
+import { isUsableRemoteCandidate, LocalSignals } from './link-signals.js';
+import { loadAddon } from './ndc-addon.js';
+import { NdcPacketTrack } from './ndc-packet-track.js';
+import { ndcChannelInit, ndcPeerConfig } from './ndc-peer-config.js';
+import { RemoteCandidateTypes, selectedPath } from './selected-path.js';
 
-type NodeDataChannel = typeof import('node-datachannel');
 type NdcPeerConnection = import('node-datachannel').PeerConnection;
 type NdcDataChannel = import('node-datachannel').DataChannel;
-type NdcTrack = import('node-datachannel').Track;
-
-/**
- * usrsctp's send buffer (process-wide, set once): frames wait here, behind libdatachannel's own queue
- * (bufferedAmount, capped by maxBufferedBytes), so a link holds at most cap + this in flight locally.
- * libdatachannel's default is 1 MiB; in the lab (bench/compare, 2 runs each) 256 KiB moved as much
- * single-stream TCP (L2 142-235, L3 206-228 Mbit/s against 154-172 and 175-181) with a third of the
- * queueing delay under load (RTT 8-15 ms against 23-47 ms). A loopback flood of 1200-byte messages
- * prefers bigger buffers; TCP through the tunnel does not.
- */
-export const NDC_SCTP_SEND_BUFFER_BYTES = 256 * 1024;
-
-let addon: NodeDataChannel | undefined;
-let unavailable: string | undefined;
-
-/**
- * Whether libdatachannel can be used here: its platform package installed and its native module
- * loadable (prebuilt for the common platforms only). Tried once; the reason is kept for status.
- */
-export function ndcAvailability(): { ok: true } | { ok: false; reason: string } {
-  if (addon) return { ok: true };
-  if (unavailable === undefined) {
-    try {
-      loadAddon();
-      return { ok: true };
-    } catch (err) {
-      unavailable = `node-datachannel did not load: ${(err as Error).message.split('\n')[0]}`;
-    }
-  }
-  return { ok: false, reason: unavailable };
-}
-/**
- * The native addon is loaded on first use only: a host running the default (werift) transport never
- * needs the platform package (@node-datachannel/<platform>), which exists for the common platforms only.
- */
-function loadAddon(): NodeDataChannel {
-  if (!addon) {
-    addon = createRequire(import.meta.url)('node-datachannel') as NodeDataChannel;
-    addon.setSctpSettings({ sendBufferSize: NDC_SCTP_SEND_BUFFER_BYTES });
-  }
-  return addon;
-}
-
-/**
- * libdatachannel's `mtu` is the IP-level MTU: it subtracts 12 (SCTP common header) + 48 (DTLS) + 8 (UDP)
- * + 40 (IPv6) = 108 bytes and uses the rest as chunk space. werift's `sctp.mtu` is the SCTP packet size
- * (common header included), so the same packet needs `sctpMtu - 12 + 108`. With sctpMtu 1330 a
- * 1298-byte frame is one DATA chunk, one 1365-byte UDP datagram (measured on loopback).
- */
-export const NDC_MTU_OVERHEAD = 96;
-
-const PACKET_CHANNEL = { negotiated: true, id: PACKET_CHANNEL_ID, unordered: true, maxRetransmits: 0 };
-const CONTROL_CHANNEL = { negotiated: true, id: CONTROL_CHANNEL_ID };
 
 /**
  * One connection generation on libdatachannel (node-datachannel). Differences from werift, and why:
@@ -104,12 +43,11 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   private readonly pc: NdcPeerConnection;
   private readonly packet: NdcDataChannel;
   private readonly control: NdcDataChannel;
-  /** The packet track (null when the link runs without one). Held here: a collected wrapper closes it. */
-  private readonly track: NdcTrack | null;
-  private readonly framer: RtpFramer;
-  private trackOpen = false;
+  /** The packet track (null when the link runs without one). */
+  private readonly track: NdcPacketTrack | null;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
+  private readonly signals: LocalSignals;
   private opened = false;
   private closed = false;
   /** The selected pair crossed the overlay: reported dead, never opened. */
@@ -118,8 +56,8 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   private remoteSet = false;
   /** Candidates that arrived before the remote description (bounded: a generation has few). */
   private readonly early: Array<{ candidate: string; mid: string }> = [];
-  /** `host:port` -> type of every remote candidate added (see path()). */
-  private readonly remoteTypes = new Map<string, string>();
+  /** The type of every remote candidate added (see path()). */
+  private readonly remoteTypes = new RemoteCandidateTypes();
 
   constructor(opts: LinkConnectionOptions) {
     super();
@@ -127,37 +65,22 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
     this.gen = opts.gen;
     this.plan = opts.plan;
     this.log = opts.logger.child({ gen: opts.gen, transport: 'libdatachannel' });
-    const filter = opts.addressFilter;
-    filter.refresh();
-    const ice = toNdcIceServers(opts.iceServers);
-    for (const s of ice.skipped) this.log.debug(s, 'ICE server URL not usable with libdatachannel');
+    this.signals = new LocalSignals(opts, this.log);
+    opts.addressFilter.refresh();
+    const { config, skipped } = ndcPeerConfig(opts);
+    for (const s of skipped) this.log.debug(s, 'ICE server URL not usable with libdatachannel');
     const { PeerConnection } = loadAddon();
-    this.pc = new PeerConnection(opts.gen, {
-      iceServers: ice.servers,
-      iceTransportPolicy: opts.plan.policy === 'relay' ? 'relay' : 'all',
-      // Offers are made explicitly (initiator only), never on createDataChannel.
-      disableAutoNegotiation: true,
-      mtu: opts.sctpMtu + NDC_MTU_OVERHEAD,
-      ...(opts.icePortRange
-        ? { portRangeBegin: opts.icePortRange[0], portRangeEnd: opts.icePortRange[1] }
-        : {}),
-      // Bound even when the address is excluded as a candidate: traffic then stays on it (relay only).
-      ...(filter.bindAddress ? { bindAddress: filter.bindAddress } : {}),
-    });
-    // The media section first (mid 0), as werift orders it; its SSRC is declared so that the receiving
-    // stack can route the packets to the track (libdatachannel routes by the SSRCs of the SDP).
-    this.framer = new RtpFramer((Math.random() * 0x1_0000_0000) >>> 0 || 1);
-    if (opts.packetTrack) {
-      const { Video } = loadAddon();
-      const media = new Video(PACKET_TRACK_MID, 'SendRecv');
-      media.addVideoCodec(PACKET_PAYLOAD_TYPE, PACKET_CODEC_NAME);
-      media.addSSRC(this.framer.ssrc, 'rtcmesh');
-      this.track = this.pc.addTrack(media);
-    } else {
-      this.track = null;
-    }
-    this.packet = this.pc.createDataChannel('packet', PACKET_CHANNEL);
-    this.control = this.pc.createDataChannel('control', CONTROL_CHANNEL);
+    this.pc = new PeerConnection(opts.gen, config);
+    this.track = opts.packetTrack
+      ? new NdcPacketTrack(this.pc, this.trackState, {
+          log: this.log,
+          isClosed: () => this.closed,
+          onPacket: (frame) => this.opts.onPacket(frame),
+          onOpen: () => this.refreshPacketTrack(),
+        })
+      : null;
+    this.packet = this.pc.createDataChannel('packet', ndcChannelInit(PACKET_CHANNEL));
+    this.control = this.pc.createDataChannel('control', ndcChannelInit(CONTROL_CHANNEL));
     this.wire();
     if (opts.initiator) this.guard('offer', () => this.pc.setLocalDescription('offer'));
   }
@@ -165,27 +88,17 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   private wire(): void {
     const { pc } = this;
     pc.onLocalDescription((sdp, type) => {
-      if (this.closed || (type !== 'offer' && type !== 'answer')) return;
-      const filtered = this.opts.addressFilter.filterSdp(sdp);
-      this.opts.sendSignal({ kind: 'description', description: { type, sdp: filtered }, gen: this.gen });
+      if (this.closed) return;
+      this.signals.description(type, sdp);
     });
     pc.onLocalCandidate((line, mid) => {
       if (this.closed) return;
       // libdatachannel writes SDP attribute form (`a=candidate:...`); signal the W3C form like browsers.
       const candidate = line.startsWith('a=') ? line.slice(2) : line;
-      if (this.opts.addressFilter.isCandidateExcluded(candidate)) {
-        this.log.debug({ candidate }, 'not signaling excluded candidate');
-        return;
-      }
-      this.opts.sendSignal({
-        kind: 'candidate',
-        candidate: { candidate, sdpMid: mid, sdpMLineIndex: 0 },
-        gen: this.gen,
-      });
+      this.signals.candidate({ candidate, sdpMid: mid, sdpMLineIndex: 0 });
     });
     pc.onGatheringStateChange((state) => {
-      if (state === 'complete' && !this.closed)
-        this.opts.sendSignal({ kind: 'candidate', candidate: null, gen: this.gen });
+      if (state === 'complete' && !this.closed) this.signals.endOfCandidates();
     });
     pc.onStateChange((state) => {
       this.log.debug({ state }, 'connection state');
@@ -212,36 +125,14 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
       });
     }
     this.packet.onMessage((data) => {
-      if (this.closed || typeof data === 'string') return; // the packet channel carries binary frames only
-      this.opts.onPacket(Buffer.isBuffer(data) ? data : Buffer.from(data));
+      if (this.closed) return;
+      const frame = frameOf(data); // the packet channel carries binary frames only
+      if (frame !== null) this.opts.onPacket(frame);
     });
-    if (this.track) {
-      const track = this.track;
-      track.onOpen(() => {
-        this.trackOpen = true;
-        this.refreshPacketTrack();
-      });
-      track.onClosed(() => {
-        this.trackOpen = false;
-        this.trackState.markClosed();
-      });
-      track.onError((err) => {
-        if (!this.closed) this.log.debug({ err }, 'packet track error');
-      });
-      // RTP and any RTCP the peer's stack sends arrive here; only packet-track RTP is a frame.
-      track.onMessage((data) => {
-        if (this.closed) return;
-        const rtp = parseRtpFrame(Buffer.isBuffer(data) ? data : Buffer.from(data));
-        if (!rtp) return;
-        this.trackState.loss.observe(rtp.index);
-        this.opts.onPacket(rtp.payload);
-      });
-    }
+    this.track?.wire();
     this.control.onMessage((data) => {
       if (this.closed) return;
-      this.opts.onControl(
-        typeof data === 'string' ? data : (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8'),
-      );
+      this.opts.onControl(textOf(data));
     });
   }
 
@@ -287,8 +178,8 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
       for (const c of this.early.splice(0)) this.addCandidate(c.candidate, c.mid);
     } else if (signal.kind === 'candidate') {
       const c = signal.candidate;
-      if (!c || c.candidate === '') return; // end of candidates: nothing libdatachannel needs
-      if (this.opts.addressFilter.isCandidateExcluded(c.candidate)) return;
+      // End of candidates (nothing libdatachannel needs) or an excluded address: not added.
+      if (!isUsableRemoteCandidate(c, this.opts.addressFilter)) return;
       const mid = c.sdpMid ?? '0';
       if (!this.remoteSet) {
         if (this.early.length < 64) this.early.push({ candidate: c.candidate, mid });
@@ -301,11 +192,7 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   private addCandidate(candidate: string, mid: string): void {
     this.guard('remote candidate', () => {
       this.pc.addRemoteCandidate(candidate, mid);
-      const fields = candidate.split(/\s+/);
-      const address = candidateAddress(candidate);
-      const type = candidateType(candidate);
-      if (address && type && this.remoteTypes.size < 64)
-        this.remoteTypes.set(formatHostPort(address, Number(fields[5])), type);
+      this.remoteTypes.add(candidate);
     });
   }
 
@@ -313,22 +200,9 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
     // Not supported by libdatachannel: PeerLink sees canRestartIce === false and renegotiates instead.
   }
 
-  /**
-   * Receiving on the packet track needs the track open (DTLS-SRTP keyed) and the section accepted in
-   * both descriptions: a peer that rejected it (port 0) or never offered it leaves the track unused.
-   */
+  /** Whether this side now receives on the packet track (tells PeerLink the first time). */
   private refreshPacketTrack(): void {
-    if (this.trackState.receiving || !this.trackOpen || this.closed) return;
-    let local: string | undefined;
-    let remote: string | undefined;
-    try {
-      local = this.pc.localDescription()?.sdp;
-      remote = this.pc.remoteDescription()?.sdp;
-    } catch {
-      return;
-    }
-    if (!local || !remote || !sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
-    if (this.trackState.markReady()) this.opts.onPacketTrackReady();
+    if (this.track?.refresh()) this.opts.onPacketTrackReady();
   }
 
   /** libdatachannel's packet channel queue; the packet track queues nothing (a full socket drops). */
@@ -342,20 +216,12 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
   }
 
   packetTrackCounters(): PacketTrackCounters {
-    return this.trackState.counters(this.framer.packets);
+    return this.trackState.counters(this.track?.txPackets ?? 0);
   }
 
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
-    if (this.track && this.trackState.carries(frame.length)) {
-      try {
-        // Straight through SRTP to the socket on this thread: nothing queues (a full socket drops).
-        this.track.sendMessageBinary(this.framer.frame(frame));
-        return 'sent';
-      } catch {
-        return 'closed';
-      }
-    }
+    if (this.track && this.trackState.carries(frame.length)) return this.track.send(frame);
     try {
       if (this.packet.bufferedAmount() > this.opts.maxBufferedBytes) return 'backpressure';
       // false only means "queued, not yet on the wire"; the cap above bounds that queue.
@@ -383,8 +249,8 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
    */
   channelConfig(): { packet: ChannelConfig; control: ChannelConfig } {
     return {
-      packet: { ordered: false, maxRetransmits: 0, negotiated: true, id: this.packet.getId() },
-      control: { ordered: true, maxRetransmits: null, negotiated: true, id: this.control.getId() },
+      packet: { ...PACKET_CHANNEL, id: this.packet.getId() },
+      control: { ...CONTROL_CHANNEL, id: this.control.getId() },
     };
   }
 
@@ -400,16 +266,7 @@ export class NdcConnection extends PacketTrackHolder implements LinkConnection {
     const { local, remote } = pair;
     if (this.excludedPair(local.address, remote.address)) return null;
     const remoteAddress = formatHostPort(remote.address, remote.port);
-    // libjuice keeps a pair it learned from an incoming check as peer-reflexive even after the same
-    // transport address arrives as a signalled candidate; report the signalled type, as browsers do.
-    const remoteType =
-      remote.type === 'prflx' ? (this.remoteTypes.get(remoteAddress) ?? remote.type) : remote.type;
-    return {
-      path: local.type === 'relay' || remoteType === 'relay' ? 'relay' : 'direct',
-      localCandidateType: local.type,
-      remoteCandidateType: remoteType,
-      remoteAddress,
-    };
+    return selectedPath(local.type, this.remoteTypes.typeOf(remoteAddress, remote.type), remoteAddress);
   }
 
   /**

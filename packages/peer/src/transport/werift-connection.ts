@@ -1,44 +1,25 @@
 import type { Logger } from 'pino';
-import type {
-  RTCDataChannel,
-  RTCDtlsTransport,
-  RTCIceTransport,
-  RTCPeerConnection,
-  RTCRtpTransceiver,
-} from 'werift';
+import type { RTCDataChannel, RTCIceTransport, RTCPeerConnection } from 'werift';
 import type { ConnectPlan } from '../connect-plan.js';
 import {
   type ChannelConfig,
   CONTROL_BUFFER_CAP,
-  CONTROL_CHANNEL_ID,
   formatHostPort,
   type LinkConnection,
   type LinkConnectionOptions,
-  PACKET_CHANNEL_ID,
   type PacketTrackCounters,
   type PathInfo,
   type SendResult,
 } from '../link-connection.js';
 import type { LinkSignal } from '../link-signal.js';
-import {
-  PACKET_CODEC_CLOCK_RATE,
-  PACKET_CODEC_NAME,
-  PACKET_PAYLOAD_TYPE,
-  PacketTrackHolder,
-  sdpHasPacketTrack,
-} from '../packet-track.js';
-import type { PacketSrtp } from '../srtp/packet-srtp.js';
+import { PacketTrackHolder } from '../packet-track.js';
+import { CONTROL_CHANNEL, frameOf, PACKET_CHANNEL, textOf } from './link-channels.js';
+import { isUsableRemoteCandidate, LocalSignals } from './link-signals.js';
+import { selectedPath } from './selected-path.js';
 import { werift } from './werift-module.js';
-import { datagramSender, packetSrtpFor } from './werift-packet-srtp.js';
-
-/** The packet track's only codec; no RTCP feedback (no NACK, PLI or REMB: nothing is retransmitted). */
-const PACKET_CODEC = () =>
-  new (werift().RTCRtpCodecParameters)({
-    mimeType: `video/${PACKET_CODEC_NAME}`,
-    clockRate: PACKET_CODEC_CLOCK_RATE,
-    payloadType: PACKET_PAYLOAD_TYPE,
-    rtcpFeedback: [],
-  });
+import { WeriftPacketTrack } from './werift-packet-track.js';
+import { weriftChannelInit, weriftPeerConfig } from './werift-peer-config.js';
+import { socketQueueBytes } from './werift-socket-queue.js';
 
 /**
  * One RTCPeerConnection "generation" of a PeerLink on werift (pure TypeScript): the connection, its two
@@ -55,14 +36,11 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   readonly pc: RTCPeerConnection;
   private readonly packet: RTCDataChannel;
   private readonly control: RTCDataChannel;
-  /** The packet track's transceiver (null when the link runs without one). */
-  private readonly transceiver: RTCRtpTransceiver | null;
-  /** The packet track's SRTP, on the keys of this connection's DTLS (null until the track is ready). */
-  private trackSrtp: PacketSrtp | null = null;
-  /** Sends one datagram on the nominated pair; rebuilt when the pair changes (ICE restart). */
-  private sender: { pair: unknown; send: (datagram: Buffer) => void } | null = null;
+  /** The packet track (null when the link runs without one). */
+  private readonly track: WeriftPacketTrack | null;
   private readonly opts: LinkConnectionOptions;
   private readonly log: Logger;
+  private readonly signals: LocalSignals;
   private makingOffer = false;
   private ignoreOffer = false;
   private chain: Promise<void> = Promise.resolve();
@@ -77,36 +55,25 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     this.gen = opts.gen;
     this.plan = opts.plan;
     this.log = opts.logger.child({ gen: opts.gen });
-    const filter = opts.addressFilter;
-    filter.refresh();
-    this.pc = new (werift().RTCPeerConnection)({
-      iceServers: opts.iceServers,
-      iceTransportPolicy: opts.plan.policy === 'relay' ? 'relay' : 'all',
-      iceAdditionalHostAddresses: filter.hostAddresses(),
-      icePortRange: opts.icePortRange,
-      // Overlay addresses never pair (covers prflx candidates learned from incoming checks too).
-      iceFilterCandidatePair: (pair) =>
-        !filter.isExcluded(pair.localCandidate.host) && !filter.isExcluded(pair.remoteCandidate.host),
-      sctp: { mtu: opts.sctpMtu },
-      // Only the packet track's codec, no header extensions: werift adds nothing to each packet.
-      codecs: { video: opts.packetTrack ? [PACKET_CODEC()] : [], audio: [] },
-      headerExtensions: { video: [], audio: [] },
-    });
+    this.signals = new LocalSignals(opts, this.log);
+    opts.addressFilter.refresh();
+    this.pc = new (werift().RTCPeerConnection)(weriftPeerConfig(opts));
     // The media section comes first (mid 0) on both stacks, before the data channels' section.
-    this.transceiver = opts.packetTrack ? this.pc.addTransceiver('video', { direction: 'sendrecv' }) : null;
-    // Unordered, no retransmission: one frame per message; a reliable channel would put TCP inside
-    // TCP-like recovery and melt down under loss.
-    this.packet = this.pc.createDataChannel('packet', {
-      negotiated: true,
-      id: PACKET_CHANNEL_ID,
-      ordered: false,
-      maxRetransmits: 0,
-    });
-    this.control = this.pc.createDataChannel('control', {
-      negotiated: true,
-      id: CONTROL_CHANNEL_ID,
-      ordered: true,
-    });
+    this.track = opts.packetTrack
+      ? new WeriftPacketTrack(
+          this.pc,
+          this.pc.addTransceiver('video', { direction: 'sendrecv' }),
+          this.trackState,
+          {
+            log: this.log,
+            maxBufferedBytes: opts.maxBufferedBytes,
+            isClosed: () => this.closed,
+            onPacket: (frame) => this.opts.onPacket(frame),
+          },
+        )
+      : null;
+    this.packet = this.pc.createDataChannel('packet', weriftChannelInit(PACKET_CHANNEL));
+    this.control = this.pc.createDataChannel('control', weriftChannelInit(CONTROL_CHANNEL));
     this.wire();
   }
 
@@ -123,21 +90,13 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     pc.onicecandidate = ({ candidate }) => {
       if (this.closed) return;
       if (!candidate) {
-        this.opts.sendSignal({ kind: 'candidate', candidate: null, gen: this.gen });
+        this.signals.endOfCandidates();
         return;
       }
-      if (this.opts.addressFilter.isCandidateExcluded(candidate.candidate)) {
-        this.log.debug({ candidate: candidate.candidate }, 'not signaling excluded candidate');
-        return;
-      }
-      this.opts.sendSignal({
-        kind: 'candidate',
-        candidate: {
-          candidate: candidate.candidate,
-          sdpMid: candidate.sdpMid ?? null,
-          sdpMLineIndex: candidate.sdpMLineIndex ?? null,
-        },
-        gen: this.gen,
+      this.signals.candidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? null,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? null,
       });
     };
     const sub = pc.connectionStateChange.subscribe((state) => {
@@ -165,11 +124,11 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
       this.unsubscribe.push(() => s.unSubscribe());
     }
     const p = this.packet.onMessage.subscribe((data) => {
-      if (typeof data === 'string') return; // the packet channel carries binary frames only
-      this.opts.onPacket(data);
+      const frame = frameOf(data); // the packet channel carries binary frames only
+      if (frame !== null) this.opts.onPacket(frame);
     });
     const c = this.control.onMessage.subscribe((data) => {
-      this.opts.onControl(typeof data === 'string' ? data : data.toString('utf8'));
+      this.opts.onControl(textOf(data));
     });
     this.unsubscribe.push(
       () => p.unSubscribe(),
@@ -218,10 +177,7 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   private sendLocalDescription(): void {
     const desc = this.pc.localDescription;
     if (!desc || this.closed) return;
-    const type = desc.type;
-    if (type !== 'offer' && type !== 'answer') return;
-    const sdp = this.opts.addressFilter.filterSdp(desc.sdp);
-    this.opts.sendSignal({ kind: 'description', description: { type, sdp }, gen: this.gen });
+    this.signals.description(desc.type, desc.sdp);
   }
 
   /** Applies a signal for this generation (in order with every other signal). */
@@ -232,8 +188,8 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     } else if (signal.kind === 'candidate') {
       const c = signal.candidate;
       this.enqueue(async () => {
-        if (!c || c.candidate === '') return; // end of candidates: nothing werift needs
-        if (this.opts.addressFilter.isCandidateExcluded(c.candidate)) return;
+        // End of candidates (nothing werift needs) or an excluded address: not added.
+        if (!isUsableRemoteCandidate(c, this.opts.addressFilter)) return;
         try {
           await this.pc.addIceCandidate({
             candidate: c.candidate,
@@ -298,45 +254,9 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     this.enqueue(() => this.makeOffer(true));
   }
 
-  /**
-   * Whether this side can receive on the packet track: both descriptions carry it and the DTLS
-   * transport has derived its SRTP keys. Checked when the generation opens (DTLS is up by then).
-   */
+  /** Whether this side now receives on the packet track (tells PeerLink the first time). */
   private refreshPacketTrack(): void {
-    if (this.trackState.receiving || !this.transceiver || this.closed) return;
-    const local = this.pc.localDescription?.sdp;
-    const remote = this.pc.remoteDescription?.sdp;
-    const dtls = this.transceiver.dtlsTransport ?? this.pc.dtlsTransports[0];
-    if (!local || !remote || !dtls?.srtp) return;
-    if (!sdpHasPacketTrack(local) || !sdpHasPacketTrack(remote)) return;
-    const srtp = packetSrtpFor(dtls, this.transceiver.sender.ssrc);
-    if (!srtp) {
-      this.log.warn("werift's SRTP session is not the expected one: frames stay on the data channel");
-      return;
-    }
-    this.trackSrtp = srtp;
-    // Packet-track datagrams are taken before werift's SRTP and RTP router (patch 10): one cipher each.
-    const hook = (data: Buffer) => this.onSrtp(data);
-    const withHook = dtls as RTCDtlsTransport & { mediaHook?: (data: Buffer) => boolean };
-    withHook.mediaHook = hook;
-    this.unsubscribe.push(() => {
-      if (withHook.mediaHook === hook) withHook.mediaHook = undefined;
-    });
-    if (this.trackState.markReady()) this.opts.onPacketTrackReady();
-  }
-
-  /** One SRTP datagram: ours when it carries the packet payload type (RTCP and the rest: werift). */
-  private onSrtp(data: Buffer): boolean {
-    if ((data[1]! & 0x7f) !== PACKET_PAYLOAD_TYPE) return false;
-    if (this.closed || !this.trackSrtp) return true;
-    const frame = this.trackSrtp.unprotect(data);
-    if (!frame) {
-      this.trackState.rejected++;
-      return true;
-    }
-    this.trackState.loss.observe(frame.index);
-    this.opts.onPacket(frame.payload);
-    return true;
+    if (this.track?.refresh()) this.opts.onPacketTrackReady();
   }
 
   localQueueBytes(): number | null {
@@ -346,27 +266,12 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   }
 
   packetTrackCounters(): PacketTrackCounters {
-    return this.trackState.counters(this.trackSrtp?.packets ?? 0);
-  }
-
-  private sendRtp(frame: Buffer): SendResult {
-    const srtp = this.trackSrtp;
-    if (!srtp) return 'closed';
-    // Each packet goes to Node's socket, whose queue (behind a full kernel buffer) has no bound.
-    if ((socketQueueBytes(this.pc) ?? 0) > this.opts.maxBufferedBytes) return 'backpressure';
-    const pair = this.pc.iceTransports[0]?.connection.nominated;
-    if (!this.sender || this.sender.pair !== pair) {
-      const send = datagramSender(this.pc);
-      if (!send) return 'closed';
-      this.sender = { pair, send };
-    }
-    this.sender.send(srtp.protect(frame));
-    return 'sent';
+    return this.trackState.counters(this.track?.txPackets ?? 0);
   }
 
   sendPacket(frame: Buffer): SendResult {
     if (!this.isOpen) return 'closed';
-    if (this.trackState.carries(frame.length)) return this.sendRtp(frame);
+    if (this.trackState.carries(frame.length)) return this.track?.send(frame) ?? 'closed';
     if (this.packet.readyState !== 'open') return 'closed';
     if (this.packet.bufferedAmount > this.opts.maxBufferedBytes) return 'backpressure';
     this.packet.send(frame);
@@ -396,16 +301,12 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   path(): PathInfo | null {
     const nominated = this.pc.iceTransports[0]?.connection.nominated;
     if (!nominated) return null;
-    const local = nominated.localCandidate;
-    const remote = nominated.remoteCandidate;
     const [host, port] = nominated.remoteAddr;
-    const relayed = local.type === 'relay' || remote.type === 'relay';
-    return {
-      path: relayed ? 'relay' : 'direct',
-      localCandidateType: local.type,
-      remoteCandidateType: remote.type,
-      remoteAddress: formatHostPort(host, port),
-    };
+    return selectedPath(
+      nominated.localCandidate.type,
+      nominated.remoteCandidate.type,
+      formatHostPort(host, port),
+    );
   }
 
   /** Frees the connection, its sockets and subscriptions. Idempotent. */
@@ -413,6 +314,7 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
     if (this.closed) return;
     this.closed = true;
     for (const u of this.unsubscribe.splice(0)) u();
+    this.track?.detach();
     this.pc.onnegotiationneeded = null;
     this.pc.onicecandidate = null;
     try {
@@ -421,35 +323,4 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
       this.log.debug({ err }, 'close failed');
     }
   }
-}
-
-/** The parts of werift's ICE internals that lead to the socket the nominated pair sends on. */
-interface QueueingSocket {
-  getSendQueueSize?: () => number;
-  writableLength?: number;
-}
-interface SocketHolder {
-  /** UDP (dgram). */
-  socket?: QueueingSocket;
-  /** TCP or TLS (net/tls socket of werift's StreamTransport). */
-  stream?: { client?: QueueingSocket };
-}
-interface NominatedProtocol {
-  transport?: SocketHolder;
-  turn?: { transport?: SocketHolder };
-}
-
-/**
- * Bytes waiting in user space to be written to the nominated pair's socket: libuv's queue of a UDP
- * socket (direct, or TURN over UDP), or the write buffer of a TURN TCP/TLS connection. Null when no
- * pair is nominated or the socket cannot be found (a werift upgrade moved it: the link test says so).
- */
-export function socketQueueBytes(pc: RTCPeerConnection): number | null {
-  const nominated = pc.iceTransports[0]?.connection.nominated as { protocol?: unknown } | undefined;
-  const protocol = nominated?.protocol as NominatedProtocol | undefined;
-  const holder = protocol?.transport ?? protocol?.turn?.transport;
-  const socket = holder?.socket ?? holder?.stream?.client;
-  if (!socket) return null;
-  if (typeof socket.getSendQueueSize === 'function') return socket.getSendQueueSize();
-  return typeof socket.writableLength === 'number' ? socket.writableLength : null;
 }
