@@ -1,6 +1,6 @@
 import type { NetDevice } from '@rtcmesh/netdev';
 import { CandidateAddressFilter } from '@rtcmesh/peer';
-import { ErrorCode, type NetworkInfo, type PeerInfo, type Route, type Welcome } from '@rtcmesh/protocol';
+import { ErrorCode, type PeerInfo, type Route, type Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
 import type { MeshResolver } from '../dns/mesh-resolver.js';
@@ -9,7 +9,6 @@ import { browserSessionEvent } from '../links/browser-session-event.js';
 import type { DirectHint } from '../links/direct-hint.js';
 import { DirectLinks } from '../links/direct-links.js';
 import { LinkAuthenticator } from '../links/link-auth.js';
-import { NetworkLock } from '../links/network-lock.js';
 import { PeerLinks } from '../links/peer-links.js';
 import type {
   AgentControl,
@@ -23,7 +22,6 @@ import type {
 import { LocalApiError } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
-import { SignedPolicyGate } from '../policy/signed-policy.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
 import { AgentMobility } from './agent-mobility.js';
@@ -34,8 +32,10 @@ import { KeyRotation } from './key-rotation.js';
 import { linkEventHandler } from './link-events.js';
 import { LocalAnswers } from './local-answers.js';
 import { NetworkMapStart } from './network-map-start.js';
+import { NetworkTrust } from './network-trust.js';
 import { OverlayRoutes } from './overlay-routes.js';
 import { RuntimeSettings } from './runtime-settings.js';
+import { shutdownStep } from './shutdown-step.js';
 
 export type { AgentOptions } from './agent-options.js';
 export type { DeviceOpener } from './data-plane.js';
@@ -67,7 +67,8 @@ export class Agent implements AgentControl {
   private readonly candidateFilter = new CandidateAddressFilter();
   private browserPeers: BrowserPeers | undefined;
   private links: PeerLinks | undefined;
-  private lock: NetworkLock | undefined;
+  /** The network lock's pinned keys and the signed policy they vouch for (network-trust.ts). */
+  private trust: NetworkTrust | undefined;
   private keyRotation: KeyRotation | undefined;
   private config: Welcome | undefined;
   /** The device, the forwarding engine, the exit NAT (data-plane.ts). */
@@ -283,7 +284,7 @@ export class Agent implements AgentControl {
         );
     });
     c.on('config', (cfg) => {
-      if (cfg.network) void this.observeLock(cfg.network);
+      if (cfg.network) void this.trust?.observe(cfg.network);
       if (cfg.network) this.plane?.applyL2Settings(cfg.network);
       // A rename (rtcmesh-signal node rename) or new tags: status and the resolver follow. Addresses
       // and MAC only ever change with a new join.
@@ -358,17 +359,15 @@ export class Agent implements AgentControl {
     this.routes.updateCandidateFilter(w.peers);
     this.mobility = this.agentMobility(w, this.routes);
     if (mobility.length > 0) await this.mobility.start(mobility);
-    this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
-    await this.lock.load(this.opts.lockKeys ?? []);
-    await this.lock.observe(w.network.lockKeys, w.network.lockDisabled);
-    const gate = new SignedPolicyGate(
-      w.network.id,
-      () => this.lock?.keys ?? [],
-      this.opts.keyStore,
-      log.child({ component: 'policy' }),
-    );
-    await gate.load();
-    this.policy.setGate(gate);
+    this.trust = new NetworkTrust({
+      network: w.network,
+      keyStore: this.opts.keyStore,
+      lockKeys: this.opts.lockKeys,
+      policy: this.policy,
+      peers: () => this.links,
+      logger: log,
+    });
+    await this.trust.load();
     this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
     if (this.opts.directPort !== null)
       this.direct = await DirectLinks.start(
@@ -404,7 +403,7 @@ export class Agent implements AgentControl {
       onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
       candidateFilter: this.candidateFilter,
       linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
-      admitPeer: (peer) => this.lock?.admit(peer) ?? null,
+      admitPeer: (peer) => this.trust?.admit(peer) ?? null,
       ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
       ...(this.opts.transport ? { transport: this.opts.transport } : {}),
     });
@@ -498,20 +497,10 @@ export class Agent implements AgentControl {
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
     this.plane?.applyL2Settings(w.network);
-    void this.observeLock(w.network);
+    void this.trust?.observe(w.network);
     this.links?.setIceServers(w.iceServers);
     this.peers.replaceAll(w.peers, w.self.nodeId);
     this.announce.advertise();
-  }
-
-  /** The server's lock keys (pinned the first time) or a signed disablement (unpinned): then every peer is judged again. */
-  private async observeLock(network: Pick<NetworkInfo, 'lockKeys' | 'lockDisabled'>): Promise<void> {
-    try {
-      if (await this.lock?.observe(network.lockKeys, network.lockDisabled))
-        for (const { info } of this.links?.list() ?? []) this.links?.upsert(info);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'cannot pin the network lock keys');
-    }
   }
 
   private onPeer(p: PeerInfo): void {
@@ -557,9 +546,9 @@ export class Agent implements AgentControl {
       this.mapStart.stopped();
       for (const t of this.timers) clearInterval(t);
       this.announce.stop();
-      // Every step is bounded: a peer or a socket that never answers must not keep a stopping agent
-      // (systemd's stop timeout, an admin's removal) waiting.
-      const step = (what: string, p: Promise<unknown> | undefined) => this.bounded(what, p);
+      // Every step is bounded (shutdown-step.ts): a peer or a socket that never answers must not keep
+      // a stopping agent (systemd's stop timeout, an admin's removal) waiting.
+      const step = (what: string, p: Promise<unknown> | undefined) => shutdownStep(this.log, what, p);
       // A removed node must not start again from its map (it would offer links its peers refuse).
       await step('closing the network map', this.mapRecorder.close(exit.reason === 'removed'));
       await step(
@@ -577,21 +566,5 @@ export class Agent implements AgentControl {
       this.resolveExit(exit);
     })();
     return this.stopping;
-  }
-
-  private async bounded(what: string, p: Promise<unknown> | undefined, ms = 3000): Promise<void> {
-    if (!p) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), ms);
-    });
-    try {
-      if ((await Promise.race([p, timeout])) === 'timeout')
-        this.log.warn({ step: what, ms }, 'shutdown step timed out');
-    } catch (err) {
-      this.log.warn({ step: what, err: (err as Error).message }, 'shutdown step failed');
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
