@@ -1,60 +1,51 @@
-import { type NetDevice, raiseUdpSocketBuffers } from '@rtcmesh/netdev';
+import type { NetDevice } from '@rtcmesh/netdev';
 import { CandidateAddressFilter } from '@rtcmesh/peer';
-import {
-  type AgentEvent,
-  DEFAULT_DNS_SUFFIX,
-  ErrorCode,
-  type NetworkInfo,
-  type PeerInfo,
-  type Route,
-  type Welcome,
-} from '@rtcmesh/protocol';
+import { ErrorCode, type PeerInfo, type Route, type Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
-import { MeshResolver } from '../dns/mesh-resolver.js';
+import type { MeshResolver } from '../dns/mesh-resolver.js';
 import { BrowserPeers } from '../links/browser-peer.js';
 import { browserSessionEvent } from '../links/browser-session-event.js';
 import type { DirectHint } from '../links/direct-hint.js';
 import { DirectLinks } from '../links/direct-links.js';
 import { LinkAuthenticator } from '../links/link-auth.js';
-import { NetworkLock } from '../links/network-lock.js';
-import { type LinkEvent, PeerLinks } from '../links/peer-links.js';
-import {
-  type AgentControl,
-  type AgentStatus,
-  LocalApiError,
-  type NetcheckReport,
-  type PingReply,
-  type RekeyReply,
-  type SetRequest,
-  type Settings,
+import { PeerLinks } from '../links/peer-links.js';
+import type {
+  AgentControl,
+  AgentStatus,
+  NetcheckReport,
+  PingReply,
+  RekeyReply,
+  SetRequest,
+  Settings,
 } from '../localapi/schema.js';
+import { LocalApiError } from '../localapi/schema.js';
 import { LocalApiServer } from '../localapi/server.js';
-import { formatMobilitySpec } from '../mobility/mobility-spec.js';
-import { runNetcheck } from '../netcheck/netcheck.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
-import { SignedPolicyGate } from '../policy/signed-policy.js';
-import { type CachedMap, directHints, formatAge, offlineWelcome } from '../state/network-map.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
 import { AgentMobility } from './agent-mobility.js';
 import type { AgentOptions } from './agent-options.js';
+import { Announcer } from './announcer.js';
 import { DataPlane } from './data-plane.js';
 import { KeyRotation } from './key-rotation.js';
+import { linkEventHandler } from './link-events.js';
+import { LocalAnswers } from './local-answers.js';
+import { NetworkMapStart } from './network-map-start.js';
+import { NetworkTrust } from './network-trust.js';
 import { OverlayRoutes } from './overlay-routes.js';
 import { RuntimeSettings } from './runtime-settings.js';
+import { shutdownStep } from './shutdown-step.js';
 
 export type { AgentOptions } from './agent-options.js';
 export type { DeviceOpener } from './data-plane.js';
 
-import { networkChange, optionsProblem } from './network-fit.js';
+import { optionsProblem } from './network-fit.js';
 import { PeerSync } from './peer-sync.js';
+import { startResolver } from './resolver-start.js';
 import { ServerReports } from './server-reports.js';
 import { SignalRouter } from './signal-router.js';
-import { deviceStatus, healthOf, linkReport, peerStatus } from './status.js';
-
-/** stop() before the agent had a network map: start() returns instead of failing. */
-class AgentStoppedError extends Error {}
+import { linkReport } from './status.js';
 
 export type AgentExit =
   | { reason: 'stopped' }
@@ -62,9 +53,10 @@ export type AgentExit =
   | { reason: 'fatal'; error: Error };
 
 /**
- * One rtcmesh node: the control session, the device, the forwarding engine and the peer links.
- * The first `welcome` configures the device; later ones (after a reconnect) only resync peers, so
- * a signaling outage never touches the data plane.
+ * One rtcmesh node: the control session, the device, the forwarding engine and the peer links. The
+ * composition root: it builds the parts, wires the control session's events to them, and starts and
+ * stops them in order; the first configuration comes from network-map-start.ts, the local API's
+ * answers from local-answers.ts.
  */
 export class Agent implements AgentControl {
   private readonly log: Logger;
@@ -75,17 +67,20 @@ export class Agent implements AgentControl {
   private readonly candidateFilter = new CandidateAddressFilter();
   private browserPeers: BrowserPeers | undefined;
   private links: PeerLinks | undefined;
-  private lock: NetworkLock | undefined;
+  /** The network lock's pinned keys and the signed policy they vouch for (network-trust.ts). */
+  private trust: NetworkTrust | undefined;
   private keyRotation: KeyRotation | undefined;
   private config: Welcome | undefined;
   /** The device, the forwarding engine, the exit NAT (data-plane.ts). */
   private plane: DataPlane | undefined;
   /** The server's view of the network, recorded for offline starts (state/network-map.ts). */
   private readonly mapRecorder: NetworkMapRecorder;
-  /** Where the running configuration came from: the server, or the cache while the server is away. */
-  private mapSource: 'server' | 'cache' | undefined;
-  /** Set by the first configuration (a welcome, or the cache): later welcomes wait for it, then resync. */
-  private setupDone: Promise<void> | undefined;
+  /** The first configuration, from the server or the cache, and later welcomes (network-map-start.ts). */
+  private readonly mapStart: NetworkMapStart;
+  /** `rtcmesh status`, `ping`, `netcheck`, `rekey` (local-answers.ts). */
+  private readonly answers: LocalAnswers;
+  /** Advertisements and events to the server (announcer.ts). */
+  private readonly announce: Announcer;
   /** Link signals through the server, or directly while it is away (signal-router.ts). */
   private readonly signals: SignalRouter;
   /** Every change of the peer set, to the links and everyone who follows them (peer-sync.ts). */
@@ -95,7 +90,6 @@ export class Agent implements AgentControl {
   private readonly timers: NodeJS.Timeout[] = [];
   /** Telemetry and netcheck for the console (server-reports.ts). */
   private readonly reports: ServerReports;
-  private advertiseTimer: NodeJS.Timeout | undefined;
   /** Names for the mesh (dns/mesh-resolver.ts). */
   private resolver: MeshResolver | undefined;
   /** `--mobility`: the anycast gateways and the workloads' host routes (agent-mobility.ts). */
@@ -110,19 +104,10 @@ export class Agent implements AgentControl {
   private resolveExit!: (exit: AgentExit) => void;
   /** Resolves when the agent has stopped, with why. */
   readonly exited: Promise<AgentExit>;
-  private readonly ready: Promise<void>;
-  private resolveReady!: () => void;
-  private rejectReady!: (err: Error) => void;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.logger;
     this.exited = new Promise((r) => (this.resolveExit = r));
-    this.ready = new Promise((resolve, reject) => {
-      this.resolveReady = resolve;
-      this.rejectReady = reject;
-    });
-    // Whoever awaits `ready` sees its rejection; this only keeps an unawaited one from being "unhandled".
-    this.ready.catch(() => {});
     this.control =
       opts.control ??
       new ControlClient({
@@ -135,10 +120,28 @@ export class Agent implements AgentControl {
         ...(opts.pendingKey ? { pendingKey: opts.pendingKey } : {}),
       });
     this.localApi = new LocalApiServer(opts.socketPath, this);
+    this.announce = new Announcer({
+      send: (m) => this.control.send(m),
+      plane: () => this.plane,
+      ownRoutes: () => this.routes?.own(),
+    });
+    this.mapStart = new NetworkMapStart({
+      nodeId: opts.nodeId,
+      networkId: opts.networkId,
+      cache: opts.networkMap,
+      server: this.control,
+      setup: (w, hints) => this.setup(w, hints),
+      cachedWelcome: (w) => this.policy.onWelcome(w),
+      resync: (w) => this.resync(w),
+      config: () => this.config,
+      stopping: () => this.stopping !== undefined,
+      fail: (error) => void this.stop({ reason: 'fatal', error }),
+      logger: opts.logger,
+    });
     this.reports = new ServerReports({
       send: (m) => this.control.send(m),
       connected: () => this.control.connected,
-      netcheck: () => this.netcheck(),
+      netcheck: () => this.answers.netcheck(),
       links: () =>
         [...(this.links?.stats() ?? [])].map(([peerId, s]) => ({
           ...linkReport(peerId, s),
@@ -202,10 +205,10 @@ export class Agent implements AgentControl {
         await this.mobility.set(network, specs);
       },
       ownRoutesChanged: (own) => this.ownRoutesChanged(own),
-      advertise: () => this.advertise(),
+      advertise: () => this.announce.advertise(),
       refreshPeers: () => this.peers.refresh(),
       ...(opts.setLogLevel ? { setLogLevel: opts.setLogLevel } : {}),
-      current: () => this.settings(),
+      current: () => this.answers.settings(),
       ...(opts.settingsStore ? { store: opts.settingsStore } : {}),
       logger: opts.logger,
     });
@@ -215,7 +218,26 @@ export class Agent implements AgentControl {
       candidateFilter: this.candidateFilter,
       iceServers: () => this.config?.iceServers ?? [],
       access: (principal, ip, port) => this.policy.browserAccess(principal, ip, port),
-      onSessionEvent: (e) => this.sendEvent(browserSessionEvent(e)),
+      onSessionEvent: (e) => this.announce.event(browserSessionEvent(e)),
+    });
+    this.answers = new LocalAnswers({
+      config: () => this.config,
+      server: this.control,
+      links: () => this.links,
+      plane: () => this.plane,
+      routes: () => this.routes,
+      mobility: () => this.mobility,
+      resolver: () => this.resolver,
+      browserPeers: () => this.browserPeers,
+      keyRotation: () => this.keyRotation,
+      policy: this.policy,
+      mapSource: () => this.mapStart.source,
+      mapConfirmedAt: () => this.mapRecorder.map.lastConfirmedAt,
+      directPort: () => this.direct?.port,
+      serverLostAt: () => this.serverLostAt,
+      sendEvent: (e) => this.announce.event(e),
+      options: { ...opts, offlineMaxAgeMs: opts.networkMap?.maxAgeMs },
+      logger: opts.logger,
     });
   }
 
@@ -226,22 +248,7 @@ export class Agent implements AgentControl {
   async start(): Promise<void> {
     this.wireControl();
     this.control.start();
-    const waiting = setInterval(
-      () =>
-        this.log.warn(
-          { server: this.control.serverUrl, lastError: this.control.lastError },
-          'still waiting for the signaling server',
-        ),
-      10_000,
-    );
-    try {
-      await this.firstNetworkMap();
-    } catch (err) {
-      if (err instanceof AgentStoppedError) return;
-      throw err;
-    } finally {
-      clearInterval(waiting);
-    }
+    if (!(await this.mapStart.first())) return;
     if (this.stopping) return;
     await this.localApi.listen();
     this.timers.push(setInterval(() => this.reports.tick(), this.opts.telemetryIntervalMs ?? 5_000));
@@ -249,7 +256,7 @@ export class Agent implements AgentControl {
     this.timers.push(
       setInterval(() => {
         // Hellos only while the server cannot carry signals (links/direct-links.ts).
-        if (!this.control.connected || this.mapSource === 'cache') this.direct?.tick();
+        if (!this.control.connected || this.mapStart.source === 'cache') this.direct?.tick();
       }, 1_000),
     );
     // A map the server keeps vouching for stays fresh even when nothing in it changes.
@@ -260,85 +267,11 @@ export class Agent implements AgentControl {
     );
   }
 
-  /**
-   * The first configuration: the server's welcome, or — when the server does not answer within
-   * `offlineAfterMs` and a fresh enough cached map exists — the cache. The server's view replaces the
-   * cache when it arrives (resyncFromServer).
-   */
-  private async firstNetworkMap(): Promise<void> {
-    const cache = this.opts.networkMap;
-    const loaded =
-      cache && cache.maxAgeMs > 0
-        ? await cache.store.load(
-            { nodeId: this.opts.nodeId, networkId: this.opts.networkId },
-            cache.maxAgeMs,
-            Date.now(),
-          )
-        : undefined;
-    if (!cache || !loaded?.ok) {
-      if (loaded && !loaded.ok && !loaded.missing)
-        this.log.warn({ reason: loaded.reason }, 'not starting from the cached network map');
-      await this.ready;
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const offline = new Promise<'cache'>((r) => {
-      timer = setTimeout(() => r('cache'), cache.offlineAfterMs ?? 3000);
-    });
-    const first = await Promise.race([this.ready.then(() => 'server' as const), offline]).finally(() =>
-      clearTimeout(timer),
-    );
-    if (this.stopping) throw new AgentStoppedError();
-    // A welcome that arrived meanwhile is being set up: wait for it like any start.
-    if (first === 'server' || this.setupDone) {
-      await this.ready;
-      return;
-    }
-    await this.startFromCache(loaded.map, loaded.ageMs, cache.maxAgeMs);
-  }
-
-  private async startFromCache(map: CachedMap, ageMs: number, maxAgeMs: number): Promise<void> {
-    const { welcome, turnExpired } = offlineWelcome(map, maxAgeMs, Date.now());
-    this.log.warn(
-      {
-        server: this.control.serverUrl,
-        lastError: this.control.lastError,
-        mapAge: formatAge(ageMs),
-        peers: welcome.peers.length,
-        turnExpired,
-      },
-      'signaling server unreachable: starting from the cached network map',
-    );
-    if (turnExpired)
-      this.log.warn('the cached TURN credentials have expired: only direct paths until the server is back');
-    this.mapSource = 'cache';
-    this.policy.onWelcome(welcome);
-    this.setupDone = this.setup(welcome, directHints(map));
-    await this.setupDone;
-  }
   private wireControl(): void {
     const c = this.control;
     this.policy.attach(c);
     this.mapRecorder.attach(c);
-    c.on('welcome', (w) => {
-      if (!this.setupDone) {
-        this.mapSource = 'server';
-        this.setupDone = this.setup(w);
-        this.setupDone.then(
-          () => this.resolveReady(),
-          (err: Error) => {
-            this.rejectReady(err);
-            void this.stop({ reason: 'fatal', error: err });
-          },
-        );
-        return;
-      }
-      // A failed setup stops the agent (above, or in start()); a welcome after it has nothing to resync.
-      this.setupDone.then(
-        () => this.resyncFromServer(w),
-        () => {},
-      );
-    });
+    c.on('welcome', (w) => this.mapStart.welcome(w));
     c.on('welcome', () => this.reports.sessionStarted());
     c.on('key-promoted', () => {
       this.opts.keyStore
@@ -351,7 +284,7 @@ export class Agent implements AgentControl {
         );
     });
     c.on('config', (cfg) => {
-      if (cfg.network) void this.observeLock(cfg.network);
+      if (cfg.network) void this.trust?.observe(cfg.network);
       if (cfg.network) this.plane?.applyL2Settings(cfg.network);
       // A rename (rtcmesh-signal node rename) or new tags: status and the resolver follow. Addresses
       // and MAC only ever change with a new join.
@@ -385,7 +318,7 @@ export class Agent implements AgentControl {
     });
     c.on('removed', (message) => void this.stop({ reason: 'removed', message }));
     c.on('fatal', (error) => {
-      this.rejectReady(error);
+      this.mapStart.failed(error);
       void this.stop({ reason: 'fatal', error });
     });
   }
@@ -414,7 +347,7 @@ export class Agent implements AgentControl {
         ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
       ],
       onRefused: (r) =>
-        this.sendEvent({
+        this.announce.event({
           kind: 'route-refused',
           message: `route ${r.prefix} from ${r.peerName} refused: ${r.reason}`.slice(0, 500),
           peerId: r.peerId,
@@ -426,17 +359,15 @@ export class Agent implements AgentControl {
     this.routes.updateCandidateFilter(w.peers);
     this.mobility = this.agentMobility(w, this.routes);
     if (mobility.length > 0) await this.mobility.start(mobility);
-    this.lock = new NetworkLock(w.network.id, this.opts.keyStore, log.child({ component: 'lock' }));
-    await this.lock.load(this.opts.lockKeys ?? []);
-    await this.lock.observe(w.network.lockKeys, w.network.lockDisabled);
-    const gate = new SignedPolicyGate(
-      w.network.id,
-      () => this.lock?.keys ?? [],
-      this.opts.keyStore,
-      log.child({ component: 'policy' }),
-    );
-    await gate.load();
-    this.policy.setGate(gate);
+    this.trust = new NetworkTrust({
+      network: w.network,
+      keyStore: this.opts.keyStore,
+      lockKeys: this.opts.lockKeys,
+      policy: this.policy,
+      peers: () => this.links,
+      logger: log,
+    });
+    await this.trust.load();
     this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
     if (this.opts.directPort !== null)
       this.direct = await DirectLinks.start(
@@ -461,11 +392,18 @@ export class Agent implements AgentControl {
       logger: log.child({ component: 'links' }),
       sendSignal: (to, data) => this.signals.send(to, data),
       onPacket: (peerId, frame) => this.plane?.forwarder.fromPeer(peerId, frame),
-      onLinkEvent: (peerId, e) => this.onLinkEvent(peerId, e),
+      onLinkEvent: linkEventHandler({
+        direct: () => this.direct,
+        forwarder: () => this.plane?.forwarder,
+        name: (peerId) => this.links?.get(peerId)?.info.name ?? peerId,
+        onLinkChange: this.opts.onLinkChange,
+        sendEvent: (e) => this.announce.event(e),
+        logger: log,
+      }),
       onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
       candidateFilter: this.candidateFilter,
       linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
-      admitPeer: (peer) => this.lock?.admit(peer) ?? null,
+      admitPeer: (peer) => this.trust?.admit(peer) ?? null,
       ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
       ...(this.opts.transport ? { transport: this.opts.transport } : {}),
     });
@@ -487,8 +425,8 @@ export class Agent implements AgentControl {
       receiveFilter: this.policy,
       toPeer: (peerId, frame) => this.links?.sendPacket(peerId, frame) ?? false,
       events: {
-        onBindingsChanged: () => this.scheduleAdvertise(),
-        onEvent: (e) => this.sendEvent({ kind: e.kind, message: e.message }),
+        onBindingsChanged: () => this.announce.advertiseSoon(),
+        onEvent: (e) => this.announce.event({ kind: e.kind, message: e.message }),
       },
       onDeviceReopened: (d) => this.deviceReopened(d),
       onDeviceFailed: (error) => void this.stop({ reason: 'fatal', error }),
@@ -499,37 +437,18 @@ export class Agent implements AgentControl {
     // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
     // forwarder entries now; a second sync with the welcome's list would forget the latter.
     this.peers.refresh();
-    this.advertise();
-    await this.startResolver(w);
-  }
-
-  /**
-   * `<node>.<network>.<suffix>` on the overlay address (dns/mesh-resolver.ts). A resolver that cannot
-   * start (port 53 taken, no address) is said and left out: names are a convenience, never a reason
-   * not to forward.
-   */
-  private async startResolver(w: Welcome): Promise<void> {
-    const suffix = this.opts.dnsSuffix === undefined ? DEFAULT_DNS_SUFFIX : this.opts.dnsSuffix;
-    const address = w.self.addresses.find((a) => !a.includes(':'))?.split('/')[0];
-    if (suffix === null || !address || !this.opts.assignAddress) return;
-    try {
-      this.resolver = await MeshResolver.start({
-        network: w.network.name,
-        suffix,
-        device: this.opts.device,
-        address,
-        logger: this.log.child({ component: 'dns' }),
-        nodes: () => [
-          { name: this.config?.self.name ?? w.self.name, addresses: this.config?.self.addresses ?? [] },
-          ...this.peers.infos(),
-        ],
-      });
-    } catch (err) {
-      this.log.warn(
-        { err: (err as Error).message, address },
-        'cannot answer DNS for the mesh; names are off',
-      );
-    }
+    this.announce.advertise();
+    this.resolver = await startResolver({
+      welcome: w,
+      dnsSuffix: this.opts.dnsSuffix,
+      assignAddress: this.opts.assignAddress,
+      device: this.opts.device,
+      nodes: () => [
+        { name: this.config?.self.name ?? w.self.name, addresses: this.config?.self.addresses ?? [] },
+        ...this.peers.infos(),
+      ],
+      logger: this.log,
+    });
   }
 
   /** `--mobility` for this network (agent-mobility.ts; it refuses an L2 network): its routes are this node's. */
@@ -550,10 +469,10 @@ export class Agent implements AgentControl {
           ? (this.config?.self.name ?? w.self.name)
           : (this.links?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
       ownRoutesChanged: (own) => this.ownRoutesChanged(own),
-      advertise: () => this.advertise(),
+      advertise: () => this.announce.advertise(),
       syncKernelRoutes: () => this.routes?.sync(() => this.peers.infos(), this.plane?.device),
       refreshPeers: () => this.peers.refresh(),
-      sendEvent: (e) => this.sendEvent(e),
+      sendEvent: (e) => this.announce.event(e),
       logger: this.log,
     });
   }
@@ -574,71 +493,14 @@ export class Agent implements AgentControl {
       .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the routes'));
   }
 
-  /** A link came up, went down, changed its path or refused a peer (links/peer-links.ts). */
-  private onLinkEvent(peerId: string, e: LinkEvent): void {
-    // A new connection brings new ICE sockets: give them buffers for bursts (socket-buffers.ts).
-    if (e.kind === 'link-up' || e.kind === 'path-change') this.raiseSocketBuffers();
-    if (e.kind === 'link-up' || e.kind === 'path-change')
-      this.direct?.linkChanged(peerId, e.kind === 'link-up');
-    // Forwarding follows the link: ICMP unreachable and HA fail-over while down (forward/).
-    if (e.kind === 'link-up' || e.kind === 'link-down') {
-      this.plane?.forwarder.setLinkState(peerId, e.kind === 'link-up', Date.now());
-      const name = this.links?.get(peerId)?.info.name ?? peerId;
-      this.opts.onLinkChange?.({ id: peerId, name }, e.kind === 'link-up');
-    }
-    this.sendEvent({ kind: e.kind, message: e.message, peerId });
-  }
-
-  private raiseSocketBuffers(): void {
-    try {
-      raiseUdpSocketBuffers();
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot raise UDP socket buffers');
-    }
-  }
-
-  /**
-   * The server's welcome. After an offline start it replaces the cache; if the network itself changed
-   * meanwhile (its mode, range or our addresses), the device is wrong: stop, so the service manager
-   * starts the agent again from the server's view.
-   */
-  private resyncFromServer(w: Welcome): void {
-    const cfg = this.config;
-    if (this.mapSource === 'cache' && cfg) {
-      const changed = networkChange(cfg, w);
-      if (changed) {
-        void this.stop({
-          reason: 'fatal',
-          error: new Error(
-            `${changed} changed while this agent ran from its cached network map; start it again`,
-          ),
-        });
-        return;
-      }
-      this.log.info('the signaling server is back: its network map replaces the cache');
-      this.mapSource = 'server';
-    }
-    this.resync(w);
-  }
-
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
     this.plane?.applyL2Settings(w.network);
-    void this.observeLock(w.network);
+    void this.trust?.observe(w.network);
     this.links?.setIceServers(w.iceServers);
     this.peers.replaceAll(w.peers, w.self.nodeId);
-    this.advertise();
-  }
-
-  /** The server's lock keys (pinned the first time) or a signed disablement (unpinned): then every peer is judged again. */
-  private async observeLock(network: Pick<NetworkInfo, 'lockKeys' | 'lockDisabled'>): Promise<void> {
-    try {
-      if (await this.lock?.observe(network.lockKeys, network.lockDisabled))
-        for (const { info } of this.links?.list() ?? []) this.links?.upsert(info);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'cannot pin the network lock keys');
-    }
+    this.announce.advertise();
   }
 
   private onPeer(p: PeerInfo): void {
@@ -646,135 +508,22 @@ export class Agent implements AgentControl {
     this.peers.upsert(p);
   }
 
-  private scheduleAdvertise(): void {
-    if (this.advertiseTimer) return;
-    // Coalesce a burst of learned bindings (a host's ARP + ND at boot) into one message.
-    this.advertiseTimer = setTimeout(() => {
-      this.advertiseTimer = undefined;
-      this.advertise();
-    }, 100);
-  }
-
-  private advertise(): void {
-    if (!this.plane) return;
-    if (this.plane.forwarder.mode === 'l2')
-      this.control.send({ type: 'advertise', bindings: this.plane.localBindings() });
-    else this.control.send({ type: 'advertise', routes: this.routes?.own() ?? [] });
-  }
-
-  private sendEvent(event: AgentEvent): void {
-    this.control.send({ type: 'event', event });
-  }
-
-  // ---- AgentControl (local API) -----------------------------------------------------------------
+  // ---- AgentControl (local API): answered by local-answers.ts, `set` by runtime-settings.ts -----
 
   status(): AgentStatus {
-    const w = this.config;
-    if (!w) throw new LocalApiError('unavailable', 'agent is still starting');
-    const stats = this.links?.stats() ?? new Map();
-    return {
-      version: AGENT_VERSION,
-      node: {
-        id: w.self.nodeId,
-        name: w.self.name,
-        addresses: w.self.addresses,
-        mac: w.network.mode === 'l2' ? w.self.mac : null,
-      },
-      network: {
-        id: w.network.id,
-        name: w.network.name,
-        mode: w.network.mode,
-        cidr: w.network.cidr,
-        ...(w.network.cidr6 ? { cidr6: w.network.cidr6 } : {}),
-        ...(this.plane?.l2Settings ? { l2: this.plane.l2Settings } : {}),
-      },
-      device: this.plane ? deviceStatus(this.plane.device) : null,
-      server: {
-        url: this.control.serverUrl,
-        connected: this.control.connected,
-        since: this.control.since ? new Date(this.control.since).toISOString() : null,
-        lastError: this.control.lastError,
-      },
-      health: this.health(),
-      settings: this.settings(),
-      networkMap: {
-        source: this.mapSource ?? 'server',
-        confirmedAt: this.mapRecorder.map.lastConfirmedAt
-          ? new Date(this.mapRecorder.map.lastConfirmedAt).toISOString()
-          : null,
-        directPort: this.direct?.port ?? null,
-      },
-      peers: (this.links?.list() ?? []).map(({ info, refused }) =>
-        peerStatus(info, stats.get(info.nodeId), refused?.reason),
-      ),
-      counters: this.plane?.forwarder.counters() ?? {},
-      policy: this.policy.status(),
-      ...(this.routes?.peers
-        ? {
-            routes: this.routes.status({
-              offersExit: this.plane?.offersExit ?? false,
-              primaries: this.routeChoices(),
-            }),
-          }
-        : {}),
-      ...(this.mobility?.current ? { mobility: this.mobility.current.status() } : {}),
-      ...(this.resolver ? { dns: this.resolver.status() } : {}),
-      ...(this.browserPeers?.sessions().length ? { browserSessions: this.browserPeers.sessions() } : {}),
-    };
+    return this.answers.status();
   }
 
-  /** What needs an operator's eye now (AgentStatus.health). */
-  private health(): NonNullable<AgentStatus['health']> {
-    return healthOf({
-      deviceName: this.opts.device,
-      device: this.plane?.deviceHealth,
-      serverConnected: this.control.connected,
-      serverAwayMs: Date.now() - this.serverLostAt,
-      serverError: this.control.lastError,
-      fromCache: this.mapSource === 'cache',
-      peers: this.links?.list() ?? [],
-    });
-  }
-
-  private routeChoices(): NonNullable<NonNullable<AgentStatus['routes']>['primaries']> {
-    return (
-      this.plane?.routeChoices((id) =>
-        id === 'local' ? 'this node' : (this.links?.get(id)?.info.name ?? id),
-      ) ?? []
-    );
-  }
-
-  async ping(query: string): Promise<PingReply> {
-    const peer = this.links?.find(query);
-    if (!peer) throw new LocalApiError('unknown-peer', `no peer named ${query}`);
-    if (peer.link?.currentState !== 'connected') {
-      throw new LocalApiError(
-        'peer-not-connected',
-        `link to ${peer.info.name} is ${peer.link?.currentState ?? 'not started'}`,
-      );
-    }
-    try {
-      const r = await peer.link.ping();
-      return {
-        peer: peer.info.name,
-        rttMs: r.rttMs,
-        path: r.path,
-        remoteAddress: peer.link.path()?.remoteAddress ?? null,
-      };
-    } catch (err) {
-      throw new LocalApiError('timeout', (err as Error).message);
-    }
+  ping(query: string): Promise<PingReply> {
+    return this.answers.ping(query);
   }
 
   netcheck(): Promise<NetcheckReport> {
-    return runNetcheck(this.config?.iceServers ?? []);
+    return this.answers.netcheck();
   }
 
-  async rekey(): Promise<RekeyReply> {
-    if (!this.keyRotation) throw new LocalApiError('unavailable', 'agent is still starting');
-    const r = await this.keyRotation.rotate();
-    this.sendEvent({ kind: 'key-rotated', message: 'node key rotated' });
-    return r;
+  rekey(): Promise<RekeyReply> {
+    return this.answers.rekey();
   }
 
   /** `rtcmesh set`: applied live, links stay up (runtime-settings.ts). */
@@ -783,21 +532,7 @@ export class Agent implements AgentControl {
   }
 
   settings(): Settings {
-    const maxAge = this.opts.networkMap?.maxAgeMs;
-    return {
-      advertiseRoutes: [...(this.routes?.advertiseRoutes ?? this.opts.advertiseRoutes)],
-      acceptRoutes: this.routes?.acceptRoutes ?? this.opts.acceptRoutes ?? false,
-      mobility: (this.mobility?.specs ?? (this.config ? [] : (this.opts.mobility ?? []))).map(
-        formatMobilitySpec,
-      ),
-      logLevel: this.log.level,
-      advertiseExitNode: this.opts.advertiseExitNode ?? false,
-      exitNode: this.opts.exitNode ?? null,
-      transport: this.opts.transport ?? 'auto',
-      offload: this.opts.offload !== false,
-      directPort: this.direct?.port ?? null,
-      offlineMaxAge: maxAge === undefined ? null : maxAge > 0 ? formatAge(maxAge) : 'never',
-    };
+    return this.answers.settings();
   }
 
   async down(): Promise<void> {
@@ -808,12 +543,12 @@ export class Agent implements AgentControl {
   stop(exit: AgentExit = { reason: 'stopped' }): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info({ reason: exit.reason }, 'agent stopping');
-      this.rejectReady(new AgentStoppedError('the agent stopped'));
+      this.mapStart.stopped();
       for (const t of this.timers) clearInterval(t);
-      clearTimeout(this.advertiseTimer);
-      // Every step is bounded: a peer or a socket that never answers must not keep a stopping agent
-      // (systemd's stop timeout, an admin's removal) waiting.
-      const step = (what: string, p: Promise<unknown> | undefined) => this.bounded(what, p);
+      this.announce.stop();
+      // Every step is bounded (shutdown-step.ts): a peer or a socket that never answers must not keep
+      // a stopping agent (systemd's stop timeout, an admin's removal) waiting.
+      const step = (what: string, p: Promise<unknown> | undefined) => shutdownStep(this.log, what, p);
       // A removed node must not start again from its map (it would offer links its peers refuse).
       await step('closing the network map', this.mapRecorder.close(exit.reason === 'removed'));
       await step(
@@ -831,21 +566,5 @@ export class Agent implements AgentControl {
       this.resolveExit(exit);
     })();
     return this.stopping;
-  }
-
-  private async bounded(what: string, p: Promise<unknown> | undefined, ms = 3000): Promise<void> {
-    if (!p) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), ms);
-    });
-    try {
-      if ((await Promise.race([p, timeout])) === 'timeout')
-        this.log.warn({ step: what, ms }, 'shutdown step timed out');
-    } catch (err) {
-      this.log.warn({ step: what, err: (err as Error).message }, 'shutdown step failed');
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
