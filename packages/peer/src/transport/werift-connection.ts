@@ -46,6 +46,8 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   private chain: Promise<void> = Promise.resolve();
   private opened = false;
   private closed = false;
+  /** onDead was called (a generation dies once). */
+  private reportedDead = false;
   private readonly unsubscribe: Array<() => void> = [];
   private readonly kicking = new Set<RTCIceTransport>();
 
@@ -145,7 +147,9 @@ export class WeriftConnection extends PacketTrackHolder implements LinkConnectio
   }
 
   private dead(reason: string): void {
-    if (this.closed) return;
+    // At most once (LinkConnection's contract): a failed connection also closes its channels.
+    if (this.closed || this.reportedDead) return;
+    this.reportedDead = true;
     this.opts.onDead(reason);
   }
 
