@@ -133,6 +133,8 @@ export async function startSignalServer(options: SignalServerOptions): Promise<S
     },
   };
   const controlPlane = new ControlPlane(parts);
+  // After a bus outage the cluster reads in sessions held elsewhere: their peers here must hear of them.
+  cluster.peerJoinedRaw = (nodeId) => controlPlane.peerJoinedRaw(nodeId);
   if ((options.turn?.length ?? 0) > 0 && !options.turnSecret)
     log.warn('--turn given without --turn-secret: TURN servers are not announced');
 

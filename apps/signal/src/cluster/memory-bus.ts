@@ -24,6 +24,8 @@ export class MemoryBus implements MessageBus {
   readonly instanceId: string;
   readonly heartbeat: HeartbeatTiming;
   private timer: NodeJS.Timeout | undefined;
+  /** Tests: cut off from the others (partition()), as in a Redis outage. */
+  private cut = false;
 
   constructor(
     private readonly network: MemoryBusNetwork = new MemoryBusNetwork(),
@@ -45,13 +47,13 @@ export class MemoryBus implements MessageBus {
     });
     this.timer = setInterval(() => {
       const me = this.self;
-      if (me) me.expiresAt = Date.now() + this.heartbeat.ttlMs;
+      if (me && !this.cut) me.expiresAt = Date.now() + this.heartbeat.ttlMs;
     }, this.heartbeat.intervalMs);
     this.timer.unref();
   }
 
   publish(msg: BusMessage, to?: string): void {
-    if (!this.self?.handlers) return;
+    if (!this.self?.handlers || this.cut) return;
     const raw = encodeEnvelope({ from: this.instanceId, msg });
     const targets =
       to === undefined
@@ -90,6 +92,21 @@ export class MemoryBus implements MessageBus {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.network.members.delete(this.instanceId);
+  }
+
+  /**
+   * Tests: cut off from the bus, as in a Redis outage: no heartbeat (the others drop its sessions when
+   * its TTL runs out) and nothing it publishes arrives, until heal().
+   */
+  partition(): void {
+    this.cut = true;
+  }
+
+  /** Tests: back on the bus: the heartbeat resumes and the others read its sessions in again. */
+  heal(): void {
+    this.cut = false;
+    const me = this.self;
+    if (me) me.expiresAt = Date.now() + this.heartbeat.ttlMs;
   }
 
   /** Tests: dies without a word, as SIGKILL would; the others notice when the heartbeat expires. */
