@@ -11,7 +11,7 @@ import { L2Switch } from './l2/l2-switch.js';
 import { L3Router } from './l3/l3-router.js';
 import { RouteTable } from './l3/route-table.js';
 import { parseEthernet } from './parse/ethernet.js';
-import { frameArbitraries } from './testing/arbitraries.js';
+import { frameArbitraries, mutated } from './testing/arbitraries.js';
 
 const MAX_MACS = 12;
 const MAX_BINDINGS_PER_PEER = 8;
@@ -25,29 +25,15 @@ const { macPool, anyMac, v4Addr, v6Addr, ipPacket, ethFrame } = frameArbitraries
   hostPool: 41,
 });
 
-/** Truncated and with a few bytes overwritten. */
-function mutate(base: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
-  return fc
-    .record({
-      b: base,
-      cut: fc.nat(),
-      edits: fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }),
-    })
-    .map(({ b, cut, edits }) => {
-      const out = Buffer.from(b.subarray(0, b.length - (cut % (b.length + 1))));
-      for (const [at, v] of edits) if (out.length > 0) out[at % out.length] = v;
-      return out;
-    });
-}
 const noise = fc.uint8Array({ maxLength: 128 }).map((u) => Buffer.from(u));
 const frames = fc.oneof(
   { weight: 3, arbitrary: ethFrame },
-  { weight: 3, arbitrary: mutate(ethFrame) },
+  { weight: 3, arbitrary: mutated(ethFrame) },
   noise,
 );
 const packets = fc.oneof(
   { weight: 3, arbitrary: ipPacket },
-  { weight: 3, arbitrary: mutate(ipPacket) },
+  { weight: 3, arbitrary: mutated(ipPacket) },
   noise,
 );
 

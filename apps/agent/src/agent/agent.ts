@@ -1,15 +1,10 @@
-import type { NetDevice } from '@rtcmesh/netdev';
 import { CandidateAddressFilter } from '@rtcmesh/peer';
 import { ErrorCode, type PeerInfo, type Route, type Welcome } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
 import { ControlClient } from '../control/control-client.js';
-import type { MeshResolver } from '../dns/mesh-resolver.js';
 import { BrowserPeers } from '../links/browser-peer.js';
 import { browserSessionEvent } from '../links/browser-session-event.js';
 import type { DirectHint } from '../links/direct-hint.js';
-import { DirectLinks } from '../links/direct-links.js';
-import { LinkAuthenticator } from '../links/link-auth.js';
-import { PeerLinks } from '../links/peer-links.js';
 import type {
   AgentControl,
   AgentStatus,
@@ -24,28 +19,20 @@ import { LocalApiServer } from '../localapi/server.js';
 import { PolicyEnforcer } from '../policy/enforcer.js';
 import { NetworkMapRecorder } from '../state/network-map-recorder.js';
 import { AGENT_VERSION } from '../version.js';
-import { AgentMobility } from './agent-mobility.js';
 import type { AgentOptions } from './agent-options.js';
 import { Announcer } from './announcer.js';
-import { DataPlane } from './data-plane.js';
-import { KeyRotation } from './key-rotation.js';
-import { linkEventHandler } from './link-events.js';
 import { LocalAnswers } from './local-answers.js';
 import { NetworkMapStart } from './network-map-start.js';
-import { NetworkTrust } from './network-trust.js';
-import { OverlayRoutes } from './overlay-routes.js';
+import { buildNetworkParts, type NetworkParts, peerObservers } from './network-parts.js';
+import { PeerSync } from './peer-sync.js';
 import { RuntimeSettings } from './runtime-settings.js';
+import { ServerReports } from './server-reports.js';
 import { shutdownStep } from './shutdown-step.js';
+import { SignalRouter } from './signal-router.js';
+import { linkReport } from './status.js';
 
 export type { AgentOptions } from './agent-options.js';
 export type { DeviceOpener } from './data-plane.js';
-
-import { optionsProblem } from './network-fit.js';
-import { PeerSync } from './peer-sync.js';
-import { startResolver } from './resolver-start.js';
-import { ServerReports } from './server-reports.js';
-import { SignalRouter } from './signal-router.js';
-import { linkReport } from './status.js';
 
 export type AgentExit =
   | { reason: 'stopped' }
@@ -54,8 +41,9 @@ export type AgentExit =
 
 /**
  * One rtcmesh node: the control session, the device, the forwarding engine and the peer links. The
- * composition root: it builds the parts, wires the control session's events to them, and starts and
- * stops them in order; the first configuration comes from network-map-start.ts, the local API's
+ * composition root: it builds the session parts here and the network parts once the first
+ * configuration is known (network-parts.ts), wires the control session's events to them, and starts
+ * and stops them in order; the first configuration comes from network-map-start.ts, the local API's
  * answers from local-answers.ts.
  */
 export class Agent implements AgentControl {
@@ -66,13 +54,9 @@ export class Agent implements AgentControl {
   private readonly localApi: LocalApiServer;
   private readonly candidateFilter = new CandidateAddressFilter();
   private browserPeers: BrowserPeers | undefined;
-  private links: PeerLinks | undefined;
-  /** The network lock's pinned keys and the signed policy they vouch for (network-trust.ts). */
-  private trust: NetworkTrust | undefined;
-  private keyRotation: KeyRotation | undefined;
   private config: Welcome | undefined;
-  /** The device, the forwarding engine, the exit NAT (data-plane.ts). */
-  private plane: DataPlane | undefined;
+  /** Routes, mobility, trust, key rotation, direct signaling, links, device, resolver (network-parts.ts). */
+  private readonly net: NetworkParts = {};
   /** The server's view of the network, recorded for offline starts (state/network-map.ts). */
   private readonly mapRecorder: NetworkMapRecorder;
   /** The first configuration, from the server or the cache, and later welcomes (network-map-start.ts). */
@@ -85,19 +69,11 @@ export class Agent implements AgentControl {
   private readonly signals: SignalRouter;
   /** Every change of the peer set, to the links and everyone who follows them (peer-sync.ts). */
   private readonly peers: PeerSync;
-  /** Link signals straight to peers while the server is away (links/direct-links.ts). */
-  private direct: DirectLinks | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   /** Telemetry and netcheck for the console (server-reports.ts). */
   private readonly reports: ServerReports;
-  /** Names for the mesh (dns/mesh-resolver.ts). */
-  private resolver: MeshResolver | undefined;
-  /** `--mobility`: the anycast gateways and the workloads' host routes (agent-mobility.ts). */
-  private mobility: AgentMobility | undefined;
   /** `rtcmesh set` (runtime-settings.ts). */
   private readonly runtimeSettings: RuntimeSettings;
-  /** Advertised and accepted routes, the candidate filter, `--exit-node` (overlay-routes.ts). */
-  private routes: OverlayRoutes | undefined;
   /** When the control session was last lost (or the agent started without one). */
   private serverLostAt = Date.now();
   private stopping: Promise<void> | undefined;
@@ -122,8 +98,8 @@ export class Agent implements AgentControl {
     this.localApi = new LocalApiServer(opts.socketPath, this);
     this.announce = new Announcer({
       send: (m) => this.control.send(m),
-      plane: () => this.plane,
-      ownRoutes: () => this.routes?.own(),
+      plane: () => this.net.plane,
+      ownRoutes: () => this.net.routes?.own(),
     });
     this.mapStart = new NetworkMapStart({
       nodeId: opts.nodeId,
@@ -143,28 +119,28 @@ export class Agent implements AgentControl {
       connected: () => this.control.connected,
       netcheck: () => this.answers.netcheck(),
       links: () =>
-        [...(this.links?.stats() ?? [])].map(([peerId, s]) => ({
+        [...(this.net.links?.stats() ?? [])].map(([peerId, s]) => ({
           ...linkReport(peerId, s),
           aclDenied: this.policy.deniedFrom(peerId),
         })),
-      counters: () => this.plane?.forwarder.counters() ?? {},
+      counters: () => this.net.plane?.forwarder.counters() ?? {},
       policyCounters: () => this.policy.counters(),
       logger: opts.logger,
     });
     this.mapRecorder = new NetworkMapRecorder(
       opts.networkMap?.store,
-      () => this.direct?.hints() ?? new Map(),
+      () => this.net.direct?.hints() ?? new Map(),
       opts.logger.child({ component: 'map' }),
     );
     this.policy = new PolicyEnforcer(opts.logger.child({ component: 'policy' }));
     this.policy.setOwnRoutes([...opts.advertiseRoutes, ...(opts.advertiseExitNode ? ['0.0.0.0/0'] : [])]);
     this.signals = new SignalRouter({
       server: this.control,
-      links: () => this.links,
-      direct: () => this.direct,
+      links: () => this.net.links,
+      direct: () => this.net.direct,
       // A peer's candidates are underlay paths: with an exit node they must stay outside the tunnel.
       observe: (_from, data) => {
-        const exit = this.routes?.exit;
+        const exit = this.net.routes?.exit;
         if (!exit) return;
         if (data.kind === 'candidate' && data.candidate) exit.observeCandidates(data.candidate.candidate);
         else if (data.kind === 'description') exit.observeCandidates(data.description.sdp);
@@ -172,37 +148,19 @@ export class Agent implements AgentControl {
       logger: opts.logger,
     });
     this.peers = new PeerSync(
-      () => this.links,
+      () => this.net.links,
       () => ({
-        ...(this.direct ? { direct: this.direct } : {}),
-        ...(this.plane
-          ? {
-              forwarder: {
-                updatePeer: (p: PeerInfo, up: boolean) => this.plane?.updatePeer(p, up),
-                removePeer: (id: string) => this.plane?.forwarder.removePeer(id),
-              },
-            }
-          : {}),
-        ...(this.routes
-          ? {
-              routes: {
-                forwardable: (p: PeerInfo) => this.routes?.forwardable(p) ?? p,
-                syncKernel: (peers: () => PeerInfo[]) => this.routes?.sync(peers, this.plane?.device),
-              },
-            }
-          : {}),
-        // Only with sites up: other sites' claims matter to a node that has gateways of its own.
-        ...(this.mobility?.current ? { mobility: this.mobility } : {}),
+        ...peerObservers(this.net),
         presence: (p: PeerInfo) => this.signals.presence(p),
         known: () => this.signals.peersKnown(),
       }),
     );
     this.runtimeSettings = new RuntimeSettings({
       network: () => this.config?.network,
-      routes: () => this.routes,
+      routes: () => this.net.routes,
       setMobility: async (network, specs) => {
-        if (!this.mobility) throw new LocalApiError('unavailable', 'the agent is still starting');
-        await this.mobility.set(network, specs);
+        if (!this.net.mobility) throw new LocalApiError('unavailable', 'the agent is still starting');
+        await this.net.mobility.set(network, specs);
       },
       ownRoutesChanged: (own) => this.ownRoutesChanged(own),
       advertise: () => this.announce.advertise(),
@@ -223,17 +181,17 @@ export class Agent implements AgentControl {
     this.answers = new LocalAnswers({
       config: () => this.config,
       server: this.control,
-      links: () => this.links,
-      plane: () => this.plane,
-      routes: () => this.routes,
-      mobility: () => this.mobility,
-      resolver: () => this.resolver,
+      links: () => this.net.links,
+      plane: () => this.net.plane,
+      routes: () => this.net.routes,
+      mobility: () => this.net.mobility,
+      resolver: () => this.net.resolver,
       browserPeers: () => this.browserPeers,
-      keyRotation: () => this.keyRotation,
+      keyRotation: () => this.net.keyRotation,
       policy: this.policy,
       mapSource: () => this.mapStart.source,
       mapConfirmedAt: () => this.mapRecorder.map.lastConfirmedAt,
-      directPort: () => this.direct?.port,
+      directPort: () => this.net.direct?.port,
       serverLostAt: () => this.serverLostAt,
       sendEvent: (e) => this.announce.event(e),
       options: { ...opts, offlineMaxAgeMs: opts.networkMap?.maxAgeMs },
@@ -252,11 +210,11 @@ export class Agent implements AgentControl {
     if (this.stopping) return;
     await this.localApi.listen();
     this.timers.push(setInterval(() => this.reports.tick(), this.opts.telemetryIntervalMs ?? 5_000));
-    this.timers.push(setInterval(() => this.plane?.forwarder.sweep(Date.now()), 1_000));
+    this.timers.push(setInterval(() => this.net.plane?.forwarder.sweep(Date.now()), 1_000));
     this.timers.push(
       setInterval(() => {
         // Hellos only while the server cannot carry signals (links/direct-links.ts).
-        if (!this.control.connected || this.mapStart.source === 'cache') this.direct?.tick();
+        if (!this.control.connected || this.mapStart.source === 'cache') this.net.direct?.tick();
       }, 1_000),
     );
     // A map the server keeps vouching for stays fresh even when nothing in it changes.
@@ -284,8 +242,8 @@ export class Agent implements AgentControl {
         );
     });
     c.on('config', (cfg) => {
-      if (cfg.network) void this.trust?.observe(cfg.network);
-      if (cfg.network) this.plane?.applyL2Settings(cfg.network);
+      if (cfg.network) void this.net.trust?.observe(cfg.network);
+      if (cfg.network) this.net.plane?.applyL2Settings(cfg.network);
       // A rename (rtcmesh-signal node rename) or new tags: status and the resolver follow. Addresses
       // and MAC only ever change with a new join.
       if (cfg.self && this.config)
@@ -299,7 +257,7 @@ export class Agent implements AgentControl {
         };
       if (cfg.iceServers && this.config) {
         this.config = { ...this.config, iceServers: cfg.iceServers };
-        this.links?.setIceServers(cfg.iceServers);
+        this.net.links?.setIceServers(cfg.iceServers);
       }
     });
     c.on('peer-joined', (p) => this.onPeer(p));
@@ -323,182 +281,42 @@ export class Agent implements AgentControl {
     });
   }
 
+  /** The first configuration: the network parts are built for it (network-parts.ts). */
   private async setup(w: Welcome, cachedHints?: ReadonlyMap<string, DirectHint>): Promise<void> {
     this.config = w;
-    const log = this.log;
-    const problem = optionsProblem(this.opts, w.network);
-    if (problem) throw new Error(problem);
-    const mobility = this.opts.mobility ?? [];
-    // Peers' advertised subnets will be routed over the overlay: excluded before the first link starts
-    // (libdatachannel cannot reject a pair later; see packages/peer README, "Transports").
-    this.routes = await OverlayRoutes.create({
-      mode: w.network.mode,
-      networkCidr: w.network.cidr,
-      networkCidr6: w.network.cidr6,
-      device: this.opts.device,
-      advertiseRoutes: this.opts.advertiseRoutes,
-      acceptRoutes: this.opts.acceptRoutes ?? false,
-      exitNode: this.opts.exitNode,
-      advertiseExitNode: this.opts.advertiseExitNode ?? false,
-      candidateFilter: this.candidateFilter,
-      serverUrls: () => [
-        this.control.serverUrl,
-        ...this.opts.serverUrls,
-        ...(this.config?.iceServers ?? []).flatMap((s) => s.urls),
-      ],
-      onRefused: (r) =>
-        this.announce.event({
-          kind: 'route-refused',
-          message: `route ${r.prefix} from ${r.peerName} refused: ${r.reason}`.slice(0, 500),
-          peerId: r.peerId,
-          details: { prefix: r.prefix },
-        }),
-      mobilityPrefixes: mobility.map((m) => m.prefix),
-      logger: log,
-    });
-    this.routes.updateCandidateFilter(w.peers);
-    this.mobility = this.agentMobility(w, this.routes);
-    if (mobility.length > 0) await this.mobility.start(mobility);
-    this.trust = new NetworkTrust({
-      network: w.network,
-      keyStore: this.opts.keyStore,
-      lockKeys: this.opts.lockKeys,
-      policy: this.policy,
-      peers: () => this.links,
-      logger: log,
-    });
-    await this.trust.load();
-    this.keyRotation = new KeyRotation(w.self.nodeId, this.control, this.opts.keyStore, log);
-    if (this.opts.directPort !== null)
-      this.direct = await DirectLinks.start(
-        {
-          selfId: w.self.nodeId,
-          networkId: w.network.id,
-          ...(this.opts.directPort !== undefined ? { port: this.opts.directPort } : {}),
-          privateKey: () => this.control.privateKey,
-          links: () => this.links,
-          device: this.opts.device,
-          onSignal: (from, data) => this.signals.receive(from, data),
-          onHintsChanged: () => this.mapRecorder.changed(),
-          logger: log.child({ component: 'direct' }),
-        },
-        cachedHints,
-      );
-    // The links exist and know the peers before the (slow) device setup: peers start offering the
-    // moment they hear we are online, and an offer with nowhere to go would leave the link waiting out
-    // a whole connect timeout. Frames arriving before the forwarder exists are dropped.
-    this.links = new PeerLinks({
-      selfId: w.self.nodeId,
-      logger: log.child({ component: 'links' }),
-      sendSignal: (to, data) => this.signals.send(to, data),
-      onPacket: (peerId, frame) => this.plane?.forwarder.fromPeer(peerId, frame),
-      onLinkEvent: linkEventHandler({
-        direct: () => this.direct,
-        forwarder: () => this.plane?.forwarder,
-        name: (peerId) => this.links?.get(peerId)?.info.name ?? peerId,
-        onLinkChange: this.opts.onLinkChange,
-        sendEvent: (e) => this.announce.event(e),
-        logger: log,
-      }),
-      onLinkMessage: (peerId, body) => this.direct?.onLinkMessage(peerId, body),
-      candidateFilter: this.candidateFilter,
-      linkAuth: new LinkAuthenticator(w.self.nodeId, () => this.control.privateKey),
-      admitPeer: (peer) => this.trust?.admit(peer) ?? null,
-      ...(this.opts.linkTuning ? { linkTuning: this.opts.linkTuning } : {}),
-      ...(this.opts.transport ? { transport: this.opts.transport } : {}),
-    });
-    this.links.setIceServers(w.iceServers);
-    this.links.sync(w.peers);
-    for (const p of w.peers) this.direct?.notePeer(p);
-    // Offers that came while this setup began (a peer heard we joined before we had links) go in now.
-    this.signals.peersKnown();
-    this.plane = await DataPlane.open({
-      welcome: w,
-      device: this.opts.device,
-      bridge: this.opts.bridge,
-      mtu: this.opts.mtu,
-      assignAddress: this.opts.assignAddress,
-      offload: this.opts.offload,
-      advertiseExitNode: this.opts.advertiseExitNode ?? false,
-      ownRoutes: this.routes.own(),
-      bindingSeq: this.routes.bindingSeq,
-      receiveFilter: this.policy,
-      toPeer: (peerId, frame) => this.links?.sendPacket(peerId, frame) ?? false,
-      events: {
-        onBindingsChanged: () => this.announce.advertiseSoon(),
-        onEvent: (e) => this.announce.event({ kind: e.kind, message: e.message }),
+    await buildNetworkParts(
+      w,
+      this.net,
+      {
+        options: this.opts,
+        control: this.control,
+        config: () => this.config,
+        candidateFilter: this.candidateFilter,
+        policy: this.policy,
+        announce: this.announce,
+        signals: this.signals,
+        peers: this.peers,
+        mapChanged: () => this.mapRecorder.changed(),
+        ownRoutesChanged: (own) => this.ownRoutesChanged(own),
+        fail: (error) => void this.stop({ reason: 'fatal', error }),
+        logger: this.log,
       },
-      onDeviceReopened: (d) => this.deviceReopened(d),
-      onDeviceFailed: (error) => void this.stop({ reason: 'fatal', error }),
-      logger: log,
-      devices: this.opts.devices,
-      deviceCheck: this.opts.deviceCheck,
-    });
-    // Peers learned before the forwarder existed (from the welcome, or joined during setup) get their
-    // forwarder entries now; a second sync with the welcome's list would forget the latter.
-    this.peers.refresh();
-    this.announce.advertise();
-    this.resolver = await startResolver({
-      welcome: w,
-      dnsSuffix: this.opts.dnsSuffix,
-      assignAddress: this.opts.assignAddress,
-      device: this.opts.device,
-      nodes: () => [
-        { name: this.config?.self.name ?? w.self.name, addresses: this.config?.self.addresses ?? [] },
-        ...this.peers.infos(),
-      ],
-      logger: this.log,
-    });
-  }
-
-  /** `--mobility` for this network (agent-mobility.ts; it refuses an L2 network): its routes are this node's. */
-  private agentMobility(w: Welcome, routes: OverlayRoutes): AgentMobility {
-    return new AgentMobility({
-      selfId: w.self.nodeId,
-      overlayDevice: this.opts.device,
-      routes,
-      advertiseRoutes: () => this.opts.advertiseRoutes,
-      ...(this.opts.mobilityMaxHosts !== undefined ? { maxHosts: this.opts.mobilityMaxHosts } : {}),
-      // At setup the links do not exist yet: the welcome's peers.
-      peers: () =>
-        (this.links ? this.peers.infos() : w.peers.filter((p) => p.nodeId !== w.self.nodeId)).map((p) =>
-          this.peers.forwardable(p),
-        ),
-      name: (id) =>
-        id === w.self.nodeId
-          ? (this.config?.self.name ?? w.self.name)
-          : (this.links?.get(id)?.info.name ?? this.config?.peers.find((p) => p.nodeId === id)?.name ?? id),
-      ownRoutesChanged: (own) => this.ownRoutesChanged(own),
-      advertise: () => this.announce.advertise(),
-      syncKernelRoutes: () => this.routes?.sync(() => this.peers.infos(), this.plane?.device),
-      refreshPeers: () => this.peers.refresh(),
-      sendEvent: (e) => this.announce.event(e),
-      logger: this.log,
-    });
+      cachedHints,
+    );
   }
 
   /** This node's routes changed (`rtcmesh set`, mobility claims): the policy and the forwarder take them. */
   private ownRoutesChanged(own: Route[]): void {
     this.policy.setOwnRoutes(own.map((r) => r.prefix));
-    this.plane?.setOwnRoutes(own);
-  }
-
-  /**
-   * The device was deleted or broke and is open again (device-supervisor.ts): the routes and policy
-   * rules that pointed into the old one went with it.
-   */
-  private deviceReopened(d: NetDevice): void {
-    this.routes
-      ?.deviceReopened(() => this.peers.infos(), d)
-      .catch((err: Error) => this.log.error({ err: err.message }, 'cannot restore the routes'));
+    this.net.plane?.setOwnRoutes(own);
   }
 
   /** A (re)connected session: everything the server knows replaces what we had; links stay up. */
   private resync(w: Welcome): void {
     this.config = { ...w, network: this.config?.network ?? w.network };
-    this.plane?.applyL2Settings(w.network);
-    void this.trust?.observe(w.network);
-    this.links?.setIceServers(w.iceServers);
+    this.net.plane?.applyL2Settings(w.network);
+    void this.net.trust?.observe(w.network);
+    this.net.links?.setIceServers(w.iceServers);
     this.peers.replaceAll(w.peers, w.self.nodeId);
     this.announce.advertise();
   }
@@ -553,16 +371,16 @@ export class Agent implements AgentControl {
       await step('closing the network map', this.mapRecorder.close(exit.reason === 'removed'));
       await step(
         'closing links',
-        this.links?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
+        this.net.links?.close(exit.reason === 'removed' ? 'node removed' : 'agent stopping'),
       );
       await step('closing browser links', this.browserPeers?.close());
       await step('closing the control session', this.control.stop());
       await step('closing the local API', this.localApi.close());
-      await step('stopping the mesh resolver', this.resolver?.stop());
-      await step('restoring the default route', this.routes?.stop());
-      await step('removing the anycast gateways', this.mobility?.stop());
-      await step('removing the exit node NAT and the device', this.plane?.close());
-      this.direct?.close();
+      await step('stopping the mesh resolver', this.net.resolver?.stop());
+      await step('restoring the default route', this.net.routes?.stop());
+      await step('removing the anycast gateways', this.net.mobility?.stop());
+      await step('removing the exit node NAT and the device', this.net.plane?.close());
+      this.net.direct?.close();
       this.resolveExit(exit);
     })();
     return this.stopping;

@@ -3,15 +3,7 @@
 // compromised signaling server can send any of those). Nothing throws out of the forwarder (a throw
 // here would kill the device read loop or a link's message handler), frames from a peer never go to
 // another peer, and frames only go to peers the forwarder was told about.
-import {
-  arpPacket,
-  ethernetFrame,
-  icmpEcho,
-  ipv4Packet,
-  ipv6Packet,
-  neighborSolicitation,
-  tcpSegment,
-} from '@rtcmesh/dataplane';
+import { frameArbitraries, mutated } from '@rtcmesh/dataplane/testing';
 import { type PeerInfo, PeerInfoSchema } from '@rtcmesh/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -20,74 +12,17 @@ import { L2Forwarder } from './l2-forwarder.js';
 import { L3Forwarder } from './l3-forwarder.js';
 
 const PEERS = ['node-bbb', 'node-ccc', 'node-ddd'];
-const OWN_MAC = '02:5e:00:00:00:01';
+/** In the MAC pool below: frames to and from the forwarder itself come up. */
+const OWN_MAC = '02:00:00:00:00:01';
 
-const v4 = fc.oneof(
-  fc.nat(20).map((n) => `10.99.0.${n}`),
-  fc.ipV4(),
-);
-const v6 = fc.oneof(
-  fc.nat(20).map((n) => `fd00::${n}`),
-  fc.ipV6(),
-);
-const mac = fc.oneof(
-  fc.nat(30).map((n) => `02:5e:00:00:00:${n.toString(16).padStart(2, '0')}`),
-  fc.constantFrom('ff:ff:ff:ff:ff:ff', '33:33:00:00:00:01', OWN_MAC),
-);
-
-const ip = fc.oneof(
-  fc
-    .record({ src: v4, dst: v4, ttl: fc.nat(3), mss: fc.nat(0xffff), tcp: fc.boolean() })
-    .map(({ src, dst, ttl, mss, tcp }) =>
-      ipv4Packet({
-        src,
-        dst,
-        ttl,
-        protocol: tcp ? 6 : 1,
-        payload: tcp ? tcpSegment({ srcPort: 5, dstPort: 80, flags: 2, mss }) : icmpEcho(1, 1),
-      }),
-    ),
-  fc.record({ src: v6, dst: v6, ns: fc.boolean() }).map(({ src, dst, ns }) =>
-    ipv6Packet({
-      src,
-      dst,
-      nextHeader: ns ? 58 : 6,
-      hopLimit: ns ? 255 : 64,
-      payload: ns
-        ? neighborSolicitation(dst, OWN_MAC)
-        : tcpSegment({ srcPort: 5, dstPort: 443, flags: 2, mss: 1460 }),
-    }),
-  ),
-);
-const frame = fc
-  .record({
-    dst: mac,
-    src: mac,
-    body: fc.oneof(
-      ip.map((p) => ({ etherType: p[0]! >> 4 === 4 ? 0x0800 : 0x86dd, payload: p })),
-      fc.record({ sender: mac, sip: v4, tip: v4 }).map(({ sender, sip, tip }) => ({
-        etherType: 0x0806,
-        payload: arpPacket({
-          op: 1,
-          senderMac: sender,
-          senderIp: sip,
-          targetMac: '00:00:00:00:00:00',
-          targetIp: tip,
-        }),
-      })),
-    ),
-  })
-  .map(({ dst, src, body }) => ethernetFrame({ dst, src, ...body }));
-
-function mutated(base: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
-  return fc
-    .record({ b: base, cut: fc.nat(), edits: fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }) })
-    .map(({ b, cut, edits }) => {
-      const out = Buffer.from(b.subarray(0, b.length - (cut % (b.length + 1))));
-      for (const [at, v] of edits) if (out.length > 0) out[at % out.length] = v;
-      return out;
-    });
-}
+/** The engines' generators (packages/dataplane), their host pool inside the forwarders' network. */
+const {
+  anyMac: mac,
+  v4Addr: v4,
+  v6Addr: v6,
+  ipPacket: ip,
+  ethFrame: frame,
+} = frameArbitraries({ macPool: 31, hostPool: 21, v4Hosts: '10.99.0.0/24', v6Hosts: 'fd00::/64' });
 const noise = fc.uint8Array({ maxLength: 100 }).map((u) => Buffer.from(u));
 
 /** Peer updates as a hostile server could send them: anything the protocol schema lets through. */

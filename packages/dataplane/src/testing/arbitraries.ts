@@ -1,6 +1,8 @@
-// fast-check arbitraries of the frames and packets the engines see, shared by the engines' fuzz test
-// and the fuzz bench (bench/fuzz/frame-phase.ts). Test support only: nothing at run time imports it.
+// fast-check arbitraries of the frames and packets the engines see, shared by the engines' fuzz test,
+// the agent's forwarders' fuzz test (@rtcmesh/dataplane/testing) and the fuzz bench
+// (bench/fuzz/frame-phase.ts). Test support only: nothing at run time imports it.
 import fc from 'fast-check';
+import { ipv4ToString, ipv6ToString, parsePrefix } from '../addr/ip.js';
 import {
   arpPacket,
   ethernetFrame,
@@ -15,8 +17,38 @@ import {
 export interface FrameArbitraryOptions {
   /** Unicast MACs drawn from 02:00:00:00:xx:xx below this (a small pool makes sources collide and move). */
   macPool: number;
-  /** Addresses drawn from 10.0.x.n / fd00::n below this, besides any address at all. */
+  /** Addresses drawn from the first `hostPool` of `v4Hosts` / `v6Hosts`, besides any address at all. */
   hostPool: number;
+  /** The IPv4 prefix the pool's addresses are in (a forwarder's network); default 10.0.0.0/16. */
+  v4Hosts?: string;
+  /** The IPv6 prefix the pool's addresses are in; default fd00::/64. */
+  v6Hosts?: string;
+}
+
+/** The `n`th address of `prefix` (its network address plus n, carried into the last 32 bits). */
+function nthHost(prefix: string, n: number): string {
+  const p = parsePrefix(prefix);
+  if (!p) throw new Error(`not a prefix: ${prefix}`);
+  const b = Uint8Array.from(p.bytes);
+  const at = b.length - 4;
+  const low = (((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) + n) >>> 0;
+  b.set([low >>> 24, (low >>> 16) & 255, (low >>> 8) & 255, low & 255], at);
+  return p.family === 4 ? ipv4ToString(low) : ipv6ToString(b);
+}
+
+/** Truncated and with a few bytes overwritten (corrupt input built from valid input). */
+export function mutated(base: fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
+  return fc
+    .record({
+      b: base,
+      cut: fc.nat(),
+      edits: fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }),
+    })
+    .map(({ b, cut, edits }) => {
+      const out = Buffer.from(b.subarray(0, b.length - (cut % (b.length + 1))));
+      for (const [at, v] of edits) if (out.length > 0) out[at % out.length] = v;
+      return out;
+    });
 }
 
 /** A DHCP (BOOTP) ACK giving `yourIp` to `clientMac`, the kind the L2 switch learns from. */
@@ -39,11 +71,11 @@ export function frameArbitraries(o: FrameArbitraryOptions) {
     fc.constantFrom('ff:ff:ff:ff:ff:ff', '33:33:00:00:00:01', '01:80:c2:00:00:00', '01:00:5e:00:00:01'),
   );
   const v4Addr = fc.oneof(
-    fc.nat(o.hostPool - 1).map((n) => `10.0.${(n >> 8) & 255}.${n & 255}`),
+    fc.nat(o.hostPool - 1).map((n) => nthHost(o.v4Hosts ?? '10.0.0.0/16', n)),
     fc.ipV4(),
   );
   const v6Addr = fc.oneof(
-    fc.nat(o.hostPool - 1).map((n) => `fd00::${n.toString(16)}`),
+    fc.nat(o.hostPool - 1).map((n) => nthHost(o.v6Hosts ?? 'fd00::/64', n)),
     fc.ipV6(),
   );
   /** Valid packets (corruption comes on top, from the caller). */
