@@ -51,13 +51,22 @@ describe('DelayLine as a bottleneck', () => {
   test('sends at the configured rate through a bounded buffer and drops what does not fit', async () => {
     const got: number[] = [];
     // 10 Mbit/s = 1.25 MB/s: a 1250-byte frame every 1 ms; a 20 ms buffer holds ~20 frames.
-    const line = new DelayLine({ delayMs: 0, lossPct: 0, rateMbit: 10, queueMs: 20 }, (f) => got.push(f[0]!));
+    // The 100 frames arrive in one instant (the clock stands still while they are pushed: on a loaded
+    // machine the loop itself can take more than a frame's 1 ms, and the buffer would drain meanwhile).
     const start = performance.now();
+    let frozen: number | undefined = start;
+    const line = new DelayLine(
+      { delayMs: 0, lossPct: 0, rateMbit: 10, queueMs: 20 },
+      (f) => got.push(f[0]!),
+      Math.random,
+      () => frozen ?? performance.now(),
+    );
     for (let i = 0; i < 100; i++) {
       const f = Buffer.alloc(1250);
       f[0] = i;
       line.push(f);
     }
+    frozen = undefined;
     expect(line.queueDropped).toBeGreaterThanOrEqual(75);
     expect(line.queueDropped).toBeLessThanOrEqual(80);
     await new Promise<void>((resolve) => {

@@ -21,13 +21,15 @@ export class DelayLine {
   overflowed = 0;
   /** Frames dropped because the bottleneck's buffer was full. */
   queueDropped = 0;
-  /** When the bottleneck is free again (performance.now() ms). */
+  /** When the bottleneck is free again (clock ms). */
   private busyUntil = 0;
 
   constructor(
     private impairment: Impairment,
     private readonly deliver: (frame: Buffer) => void,
     private readonly random: () => number = Math.random,
+    /** The clock (performance.now() ms); a test freezes it to fill the buffer in one instant. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   set(impairment: Impairment): void {
@@ -40,7 +42,7 @@ export class DelayLine {
       this.dropped++;
       return;
     }
-    let at = performance.now();
+    let at = this.now();
     if (rateMbit > 0) {
       // A router's output port: each frame takes its serialisation time after the one before; a frame
       // that would wait longer than the buffer holds is dropped (tail drop).
@@ -66,10 +68,10 @@ export class DelayLine {
 
   private schedule(): void {
     if (this.timer || this.queue.length === 0) return;
-    const wait = Math.max(0, this.queue[0]!.at - performance.now());
+    const wait = Math.max(0, this.queue[0]!.at - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const now = performance.now();
+      const now = this.now();
       // Timers fire up to ~1 ms late: deliver everything that is due now, and nothing before it is due
       // (a frame let out early makes the wire shorter than its delay; a round trip came in under 2×).
       while (this.queue.length > 0 && this.queue[0]!.at <= now) this.deliver(this.queue.shift()!.frame);
