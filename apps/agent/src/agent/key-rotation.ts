@@ -11,6 +11,12 @@ export interface PendingKeyStore {
   discardPendingKey(): Promise<void>;
 }
 
+/** What a rotation needs of the control session (control/control-client.ts). */
+export type RekeySession = Pick<
+  ControlClient,
+  'connected' | 'privateKey' | 'send' | 'setPrivateKey' | 'on' | 'off'
+>;
+
 /**
  * `rtcmesh rekey`: a new node key is written as "pending" first, then offered to the server over the
  * authenticated session (signed by the new key: proof of possession). Only when the server answers is
@@ -22,7 +28,7 @@ export class KeyRotation {
 
   constructor(
     private readonly nodeId: string,
-    private readonly control: ControlClient,
+    private readonly control: RekeySession,
     private readonly store: PendingKeyStore,
     private readonly log: Logger,
     private readonly timeoutMs = 10_000,
