@@ -1,33 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { runCli as cli, ServeProcess } from './testing/cli-runner.js';
-import { tempDir } from './testing/test-client.js';
+import { expect, test, vi } from 'vitest';
+import { runCli as cli, useServe } from './testing/cli-runner.js';
 
 // Every step spawns the CLI from source (tsx compiles it per process): seconds each on a loaded CI machine.
 vi.setConfig({ testTimeout: 90_000 });
 
-let dir: ReturnType<typeof tempDir>;
-let server: ServeProcess;
-
-/** Starts `serve` on the test's data directory; resolves with the bound URL. */
-function serve(): Promise<string> {
-  return server.start(['--data', dir.path]);
-}
-
-beforeEach(() => {
-  dir = tempDir();
-  server = new ServeProcess();
-});
-
-afterEach(async () => {
-  await server.stop();
-  dir.remove();
-});
+const t = useServe();
 
 test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits cleanly', async () => {
-  const url = await serve();
-  const tokenFile = join(dir.path, 'admin-token');
+  const url = await t.serve();
+  const tokenFile = join(t.dir.path, 'admin-token');
   expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
   const token = readFileSync(tokenFile, 'utf8').trim();
 
@@ -40,7 +23,7 @@ test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits c
     '--cidr',
     '10.77.0.0/24',
     '--data',
-    dir.path,
+    t.dir.path,
   );
   expect(net).toMatchObject({ code: 0 });
   expect(net.stdout).toMatch(/network lab .* mode l3 cidr 10.77.0.0\/24/);
@@ -75,29 +58,29 @@ test('serve + admin commands over the unix socket and over HTTP; SIGTERM exits c
     ),
   });
   expect(res.status).toBe(200);
-  const list = await cli('node', 'list', '--json', '--data', dir.path);
+  const list = await cli('node', 'list', '--json', '--data', t.dir.path);
   const nodes = JSON.parse(list.stdout) as { name: string; addresses: string[] }[];
   expect(nodes).toMatchObject([
     { name: 'edge1', addresses: ['10.77.0.1/24', expect.stringMatching(/^fd[0-9a-f:]+::1\/64$/)] },
   ]);
-  expect((await cli('node', 'rename', 'edge1', 'edge-01', '--data', dir.path)).stdout).toMatch(
+  expect((await cli('node', 'rename', 'edge1', 'edge-01', '--data', t.dir.path)).stdout).toMatch(
     /is now edge-01/,
   );
   // Listings name the network next to its id.
-  expect((await cli('key', 'list', '--data', dir.path)).stdout).toMatch(/ lab \([^)]+\) /);
-  expect((await cli('node', 'remove', 'edge-01', '--data', dir.path)).stdout).toMatch(/removed/);
-  expect(JSON.parse((await cli('node', 'list', '--json', '--data', dir.path)).stdout)).toEqual([]);
-  expect((await cli('network', 'delete', 'lab', '--data', dir.path)).stdout).toMatch(
+  expect((await cli('key', 'list', '--data', t.dir.path)).stdout).toMatch(/ lab \([^)]+\) /);
+  expect((await cli('node', 'remove', 'edge-01', '--data', t.dir.path)).stdout).toMatch(/removed/);
+  expect(JSON.parse((await cli('node', 'list', '--json', '--data', t.dir.path)).stdout)).toEqual([]);
+  expect((await cli('network', 'delete', 'lab', '--data', t.dir.path)).stdout).toMatch(
     /network lab \(.*\) deleted/,
   );
 
-  const exited = new Promise<number | null>((r) => server.proc!.once('exit', (code) => r(code)));
-  server.proc!.kill('SIGTERM');
+  const exited = new Promise<number | null>((r) => t.server.proc!.once('exit', (code) => r(code)));
+  t.server.proc!.kill('SIGTERM');
   expect(await exited).toBe(0);
 });
 
 test('admin commands without a server say how to reach one', async () => {
-  const r = await cli('node', 'list', '--data', dir.path);
+  const r = await cli('node', 'list', '--data', t.dir.path);
   expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/is "rtcmesh-signal serve --data .*" running\?/);
 });

@@ -3,17 +3,18 @@ import {
   type CreateKeyResponse,
   ErrorCode,
   type NetworkSummary,
-  signAuthChallenge,
   signJoinRequest,
 } from '@rtcmesh/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SignalServer } from './server.js';
 import {
   adminFetch,
-  connectNode,
+  authenticate,
+  connectKept,
   joinNode,
   startTestServer,
   TestClient,
+  type TestNode,
   tempDir,
 } from './testing/test-client.js';
 
@@ -35,11 +36,7 @@ async function setupNetwork(
   return { network: net.body, key: key.body.key };
 }
 
-async function connect(node: Parameters<typeof connectNode>[1]) {
-  const r = await connectNode(server, node);
-  clients.push(r.client);
-  return r;
-}
+const connect = (node: TestNode) => connectKept(server, node, clients);
 
 beforeEach(async () => {
   dir = tempDir();
@@ -281,16 +278,7 @@ describe('mesh over the real server', () => {
     // The key can never authenticate again (the agent is told why, so it stops retrying), nor join again.
     const retry = await TestClient.connect(server.wsUrl);
     clients.push(retry);
-    retry.send({ type: 'hello', versions: [1], nodeId: n2.join.nodeId });
-    const ch = await retry.next('challenge');
-    retry.send({
-      type: 'auth',
-      signature: signAuthChallenge(n2.key.privateKey, {
-        nodeId: n2.join.nodeId,
-        nonce: ch.nonce,
-        version: 1,
-      }),
-    });
+    await authenticate(retry, n2.join.nodeId, n2.key.privateKey, { versions: [1] });
     expect((await retry.next('error')).code).toBe(ErrorCode.NodeRemoved);
     expect((await retry.closed).code).toBe(CloseCode.NodeRemoved);
     const rejoin = await fetch(`${server.url}/api/v1/join`, {

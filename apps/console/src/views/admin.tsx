@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { ago } from '../format.js';
 import type { Store } from '../store.js';
+import { SelectField, Table, TextField } from './ui.js';
 
 export function Admin({ store }: { store: Store }) {
   return (
@@ -32,35 +33,12 @@ function CreateNetwork() {
     <section class="card">
       <h2>Create a network</h2>
       <form class="row" onSubmit={submit}>
-        <label>
-          Name
-          <input
-            name="network-name"
-            value={name}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)}
-            required
-          />
-        </label>
-        <label>
-          Mode
-          <select
-            name="network-mode"
-            value={mode}
-            onChange={(e) => setMode((e.target as HTMLSelectElement).value as NetworkMode)}
-          >
-            <option value="l2">L2 (Ethernet, TAP)</option>
-            <option value="l3">L3 (IP, TUN)</option>
-          </select>
-        </label>
-        <label>
-          CIDR
-          <input
-            name="network-cidr"
-            value={cidr}
-            onInput={(e) => setCidr((e.target as HTMLInputElement).value)}
-            required
-          />
-        </label>
+        <TextField label="Name" name="network-name" value={name} onValue={setName} required />
+        <SelectField label="Mode" name="network-mode" value={mode} onValue={(v) => setMode(v as NetworkMode)}>
+          <option value="l2">L2 (Ethernet, TAP)</option>
+          <option value="l3">L3 (IP, TUN)</option>
+        </SelectField>
+        <TextField label="CIDR" name="network-cidr" value={cidr} onValue={setCidr} required />
         <button type="submit">Create network</button>
       </form>
       {msg && <p class={msg.ok ? 'ok' : 'error'}>{msg.text}</p>}
@@ -128,51 +106,28 @@ function Keys({ store }: { store: Store }) {
     <section class="card">
       <h2>Join keys</h2>
       <form class="row" onSubmit={create}>
-        <label>
-          Network
-          <select
-            name="key-network"
-            value={net}
-            onChange={(e) => setNetwork((e.target as HTMLSelectElement).value)}
-          >
-            {networks.map((n) => (
-              <option key={n.id} value={n.id}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Use
-          <select
-            name="key-reusable"
-            value={reusable ? 'reusable' : 'single'}
-            onChange={(e) => setReusable((e.target as HTMLSelectElement).value === 'reusable')}
-          >
-            <option value="single">single-use</option>
-            <option value="reusable">reusable</option>
-          </select>
-        </label>
-        <label>
-          Expires
-          <select
-            name="key-expiry"
-            value={expiry}
-            onChange={(e) => setExpiry((e.target as HTMLSelectElement).value)}
-          >
-            {Object.keys(EXPIRY).map((k) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Description
-          <input
-            name="key-description"
-            value={description}
-            onInput={(e) => setDescription((e.target as HTMLInputElement).value)}
-          />
-        </label>
+        <SelectField label="Network" name="key-network" value={net} onValue={setNetwork}>
+          {networks.map((n) => (
+            <option key={n.id} value={n.id}>
+              {n.name}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField
+          label="Use"
+          name="key-reusable"
+          value={reusable ? 'reusable' : 'single'}
+          onValue={(v) => setReusable(v === 'reusable')}
+        >
+          <option value="single">single-use</option>
+          <option value="reusable">reusable</option>
+        </SelectField>
+        <SelectField label="Expires" name="key-expiry" value={expiry} onValue={setExpiry}>
+          {Object.keys(EXPIRY).map((k) => (
+            <option key={k}>{k}</option>
+          ))}
+        </SelectField>
+        <TextField label="Description" name="key-description" value={description} onValue={setDescription} />
         <button type="submit" disabled={!net}>
           Create key
         </button>
@@ -194,55 +149,40 @@ function Keys({ store }: { store: Store }) {
         </div>
       )}
       {error && <p class="error">{error}</p>}
-      <div class="scroll">
-        <table class="keys">
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>Network</th>
-              <th>Use</th>
-              <th>Expires</th>
-              <th>Uses</th>
-              <th>Status</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <tr key={k.id} data-key={k.id}>
-                <td class="mono">
-                  {k.id}
-                  {k.description && <div class="muted small">{k.description}</div>}
-                </td>
-                <td>{store.state.networks.get(k.networkId)?.name ?? k.networkId}</td>
-                <td>{k.reusable ? 'reusable' : 'single-use'}</td>
-                <td>{k.expiresAt ? new Date(k.expiresAt).toLocaleString() : 'never'}</td>
-                <td>{k.uses}</td>
-                <td class="key-status">
-                  {k.revokedAt ? `revoked ${ago(k.revokedAt)}` : k.valid ? 'valid' : 'used/expired'}
-                </td>
-                <td>
-                  {!k.revokedAt &&
-                    (confirm === k.id ? (
-                      <span class="confirm-inline">
-                        <button type="button" class="danger" onClick={() => revoke(k.id)}>
-                          Confirm revoke
-                        </button>
-                        <button type="button" onClick={() => setConfirm(null)}>
-                          Cancel
-                        </button>
-                      </span>
-                    ) : (
-                      <button type="button" onClick={() => setConfirm(k.id)}>
-                        Revoke…
-                      </button>
-                    ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table class="keys" columns={['Key', 'Network', 'Use', 'Expires', 'Uses', 'Status', '']}>
+        {keys.map((k) => (
+          <tr key={k.id} data-key={k.id}>
+            <td class="mono">
+              {k.id}
+              {k.description && <div class="muted small">{k.description}</div>}
+            </td>
+            <td>{store.state.networks.get(k.networkId)?.name ?? k.networkId}</td>
+            <td>{k.reusable ? 'reusable' : 'single-use'}</td>
+            <td>{k.expiresAt ? new Date(k.expiresAt).toLocaleString() : 'never'}</td>
+            <td>{k.uses}</td>
+            <td class="key-status">
+              {k.revokedAt ? `revoked ${ago(k.revokedAt)}` : k.valid ? 'valid' : 'used/expired'}
+            </td>
+            <td>
+              {!k.revokedAt &&
+                (confirm === k.id ? (
+                  <span class="confirm-inline">
+                    <button type="button" class="danger" onClick={() => revoke(k.id)}>
+                      Confirm revoke
+                    </button>
+                    <button type="button" onClick={() => setConfirm(null)}>
+                      Cancel
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" onClick={() => setConfirm(k.id)}>
+                    Revoke…
+                  </button>
+                ))}
+            </td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { inPrefix4, mobileHosts, type Store } from '../store.js';
+import { Table } from './ui.js';
 
 /**
  * L3 routed mobility (`rtcmesh up --mobility`): per workload prefix, the site each host runs at now
@@ -30,32 +31,19 @@ export function MobilityTable({ store, networkId }: { store: Store; networkId: s
   return (
     <section class="card">
       <h2>Workload mobility</h2>
-      <div class="scroll">
-        <table class="mobility">
-          <thead>
-            <tr>
-              <th>Prefix</th>
-              <th>Host</th>
-              <th>Site</th>
-              <th>Seq</th>
-              <th>Since</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={`${r.nodeId} ${r.ip}`} data-host={r.ip} data-site={r.site}>
-                <td class="mono">{r.prefix}</td>
-                <td class="mono">{r.ip}</td>
-                <td>
-                  {r.site} {!r.online && <span class="status offline">offline</span>}
-                </td>
-                <td>{r.seq}</td>
-                <td>{since(r.ip, r.nodeId)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table class="mobility" columns={['Prefix', 'Host', 'Site', 'Seq', 'Since']}>
+        {rows.map((r) => (
+          <tr key={`${r.nodeId} ${r.ip}`} data-host={r.ip} data-site={r.site}>
+            <td class="mono">{r.prefix}</td>
+            <td class="mono">{r.ip}</td>
+            <td>
+              {r.site} {!r.online && <span class="status offline">offline</span>}
+            </td>
+            <td>{r.seq}</td>
+            <td>{since(r.ip, r.nodeId)}</td>
+          </tr>
+        ))}
+      </Table>
       <h3>Moves</h3>
       {moves.length === 0 ? (
         <p class="muted">None seen.</p>

@@ -5,6 +5,7 @@ import { ago, bits, bytes, ms } from '../format.js';
 import { go } from '../hooks.js';
 import type { PairView } from '../links.js';
 import type { Store } from '../store.js';
+import { Table } from './ui.js';
 
 export function Networks({ networks }: { networks: NetworkSummary[] }) {
   return (
@@ -109,61 +110,48 @@ export function Nodes({ nodes, store }: { nodes: NodeSummary[]; store: Store }) 
   return (
     <section class="card">
       <h2>Nodes</h2>
-      <div class="scroll">
-        <table class="nodes">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Address</th>
-              <th>MAC</th>
-              <th>Last seen</th>
-              <th>Version</th>
-              <th>Endpoint</th>
-              <th>NAT</th>
-              <th>Routes</th>
-              <th>Tags</th>
-              {anyLocked && <th>Key</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {nodes.map((n) => (
-              <tr
-                key={n.nodeId}
-                data-node={n.name}
-                class="clickable"
-                onClick={() => go(`#/node/${n.nodeId}`)}
-              >
-                <td>
-                  <a href={`#/node/${n.nodeId}`}>{n.name}</a>
-                </td>
-                <td>
-                  <span class={`status ${n.online ? 'online' : 'offline'}`}>
-                    {n.online ? 'online' : 'offline'}
-                  </span>
-                </td>
-                <td>{n.addresses.join(', ')}</td>
-                <td class="mono">{l2(n.networkId) ? n.mac : '–'}</td>
-                <td>{n.online ? 'now' : ago(n.lastSeen)}</td>
-                <td>{n.agentVersion ?? '–'}</td>
-                <td class="mono">{n.endpoint ?? '–'}</td>
-                <td>{natOf(n)}</td>
-                <td>{n.routes.map((r) => r.prefix).join(', ') || '–'}</td>
-                <td data-tags={(n.tags ?? []).join(',')}>{(n.tags ?? []).join(', ') || '–'}</td>
-                {anyLocked && (
-                  <td data-key-signed={String(n.keySigned ?? '')}>
-                    {n.keySigned === undefined
-                      ? '–'
-                      : n.keySigned
-                        ? 'signed'
-                        : 'NOT SIGNED (refused by peers)'}
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        class="nodes"
+        columns={[
+          'Name',
+          'Status',
+          'Address',
+          'MAC',
+          'Last seen',
+          'Version',
+          'Endpoint',
+          'NAT',
+          'Routes',
+          'Tags',
+          ...(anyLocked ? ['Key'] : []),
+        ]}
+      >
+        {nodes.map((n) => (
+          <tr key={n.nodeId} data-node={n.name} class="clickable" onClick={() => go(`#/node/${n.nodeId}`)}>
+            <td>
+              <a href={`#/node/${n.nodeId}`}>{n.name}</a>
+            </td>
+            <td>
+              <span class={`status ${n.online ? 'online' : 'offline'}`}>
+                {n.online ? 'online' : 'offline'}
+              </span>
+            </td>
+            <td>{n.addresses.join(', ')}</td>
+            <td class="mono">{l2(n.networkId) ? n.mac : '–'}</td>
+            <td>{n.online ? 'now' : ago(n.lastSeen)}</td>
+            <td>{n.agentVersion ?? '–'}</td>
+            <td class="mono">{n.endpoint ?? '–'}</td>
+            <td>{natOf(n)}</td>
+            <td>{n.routes.map((r) => r.prefix).join(', ') || '–'}</td>
+            <td data-tags={(n.tags ?? []).join(',')}>{(n.tags ?? []).join(', ') || '–'}</td>
+            {anyLocked && (
+              <td data-key-signed={String(n.keySigned ?? '')}>
+                {n.keySigned === undefined ? '–' : n.keySigned ? 'signed' : 'NOT SIGNED (refused by peers)'}
+              </td>
+            )}
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }
@@ -172,56 +160,46 @@ export function Links({ pairs, store }: { pairs: PairView[]; store: Store }) {
   return (
     <section class="card">
       <h2>Links</h2>
-      <div class="scroll">
-        <table class="links">
-          <thead>
-            <tr>
-              <th>Pair</th>
-              <th>State</th>
-              <th>Path</th>
-              <th>Candidates</th>
-              <th>RTT</th>
-              <th>Loss</th>
-              <th>Throughput</th>
-              <th>Bytes</th>
-              <th>Since</th>
-              <th title="frames/packets each end's access policy denied from the other">ACL denied</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pairs.length === 0 && (
-              <tr>
-                <td colSpan={10} class="muted">
-                  No links yet.
-                </td>
-              </tr>
-            )}
-            {pairs.map((p) => (
-              <tr
-                key={`${p.a}~${p.b}`}
-                data-pair={[store.name(p.a), store.name(p.b)].sort().join('~')}
-                class="clickable"
-                onClick={() => go(`#/link/${p.a}/${p.b}`)}
-              >
-                <td>{[store.name(p.a), store.name(p.b)].sort().join(' ↔ ')}</td>
-                <td>{p.state}</td>
-                <td>
-                  <span class={`path ${p.path ?? 'none'}`}>{p.path ?? '–'}</span>
-                </td>
-                <td>{p.candidates}</td>
-                <td>{ms(p.rttMs)}</td>
-                <td>{p.lossPct === null ? '–' : `${p.lossPct.toFixed(1)} %`}</td>
-                <td>
-                  ↑{bits(p.txBps)} ↓{bits(p.rxBps)}
-                </td>
-                <td>{bytes(p.bytes)}</td>
-                <td>{p.since ? ago(p.since) : '–'}</td>
-                <td data-acl-denied={(p.aclDenied[0] ?? 0) + (p.aclDenied[1] ?? 0)}>{denied(p, store)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        class="links"
+        columns={[
+          'Pair',
+          'State',
+          'Path',
+          'Candidates',
+          'RTT',
+          'Loss',
+          'Throughput',
+          'Bytes',
+          'Since',
+          { label: 'ACL denied', title: "frames/packets each end's access policy denied from the other" },
+        ]}
+        empty={pairs.length === 0 ? 'No links yet.' : undefined}
+      >
+        {pairs.map((p) => (
+          <tr
+            key={`${p.a}~${p.b}`}
+            data-pair={[store.name(p.a), store.name(p.b)].sort().join('~')}
+            class="clickable"
+            onClick={() => go(`#/link/${p.a}/${p.b}`)}
+          >
+            <td>{[store.name(p.a), store.name(p.b)].sort().join(' ↔ ')}</td>
+            <td>{p.state}</td>
+            <td>
+              <span class={`path ${p.path ?? 'none'}`}>{p.path ?? '–'}</span>
+            </td>
+            <td>{p.candidates}</td>
+            <td>{ms(p.rttMs)}</td>
+            <td>{p.lossPct === null ? '–' : `${p.lossPct.toFixed(1)} %`}</td>
+            <td>
+              ↑{bits(p.txBps)} ↓{bits(p.rxBps)}
+            </td>
+            <td>{bytes(p.bytes)}</td>
+            <td>{p.since ? ago(p.since) : '–'}</td>
+            <td data-acl-denied={(p.aclDenied[0] ?? 0) + (p.aclDenied[1] ?? 0)}>{denied(p, store)}</td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }

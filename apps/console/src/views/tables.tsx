@@ -2,6 +2,7 @@ import type { RouteInfo } from '@rtcmesh/protocol/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { Store } from '../store.js';
+import { Table } from './ui.js';
 
 /** L2: every MAC the agents advertise (their learned bindings) with the site it lives at. */
 export function MacTable({ store, networkId }: { store: Store; networkId: string }) {
@@ -15,38 +16,23 @@ export function MacTable({ store, networkId }: { store: Store; networkId: string
   return (
     <section class="card">
       <h2>MAC table and ARP bindings</h2>
-      <div class="scroll">
-        <table class="macs">
-          <thead>
-            <tr>
-              <th>MAC</th>
-              <th>IPs (ARP/ND)</th>
-              <th>Site</th>
-              <th>Seq</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.length === 0 && (
-              <tr>
-                <td colSpan={4} class="muted">
-                  No bindings advertised yet.
-                </td>
-              </tr>
-            )}
-            {rows.map((r) => (
-              <tr key={r.mac} data-mac={r.mac}>
-                <td class="mono">{r.mac}</td>
-                <td>{r.ips.join(', ') || '–'}</td>
-                <td>
-                  {r.site} {r.own && <span class="muted">(agent)</span>}{' '}
-                  {!r.online && <span class="status offline">offline</span>}
-                </td>
-                <td>{r.seq}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        class="macs"
+        columns={['MAC', 'IPs (ARP/ND)', 'Site', 'Seq']}
+        empty={rows.length === 0 ? 'No bindings advertised yet.' : undefined}
+      >
+        {rows.map((r) => (
+          <tr key={r.mac} data-mac={r.mac}>
+            <td class="mono">{r.mac}</td>
+            <td>{r.ips.join(', ') || '–'}</td>
+            <td>
+              {r.site} {r.own && <span class="muted">(agent)</span>}{' '}
+              {!r.online && <span class="status offline">offline</span>}
+            </td>
+            <td>{r.seq}</td>
+          </tr>
+        ))}
+      </Table>
       <h3>MAC moves</h3>
       {moves.length === 0 ? (
         <p class="muted">None seen.</p>
@@ -133,66 +119,49 @@ export function RouteTable({ store, networkId }: { store: Store; networkId: stri
     if (!c || c.count < 2 || state !== 'approved') return null;
     return c.primary === nodeId ? 'primary' : 'standby';
   };
+  /** The button that moves a subnet route to `to`, where it is not there already. */
+  const decideButton = (
+    r: (typeof rows)[number],
+    state: string,
+    to: 'approved' | 'rejected',
+    label: string,
+  ) =>
+    r.kind === 'subnet' &&
+    state !== to && (
+      <button type="button" disabled={busy} onClick={() => decide(r.owner, r.prefix, to)}>
+        {label}
+      </button>
+    );
   return (
     <section class="card">
       <h2>Route table</h2>
       {error && <p class="error">{error}</p>}
-      <div class="scroll">
-        <table class="routes">
-          <thead>
-            <tr>
-              <th>Prefix</th>
-              <th>Kind</th>
-              <th>Owner</th>
-              <th>State</th>
-              <th />
+      <Table class="routes" columns={['Prefix', 'Kind', 'Owner', 'State', '']}>
+        {rows.map((r) => {
+          const info = r.kind === 'host' ? undefined : states.get(`${r.nodeId} ${r.prefix}`);
+          const state = r.kind === 'host' ? 'approved' : (info?.state ?? 'pending');
+          return (
+            <tr key={`${r.nodeId} ${r.prefix}`} data-prefix={r.prefix} data-state={state}>
+              <td class="mono">{r.prefix}</td>
+              <td>{r.kind}</td>
+              <td>
+                {r.owner} {!r.online && <span class="status offline">offline</span>}
+              </td>
+              <td>
+                <span class={`status ${state}`}>{info?.auto ? 'approved (auto)' : state}</span>{' '}
+                {role(r.nodeId, r.prefix, state) && (
+                  <span class="badge" data-role={role(r.nodeId, r.prefix, state)}>
+                    {role(r.nodeId, r.prefix, state)}
+                  </span>
+                )}
+              </td>
+              <td>
+                {decideButton(r, state, 'approved', 'Approve')} {decideButton(r, state, 'rejected', 'Reject')}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => {
-              const info = r.kind === 'host' ? undefined : states.get(`${r.nodeId} ${r.prefix}`);
-              const state = r.kind === 'host' ? 'approved' : (info?.state ?? 'pending');
-              return (
-                <tr key={`${r.nodeId} ${r.prefix}`} data-prefix={r.prefix} data-state={state}>
-                  <td class="mono">{r.prefix}</td>
-                  <td>{r.kind}</td>
-                  <td>
-                    {r.owner} {!r.online && <span class="status offline">offline</span>}
-                  </td>
-                  <td>
-                    <span class={`status ${state}`}>{info?.auto ? 'approved (auto)' : state}</span>{' '}
-                    {role(r.nodeId, r.prefix, state) && (
-                      <span class="badge" data-role={role(r.nodeId, r.prefix, state)}>
-                        {role(r.nodeId, r.prefix, state)}
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    {r.kind === 'subnet' && state !== 'approved' && (
-                      <button
-                        type="button"
-                        disabled={busy}
-                        onClick={() => decide(r.owner, r.prefix, 'approved')}
-                      >
-                        Approve
-                      </button>
-                    )}{' '}
-                    {r.kind === 'subnet' && state !== 'rejected' && (
-                      <button
-                        type="button"
-                        disabled={busy}
-                        onClick={() => decide(r.owner, r.prefix, 'rejected')}
-                      >
-                        Reject
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </Table>
     </section>
   );
 }

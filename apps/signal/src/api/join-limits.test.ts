@@ -1,28 +1,15 @@
 import { type CreateKeyResponse, ErrorCode, generateNodeKey, signJoinRequest } from '@rtcmesh/protocol';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { SignalServerOptions } from '../options.js';
 import type { SignalServer } from '../server.js';
-import { adminFetch, startTestServer, tempDir } from '../testing/test-client.js';
+import { adminFetch, createNetworkWithKey, metricValue } from '../testing/test-client.js';
+import { useServerPerTest } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
-let server: SignalServer | undefined;
-
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  dir.remove();
-});
+const fixture = useServerPerTest();
 
 async function start(extra: Partial<SignalServerOptions>): Promise<{ s: SignalServer; key: string }> {
-  dir = tempDir();
-  const s = await startTestServer(dir.path, extra);
-  server = s;
-  await adminFetch(s, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-  const { body } = await adminFetch<CreateKeyResponse>(s, 'POST', '/api/v1/keys', {
-    network: 'alpha',
-    reusable: true,
-  });
-  return { s, key: body.key };
+  const s = await fixture.start(extra);
+  return { s, key: (await createNetworkWithKey(s, 'alpha', { mode: 'l2' })).key };
 }
 
 async function join(s: SignalServer, key: string, from?: string) {
@@ -37,11 +24,8 @@ async function join(s: SignalServer, key: string, from?: string) {
   return { status: res.status, retryAfter: res.headers.get('retry-after'), code: body.error?.code ?? 'ok' };
 }
 
-async function metric(s: SignalServer, limit: string): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
-  const m = new RegExp(`rtcmesh_limit_hits_total\\{limit="${limit}"\\} (\\d+)`).exec(text);
-  return m ? Number(m[1]) : 0;
-}
+const metric = (s: SignalServer, limit: string): Promise<number> =>
+  metricValue(s, 'rtcmesh_limit_hits_total', 'limit', limit);
 
 test('join attempts per address: the burst passes, then 429 rate-limited with Retry-After', async () => {
   const { s, key } = await start({ joinRatePerMinute: 6, joinBurst: 3 });

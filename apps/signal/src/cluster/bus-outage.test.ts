@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
-import { dropSchema, freshSchema, requireServices, TEST_PG } from '../testing/services.js';
-import { adminFetch, connectNode, joinNode, startTestServer, tempDir } from '../testing/test-client.js';
-import { MemoryBus, MemoryBusNetwork } from './memory-bus.js';
+import { requireServices } from '../testing/services.js';
+import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { useTwoInstances } from '../testing/two-instances.js';
+import type { MemoryBus } from './memory-bus.js';
 
 /**
  * Two instances (one database, an in-process bus) and a bus outage: an instance cut off from the bus
@@ -11,34 +12,10 @@ import { MemoryBus, MemoryBusNetwork } from './memory-bus.js';
  * database knows it, or they would think it offline until it reconnects.
  */
 const ready = await requireServices({ pg: true });
-const schema = freshSchema('outage');
-const dir = tempDir();
 const heartbeat = { intervalMs: 100, ttlMs: 400 };
-const buses: MemoryBus[] = [];
-const servers: SignalServer[] = [];
 
 describe.runIf(ready)('a bus outage between instances', () => {
-  beforeAll(async () => {
-    const network = new MemoryBusNetwork();
-    for (const name of ['a', 'b']) {
-      const bus = new MemoryBus(network, { heartbeat });
-      buses.push(bus);
-      servers.push(
-        await startTestServer(`${dir.path}/${name}`, {
-          adminSocket: false,
-          consoleDir: null,
-          database: TEST_PG,
-          postgres: { schema, poolSize: 4 },
-          bus,
-        }),
-      );
-    }
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.close();
-    dir.remove();
-    await dropSchema(schema);
-  });
+  const { servers, buses } = useTwoInstances('outage', { bus: { heartbeat } });
 
   test('peers on the other instance hear the node leave, then come back when the bus does', async () => {
     const [a, b] = servers as [SignalServer, SignalServer];

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import type { SqlDatabase } from '../store/index.js';
-import { dropSchema, freshSchema, requireServices, TEST_PG } from '../testing/services.js';
-import { adminFetch, connectNode, joinNode, startTestServer, tempDir } from '../testing/test-client.js';
-import { MemoryBus, MemoryBusNetwork } from './memory-bus.js';
+import { requireServices } from '../testing/services.js';
+import { adminFetch, connectNode, joinNode } from '../testing/test-client.js';
+import { useTwoInstances } from '../testing/two-instances.js';
 
 /**
  * The relay hot path: a signal between agents on two instances (one database, an in-process bus
  * shared in this process) is delivered without a single database statement on either instance.
  */
 const ready = await requireServices({ pg: true });
-const schema = freshSchema('relay');
-const dir = tempDir();
-const servers: SignalServer[] = [];
 const SIGNAL = { kind: 'candidate', candidate: null };
 
 /**
@@ -33,24 +30,7 @@ function countStatements(db: SqlDatabase): { count: number } {
 }
 
 describe.runIf(ready)('relay between instances', () => {
-  beforeAll(async () => {
-    const network = new MemoryBusNetwork();
-    for (const name of ['a', 'b'])
-      servers.push(
-        await startTestServer(`${dir.path}/${name}`, {
-          adminSocket: false,
-          consoleDir: null,
-          database: TEST_PG,
-          postgres: { schema, poolSize: 4 },
-          bus: new MemoryBus(network),
-        }),
-      );
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.close();
-    dir.remove();
-    await dropSchema(schema);
-  });
+  const { servers } = useTwoInstances('relay');
 
   test('100 signals cross from instance A to B with no database round trip', async () => {
     const [a, b] = servers as [SignalServer, SignalServer];

@@ -1,9 +1,9 @@
 import { CSRF_HEADER } from '@rtcmesh/protocol';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MemoryBus, MemoryBusNetwork } from '../cluster/memory-bus.js';
-import { type SignalServer, startSignalServer } from '../server.js';
-import { dropSchema, freshSchema, requireServices, TEST_PG } from '../testing/services.js';
-import { connectNode, joinNode, tempDir } from '../testing/test-client.js';
+import { describe, expect, test } from 'vitest';
+import type { SignalServer } from '../server.js';
+import { requireServices } from '../testing/services.js';
+import { connectNode, joinNode } from '../testing/test-client.js';
+import { useTwoInstances } from '../testing/two-instances.js';
 
 /**
  * The console against two instances (one database, an in-process bus shared in this process):
@@ -13,9 +13,6 @@ import { connectNode, joinNode, tempDir } from '../testing/test-client.js';
  */
 const ready = await requireServices({ pg: true });
 const TOKEN = 'console-cluster-token';
-const schema = freshSchema('console');
-const dir = tempDir();
-const servers: SignalServer[] = [];
 
 async function signIn(s: SignalServer): Promise<string> {
   const res = await fetch(`${s.url}/api/v1/session`, {
@@ -39,29 +36,7 @@ async function until(cond: () => Promise<boolean>, ms = 3000): Promise<void> {
 }
 
 describe.runIf(ready)('console sessions across two instances', () => {
-  beforeAll(async () => {
-    const network = new MemoryBusNetwork();
-    for (const name of ['a', 'b'])
-      servers.push(
-        await startSignalServer({
-          dataDir: `${dir.path}/${name}`,
-          port: 0,
-          logLevel: 'silent',
-          adminSocket: false,
-          consoleDir: null,
-          defaultMetrics: false,
-          adminToken: TOKEN,
-          database: TEST_PG,
-          postgres: { schema, poolSize: 4 },
-          bus: new MemoryBus(network),
-        }),
-      );
-  });
-  afterAll(async () => {
-    for (const s of servers) await s.close();
-    dir.remove();
-    await dropSchema(schema);
-  });
+  const { servers } = useTwoInstances('console', { server: { adminToken: TOKEN } });
 
   test('a browser signed in on one instance links to an agent on the other', async () => {
     const [a, b] = servers as [SignalServer, SignalServer];

@@ -16,6 +16,7 @@ import { describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import {
   adminFetch,
+  connectKept,
   connectNode,
   createNetworkWithKey,
   joinNode,
@@ -28,11 +29,7 @@ const clients = useTestServer((s) => {
   server = s;
 });
 
-async function connect(node: TestNode) {
-  const r = await connectNode(server, node);
-  clients.push(r.client);
-  return r;
-}
+const connect = (node: TestNode) => connectKept(server, node, clients);
 
 function rekeyMessage(node: TestNode, next = generateNodeKey(), id = 'r1') {
   return {

@@ -7,7 +7,7 @@ import { MIGRATIONS } from '../store/migrations.js';
 import { openDatabase } from '../store/sqlite.js';
 import {
   adminFetch,
-  connectNode,
+  connectKept,
   createNetworkWithKey,
   joinNode,
   type TestNode,
@@ -20,11 +20,7 @@ const clients = useTestServer((s) => {
   server = s;
 });
 
-async function connect(node: TestNode) {
-  const r = await connectNode(server, node);
-  clients.push(r.client);
-  return r;
-}
+const connect = (node: TestNode) => connectKept(server, node, clients);
 
 const routes = (net: string) =>
   adminFetch<RouteListResponse>(server, 'GET', `/api/v1/networks/${net}/routes`);

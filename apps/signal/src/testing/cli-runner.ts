@@ -2,6 +2,8 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
+import { tempDir } from './test-client.js';
 
 /**
  * Runs `rtcmesh-signal` from source (tsx + the "source" export condition), so the CLI tests need no
@@ -59,4 +61,35 @@ export class ServeProcess {
     p.kill('SIGTERM');
     await exited;
   }
+}
+
+/**
+ * The CLI tests' fixture: before each test a fresh data dir (`dir`) and a `ServeProcess` (`server`);
+ * `serve()` starts it on that dir and resolves with the bound URL. After the test it is stopped and
+ * the dir removed.
+ */
+export function useServe(): {
+  readonly dir: ReturnType<typeof tempDir>;
+  readonly server: ServeProcess;
+  serve(): Promise<string>;
+} {
+  let dir: ReturnType<typeof tempDir>;
+  let server: ServeProcess;
+  beforeEach(() => {
+    dir = tempDir();
+    server = new ServeProcess();
+  });
+  afterEach(async () => {
+    await server.stop();
+    dir.remove();
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    get server() {
+      return server;
+    },
+    serve: () => server.start(['--data', dir.path]),
+  };
 }

@@ -117,21 +117,57 @@ export async function joinNode(
   return { key, join: body };
 }
 
-/** Full handshake; returns the client positioned after `welcome`. */
-export async function connectNode(server: Pick<SignalServer, 'wsUrl'>, node: TestNode) {
-  const c = await TestClient.connect(server.wsUrl);
-  c.send({ type: 'hello', versions: [PROTOCOL_VERSION], nodeId: node.join.nodeId, agentVersion: 'test' });
+/**
+ * Says `hello` as `nodeId` (with `hello`'s versions and agent version) and answers the challenge
+ * signed with `privateKey`, for the version the challenge names; what follows (welcome or error) is
+ * the caller's to read.
+ */
+export async function authenticate(
+  c: TestClient,
+  nodeId: string,
+  privateKey: NodeKeyPair['privateKey'],
+  hello: { versions: number[]; agentVersion?: string } = {
+    versions: [PROTOCOL_VERSION],
+    agentVersion: 'test',
+  },
+): Promise<void> {
+  c.send({ type: 'hello', ...hello, nodeId });
   const ch = await c.next('challenge');
   c.send({
     type: 'auth',
-    signature: signAuthChallenge(node.key.privateKey, {
-      nodeId: node.join.nodeId,
-      nonce: ch.nonce,
-      version: ch.version,
-    }),
+    signature: signAuthChallenge(privateKey, { nodeId, nonce: ch.nonce, version: ch.version }),
   });
+}
+
+/** Full handshake; returns the client positioned after `welcome`. */
+export async function connectNode(server: Pick<SignalServer, 'wsUrl'>, node: TestNode) {
+  const c = await TestClient.connect(server.wsUrl);
+  await authenticate(c, node.join.nodeId, node.key.privateKey);
   const welcome = await c.next('welcome');
   return { client: c, welcome };
+}
+
+/** `connectNode`, keeping the client in `clients` (which the test's fixture closes afterwards). */
+export async function connectKept(
+  server: Pick<SignalServer, 'wsUrl'>,
+  node: TestNode,
+  clients: TestClient[],
+) {
+  const r = await connectNode(server, node);
+  clients.push(r.client);
+  return r;
+}
+
+/** The value of the counter `name{label="value"}` in the server's /metrics (0 when not there yet). */
+export async function metricValue(
+  server: Pick<SignalServer, 'url'>,
+  name: string,
+  label: string,
+  value: string,
+): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = new RegExp(`${name}\\{${label}="${value}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 export function tempDir(): { path: string; remove(): void } {
@@ -167,11 +203,15 @@ export async function adminFetch<T>(
   return { status: res.status, body: (await res.json()) as T };
 }
 
-/** A network created over the admin API (`l3` unless `body` says otherwise) and a reusable join key for it. */
+/**
+ * A network created over the admin API (`l3` unless `body` says otherwise) and a join key for it,
+ * reusable unless `reusable` is false.
+ */
 export async function createNetworkWithKey(
   server: SignalServer,
   name: string,
   body: Partial<CreateNetworkRequest> = {},
+  reusable = true,
 ): Promise<{ network: NetworkSummary; key: string }> {
   const net = await adminFetch<NetworkSummary>(server, 'POST', '/api/v1/networks', {
     name,
@@ -181,7 +221,7 @@ export async function createNetworkWithKey(
   if (net.status !== 201 && net.status !== 200) throw new Error(`network ${name}: HTTP ${net.status}`);
   const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
     network: name,
-    reusable: true,
+    reusable,
   });
   return { network: net.body, key: key.body.key };
 }

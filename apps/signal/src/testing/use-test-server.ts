@@ -30,3 +30,31 @@ export function useTestServer(
   });
   return clients;
 }
+
+/**
+ * For tests that each start their own server with their own options: `start(extra)` starts it in a
+ * fresh temp dir; after the test, every client in `clients` is closed, then the server, and the dir
+ * is removed.
+ */
+export function useServerPerTest(): {
+  start(extra?: Partial<SignalServerOptions>): Promise<SignalServer>;
+  clients: TestClient[];
+} {
+  const clients: TestClient[] = [];
+  let current: { server?: SignalServer; dir: TempDir } | undefined;
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await current?.server?.close();
+    current?.dir.remove();
+    current = undefined;
+  });
+  return {
+    clients,
+    async start(extra = {}) {
+      const dir = tempDir();
+      current = { dir };
+      current.server = await startTestServer(dir.path, extra);
+      return current.server;
+    },
+  };
+}

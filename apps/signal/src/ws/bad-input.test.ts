@@ -1,17 +1,12 @@
-import {
-  CloseCode,
-  type CreateKeyResponse,
-  ErrorCode,
-  LIMITS,
-  PROTOCOL_VERSION,
-  signAuthChallenge,
-} from '@rtcmesh/protocol';
+import { CloseCode, ErrorCode, LIMITS, PROTOCOL_VERSION, signAuthChallenge } from '@rtcmesh/protocol';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import {
-  adminFetch,
-  connectNode,
+  authenticate,
+  connectKept,
+  createNetworkWithKey,
   joinNode,
+  metricValue,
   startTestServer,
   TestClient,
   type TestNode,
@@ -31,9 +26,7 @@ async function raw(): Promise<TestClient> {
 }
 
 async function session(node: TestNode) {
-  const r = await connectNode(server, node);
-  clients.push(r.client);
-  return r.client;
+  return (await connectKept(server, node, clients)).client;
 }
 
 /** A healthy pair keeps relaying: bad input on one connection never affects another. */
@@ -44,11 +37,8 @@ async function expectOthersUnaffected(): Promise<void> {
   expect((await b.next('signal')).from).toBe(nodeA.join.nodeId);
 }
 
-async function rejectedCount(reason: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const m = new RegExp(`rtcmesh_rejected_inputs_total\\{reason="${reason}"\\} (\\d+)`).exec(text);
-  return m ? Number(m[1]) : 0;
-}
+const rejectedCount = (reason: string): Promise<number> =>
+  metricValue(server, 'rtcmesh_rejected_inputs_total', 'reason', reason);
 
 beforeEach(async () => {
   dir = tempDir();
@@ -57,13 +47,9 @@ beforeEach(async () => {
     rateLimitBurst: 20,
     authTimeoutMs: 300,
   });
-  await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', {
-    network: 'alpha',
-    reusable: true,
-  });
-  nodeA = await joinNode(server, key.body.key, 'a');
-  nodeB = await joinNode(server, key.body.key, 'b');
+  const { key } = await createNetworkWithKey(server, 'alpha', { mode: 'l2' });
+  nodeA = await joinNode(server, key, 'a');
+  nodeB = await joinNode(server, key, 'b');
 });
 
 afterEach(async () => {
@@ -103,17 +89,8 @@ describe('before authentication, bad input gets an error and the connection is c
 
   test('bad signature', async () => {
     const c = await raw();
-    c.send({ type: 'hello', versions: [1], nodeId: nodeA.join.nodeId });
-    const ch = await c.next('challenge');
     // Signed with B's key, claiming to be A.
-    c.send({
-      type: 'auth',
-      signature: signAuthChallenge(nodeB.key.privateKey, {
-        nodeId: nodeA.join.nodeId,
-        nonce: ch.nonce,
-        version: 1,
-      }),
-    });
+    await authenticate(c, nodeA.join.nodeId, nodeB.key.privateKey, { versions: [1] });
     expect((await c.next('error')).code).toBe(ErrorCode.AuthFailed);
     expect((await c.closed).code).toBe(CloseCode.AuthFailed);
     await expectOthersUnaffected();
@@ -121,16 +98,7 @@ describe('before authentication, bad input gets an error and the connection is c
 
   test('unknown node id gets a challenge, then the same auth failure', async () => {
     const c = await raw();
-    c.send({ type: 'hello', versions: [1], nodeId: 'n-doesnotexist' });
-    const ch = await c.next('challenge');
-    c.send({
-      type: 'auth',
-      signature: signAuthChallenge(nodeA.key.privateKey, {
-        nodeId: 'n-doesnotexist',
-        nonce: ch.nonce,
-        version: 1,
-      }),
-    });
+    await authenticate(c, 'n-doesnotexist', nodeA.key.privateKey, { versions: [1] });
     expect((await c.next('error')).code).toBe(ErrorCode.AuthFailed);
   });
 

@@ -1,33 +1,18 @@
-import { ErrorCode, PROTOCOL_VERSION, signAuthChallenge } from '@rtcmesh/protocol';
-import { afterEach, expect, test } from 'vitest';
+import { ErrorCode, PROTOCOL_VERSION } from '@rtcmesh/protocol';
+import { expect, test } from 'vitest';
 import { WebSocket } from 'ws';
-import type { SignalServerOptions } from '../options.js';
 import type { SignalServer } from '../server.js';
 import {
   adminFetch,
+  authenticate,
   connectNode,
   joinNode,
-  startTestServer,
+  metricValue,
   TestClient,
-  tempDir,
 } from '../testing/test-client.js';
+import { useServerPerTest } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
-let server: SignalServer | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = undefined;
-  dir.remove();
-});
-
-async function start(extra: Partial<SignalServerOptions>): Promise<SignalServer> {
-  dir = tempDir();
-  server = await startTestServer(dir.path, extra);
-  return server;
-}
+const { start, clients } = useServerPerTest();
 
 /** Opens a WebSocket; resolves with the client, or with the HTTP refusal (status, Retry-After, error code). */
 function open(
@@ -66,11 +51,8 @@ async function eventually<T>(fn: () => Promise<T>, pred: (v: T) => boolean, time
   }
 }
 
-async function metric(s: SignalServer, limit: string): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
-  const m = new RegExp(`rtcmesh_limit_hits_total\\{limit="${limit}"\\} (\\d+)`).exec(text);
-  return m ? Number(m[1]) : 0;
-}
+const metric = (s: SignalServer, limit: string): Promise<number> =>
+  metricValue(s, 'rtcmesh_limit_hits_total', 'limit', limit);
 
 test('WebSocket connections per address: over the limit the upgrade gets 429 too-many-sessions', async () => {
   const s = await start({ maxSessionsPerIp: 3, maxHandshakesPerIp: 0 });
@@ -109,15 +91,9 @@ test('unauthenticated connections per address: the handshake limit refuses more 
   expect(await open(s)).toMatchObject({ status: 429, code: ErrorCode.TooManyHandshakes });
   expect(await metric(s, 'ws-handshakes-per-ip')).toBe(1);
   // Authenticating ends the handshake: a place frees up while the session stays open.
-  c.send({ type: 'hello', versions: [PROTOCOL_VERSION], nodeId: node.join.nodeId, agentVersion: 't' });
-  const ch = await c.next('challenge');
-  c.send({
-    type: 'auth',
-    signature: signAuthChallenge(node.key.privateKey, {
-      nodeId: node.join.nodeId,
-      nonce: ch.nonce,
-      version: ch.version,
-    }),
+  await authenticate(c, node.join.nodeId, node.key.privateKey, {
+    versions: [PROTOCOL_VERSION],
+    agentVersion: 't',
   });
   await c.next('welcome');
   expect(await open(s)).toBeInstanceOf(TestClient);

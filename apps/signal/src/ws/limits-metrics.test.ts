@@ -2,55 +2,32 @@
 // code) and shows up in /metrics as rtcmesh_limit_hits_total{limit=...}, next to the per-address and
 // join limits (connection-limits.test.ts, api/join-limits.test.ts), so an operator sees which limit
 // is refusing clients.
-import { CloseCode, type CreateKeyResponse, ErrorCode } from '@rtcmesh/protocol';
-import { afterEach, expect, test } from 'vitest';
+import { CloseCode, ErrorCode } from '@rtcmesh/protocol';
+import { expect, test } from 'vitest';
 import type { SignalServerOptions } from '../options.js';
 import type { SignalServer } from '../server.js';
 import {
-  adminFetch,
-  connectNode,
+  connectKept,
+  createNetworkWithKey,
   joinNode,
-  startTestServer,
+  metricValue as metric,
   type TestClient,
   type TestNode,
-  tempDir,
 } from '../testing/test-client.js';
+import { useServerPerTest } from '../testing/use-test-server.js';
 
-let dir: ReturnType<typeof tempDir>;
-let server: SignalServer | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.close();
-  server = undefined;
-  dir.remove();
-});
+const fixture = useServerPerTest();
 
 async function start(
   extra: Partial<SignalServerOptions>,
 ): Promise<{ s: SignalServer; a: TestNode; b: TestNode }> {
-  dir = tempDir();
-  const s = await startTestServer(dir.path, extra);
-  server = s;
-  await adminFetch(s, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-  const { body } = await adminFetch<CreateKeyResponse>(s, 'POST', '/api/v1/keys', {
-    network: 'alpha',
-    reusable: true,
-  });
-  return { s, a: await joinNode(s, body.key, 'a'), b: await joinNode(s, body.key, 'b') };
+  const s = await fixture.start(extra);
+  const { key } = await createNetworkWithKey(s, 'alpha', { mode: 'l2' });
+  return { s, a: await joinNode(s, key, 'a'), b: await joinNode(s, key, 'b') };
 }
 
 async function session(s: SignalServer, node: TestNode): Promise<TestClient> {
-  const { client } = await connectNode(s, node);
-  clients.push(client);
-  return client;
-}
-
-async function metric(s: SignalServer, name: string, label: string, value: string): Promise<number> {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
-  const m = new RegExp(`${name}\\{${label}="${value}"\\} (\\d+)`).exec(text);
-  return m ? Number(m[1]) : 0;
+  return (await connectKept(s, node, fixture.clients)).client;
 }
 
 test('message rate: rate-limited error, then close 4006 on a flood; counted as ws-message-rate', async () => {

@@ -2,19 +2,13 @@
 // (a hello with any fields, an auth with a random signature, any other type, binary frames). Each
 // such connection is answered with a coded error and closed with a protocol close code, nothing
 // internal leaks out, and authenticated sessions keep working. (After authentication: fuzz.test.ts.)
-import {
-  CLIENT_MESSAGE_TYPES,
-  CloseCode,
-  type CreateKeyResponse,
-  ErrorCode,
-  PROTOCOL_VERSION,
-} from '@rtcmesh/protocol';
+import { CLIENT_MESSAGE_TYPES, CloseCode, ErrorCode, PROTOCOL_VERSION } from '@rtcmesh/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SignalServer } from '../server.js';
 import {
-  adminFetch,
   connectNode,
+  createNetworkWithKey,
   joinNode,
   startTestServer,
   TestClient,
@@ -34,9 +28,8 @@ beforeAll(async () => {
     maxSessionsPerIp: 0,
     authTimeoutMs: 2000,
   });
-  await adminFetch(server, 'POST', '/api/v1/networks', { name: 'alpha', mode: 'l2' });
-  const key = await adminFetch<CreateKeyResponse>(server, 'POST', '/api/v1/keys', { network: 'alpha' });
-  node = await joinNode(server, key.body.key, 'a');
+  const { key } = await createNetworkWithKey(server, 'alpha', { mode: 'l2' }, false);
+  node = await joinNode(server, key, 'a');
 });
 
 afterAll(async () => {
