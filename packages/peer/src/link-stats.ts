@@ -1,5 +1,6 @@
 import type { ConnectPlan } from './connect-plan.js';
-import type { PacketPath, PeerTransport } from './link-connection.js';
+import type { LinkConnection, PacketPath, PeerTransport } from './link-connection.js';
+import type { LinkHealth } from './link-health.js';
 import type { LinkState } from './peer-link-options.js';
 
 export interface LinkStats {
@@ -61,6 +62,29 @@ export class LinkTraffic {
   /** Larger than maxFrameBytes. */
   oversize = 0;
 
+  /**
+   * Sends one frame on `conn` (the active generation). False means it was dropped (no open link,
+   * backpressure, oversize) and counted.
+   */
+  send(conn: LinkConnection | null, frame: Buffer, maxFrameBytes: number): boolean {
+    if (frame.length > maxFrameBytes) {
+      this.oversize++;
+      return false;
+    }
+    if (!conn) {
+      this.notConnected++;
+      return false;
+    }
+    const r = conn.sendPacket(frame);
+    if (r === 'sent') {
+      this.sent(frame.length);
+      return true;
+    }
+    if (r === 'backpressure') this.backpressure++;
+    else this.notConnected++;
+    return false;
+  }
+
   sent(bytes: number): void {
     this.txPackets++;
     this.txBytes += bytes;
@@ -86,4 +110,35 @@ export class LinkTraffic {
       dropsNotConnected: this.notConnected,
     };
   }
+}
+
+/** The part of LinkStats about the active generation's path (null without one) and the link's health. */
+export function activeStats(
+  active: LinkConnection | null,
+  health: LinkHealth,
+  now: number,
+): Pick<
+  LinkStats,
+  | 'path'
+  | 'localCandidateType'
+  | 'remoteCandidateType'
+  | 'remoteAddress'
+  | 'rttMs'
+  | 'lossPct'
+  | 'packetPath'
+  | 'pathLossPct'
+  | 'queuedBytes'
+> {
+  const path = active?.path() ?? null;
+  return {
+    path: path?.path ?? null,
+    localCandidateType: path?.localCandidateType ?? null,
+    remoteCandidateType: path?.remoteCandidateType ?? null,
+    remoteAddress: path?.remoteAddress ?? null,
+    rttMs: health.rttMs,
+    lossPct: health.keepaliveLossPct(now),
+    packetPath: active?.packetPath() ?? null,
+    pathLossPct: active ? health.trackLossPct(active, active.packetTrackCounters()) : null,
+    queuedBytes: active?.localQueueBytes() ?? null,
+  };
 }
