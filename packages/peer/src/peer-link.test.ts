@@ -199,8 +199,17 @@ describe.each(PEER_TRANSPORTS)('PeerLink over loopback (%s)', (transport) => {
       expect((await back).equals(frame)).toBe(true);
     }
     // Frames up to 1400 bytes rode the track: the peer counted them by packet index, none lost.
-    await eventually(async () => a.stats().pathLossPct === 0, 3000, 'a keepalive tick to sample the track');
     expect(b.stats()).toMatchObject({ packetPath: 'rtp', txPackets: sizes.length, rxPackets: sizes.length });
+    // Loss is measured since the oldest keepalive sample of the track; a sample taken after the last
+    // frame leaves nothing to measure (null). Frames keep crossing until a tick has sampled between them.
+    await eventually(
+      async () => {
+        b.sendPacket(Buffer.alloc(64, 1));
+        return a.stats().pathLossPct === 0;
+      },
+      5000,
+      'a keepalive tick to sample the track',
+    );
     expect(typeof a.stats().queuedBytes).toBe('number');
   });
 

@@ -1,6 +1,6 @@
 import type { ClientMessage, PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
-import { EarlySignals } from './early-signals.js';
+import { EarlySignals } from '../links/early-signals.js';
 
 /** Request id of relayed signals: "s:" + the peer's node id (comes back on a peer-offline error). */
 const SIGNAL_REF = 's:';

@@ -7,6 +7,7 @@ import {
 } from '@rtcmesh/peer';
 import type { IceServer, PeerInfo, SignalData } from '@rtcmesh/protocol';
 import type { Logger } from 'pino';
+import { EarlySignals } from './early-signals.js';
 import type { LinkAuth } from './link-auth.js';
 
 /** What happened to a peer's link (the agent forwards, counts and reports it). */
@@ -66,6 +67,13 @@ export class PeerLinks {
   private readonly peers = new Map<string, PeerInfo>();
   private readonly links = new Map<string, PeerLink>();
   private readonly refusals = new Map<string, LinkRefusal>();
+  /**
+   * Signals of peers refused only for admission (not signed by a lock key yet), kept briefly: such a
+   * peer offers the moment it hears it is admitted, often just before we hear it. Dropping that offer
+   * cost a 10 s connect timeout when we were the polite side: we then offered too, and the peer kept
+   * its own (unseen) offer in glare. Replayed, verified as any signal, once the peer is admitted.
+   */
+  private readonly heldWhileRefused = new EarlySignals();
   private iceServers: IceServer[] = [];
   private closed = false;
 
@@ -107,6 +115,9 @@ export class PeerLinks {
     // Admitted now (its key got signed), or a new node key (rekey): the next description is judged afresh.
     const prev = this.refusals.get(peer.nodeId);
     if (prev && (prev.admission || previous?.publicKey !== peer.publicKey)) this.refusals.delete(peer.nodeId);
+    // Its offer sent while we still refused it goes in before we would offer ourselves.
+    for (const held of this.heldWhileRefused.take((id) => id === peer.nodeId))
+      this.handleSignal(held.from, held.data);
     if (peer.online) this.ensureLink(peer.nodeId).start();
   }
 
@@ -119,6 +130,7 @@ export class PeerLinks {
     // Forgetting the peer forgets its key: signals signed by it are refused from now on.
     this.peers.delete(nodeId);
     this.refusals.delete(nodeId);
+    this.heldWhileRefused.take((id) => id === nodeId);
     this.closeLink(nodeId, reason);
   }
 
@@ -141,6 +153,7 @@ export class PeerLinks {
     // until new info (a signature, a new key, new lock keys) admits it.
     const refusal = this.refusals.get(from);
     if (refusal?.admission) {
+      this.heldWhileRefused.hold(from, data);
       this.refuse(from, refusal.reason, true);
       return;
     }
