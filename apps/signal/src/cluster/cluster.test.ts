@@ -166,3 +166,25 @@ test('a lost offline message is repaired by the periodic registry read', async (
   await until(() => !b.cluster.isOnline('n-1'));
   expect(watcher.received).toContainEqual(expect.objectContaining({ type: 'peer-left', nodeId: 'n-1' }));
 });
+
+test('an instance whose own heartbeat lapses keeps its own sessions (its peers are not told they left)', async () => {
+  const net = new MemoryBusNetwork();
+  const a = await instance(net, 'i-a');
+  const { session: watcher } = a.online('n-w');
+  a.online('n-1');
+  // The heartbeat stops (a Redis write that failed, a partition): the others may drop a's sessions,
+  // but a itself still holds them in its hub.
+  a.bus.partition();
+  let expired = false;
+  void (async () => {
+    while (!expired) {
+      expired = !(await a.bus.liveInstances()).has('i-a');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  await until(() => expired);
+  // A sweep that sees its own instance expired.
+  await a.cluster.sweep();
+  expect(a.cluster.isOnline('n-1')).toBe(true);
+  expect(watcher.types()).not.toContain('peer-left');
+});

@@ -339,7 +339,10 @@ export class Cluster {
       const live = await this.deps.bus.liveInstances();
       const now = Date.now();
       for (const [nodeId, e] of this.directory) {
-        if (live.has(e.instanceId)) continue;
+        // Our own sessions are in our hub: this instance never expires itself (its heartbeat write may
+        // have failed while it kept serving; dropping them told their peers they left, for good,
+        // since reconcile never reads our own registry back).
+        if (e.instanceId === this.instanceId || live.has(e.instanceId)) continue;
         this.directory.delete(nodeId);
         this.arrivedAt.delete(nodeId);
         this.deps.hub.broadcast(e.networkId, { type: 'peer-left', nodeId, lastSeen: now }, nodeId);
